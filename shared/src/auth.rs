@@ -1,0 +1,337 @@
+//! Who is calling: verification of bearer tokens, in process, with no network call.
+//!
+//! Two kinds of token are accepted (`../API.md`, Auth):
+//! - a *platform token*, issued by the host platform after the password step and
+//!   verified against configured key material (HS256 secret, or RS256/ES256 public key,
+//!   optional issuer and audience);
+//! - a *full-access token*, issued by this service after a second factor (ES256, its own
+//!   keys, recognised by `kid`). A request made with one is "session verified".
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use lambda_http::Request;
+use lambda_http::http::header::AUTHORIZATION;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::config::Reader;
+use crate::envelope::ApiError;
+
+/// The authenticated caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub email: Option<String>,
+    pub org_id: Option<String>,
+    pub org_role: Option<String>,
+    /// True for a full-access token: the second factor was verified for this session.
+    pub session_verified: bool,
+    /// When the second factor was verified (full-access tokens only), Unix seconds.
+    pub auth_time: Option<i64>,
+}
+
+impl Principal {
+    /// `OWNER` and `ADMINISTRATOR` manage their organization's MFA.
+    pub fn is_org_admin(&self) -> bool {
+        matches!(self.org_role.as_deref(), Some("OWNER" | "ADMINISTRATOR"))
+    }
+}
+
+/// A user id as it appears in a token: non-empty, at most 128 characters, no control
+/// characters (it becomes part of a DynamoDB key).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn parse(raw: &str) -> Option<UserId> {
+        let ok = !raw.is_empty() && raw.chars().count() <= 128 && !raw.chars().any(char::is_control);
+        ok.then(|| UserId(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Platforms send ids as strings or numbers; both are accepted.
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        S(String),
+        N(serde_json::Number),
+    }
+    Ok(match Option::<Id>::deserialize(d)? {
+        Some(Id::S(s)) => Some(s),
+        Some(Id::N(n)) => Some(n.to_string()),
+        None => None,
+    })
+}
+
+/// The identity claims read from a platform token (and copied into a full-access token).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityClaims {
+    #[serde(default, deserialize_with = "string_or_number", skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(rename = "userId", default, deserialize_with = "string_or_number", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(rename = "orgId", default, deserialize_with = "string_or_number", skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    #[serde(rename = "orgRole", default, skip_serializing_if = "Option::is_none")]
+    pub org_role: Option<String>,
+}
+
+/// The claims of this service's full-access token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FullAccessClaims {
+    #[serde(flatten)]
+    pub identity: IdentityClaims,
+    pub iss: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// Authenticator assurance level: always 2.
+    pub aal: u8,
+    /// Methods used, e.g. `["otp"]`, `["email"]`, `["hwk"]`.
+    pub amr: Vec<String>,
+    pub auth_time: i64,
+    pub jti: String,
+}
+
+/// The platform's key material.
+#[derive(Clone)]
+pub enum PlatformKey {
+    Hs256(Vec<u8>),
+    Rs256(DecodingKey),
+    Es256(DecodingKey),
+}
+
+pub struct TokenVerifier {
+    platform_key: DecodingKey,
+    platform_validation: Validation,
+    service_keys: HashMap<String, DecodingKey>,
+    service_validation: Validation,
+}
+
+/// The issuer of full-access tokens unless `MFA_TOKEN_ISSUER` says otherwise.
+pub const DEFAULT_TOKEN_ISSUER: &str = "mfa-service";
+
+impl TokenVerifier {
+    /// Reads `MFA_PLATFORM_JWT_ALG` (HS256, RS256 or ES256; default HS256),
+    /// `MFA_PLATFORM_JWT_KEY` (the HS256 secret or a PEM public key),
+    /// `MFA_PLATFORM_JWT_ISSUER` / `MFA_PLATFORM_JWT_AUDIENCE` (optional),
+    /// `MFA_TOKEN_PUBLIC_KEYS` (a JWKS of this service's ES256 keys) and `MFA_TOKEN_ISSUER`.
+    pub fn read(r: &mut Reader) -> Option<Self> {
+        let alg = r.or("MFA_PLATFORM_JWT_ALG", "HS256");
+        let key = r.required("MFA_PLATFORM_JWT_KEY");
+        let issuer = r.optional("MFA_PLATFORM_JWT_ISSUER");
+        let audience = r.optional("MFA_PLATFORM_JWT_AUDIENCE");
+        let jwks = r.required("MFA_TOKEN_PUBLIC_KEYS");
+        let service_issuer = r.or("MFA_TOKEN_ISSUER", DEFAULT_TOKEN_ISSUER);
+        if r.has_problems() {
+            return None;
+        }
+        let platform = match alg.as_str() {
+            "HS256" => Some(PlatformKey::Hs256(key.into_bytes())),
+            "RS256" => match DecodingKey::from_rsa_pem(pem_text(&key).as_bytes()) {
+                Ok(k) => Some(PlatformKey::Rs256(k)),
+                Err(_) => {
+                    r.invalid("MFA_PLATFORM_JWT_KEY", "not a PEM RSA public key");
+                    None
+                }
+            },
+            "ES256" => match DecodingKey::from_ec_pem(pem_text(&key).as_bytes()) {
+                Ok(k) => Some(PlatformKey::Es256(k)),
+                Err(_) => {
+                    r.invalid("MFA_PLATFORM_JWT_KEY", "not a PEM P-256 public key");
+                    None
+                }
+            },
+            _ => {
+                r.invalid("MFA_PLATFORM_JWT_ALG", "must be HS256, RS256 or ES256");
+                None
+            }
+        };
+        let service_keys = match parse_jwks(&jwks) {
+            Ok(keys) => Some(keys),
+            Err(reason) => {
+                r.invalid("MFA_TOKEN_PUBLIC_KEYS", reason);
+                None
+            }
+        };
+        Some(Self::new(platform?, issuer.as_deref(), audience.as_deref(), service_keys?, &service_issuer))
+    }
+
+    pub fn new(
+        platform: PlatformKey,
+        issuer: Option<&str>,
+        audience: Option<&str>,
+        service_keys: HashMap<String, DecodingKey>,
+        service_issuer: &str,
+    ) -> Self {
+        let (platform_key, alg) = match platform {
+            PlatformKey::Hs256(secret) => (DecodingKey::from_secret(&secret), Algorithm::HS256),
+            PlatformKey::Rs256(k) => (k, Algorithm::RS256),
+            PlatformKey::Es256(k) => (k, Algorithm::ES256),
+        };
+        // One algorithm per key: a token can never choose how it is checked.
+        let mut platform_validation = Validation::new(alg);
+        match issuer {
+            Some(iss) => platform_validation.set_issuer(&[iss]),
+            None => platform_validation.iss = None,
+        }
+        match audience {
+            Some(aud) => platform_validation.set_audience(&[aud]),
+            None => platform_validation.validate_aud = false,
+        }
+        let mut service_validation = Validation::new(Algorithm::ES256);
+        service_validation.set_issuer(&[service_issuer]);
+        service_validation.validate_aud = false;
+        service_validation.set_required_spec_claims(&["exp", "iss"]);
+        Self { platform_key, platform_validation, service_keys, service_validation }
+    }
+
+    /// The caller of `req`, or a 401 that says what to do.
+    pub fn authenticate(&self, req: &Request) -> Result<Principal, ApiError> {
+        let header = req.headers().get(AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized(
+                "MISSING_TOKEN",
+                "Authorization header is missing; send `Authorization: Bearer <token>`.",
+            )
+        })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "INVALID_TOKEN",
+                    "Authorization header must use the Bearer scheme: `Authorization: Bearer <token>`.",
+                )
+            })?;
+        self.verify(token)
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| token_error(e.kind()))?;
+        if let Some(key) = header.kid.as_deref().and_then(|kid| self.service_keys.get(kid)) {
+            let data = jsonwebtoken::decode::<FullAccessClaims>(token, key, &self.service_validation)
+                .map_err(|e| token_error(e.kind()))?;
+            let claims = data.claims;
+            if claims.aal != 2 {
+                return Err(token_error(&ErrorKind::InvalidToken));
+            }
+            return principal(claims.identity, true, Some(claims.auth_time));
+        }
+        let data = jsonwebtoken::decode::<IdentityClaims>(token, &self.platform_key, &self.platform_validation)
+            .map_err(|e| token_error(e.kind()))?;
+        principal(data.claims, false, None)
+    }
+}
+
+fn principal(claims: IdentityClaims, session_verified: bool, auth_time: Option<i64>) -> Result<Principal, ApiError> {
+    let raw = claims.sub.as_deref().or(claims.user_id.as_deref()).ok_or_else(|| {
+        ApiError::unauthorized("INVALID_TOKEN", "The token carries no user id (`sub` or `userId`); sign in again.")
+    })?;
+    let user_id = UserId::parse(raw).ok_or_else(|| {
+        ApiError::unauthorized("INVALID_TOKEN", "The token's user id is empty or malformed; sign in again.")
+    })?;
+    Ok(Principal {
+        user_id,
+        email: claims.email,
+        org_id: claims.org_id.filter(|o| !o.is_empty()),
+        org_role: claims.org_role,
+        session_verified,
+        auth_time,
+    })
+}
+
+fn token_error(kind: &ErrorKind) -> ApiError {
+    let (code, message) = match kind {
+        ErrorKind::ExpiredSignature => ("TOKEN_EXPIRED", "The token has expired; sign in again to get a new one."),
+        ErrorKind::ImmatureSignature => ("INVALID_TOKEN", "The token is not valid yet; check the clock and sign in again."),
+        ErrorKind::InvalidSignature => ("INVALID_TOKEN", "The token's signature is invalid; sign in again to get a new one."),
+        ErrorKind::InvalidIssuer => ("INVALID_TOKEN", "The token was issued by an issuer this service does not trust."),
+        ErrorKind::InvalidAudience => ("INVALID_TOKEN", "The token was issued for another audience."),
+        ErrorKind::InvalidAlgorithm => ("INVALID_TOKEN", "The token is signed with an algorithm this service does not accept."),
+        ErrorKind::MissingRequiredClaim(_) => ("INVALID_TOKEN", "The token lacks a required claim (such as `exp`); sign in again."),
+        _ => ("INVALID_TOKEN", "The bearer token is not a valid JWT; sign in again to get a new one."),
+    };
+    ApiError::unauthorized(code, message)
+}
+
+/// Environment variables cannot always hold newlines: accept `\n` escapes in PEM text.
+fn pem_text(raw: &str) -> String {
+    raw.replace("\\n", "\n")
+}
+
+/// This service's public keys, as the JWKS published at `/.well-known/jwks.json`.
+pub fn parse_jwks(json: &str) -> Result<HashMap<String, DecodingKey>, &'static str> {
+    let set: JwkSet = serde_json::from_str(json).map_err(|_| "not a JWKS JSON document")?;
+    let mut keys = HashMap::new();
+    for jwk in &set.keys {
+        let kid = jwk.common.key_id.clone().ok_or("every key needs a `kid`")?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|_| "a key is not a usable public JWK")?;
+        keys.insert(kid, key);
+    }
+    if keys.is_empty() {
+        return Err("the key set is empty");
+    }
+    Ok(keys)
+}
+
+/// Signs full-access tokens with this service's current ES256 key.
+pub struct TokenSigner {
+    kid: String,
+    key: EncodingKey,
+    pub issuer: String,
+}
+
+impl TokenSigner {
+    /// `MFA_TOKEN_SIGNING_KEY` = `<kid>:<base64url PKCS#8 DER of a P-256 key>`.
+    pub fn read(r: &mut Reader) -> Option<Self> {
+        let raw = r.required("MFA_TOKEN_SIGNING_KEY");
+        let issuer = r.or("MFA_TOKEN_ISSUER", DEFAULT_TOKEN_ISSUER);
+        if raw.is_empty() {
+            return None;
+        }
+        match Self::from_spec(&raw, &issuer) {
+            Some(s) => Some(s),
+            None => {
+                r.invalid("MFA_TOKEN_SIGNING_KEY", "expected `<kid>:<base64url PKCS#8 P-256 key>`");
+                None
+            }
+        }
+    }
+
+    pub fn from_spec(spec: &str, issuer: &str) -> Option<Self> {
+        let (kid, der) = spec.split_once(':')?;
+        let der = URL_SAFE_NO_PAD.decode(der.trim()).ok()?;
+        if kid.is_empty() {
+            return None;
+        }
+        Some(Self { kid: kid.to_string(), key: EncodingKey::from_ec_der(&der), issuer: issuer.to_string() })
+    }
+
+    pub fn sign(&self, claims: &FullAccessClaims) -> Result<String, ApiError> {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| {
+            tracing::error!(error = %e, "signing a full-access token failed");
+            ApiError::internal()
+        })
+    }
+}

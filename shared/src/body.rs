@@ -1,0 +1,173 @@
+//! Request bodies: a 64 KiB limit, JSON into typed input, and errors that name the field.
+
+use lambda_http::{Body, Request};
+use serde::de::DeserializeOwned;
+
+use crate::envelope::ApiError;
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+fn bytes(req: &Request) -> Result<&[u8], ApiError> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    }
+    Ok(bytes)
+}
+
+fn is_blank(bytes: &[u8]) -> bool {
+    let text = bytes.trim_ascii();
+    text.is_empty() || text == b"null"
+}
+
+/// A required JSON object.
+pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes = bytes(req)?;
+    if is_blank(bytes) {
+        return Err(ApiError::bad_request(
+            "MISSING_BODY",
+            "Request body is required: send a JSON object with Content-Type: application/json.",
+        ));
+    }
+    parse(bytes)
+}
+
+/// A route that takes no input, or only optional input: an empty body, `null` and `{}`
+/// all give the default (Flashback's client sends no body at all for `null`).
+pub fn json_or_default<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
+    let bytes = bytes(req)?;
+    if is_blank(bytes) {
+        return Ok(T::default());
+    }
+    parse(bytes)
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first, so malformed JSON is reported as such whatever its content.
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| describe(".", &err))?;
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        describe(&path, &err.into_inner())
+    })
+}
+
+fn describe(path: &str, err: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
+            "INVALID_JSON",
+            format!(
+                "Request body is not valid JSON (line {}, column {}); send a JSON object.",
+                err.line(),
+                err.column()
+            ),
+        ),
+        Category::Data => {
+            // serde's own sentence, e.g. "invalid type: integer `1`, expected a string"
+            // or "missing field `mfaType`".
+            let text = err.to_string();
+            let reason = text.as_str();
+            let message = match (path, reason.strip_prefix("missing field ")) {
+                (".", Some(field)) => format!("Field {field} is required."),
+                (p, Some(field)) => format!("Field {field} is required in `{p}`."),
+                (".", None) => format!("Request body has the wrong shape: {reason}; send a JSON object."),
+                (p, None) => format!("Field `{p}` is invalid: {reason}."),
+            };
+            ApiError::bad_request("INVALID_FIELD", message)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::StatusCode;
+    use serde::Deserialize;
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase")]
+    struct Input {
+        mfa_type: Option<Kind>,
+        enable: Option<bool>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase")]
+    struct Required {
+        mfa_type: Kind,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    enum Kind {
+        GoogleAuth,
+    }
+
+    fn req(body: Body) -> Request {
+        let mut r = Request::default();
+        *r.body_mut() = body;
+        r
+    }
+
+    #[test]
+    fn empty_null_and_object_give_the_default() {
+        for body in [Body::Empty, Body::Text("null".into()), Body::Text(" {} ".into())] {
+            assert_eq!(json_or_default::<Input>(&req(body)).unwrap(), Input::default());
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let r = req(Body::Text(r#"{"mfaType":"GOOGLE_AUTH","extra":1}"#.into()));
+        assert_eq!(json::<Required>(&r).unwrap(), Required { mfa_type: Kind::GoogleAuth });
+    }
+
+    #[test]
+    fn malformed_json_is_400() {
+        let e = json::<Required>(&req(Body::Text("{\"mfaType\":".into()))).unwrap_err();
+        assert_eq!((e.status, e.code), (StatusCode::BAD_REQUEST, "INVALID_JSON"));
+        let e = json::<Required>(&req(Body::Text("{} trailing".into()))).unwrap_err();
+        assert_eq!(e.code, "INVALID_JSON");
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let e = json_or_default::<Input>(&req(Body::Text(r#"{"enable":"yes"}"#.into()))).unwrap_err();
+        assert_eq!(e.code, "INVALID_FIELD");
+        assert!(e.message.contains("`enable`"), "{}", e.message);
+    }
+
+    #[test]
+    fn unknown_enum_value_names_the_field() {
+        let e = json::<Required>(&req(Body::Text(r#"{"mfaType":"SMS"}"#.into()))).unwrap_err();
+        assert!(e.message.contains("`mfaType`") && e.message.contains("SMS"), "{}", e.message);
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        let e = json::<Required>(&req(Body::Text("{}".into()))).unwrap_err();
+        assert_eq!(e.message, "Field `mfaType` is required.");
+    }
+
+    #[test]
+    fn missing_body_is_400() {
+        let e = json::<Required>(&req(Body::Empty)).unwrap_err();
+        assert_eq!(e.code, "MISSING_BODY");
+    }
+
+    #[test]
+    fn oversized_body_is_413() {
+        let big = format!("{{\"x\":\"{}\"}}", "a".repeat(MAX_BODY_BYTES));
+        let e = json_or_default::<Input>(&req(Body::Text(big))).unwrap_err();
+        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+        // Exactly at the limit is accepted.
+        let pad = MAX_BODY_BYTES - r#"{"x":""}"#.len();
+        let fits = format!("{{\"x\":\"{}\"}}", "a".repeat(pad));
+        assert!(json_or_default::<Input>(&req(Body::Binary(fits.into_bytes()))).is_ok());
+    }
+}

@@ -1,0 +1,170 @@
+//! Configuration from the environment.
+//!
+//! Each area reads its own settings so a function loads only what it uses. A missing or
+//! invalid setting is a startup error that names every offending variable at once and
+//! never echoes a value (several of them are secrets).
+
+use std::fmt;
+
+/// Where settings come from: the process environment in production, a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct Environment;
+
+impl Source for Environment {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl<const N: usize> Source for [(&str, &str); N] {
+    fn get(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("configuration is incomplete: {}", describe(.missing, .invalid))]
+    Incomplete {
+        missing: Vec<&'static str>,
+        invalid: Vec<(&'static str, String)>,
+    },
+}
+
+fn describe(missing: &[&'static str], invalid: &[(&'static str, String)]) -> String {
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!("missing required setting(s) {}", missing.join(", ")));
+    }
+    for (name, reason) in invalid {
+        parts.push(format!("{name} is invalid ({reason})"));
+    }
+    parts.join("; ")
+}
+
+/// Collects settings and every problem with them, so one startup error lists all.
+pub struct Reader<'a> {
+    source: &'a dyn Source,
+    missing: Vec<&'static str>,
+    invalid: Vec<(&'static str, String)>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(source: &'a dyn Source) -> Self {
+        Self { source, missing: Vec::new(), invalid: Vec::new() }
+    }
+
+    pub fn required(&mut self, name: &'static str) -> String {
+        match self.source.get(name) {
+            Some(v) => v,
+            None => {
+                self.missing.push(name);
+                String::new()
+            }
+        }
+    }
+
+    pub fn optional(&mut self, name: &'static str) -> Option<String> {
+        self.source.get(name)
+    }
+
+    pub fn or(&mut self, name: &'static str, default: &str) -> String {
+        self.source.get(name).unwrap_or_else(|| default.to_string())
+    }
+
+    /// Records that `name` is set but unusable. `reason` must not contain the value.
+    pub fn invalid(&mut self, name: &'static str, reason: impl fmt::Display) {
+        self.invalid.push((name, reason.to_string()));
+    }
+
+    pub fn has_problems(&self) -> bool {
+        !self.missing.is_empty() || !self.invalid.is_empty()
+    }
+
+    pub fn finish(self) -> Result<(), ConfigError> {
+        if self.has_problems() {
+            Err(ConfigError::Incomplete { missing: self.missing, invalid: self.invalid })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The DynamoDB table. The endpoint comes from the AWS SDK's own settings
+/// (`AWS_ENDPOINT_URL_DYNAMODB` locally, the regional endpoint in AWS).
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    pub table_name: String,
+}
+
+impl StoreConfig {
+    pub fn read(r: &mut Reader) -> Self {
+        Self { table_name: r.required("MFA_TABLE_NAME") }
+    }
+}
+
+/// WebAuthn relying party.
+#[derive(Clone, Debug)]
+pub struct RelyingPartyConfig {
+    pub id: String,
+    pub origin: String,
+    pub name: String,
+}
+
+impl RelyingPartyConfig {
+    pub fn read(r: &mut Reader) -> Self {
+        Self {
+            id: r.required("MFA_RP_ID"),
+            origin: r.required("MFA_RP_ORIGIN"),
+            name: r.or("MFA_RP_NAME", "MFA"),
+        }
+    }
+}
+
+/// Mail through SES v2 (the endpoint comes from `AWS_ENDPOINT_URL_SESV2` locally).
+#[derive(Clone, Debug)]
+pub struct MailConfig {
+    pub from: String,
+    /// The client application's page that receives magic links (`?token=…`).
+    pub link_base_url: String,
+}
+
+impl MailConfig {
+    pub fn read(r: &mut Reader) -> Self {
+        Self { from: r.required("MFA_MAIL_FROM"), link_base_url: r.required("MFA_LINK_BASE_URL") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_every_missing_setting_at_once() {
+        let env = [("MFA_RP_NAME", "Acme")];
+        let mut r = Reader::new(&env);
+        StoreConfig::read(&mut r);
+        let rp = RelyingPartyConfig::read(&mut r);
+        assert_eq!(rp.name, "Acme");
+        let err = r.finish().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configuration is incomplete: missing required setting(s) MFA_TABLE_NAME, MFA_RP_ID, MFA_RP_ORIGIN"
+        );
+    }
+
+    #[test]
+    fn blank_values_count_as_missing() {
+        let env = [("MFA_TABLE_NAME", "  ")];
+        let mut r = Reader::new(&env);
+        StoreConfig::read(&mut r);
+        assert!(r.has_problems());
+    }
+}

@@ -1,0 +1,26 @@
+//! Route handlers. Each is a plain `async fn` taking its dependencies by reference and
+//! always answering with a response: failures become the JSON envelope, never an `Err`
+//! that API Gateway would turn into a bare 502.
+
+mod fallback;
+mod methods;
+mod status;
+
+pub use fallback::fallback;
+pub use methods::methods;
+pub use status::status;
+
+use lambda_http::Request;
+
+use crate::envelope::ApiError;
+use crate::routes::allowed_methods;
+
+/// Refuses any method but `expected` with 405 (`cargo lambda watch` sends every method
+/// of a path to its function; API Gateway sends them to the fallback).
+fn require_method(req: &Request, expected: &'static str) -> Result<(), ApiError> {
+    if req.method().as_str() == expected {
+        return Ok(());
+    }
+    let path = req.uri().path();
+    Err(ApiError::method_not_allowed(req.method().as_str(), path, allowed_methods(path).unwrap_or(expected)))
+}

@@ -1,0 +1,16 @@
+//! The MFA service's shared crate. Every rule lives here — configuration, token
+//! verification, the JSON envelope, body parsing, the DynamoDB model and store, and
+//! the route handlers — so each function binary under `functions/` only wires.
+
+pub mod app;
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod envelope;
+pub mod handlers;
+pub mod model;
+pub mod routes;
+pub mod store;
+
+pub use app::App;
+pub use envelope::ApiError;

@@ -1,0 +1,16 @@
+//! The route table: which function serves which method and path. The fallback function
+//! uses it to tell a wrong method (405) from an unknown path (404).
+
+/// `(method, path, function)` for every route.
+pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("GET", "/mfa/status", "mfa-status"),
+    ("GET", "/mfa/methods", "mfa-methods"),
+];
+
+/// The function that answers every request no route matches.
+pub const FALLBACK_FUNCTION: &str = "mfa-fallback";
+
+/// The methods a path accepts, if the path is known.
+pub fn allowed_methods(path: &str) -> Option<&'static str> {
+    ROUTES.iter().find(|(_, p, _)| *p == path).map(|(m, _, _)| *m)
+}
