@@ -1,29 +1,58 @@
 //! What a function builds once per cold start and hands to its handler by reference.
 
 use crate::auth::TokenVerifier;
+use crate::clock::Clock;
 use crate::config::{ConfigError, Environment, Reader, Source, StoreConfig};
+use crate::crypto::Keyring;
+use crate::envelope::ApiError;
 use crate::store::Store;
+
+/// The optional parts a function uses, so each loads (and is given) only its own secrets.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Needs {
+    /// `MFA_ENCRYPTION_KEYS`: the functions that store or read authenticator secrets.
+    pub keyring: bool,
+}
 
 pub struct App {
     pub auth: TokenVerifier,
     pub store: Store,
+    pub clock: Clock,
+    keyring: Option<Keyring>,
+    /// The issuer shown in authenticator apps (`MFA_TOTP_ISSUER`, default "MFA").
+    pub totp_issuer: String,
 }
 
 impl App {
     /// Reads the configuration from the process environment and builds the clients.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        Self::from_source(&Environment).await
+    pub async fn from_env(needs: Needs) -> Result<Self, ConfigError> {
+        Self::from_source(&Environment, needs).await
     }
 
-    pub async fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+    pub async fn from_source(source: &dyn Source, needs: Needs) -> Result<Self, ConfigError> {
         let mut r = Reader::new(source);
         let store_config = StoreConfig::read(&mut r);
         let auth = TokenVerifier::read(&mut r);
+        let keyring = if needs.keyring { Keyring::read(&mut r) } else { None };
+        let totp_issuer = r.or("MFA_TOTP_ISSUER", "MFA");
         r.finish()?;
         let auth = auth.expect("a complete configuration yields a verifier");
         // The SDK reads the region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` itself.
         let sdk = aws_config::load_from_env().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), store_config.table_name);
-        Ok(Self { auth, store })
+        Ok(Self { auth, store, clock: Clock::system(), keyring, totp_issuer })
+    }
+
+    /// The same application on another clock (tests move time instead of sleeping).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn keyring(&self) -> Result<&Keyring, ApiError> {
+        self.keyring.as_ref().ok_or_else(|| {
+            tracing::error!("this function was started without MFA_ENCRYPTION_KEYS");
+            ApiError::internal()
+        })
     }
 }

@@ -41,6 +41,27 @@ impl Principal {
     }
 }
 
+/// How recent the second factor of a full-access token must be for a step-up action.
+pub const STEP_UP_MAX_AGE: i64 = 15 * 60;
+
+impl Principal {
+    /// Changes that weaken or replace MFA need, while the user has MFA enabled, a
+    /// full-access token whose second factor is at most 15 minutes old. A platform token
+    /// (password only) can never remove MFA.
+    pub fn require_step_up(&self, mfa_enabled: bool, now: i64) -> Result<(), ApiError> {
+        if !mfa_enabled {
+            return Ok(());
+        }
+        match self.auth_time {
+            Some(t) if self.session_verified && now - t <= STEP_UP_MAX_AGE => Ok(()),
+            _ => Err(ApiError::forbidden(
+                "STEP_UP_REQUIRED",
+                "This change needs a recent second factor: verify with POST /mfa/verify-login and retry with the full-access token.",
+            )),
+        }
+    }
+}
+
 /// A user id as it appears in a token: non-empty, at most 128 characters, no control
 /// characters (it becomes part of a DynamoDB key).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

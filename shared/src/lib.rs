@@ -5,12 +5,16 @@
 pub mod app;
 pub mod auth;
 pub mod body;
+pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod envelope;
 pub mod handlers;
+pub mod methods;
 pub mod model;
 pub mod routes;
 pub mod store;
+pub mod verify;
 
 pub use app::App;
 pub use envelope::ApiError;

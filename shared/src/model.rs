@@ -5,6 +5,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::Sealed;
+
+/// Consecutive failed verifications that lock verification.
+pub const MAX_FAILURES: u32 = 5;
+/// How long a lock lasts, in seconds.
+pub const LOCK_SECONDS: i64 = 15 * 60;
+
 /// An MFA method, named as on the wire (`mfaType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -85,9 +92,37 @@ pub struct UserMfaRecord {
     pub failed_attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<i64>,
+    /// The authenticator-app secrets, encrypted.
+    #[serde(default)]
+    pub totp: TotpState,
+    /// SHA-256 hashes of the unused backup codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backup_codes: Vec<String>,
+    /// Hashes of codes issued with a setup that is not verified yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_backup_codes: Vec<String>,
+    /// The organization and email last seen in the user's own token (administrators act
+    /// only on users of their own organization).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// 0 for a record that is not stored yet.
     #[serde(default)]
     pub version: u64,
+}
+
+/// Authenticator-app state: the verified secret, a replacement waiting for its first
+/// code, and the last time step accepted (each step is accepted once).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TotpState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<Sealed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Sealed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_step: Option<u64>,
 }
 
 impl UserMfaRecord {
@@ -101,6 +136,53 @@ impl UserMfaRecord {
 
     pub fn enabled_methods(&self) -> Vec<MfaType> {
         MfaType::ALL.into_iter().filter(|m| self.state(*m).is_enabled()).collect()
+    }
+
+    pub fn has_mfa_enabled(&self) -> bool {
+        MfaType::ALL.into_iter().any(|m| self.state(m).is_enabled())
+    }
+
+    pub fn set_state(&mut self, method: MfaType, state: MethodState) {
+        if state == MethodState::NotConfigured {
+            self.methods.remove(&method);
+        } else {
+            self.methods.insert(method, state);
+        }
+    }
+
+    /// Seconds until verification unlocks, if it is locked at `now`.
+    pub fn lock_remaining(&self, now: i64) -> Option<i64> {
+        self.locked_until.filter(|until| *until > now).map(|until| until - now)
+    }
+
+    /// Counts a failed verification; the fifth in a row locks verification for
+    /// [`LOCK_SECONDS`]. Returns the lock's length when this failure set it.
+    pub fn record_failure(&mut self, now: i64) -> Option<i64> {
+        if self.locked_until.is_some_and(|until| until <= now) {
+            self.locked_until = None;
+        }
+        self.failed_attempts += 1;
+        if self.failed_attempts >= MAX_FAILURES {
+            self.failed_attempts = 0;
+            self.locked_until = Some(now + LOCK_SECONDS);
+            return Some(LOCK_SECONDS);
+        }
+        None
+    }
+
+    pub fn record_success(&mut self) {
+        self.failed_attempts = 0;
+        self.locked_until = None;
+    }
+
+    /// Returns every method to not configured and forgets every secret. The failure count
+    /// and lock stay: a reset is no way around a lockout.
+    pub fn reset(&mut self) {
+        self.methods.clear();
+        self.primary_method = None;
+        self.totp = TotpState::default();
+        self.backup_codes.clear();
+        self.pending_backup_codes.clear();
     }
 
     /// The chosen method while it is enabled, else the first enabled one.
@@ -238,6 +320,37 @@ mod tests {
         assert_eq!(list.len(), 3);
         assert!(!list[0].is_configured && !list[0].is_enabled);
         assert_eq!(serde_json::to_value(&list[0]).unwrap()["type"], "GOOGLE_AUTH");
+    }
+
+    #[test]
+    fn five_failures_lock_and_success_resets() {
+        let mut r = UserMfaRecord::new("u1");
+        for _ in 0..4 {
+            assert_eq!(r.record_failure(100), None);
+        }
+        r.record_success();
+        for _ in 0..4 {
+            assert_eq!(r.record_failure(100), None);
+        }
+        assert_eq!(r.record_failure(100), Some(LOCK_SECONDS));
+        assert_eq!(r.lock_remaining(100), Some(LOCK_SECONDS));
+        assert_eq!(r.lock_remaining(100 + LOCK_SECONDS - 1), Some(1));
+        assert_eq!(r.lock_remaining(100 + LOCK_SECONDS), None);
+        // After the window, counting starts again from zero.
+        assert_eq!(r.record_failure(100 + LOCK_SECONDS), None);
+        assert_eq!(r.failed_attempts, 1);
+        assert_eq!(r.locked_until, None);
+    }
+
+    #[test]
+    fn reset_keeps_the_lockout() {
+        let mut r = record(&[(MfaType::GoogleAuth, MethodState::Enabled)], Some(MfaType::GoogleAuth));
+        r.failed_attempts = 3;
+        r.backup_codes = vec!["h".into()];
+        r.reset();
+        assert!(!r.has_mfa_enabled());
+        assert!(r.backup_codes.is_empty() && r.primary_method.is_none());
+        assert_eq!(r.failed_attempts, 3);
     }
 
     #[test]

@@ -5,6 +5,12 @@
 pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/mfa/status", "mfa-status"),
     ("GET", "/mfa/methods", "mfa-methods"),
+    ("POST", "/mfa/setup", "mfa-setup"),
+    ("POST", "/mfa/verify-setup", "mfa-verify-setup"),
+    ("POST", "/mfa/enable", "mfa-enable"),
+    ("POST", "/mfa/disable", "mfa-disable"),
+    ("POST", "/mfa/primary", "mfa-primary"),
+    ("POST", "/mfa/reset", "mfa-reset"),
 ];
 
 /// The function that answers every request no route matches.

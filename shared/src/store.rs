@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Get, TransactGetItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::auth::Principal;
 use crate::envelope::ApiError;
 use crate::model::{OrgPolicy, UserMfaRecord};
 
@@ -165,6 +166,45 @@ impl Store {
             Some(item) => from_item(item),
             None => Ok(UserMfaRecord::new(user_id)),
         }
+    }
+
+    /// Read-modify-write of a user's record: loads it (with the organization policy when
+    /// `org_id` is given), lets `apply` change it and decide the outcome, and writes it
+    /// back, conditional on its version, if `apply` changed anything — also when the
+    /// outcome is an error (a failed code still counts toward the lockout). When another
+    /// request wrote first, the whole step runs again on the fresh record, so a one-time
+    /// value checked in `apply` is accepted by at most one of them.
+    ///
+    /// `owner` is the user acting on their own record: their organization and email are
+    /// kept with it.
+    pub async fn update_user<T>(
+        &self,
+        user_id: &str,
+        org_id: Option<&str>,
+        owner: Option<&Principal>,
+        mut apply: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        const ATTEMPTS: usize = 3;
+        for attempt in 1..=ATTEMPTS {
+            let (mut record, policy) = self.load_user_and_policy(user_id, org_id).await?;
+            let before = record.clone();
+            let outcome = apply(&mut record, policy.as_ref());
+            if record == before {
+                return outcome;
+            }
+            if let Some(p) = owner {
+                record.org_id = p.org_id.clone();
+                if p.email.is_some() {
+                    record.email = p.email.clone();
+                }
+            }
+            match self.save_user(&mut record).await {
+                Ok(()) => return outcome,
+                Err(StoreError::Conflict) if attempt < ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
     }
 
     /// Writes `record` if nobody changed it since it was read (optimistic locking on

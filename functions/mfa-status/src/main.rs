@@ -1,9 +1,10 @@
 //! `GET /mfa/status`: the caller's MFA status.
 use lambda_http::{Error, run, service_fn, tracing};
+use mfa_shared::app::{App, Needs};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let app = mfa_shared::App::from_env().await?;
+    let app = App::from_env(Needs::default()).await?;
     run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::status(&app, req).await) })).await
 }

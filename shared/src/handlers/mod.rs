@@ -3,16 +3,26 @@
 //! that API Gateway would turn into a bare 502.
 
 mod fallback;
+mod manage;
 mod methods;
+mod reset;
+mod setup;
 mod status;
+mod verify_setup;
 
 pub use fallback::fallback;
+pub use manage::{disable, enable, primary};
 pub use methods::methods;
+pub use reset::reset;
+pub use setup::setup;
 pub use status::status;
+pub use verify_setup::verify_setup;
 
 use lambda_http::Request;
+use serde::Deserialize;
 
 use crate::envelope::ApiError;
+use crate::model::MfaType;
 use crate::routes::allowed_methods;
 
 /// Refuses any method but `expected` with 405 (`cargo lambda watch` sends every method
@@ -23,4 +33,11 @@ fn require_method(req: &Request, expected: &'static str) -> Result<(), ApiError>
     }
     let path = req.uri().path();
     Err(ApiError::method_not_allowed(req.method().as_str(), path, allowed_methods(path).unwrap_or(expected)))
+}
+
+/// `{mfaType}`: the body of enable, disable and primary.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MethodInput {
+    mfa_type: MfaType,
 }

@@ -1,0 +1,153 @@
+//! Secrets at rest and one-time values, on `aws-lc-rs`: AES-256-GCM with a keyring
+//! (the key id is stored beside the ciphertext, so keys rotate), SHA-256 for values that
+//! are only ever compared, and the system CSPRNG.
+
+use std::collections::HashMap;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
+use aws_lc_rs::digest::{SHA256, digest};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Reader;
+
+/// Bytes from the system CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    aws_lc_rs::rand::fill(&mut buf).expect("the system random generator is available");
+    buf
+}
+
+/// Hex SHA-256: how one-time values (backup codes, link and refresh tokens) are stored.
+pub fn sha256_hex(value: &[u8]) -> String {
+    digest(&SHA256, value).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An encrypted value as stored: which key, the nonce and the ciphertext with its tag.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sealed {
+    pub kid: String,
+    /// base64url(nonce ‖ ciphertext ‖ tag).
+    pub data: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CryptoError {
+    #[error("no key `{0}` in the keyring")]
+    UnknownKey(String),
+    #[error("ciphertext does not authenticate")]
+    Corrupt,
+}
+
+/// AES-256-GCM keys by id; the first one seals, all of them open.
+pub struct Keyring {
+    active: String,
+    keys: HashMap<String, RandomizedNonceKey>,
+}
+
+impl Keyring {
+    /// `MFA_ENCRYPTION_KEYS` = `kid:base64url(32 bytes)[,kid:…]`, the active key first.
+    pub fn read(r: &mut Reader) -> Option<Self> {
+        let raw = r.required("MFA_ENCRYPTION_KEYS");
+        if raw.is_empty() {
+            return None;
+        }
+        match Self::parse(&raw) {
+            Some(k) => Some(k),
+            None => {
+                r.invalid("MFA_ENCRYPTION_KEYS", "expected `kid:base64url 32-byte key`, comma-separated, active first");
+                None
+            }
+        }
+    }
+
+    pub fn parse(spec: &str) -> Option<Self> {
+        let mut active = None;
+        let mut keys = HashMap::new();
+        for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (kid, key) = entry.split_once(':')?;
+            let bytes = URL_SAFE_NO_PAD.decode(key.trim().trim_end_matches('=')).ok()?;
+            if kid.is_empty() || bytes.len() != 32 {
+                return None;
+            }
+            let key = RandomizedNonceKey::new(&AES_256_GCM, &bytes).ok()?;
+            active.get_or_insert_with(|| kid.to_string());
+            keys.insert(kid.to_string(), key);
+        }
+        Some(Self { active: active?, keys })
+    }
+
+    /// Encrypts `plaintext`, bound to `context` (e.g. the user id and purpose) so a
+    /// ciphertext moved to another user's record does not open.
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> Sealed {
+        let key = &self.keys[&self.active];
+        let mut buf = plaintext.to_vec();
+        let nonce = key
+            .seal_in_place_append_tag(Aad::from(context.as_bytes()), &mut buf)
+            .expect("AES-GCM sealing of a short value cannot fail");
+        let mut data = nonce.as_ref().to_vec();
+        data.extend_from_slice(&buf);
+        Sealed { kid: self.active.clone(), data: URL_SAFE_NO_PAD.encode(data) }
+    }
+
+    pub fn open(&self, sealed: &Sealed, context: &str) -> Result<Vec<u8>, CryptoError> {
+        let key = self.keys.get(&sealed.kid).ok_or_else(|| CryptoError::UnknownKey(sealed.kid.clone()))?;
+        let data = URL_SAFE_NO_PAD.decode(&sealed.data).map_err(|_| CryptoError::Corrupt)?;
+        if data.len() < NONCE_LEN {
+            return Err(CryptoError::Corrupt);
+        }
+        let (nonce, ciphertext) = data.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Corrupt)?;
+        let mut buf = ciphertext.to_vec();
+        let plain = key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut buf).map_err(|_| CryptoError::Corrupt)?;
+        Ok(plain.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kid: &str) -> String {
+        format!("{kid}:{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>()))
+    }
+
+    #[test]
+    fn seals_and_opens_with_rotation() {
+        let old = spec("k1");
+        let ring1 = Keyring::parse(&old).unwrap();
+        let sealed = ring1.seal(b"JBSWY3DPEHPK3PXP", "user-1/totp");
+        assert_eq!(sealed.kid, "k1");
+        assert!(!sealed.data.contains("JBSWY3DP"));
+        // A new active key; the old one still opens what it sealed.
+        let ring2 = Keyring::parse(&format!("{},{old}", spec("k2"))).unwrap();
+        assert_eq!(ring2.open(&sealed, "user-1/totp").unwrap(), b"JBSWY3DPEHPK3PXP");
+        assert_eq!(ring2.seal(b"x", "c").kid, "k2");
+    }
+
+    #[test]
+    fn context_and_tampering_are_detected() {
+        let ring = Keyring::parse(&spec("k1")).unwrap();
+        let sealed = ring.seal(b"secret", "user-1/totp");
+        assert_eq!(ring.open(&sealed, "user-2/totp"), Err(CryptoError::Corrupt));
+        let mut bytes = URL_SAFE_NO_PAD.decode(&sealed.data).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        let tampered = Sealed { kid: "k1".into(), data: URL_SAFE_NO_PAD.encode(bytes) };
+        assert_eq!(ring.open(&tampered, "user-1/totp"), Err(CryptoError::Corrupt));
+        let unknown = Sealed { kid: "gone".into(), ..sealed };
+        assert!(matches!(ring.open(&unknown, "user-1/totp"), Err(CryptoError::UnknownKey(_))));
+    }
+
+    #[test]
+    fn rejects_bad_key_specs() {
+        assert!(Keyring::parse("k1:c2hvcnQ").is_none());
+        assert!(Keyring::parse("nokid").is_none());
+        assert!(Keyring::parse("").is_none());
+    }
+
+    #[test]
+    fn sha256_matches_the_standard_vector() {
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

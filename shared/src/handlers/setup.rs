@@ -1,0 +1,79 @@
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use super::require_method;
+use crate::App;
+use crate::auth::Principal;
+use crate::body;
+use crate::envelope::{self, ApiError, respond};
+use crate::methods::{backup_codes, totp};
+use crate::model::{MethodState, MfaType};
+use crate::verify::seal_totp_secret;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SetupInput {
+    mfa_type: MfaType,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TotpSetup {
+    secret: String,
+    otpauth_url: String,
+    qr_code: String,
+    backup_codes: Vec<String>,
+}
+
+/// `POST /mfa/setup`: starts setting up a method.
+pub async fn setup(app: &App, req: Request) -> Response<Body> {
+    respond(run(app, &req).await)
+}
+
+async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    require_method(req, "POST")?;
+    let principal = app.auth.authenticate(req)?;
+    let input: SetupInput = body::json(req)?;
+    match input.mfa_type {
+        MfaType::GoogleAuth => google_auth(app, &principal).await,
+        other => Err(ApiError::bad_request(
+            "METHOD_UNAVAILABLE",
+            format!("{} cannot be set up on this deployment yet; use GOOGLE_AUTH.", other.as_str()),
+        )),
+    }
+}
+
+/// A new secret, pending until `verify-setup` accepts a code from it. Setting up again
+/// while pending replaces the pending secret; replacing a verified one needs step-up.
+async fn google_auth(app: &App, principal: &Principal) -> Result<Response<Body>, ApiError> {
+    let keyring = app.keyring()?;
+    let now = app.clock.now();
+    let account = principal.email.as_deref().unwrap_or(principal.user_id.as_str());
+    let enrollment = totp::enroll(&app.totp_issuer, account).map_err(|e| {
+        tracing::error!(error = %e, "building an authenticator enrollment failed");
+        ApiError::internal()
+    })?;
+    let (codes, hashes) = backup_codes::generate();
+    let user = principal.user_id.as_str();
+    let sealed = seal_totp_secret(keyring, user, &enrollment.raw_secret);
+    app.store
+        .update_user(user, None, Some(principal), |record, _| {
+            let state = record.state(MfaType::GoogleAuth);
+            if state.is_configured() {
+                principal.require_step_up(record.has_mfa_enabled(), now)?;
+            }
+            record.totp.pending = Some(sealed.clone());
+            record.pending_backup_codes = hashes.clone();
+            if state == MethodState::NotConfigured {
+                record.set_state(MfaType::GoogleAuth, MethodState::Pending);
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(envelope::data(&TotpSetup {
+        secret: enrollment.secret,
+        otpauth_url: enrollment.otpauth_url,
+        qr_code: enrollment.qr_code,
+        backup_codes: codes,
+    }))
+}

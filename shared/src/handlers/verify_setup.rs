@@ -1,0 +1,47 @@
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+use super::require_method;
+use crate::App;
+use crate::body;
+use crate::envelope::{self, ApiError, respond};
+use crate::model::MfaType;
+use crate::verify::activate_pending_totp;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifySetupInput {
+    mfa_type: MfaType,
+    code: Option<String>,
+}
+
+/// `POST /mfa/verify-setup`: proves the pending setup works and enables the method.
+pub async fn verify_setup(app: &App, req: Request) -> Response<Body> {
+    respond(run(app, &req).await)
+}
+
+async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    require_method(req, "POST")?;
+    let principal = app.auth.authenticate(req)?;
+    let input: VerifySetupInput = body::json(req)?;
+    match input.mfa_type {
+        MfaType::GoogleAuth => {
+            let code = input
+                .code
+                .filter(|c| !c.trim().is_empty())
+                .ok_or_else(|| ApiError::bad_request("INVALID_FIELD", "Field `code` is required for GOOGLE_AUTH."))?;
+            let keyring = app.keyring()?;
+            let now = app.clock.now();
+            app.store
+                .update_user(principal.user_id.as_str(), None, Some(&principal), |record, _| {
+                    activate_pending_totp(record, keyring, &code, now)
+                })
+                .await?;
+            Ok(envelope::message("MFA setup verified and enabled"))
+        }
+        other => Err(ApiError::bad_request(
+            "METHOD_UNAVAILABLE",
+            format!("{} cannot be verified on this deployment yet; use GOOGLE_AUTH.", other.as_str()),
+        )),
+    }
+}

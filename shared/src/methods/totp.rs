@@ -1,0 +1,164 @@
+//! Authenticator-app codes: RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30-second steps), through
+//! `totp-rs`. A code is accepted from one step before to one step after now, and each
+//! step at most once per user: the caller records the accepted step (see
+//! `UserMfaRecord::totp`) and refuses any step not later than it.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use totp_rs::{Algorithm, Builder, Secret, Totp};
+
+use crate::crypto::random_bytes;
+
+pub const DIGITS: u8 = 6;
+pub const STEP_SECONDS: u64 = 30;
+/// 160 bits, as RFC 4226 recommends.
+pub const SECRET_BYTES: usize = 20;
+
+/// A freshly generated secret, for `POST /mfa/setup`.
+pub struct Enrollment {
+    /// Base32, as authenticator apps take it.
+    pub secret: String,
+    pub otpauth_url: String,
+    /// `data:image/png;base64,…`.
+    pub qr_code: String,
+    pub raw_secret: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the authenticator enrollment could not be built: {0}")]
+pub struct EnrollmentError(String);
+
+/// A new secret from the CSPRNG, its `otpauth://` URL (issuer and account name) and QR code.
+pub fn enroll(issuer: &str, account: &str) -> Result<Enrollment, EnrollmentError> {
+    let raw = random_bytes::<SECRET_BYTES>().to_vec();
+    let totp = Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(DIGITS)
+        .with_step_duration(STEP_SECONDS)
+        .with_skew(1)
+        .with_secret(raw.clone())
+        .with_issuer(Some(sanitize(issuer)))
+        .with_account_name(sanitize(account))
+        .build()
+        .map_err(|e| EnrollmentError(e.to_string()))?;
+    let otpauth_url = totp.to_url().map_err(|e| EnrollmentError(e.to_string()))?;
+    let png = totp.to_qr_png().map_err(|_| EnrollmentError("QR code".into()))?;
+    Ok(Enrollment {
+        secret: totp.secret().to_base32(),
+        otpauth_url,
+        qr_code: format!("data:image/png;base64,{}", STANDARD.encode(png)),
+        raw_secret: raw,
+    })
+}
+
+/// The `otpauth` label may not contain `:` (it separates issuer and account).
+fn sanitize(label: &str) -> String {
+    let clean: String = label.chars().filter(|c| *c != ':' && !c.is_control()).collect();
+    if clean.trim().is_empty() { "account".into() } else { clean }
+}
+
+fn verifier(raw_secret: &[u8]) -> Totp {
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(DIGITS)
+        .with_step_duration(STEP_SECONDS)
+        .with_skew(1)
+        .with_secret(Secret::from(raw_secret.to_vec()))
+        .build_noncompliant()
+}
+
+/// A code as typed: six digits, spaces and dashes ignored.
+pub fn normalize(code: &str) -> Option<String> {
+    let digits: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    (digits.len() == DIGITS as usize && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// The time step `code` belongs to, if it is valid within one step of `now`.
+pub fn matching_step(raw_secret: &[u8], code: &str, now: i64) -> Option<u64> {
+    let code = normalize(code)?;
+    verifier(raw_secret).check(&code, now.max(0) as u64)
+}
+
+/// The code for `time` (used by tests and tools; the service never sends codes).
+pub fn code_at(raw_secret: &[u8], time: i64) -> String {
+    verifier(raw_secret).generate(time.max(0) as u64).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rfc(alg: Algorithm, secret: &[u8], digits: u8, step: u64) -> Totp {
+        Builder::new()
+            .with_algorithm(alg)
+            .with_digits(digits)
+            .with_step_duration(step)
+            .with_skew(0)
+            .with_secret(secret.to_vec())
+            .build_noncompliant()
+    }
+
+    /// RFC 6238 Appendix B: each algorithm with its own seed (20, 32 and 64 bytes).
+    #[test]
+    fn rfc6238_appendix_b() {
+        let sha1 = b"12345678901234567890".as_slice();
+        let sha256 = b"12345678901234567890123456789012".as_slice();
+        let sha512 = b"1234567890123456789012345678901234567890123456789012345678901234".as_slice();
+        let table: [(u64, &str, &str, &str); 6] = [
+            (59, "94287082", "46119246", "90693936"),
+            (1111111109, "07081804", "68084774", "25091201"),
+            (1111111111, "14050471", "67062674", "99943326"),
+            (1234567890, "89005924", "91819424", "93441116"),
+            (2000000000, "69279037", "90698825", "38618901"),
+            (20000000000, "65353130", "77737706", "47863826"),
+        ];
+        for (time, c1, c256, c512) in table {
+            assert_eq!(rfc(Algorithm::SHA1, sha1, 8, 30).generate(time).to_string(), c1, "SHA1 at {time}");
+            assert_eq!(rfc(Algorithm::SHA256, sha256, 8, 30).generate(time).to_string(), c256, "SHA256 at {time}");
+            assert_eq!(rfc(Algorithm::SHA512, sha512, 8, 30).generate(time).to_string(), c512, "SHA512 at {time}");
+        }
+    }
+
+    /// RFC 4226 Appendix D: HOTP is TOTP with a one-second step, the counter as the time.
+    #[test]
+    fn rfc4226_appendix_d() {
+        let expected =
+            ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
+        let hotp = rfc(Algorithm::SHA1, b"12345678901234567890", 6, 1);
+        for (counter, code) in expected.iter().enumerate() {
+            assert_eq!(hotp.generate(counter as u64).to_string(), *code, "counter {counter}");
+        }
+    }
+
+    #[test]
+    fn accepts_one_step_of_skew_either_way_and_no_more() {
+        let secret = random_bytes::<SECRET_BYTES>();
+        let now = 1_800_000_015;
+        let step = (now / 30) as u64;
+        for (offset, expected) in [(-60, None), (-30, Some(step - 1)), (0, Some(step)), (30, Some(step + 1)), (60, None)] {
+            let code = code_at(&secret, now + offset);
+            assert_eq!(matching_step(&secret, &code, now), expected, "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn normalizes_typed_codes() {
+        assert_eq!(normalize(" 123 456 ").as_deref(), Some("123456"));
+        assert_eq!(normalize("123-456").as_deref(), Some("123456"));
+        assert_eq!(normalize("12345"), None);
+        assert_eq!(normalize("12345a"), None);
+        assert_eq!(normalize("1234567"), None);
+    }
+
+    #[test]
+    fn enrollment_is_scannable_and_strong() {
+        let e = enroll("Acme MFA", "ada@example.com").unwrap();
+        assert_eq!(e.raw_secret.len(), 20);
+        assert_eq!(e.secret.len(), 32, "160 bits in base32");
+        assert!(e.otpauth_url.starts_with("otpauth://totp/Acme%20MFA:ada%40example.com?"), "{}", e.otpauth_url);
+        assert!(e.otpauth_url.contains(&format!("secret={}", e.secret)));
+        assert!(e.otpauth_url.contains("issuer=Acme%20MFA"));
+        assert!(e.qr_code.starts_with("data:image/png;base64,iVBORw0KGgo"));
+        assert_ne!(enroll("Acme", "a@b").unwrap().secret, e.secret);
+    }
+}
