@@ -40,6 +40,18 @@ ensure_cargo_lambda() {
   export PATH="$VENV/bin:$PATH"
 }
 
+# ensure_debian_tools COMMAND:PACKAGE…: installs the packages whose command is missing.
+ensure_debian_tools() {
+  local missing=() spec
+  for spec in "$@"; do
+    command -v "${spec%%:*}" >/dev/null 2>&1 || missing+=("${spec#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing ${missing[*]} (apt)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 install_dependencies() {
   ensure_java
   ensure_node_packages

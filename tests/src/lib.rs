@@ -218,12 +218,42 @@ impl Api {
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.send("GET", path, token, None).await
     }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.send("POST", path, token, Some(body.to_string())).await
+    }
 }
 
 impl Default for Api {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Records a secret, code or token the tests were given; `scripts/test` fails if any of
+/// them is found in plain text in the table after the suite.
+pub fn remember_secret(value: &str) {
+    use std::io::Write;
+    let Ok(path) = std::env::var("MFA_TEST_SECRETS") else { return };
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("secrets file opens");
+    writeln!(file, "{value}").expect("secrets file is writable");
+}
+
+/// Sets up and verifies GOOGLE_AUTH for `person` over HTTP; returns the raw secret.
+pub async fn enroll_totp(api: &Api, person: &Person) -> Vec<u8> {
+    let token = person.platform_token();
+    let r = api.post("/mfa/setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_eq!(r.status, 200, "setup: {}", r.body);
+    let secret = r.body["data"]["secret"].as_str().expect("a secret").to_string();
+    remember_secret(&secret);
+    for code in r.body["data"]["backupCodes"].as_array().expect("backup codes") {
+        remember_secret(code.as_str().unwrap());
+    }
+    let raw = mfa_shared::methods::totp::decode_secret(&secret).expect("base32 secret");
+    let code = mfa_shared::methods::totp::code_at(&raw, now());
+    let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
+    assert_eq!(r.status, 200, "verify-setup: {}", r.body);
+    raw
 }
 
 /// Asserts the failure envelope: status, machine code, a sentence, JSON content type.

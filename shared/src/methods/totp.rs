@@ -79,6 +79,11 @@ pub fn matching_step(raw_secret: &[u8], code: &str, now: i64) -> Option<u64> {
     verifier(raw_secret).check(&code, now.max(0) as u64)
 }
 
+/// The raw secret behind a base32 secret as shown to the user.
+pub fn decode_secret(base32: &str) -> Option<Vec<u8>> {
+    Secret::try_from_base32(base32).ok().map(|s| s.as_ref().to_vec())
+}
+
 /// The code for `time` (used by tests and tools; the service never sends codes).
 pub fn code_at(raw_secret: &[u8], time: i64) -> String {
     verifier(raw_secret).generate(time.max(0) as u64).to_string()
@@ -160,5 +165,6 @@ mod tests {
         assert!(e.otpauth_url.contains("issuer=Acme%20MFA"));
         assert!(e.qr_code.starts_with("data:image/png;base64,iVBORw0KGgo"));
         assert_ne!(enroll("Acme", "a@b").unwrap().secret, e.secret);
+        assert_eq!(decode_secret(&e.secret), Some(e.raw_secret));
     }
 }

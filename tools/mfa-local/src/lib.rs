@@ -118,6 +118,32 @@ pub async fn ensure_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
     Ok(())
 }
 
+pub struct ScanReport {
+    pub items: usize,
+    /// `(pk, sk)` of every item holding one of the values.
+    pub hits: Vec<(String, String)>,
+}
+
+/// Scans the whole table for any of `secrets` as a substring of any attribute.
+pub async fn scan_for_secrets(
+    client: &Client,
+    table: &str,
+    secrets: &std::collections::BTreeSet<&str>,
+) -> Result<ScanReport, String> {
+    let mut report = ScanReport { items: 0, hits: Vec::new() };
+    let mut pages = client.scan().table_name(table).into_paginator().items().send();
+    while let Some(item) = pages.next().await {
+        let item = item.map_err(|e| display_sdk(&e))?;
+        report.items += 1;
+        let text = format!("{item:?}");
+        if secrets.iter().any(|s| text.contains(s)) {
+            let key = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            report.hits.push((key("pk"), key("sk")));
+        }
+    }
+    Ok(report)
+}
+
 fn display_sdk<E: std::fmt::Debug>(e: &E) -> String {
     format!("{e:?}")
 }

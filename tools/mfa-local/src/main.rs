@@ -4,6 +4,8 @@
 //! - `mfa-local create-table TEMPLATE TABLE`: create TABLE in DynamoDB Local as TEMPLATE declares it.
 //! - `mfa-local token [--sub ID] [--email E] [--org ID] [--role ROLE] [--ttl SECONDS]`:
 //!   print a platform token signed with `MFA_PLATFORM_JWT_KEY`.
+//! - `mfa-local scan-table TABLE FILE`: fail if any line of FILE (secrets, codes, tokens
+//!   the tests were given) appears in plain text anywhere in TABLE.
 
 use std::process::ExitCode;
 
@@ -16,7 +18,8 @@ async fn main() -> ExitCode {
         Some("keys") if args.len() == 2 => keys(&args[1]),
         Some("create-table") if args.len() == 3 => create_table(&args[1], &args[2]).await,
         Some("token") => token(&args[1..]),
-        _ => Err("usage: mfa-local keys FILE | create-table TEMPLATE TABLE | token [--sub ID] [--email E] [--org ID] [--role ROLE] [--ttl SECONDS]".into()),
+        Some("scan-table") if args.len() == 3 => scan_table(&args[1], &args[2]).await,
+        _ => Err("usage: mfa-local keys FILE | create-table TEMPLATE TABLE | token [--sub ID] [--email E] [--org ID] [--role ROLE] [--ttl SECONDS] | scan-table TABLE FILE".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -81,4 +84,26 @@ fn token(args: &[String]) -> Result<(), String> {
     }
     println!("{}", mfa_local::platform_token(&secret, &Value::Object(claims), ttl));
     Ok(())
+}
+
+async fn scan_table(table: &str, secrets_file: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(secrets_file).map_err(|e| format!("reading {secrets_file}: {e}"))?;
+    let secrets: std::collections::BTreeSet<&str> = text.lines().map(str::trim).filter(|l| l.len() >= 6).collect();
+    let sdk = aws_config::load_from_env().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let report = mfa_local::scan_for_secrets(&client, table, &secrets).await?;
+    println!(
+        "scan-table: {} items, {} secret values, {} found in plain text",
+        report.items,
+        secrets.len(),
+        report.hits.len()
+    );
+    if report.hits.is_empty() {
+        Ok(())
+    } else {
+        for (pk, sk) in &report.hits {
+            eprintln!("scan-table: a secret value is stored in plain text in item {pk} / {sk}");
+        }
+        Err("plain-text secrets found in the table".into())
+    }
 }
