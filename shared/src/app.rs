@@ -2,9 +2,10 @@
 
 use crate::auth::TokenVerifier;
 use crate::clock::Clock;
-use crate::config::{ConfigError, Environment, Reader, Source, StoreConfig};
+use crate::config::{ConfigError, Environment, MailConfig, Reader, Source, StoreConfig};
 use crate::crypto::Keyring;
 use crate::envelope::ApiError;
+use crate::mail::Mailer;
 use crate::store::Store;
 
 /// The optional parts a function uses, so each loads (and is given) only its own secrets.
@@ -12,6 +13,8 @@ use crate::store::Store;
 pub struct Needs {
     /// `MFA_ENCRYPTION_KEYS`: the functions that store or read authenticator secrets.
     pub keyring: bool,
+    /// `MFA_MAIL_FROM`, `MFA_LINK_BASE_URL` and an SES v2 client: the functions that send mail.
+    pub mail: bool,
 }
 
 pub struct App {
@@ -19,6 +22,7 @@ pub struct App {
     pub store: Store,
     pub clock: Clock,
     keyring: Option<Keyring>,
+    mailer: Option<Mailer>,
     /// The issuer shown in authenticator apps (`MFA_TOTP_ISSUER`, default "MFA").
     pub totp_issuer: String,
 }
@@ -34,19 +38,35 @@ impl App {
         let store_config = StoreConfig::read(&mut r);
         let auth = TokenVerifier::read(&mut r);
         let keyring = if needs.keyring { Keyring::read(&mut r) } else { None };
+        let mail = needs.mail.then(|| MailConfig::read(&mut r));
         let totp_issuer = r.or("MFA_TOTP_ISSUER", "MFA");
         r.finish()?;
         let auth = auth.expect("a complete configuration yields a verifier");
         // The SDK reads the region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` itself.
         let sdk = aws_config::load_from_env().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), store_config.table_name);
-        Ok(Self { auth, store, clock: Clock::system(), keyring, totp_issuer })
+        let mailer = mail.map(|config| Mailer::new(aws_sdk_sesv2::Client::new(&sdk), config));
+        Ok(Self { auth, store, clock: Clock::system(), keyring, mailer, totp_issuer })
     }
 
     /// The same application on another clock (tests move time instead of sleeping).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The same application sending mail through another SES client (tests point it at an
+    /// endpoint that is down).
+    pub fn with_mailer(mut self, mailer: Mailer) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    pub fn mailer(&self) -> Result<&Mailer, ApiError> {
+        self.mailer.as_ref().ok_or_else(|| {
+            tracing::error!("this function was started without mail settings");
+            ApiError::internal()
+        })
     }
 
     pub fn keyring(&self) -> Result<&Keyring, ApiError> {

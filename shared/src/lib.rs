@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod envelope;
 pub mod handlers;
+pub mod mail;
 pub mod methods;
 pub mod model;
 pub mod routes;

@@ -101,6 +101,12 @@ pub struct UserMfaRecord {
     /// Hashes of codes issued with a setup that is not verified yet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_backup_codes: Vec<String>,
+    /// The address magic links go to, once activated (or while activation is pending).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub magic_link_email: Option<String>,
+    /// When magic-link mails were sent in the last hour (the send limit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub magic_link_sends: Vec<i64>,
     /// The organization and email last seen in the user's own token (administrators act
     /// only on users of their own organization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,6 +189,7 @@ impl UserMfaRecord {
         self.totp = TotpState::default();
         self.backup_codes.clear();
         self.pending_backup_codes.clear();
+        self.magic_link_email = None;
     }
 
     /// The chosen method while it is enabled, else the first enabled one.

@@ -11,6 +11,8 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/mfa/disable", "mfa-disable"),
     ("POST", "/mfa/primary", "mfa-primary"),
     ("POST", "/mfa/reset", "mfa-reset"),
+    ("POST", "/mfa/magic-link/send", "mfa-magic-link-send"),
+    ("POST", "/mfa/magic-link/activate", "mfa-magic-link-activate"),
 ];
 
 /// The function that answers every request no route matches.

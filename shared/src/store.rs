@@ -5,12 +5,14 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, Get, TransactGetItem};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Get, Put, TransactGetItem, TransactWriteItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::auth::Principal;
 use crate::envelope::ApiError;
+use crate::methods::magic_link::{LinkToken, Purpose};
 use crate::model::{OrgPolicy, UserMfaRecord};
 
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
@@ -23,7 +25,12 @@ pub fn org_pk(org_id: &str) -> String {
     format!("ORG#{org_id}")
 }
 
+pub fn token_pk(token_hash: &str) -> String {
+    format!("TOKEN#{token_hash}")
+}
+
 pub const USER_SK: &str = "MFA";
+pub const TOKEN_SK: &str = "TOKEN";
 pub const POLICY_SK: &str = "POLICY";
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +45,9 @@ pub enum StoreError {
     Failed(String),
     #[error("stored item is malformed: {0}")]
     Malformed(String),
+    /// A one-time item written with the record was already consumed (or never existed).
+    #[error("a one-time value was already spent")]
+    Spent,
 }
 
 impl From<StoreError> for ApiError {
@@ -51,6 +61,7 @@ impl From<StoreError> for ApiError {
                 tracing::error!(%detail, "DynamoDB unavailable");
                 ApiError::unavailable("The MFA store is temporarily unavailable; try again in a moment.", 2)
             }
+            StoreError::Spent => ApiError::bad_request("ALREADY_USED", "This one-time value was already used."),
             StoreError::Failed(detail) | StoreError::Malformed(detail) => {
                 tracing::error!(%detail, "DynamoDB request failed");
                 ApiError::internal()
@@ -184,12 +195,31 @@ impl Store {
         owner: Option<&Principal>,
         mut apply: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        self.update_user_with(user_id, org_id, owner, |r, p| apply(r, p).map(|t| (t, Vec::new())), ApiError::internal)
+            .await
+    }
+
+    /// [`Store::update_user`] whose step may also write other items (consume a one-time
+    /// value, store a new one) in the same transaction as the record. Each extra write
+    /// carries its own condition; when one fails, the value was already spent and the
+    /// answer is `spent()`, with nothing written.
+    pub async fn update_user_with<T>(
+        &self,
+        user_id: &str,
+        org_id: Option<&str>,
+        owner: Option<&Principal>,
+        mut apply: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<TransactWriteItem>), ApiError>,
+        spent: impl Fn() -> ApiError,
+    ) -> Result<T, ApiError> {
         const ATTEMPTS: usize = 3;
         for attempt in 1..=ATTEMPTS {
             let (mut record, policy) = self.load_user_and_policy(user_id, org_id).await?;
             let before = record.clone();
-            let outcome = apply(&mut record, policy.as_ref());
-            if record == before {
+            let (outcome, extra) = match apply(&mut record, policy.as_ref()) {
+                Ok((t, extra)) => (Ok(t), extra),
+                Err(e) => (Err(e), Vec::new()),
+            };
+            if record == before && extra.is_empty() {
                 return outcome;
             }
             if let Some(p) = owner {
@@ -198,13 +228,113 @@ impl Store {
                     record.email = p.email.clone();
                 }
             }
-            match self.save_user(&mut record).await {
+            let saved = if extra.is_empty() {
+                self.save_user(&mut record).await
+            } else {
+                self.save_user_with(&mut record, extra).await
+            };
+            match saved {
                 Ok(()) => return outcome,
                 Err(StoreError::Conflict) if attempt < ATTEMPTS => continue,
+                Err(StoreError::Spent) => return Err(spent()),
                 Err(e) => return Err(e.into()),
             }
         }
         unreachable!("the loop returns on its last attempt")
+    }
+
+    /// Writes the record (conditional on its version) and `extra` in one transaction.
+    async fn save_user_with(&self, record: &mut UserMfaRecord, extra: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        let expected = record.version;
+        record.version = expected + 1;
+        let item = to_item(record, user_pk(&record.user_id), USER_SK)?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        // The record first: cancellation reasons come back in this order.
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        items.extend(extra);
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        record.version = expected;
+        if let SdkError::ServiceError(se) = &err
+            && let TransactWriteItemsError::TransactionCanceledException(tc) = se.err()
+        {
+            let failed: Vec<bool> =
+                tc.cancellation_reasons().iter().map(|r| r.code() == Some("ConditionalCheckFailed")).collect();
+            if failed.first() == Some(&true) {
+                return Err(StoreError::Conflict);
+            }
+            if failed.iter().skip(1).any(|f| *f) {
+                return Err(StoreError::Spent);
+            }
+        }
+        Err(classify(err))
+    }
+
+    /// A magic-link token by the hash of what was presented.
+    pub async fn get_token(&self, token_hash: &str) -> Result<Option<LinkToken>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(token_hash), TOKEN_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// The write that stores a new token (never overwriting one).
+    pub fn put_token(&self, token_hash: &str, token: &LinkToken) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(token, token_pk(token_hash), TOKEN_SK)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The write that consumes a token: it succeeds once, only while the token exists,
+    /// has `purpose` and has not expired at `now`.
+    pub fn consume_token(&self, token_hash: &str, purpose: Purpose, now: i64) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(token_hash), TOKEN_SK)))
+            .condition_expression("attribute_exists(pk) AND purpose = :purpose AND expiresAt > :now")
+            .expression_attribute_values(":purpose", AttributeValue::S(purpose.as_str().to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Every token item of a user (tests and tools; a scan).
+    pub async fn tokens_of(&self, user_id: &str) -> Result<Vec<LinkToken>, StoreError> {
+        let mut found = Vec::new();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("sk = :sk AND userId = :user")
+            .expression_attribute_values(":sk", AttributeValue::S(TOKEN_SK.into()))
+            .expression_attribute_values(":user", AttributeValue::S(user_id.into()))
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            found.push(from_item(item.map_err(classify)?)?);
+        }
+        Ok(found)
     }
 
     /// Writes `record` if nobody changed it since it was read (optimistic locking on

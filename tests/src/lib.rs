@@ -133,7 +133,7 @@ pub async fn store() -> Store {
 
 /// The application as a function builds it at cold start, from the same environment.
 pub async fn app() -> mfa_shared::App {
-    mfa_shared::App::from_env(mfa_shared::app::Needs { keyring: true }).await.expect("the test environment is complete")
+    mfa_shared::App::from_env(mfa_shared::app::Needs { keyring: true, mail: true }).await.expect("the test environment is complete")
 }
 
 pub fn repo_root() -> PathBuf {
@@ -228,6 +228,41 @@ impl Default for Api {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The mails the local SES received for `to`, oldest first (its `GET /store`).
+pub async fn mails_to(to: &str) -> Vec<Value> {
+    let url = var("MFA_SES_STORE_URL");
+    let store: Value = reqwest::get(&url).await.expect("the local SES answers").json().await.expect("JSON store");
+    store["emails"]
+        .as_array()
+        .expect("an email list")
+        .iter()
+        .filter(|m| m["destination"]["to"].as_array().is_some_and(|t| t.iter().any(|a| a.as_str() == Some(to))))
+        .cloned()
+        .collect()
+}
+
+/// The link in a mail's plain-text body and the token in it.
+pub fn link_in(mail: &Value) -> (String, String) {
+    let text = mail["body"]["text"].as_str().expect("a text body");
+    let link = text.split_whitespace().find(|w| w.contains("token=")).expect("a link in the mail").to_string();
+    let token = link.split("token=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    remember_secret(&token);
+    (link, token)
+}
+
+/// Waits for the `n`-th mail to `to` (mail is sent before the API answers, so this is
+/// normally immediate).
+pub async fn nth_mail(to: &str, n: usize) -> Value {
+    for _ in 0..50 {
+        let mails = mails_to(to).await;
+        if mails.len() >= n {
+            return mails[n - 1].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no mail #{n} to {to} arrived in the local SES store");
 }
 
 /// Records a secret, code or token the tests were given; `scripts/test` fails if any of

@@ -3,6 +3,7 @@
 //! that API Gateway would turn into a bare 502.
 
 mod fallback;
+mod magic_link;
 mod manage;
 mod methods;
 mod reset;
@@ -11,6 +12,7 @@ mod status;
 mod verify_setup;
 
 pub use fallback::fallback;
+pub use magic_link::{activate as magic_link_activate, send as magic_link_send};
 pub use manage::{disable, enable, primary};
 pub use methods::methods;
 pub use reset::reset;

@@ -8,12 +8,14 @@ use crate::body;
 use crate::envelope::{self, ApiError, respond};
 use crate::methods::{backup_codes, totp};
 use crate::model::{MethodState, MfaType};
-use crate::verify::seal_totp_secret;
+use crate::methods::magic_link::Purpose;
+use crate::verify::{seal_totp_secret, send_magic_link};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SetupInput {
     mfa_type: MfaType,
+    email: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -36,6 +38,10 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let input: SetupInput = body::json(req)?;
     match input.mfa_type {
         MfaType::GoogleAuth => google_auth(app, &principal).await,
+        MfaType::MagicLink => {
+            let email = send_magic_link(app, &principal, Purpose::Activate, input.email).await?;
+            Ok(envelope::data(&serde_json::json!({"email": email, "verificationRequired": true})))
+        }
         other => Err(ApiError::bad_request(
             "METHOD_UNAVAILABLE",
             format!("{} cannot be set up on this deployment yet; use GOOGLE_AUTH.", other.as_str()),

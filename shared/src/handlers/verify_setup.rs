@@ -6,13 +6,14 @@ use crate::App;
 use crate::body;
 use crate::envelope::{self, ApiError, respond};
 use crate::model::MfaType;
-use crate::verify::activate_pending_totp;
+use crate::verify::{activate_magic_link, activate_pending_totp};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct VerifySetupInput {
     mfa_type: MfaType,
     code: Option<String>,
+    token: Option<String>,
 }
 
 /// `POST /mfa/verify-setup`: proves the pending setup works and enables the method.
@@ -39,9 +40,17 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                 .await?;
             Ok(envelope::message("MFA setup verified and enabled"))
         }
+        MfaType::MagicLink => {
+            let token = input
+                .token
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| ApiError::bad_request("INVALID_FIELD", "Field `token` (from the activation email) is required for MAGIC_LINK."))?;
+            activate_magic_link(app, &token, Some(&principal.user_id)).await?;
+            Ok(envelope::message("MFA setup verified and enabled"))
+        }
         other => Err(ApiError::bad_request(
             "METHOD_UNAVAILABLE",
-            format!("{} cannot be verified on this deployment yet; use GOOGLE_AUTH.", other.as_str()),
+            format!("{} cannot be verified on this deployment yet; use GOOGLE_AUTH or MAGIC_LINK.", other.as_str()),
         )),
     }
 }

@@ -1,0 +1,43 @@
+//! `POST /mfa/magic-link/send` and `POST /mfa/magic-link/activate`.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+use super::require_method;
+use crate::App;
+use crate::body;
+use crate::envelope::{self, ApiError, respond};
+use crate::methods::magic_link::Purpose;
+use crate::verify::{activate_magic_link, send_magic_link};
+
+/// `POST /mfa/magic-link/send`: mails a login link (MAGIC_LINK must be enabled). Takes no
+/// input; sending never resets the failure count.
+pub async fn send(app: &App, req: Request) -> Response<Body> {
+    respond(send_run(app, &req).await)
+}
+
+async fn send_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    require_method(req, "POST")?;
+    let principal = app.auth.authenticate(req)?;
+    let _: serde_json::Value = body::json_or_default(req)?;
+    send_magic_link(app, &principal, Purpose::Login, None).await?;
+    Ok(envelope::message("Magic link sent successfully"))
+}
+
+#[derive(Debug, Deserialize)]
+struct ActivateInput {
+    token: String,
+}
+
+/// `POST /mfa/magic-link/activate`: no Authorization header; the mailed token is the
+/// credential. Only this POST spends it, so a mail scanner fetching the link does not.
+pub async fn activate(app: &App, req: Request) -> Response<Body> {
+    respond(activate_run(app, &req).await)
+}
+
+async fn activate_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    require_method(req, "POST")?;
+    let input: ActivateInput = body::json(req)?;
+    activate_magic_link(app, &input.token, None).await?;
+    Ok(envelope::message("Magic link MFA activated successfully"))
+}
