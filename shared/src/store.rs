@@ -211,8 +211,13 @@ impl Store {
         mut apply: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<TransactWriteItem>), ApiError>,
         spent: impl Fn() -> ApiError,
     ) -> Result<T, ApiError> {
-        const ATTEMPTS: usize = 3;
+        const ATTEMPTS: usize = 5;
         for attempt in 1..=ATTEMPTS {
+            if attempt > 1 {
+                // Spread retries of racing requests apart.
+                let jitter = crate::crypto::random_bytes::<1>()[0] as u64 % 20;
+                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64 + jitter)).await;
+            }
             let (mut record, policy) = self.load_user_and_policy(user_id, org_id).await?;
             let before = record.clone();
             let (outcome, extra) = match apply(&mut record, policy.as_ref()) {
@@ -267,9 +272,10 @@ impl Store {
         if let SdkError::ServiceError(se) = &err
             && let TransactWriteItemsError::TransactionCanceledException(tc) = se.err()
         {
-            let failed: Vec<bool> =
-                tc.cancellation_reasons().iter().map(|r| r.code() == Some("ConditionalCheckFailed")).collect();
-            if failed.first() == Some(&true) {
+            let codes: Vec<&str> = tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+            let failed: Vec<bool> = codes.iter().map(|c| *c == "ConditionalCheckFailed").collect();
+            // A stale record, or another transaction on the same items right now: run again.
+            if failed.first() == Some(&true) || codes.contains(&"TransactionConflict") {
                 return Err(StoreError::Conflict);
             }
             if failed.iter().skip(1).any(|f| *f) {
