@@ -2,7 +2,7 @@
 
 use crate::auth::TokenVerifier;
 use crate::clock::Clock;
-use crate::config::{ConfigError, Environment, MailConfig, Reader, Source, StoreConfig};
+use crate::config::{ConfigError, Environment, MailConfig, Reader, RelyingPartyConfig, Source, StoreConfig};
 use crate::crypto::Keyring;
 use crate::envelope::ApiError;
 use crate::mail::Mailer;
@@ -15,6 +15,8 @@ pub struct Needs {
     pub keyring: bool,
     /// `MFA_MAIL_FROM`, `MFA_LINK_BASE_URL` and an SES v2 client: the functions that send mail.
     pub mail: bool,
+    /// `MFA_RP_ID`, `MFA_RP_ORIGIN`, `MFA_RP_NAME`: the functions that run passkey ceremonies.
+    pub webauthn: bool,
 }
 
 pub struct App {
@@ -23,6 +25,8 @@ pub struct App {
     pub clock: Clock,
     keyring: Option<Keyring>,
     mailer: Option<Mailer>,
+    webauthn: Option<webauthn_rs::Webauthn>,
+    pub relying_party: Option<RelyingPartyConfig>,
     /// The issuer shown in authenticator apps (`MFA_TOTP_ISSUER`, default "MFA").
     pub totp_issuer: String,
 }
@@ -39,6 +43,17 @@ impl App {
         let auth = TokenVerifier::read(&mut r);
         let keyring = if needs.keyring { Keyring::read(&mut r) } else { None };
         let mail = needs.mail.then(|| MailConfig::read(&mut r));
+        let relying_party = needs.webauthn.then(|| RelyingPartyConfig::read(&mut r));
+        let webauthn = match &relying_party {
+            Some(rp) if !r.has_problems() => match crate::methods::passkey::relying_party(rp) {
+                Ok(w) => Some(w),
+                Err(reason) => {
+                    r.invalid("MFA_RP_ORIGIN", reason);
+                    None
+                }
+            },
+            _ => None,
+        };
         let totp_issuer = r.or("MFA_TOTP_ISSUER", "MFA");
         r.finish()?;
         let auth = auth.expect("a complete configuration yields a verifier");
@@ -46,7 +61,7 @@ impl App {
         let sdk = aws_config::load_from_env().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), store_config.table_name);
         let mailer = mail.map(|config| Mailer::new(aws_sdk_sesv2::Client::new(&sdk), config));
-        Ok(Self { auth, store, clock: Clock::system(), keyring, mailer, totp_issuer })
+        Ok(Self { auth, store, clock: Clock::system(), keyring, mailer, webauthn, relying_party, totp_issuer })
     }
 
     /// The same application on another clock (tests move time instead of sleeping).
@@ -67,6 +82,16 @@ impl App {
             tracing::error!("this function was started without mail settings");
             ApiError::internal()
         })
+    }
+
+    pub fn webauthn(&self) -> Result<(&webauthn_rs::Webauthn, &RelyingPartyConfig), ApiError> {
+        match (&self.webauthn, &self.relying_party) {
+            (Some(w), Some(rp)) => Ok((w, rp)),
+            _ => {
+                tracing::error!("this function was started without relying-party settings");
+                Err(ApiError::internal())
+            }
+        }
     }
 
     pub fn keyring(&self) -> Result<&Keyring, ApiError> {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Sealed;
+use crate::methods::passkey::StoredPasskey;
 
 /// Consecutive failed verifications that lock verification.
 pub const MAX_FAILURES: u32 = 5;
@@ -107,6 +108,12 @@ pub struct UserMfaRecord {
     /// When magic-link mails were sent in the last hour (the send limit).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub magic_link_sends: Vec<i64>,
+    /// Registered passkeys (at most `MAX_PASSKEYS`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passkeys: Vec<StoredPasskey>,
+    /// The WebAuthn user handle (a random UUID), fixed at the first passkey setup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn_user_id: Option<String>,
     /// The organization and email last seen in the user's own token (administrators act
     /// only on users of their own organization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,6 +197,7 @@ impl UserMfaRecord {
         self.backup_codes.clear();
         self.pending_backup_codes.clear();
         self.magic_link_email = None;
+        self.passkeys.clear();
     }
 
     /// The chosen method while it is enabled, else the first enabled one.

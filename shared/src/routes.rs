@@ -13,6 +13,9 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/mfa/reset", "mfa-reset"),
     ("POST", "/mfa/magic-link/send", "mfa-magic-link-send"),
     ("POST", "/mfa/magic-link/activate", "mfa-magic-link-activate"),
+    ("POST", "/mfa/passkey/auth-options", "mfa-passkey-auth-options"),
+    ("POST", "/mfa/passkey/complete-registration", "mfa-passkey-complete-registration"),
+    ("POST", "/mfa/passkey/complete-registration-1", "mfa-passkey-complete-registration-1"),
 ];
 
 /// The function that answers every request no route matches.

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::Principal;
 use crate::envelope::ApiError;
 use crate::methods::magic_link::{LinkToken, Purpose};
+use crate::methods::passkey::Ceremony;
 use crate::model::{OrgPolicy, UserMfaRecord};
 
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
@@ -31,6 +32,10 @@ pub fn token_pk(token_hash: &str) -> String {
 
 pub const USER_SK: &str = "MFA";
 pub const TOKEN_SK: &str = "TOKEN";
+
+pub fn ceremony_sk(challenge_hash: &str) -> String {
+    format!("CEREMONY#{challenge_hash}")
+}
 pub const POLICY_SK: &str = "POLICY";
 
 #[derive(Debug, thiserror::Error)]
@@ -322,6 +327,63 @@ impl Store {
             .build()
             .map_err(|e| StoreError::Failed(e.to_string()))?;
         Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Stores a WebAuthn ceremony under the hash of its challenge.
+    pub async fn put_ceremony(&self, challenge_hash: &str, ceremony: &Ceremony) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(ceremony, user_pk(&ceremony.user_id), &ceremony_sk(challenge_hash))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn get_ceremony(&self, user_id: &str, challenge_hash: &str) -> Result<Option<Ceremony>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), &ceremony_sk(challenge_hash))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// The write that finishes a ceremony: once, before it expires, for its kind only.
+    pub fn consume_ceremony(
+        &self,
+        user_id: &str,
+        challenge_hash: &str,
+        kind: crate::methods::passkey::CeremonyKind,
+        now: i64,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), &ceremony_sk(challenge_hash))))
+            .condition_expression("attribute_exists(pk) AND kind = :kind AND expiresAt > :now")
+            .expression_attribute_values(":kind", AttributeValue::S(kind.as_str().to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Removes a ceremony that failed verification, so its challenge is spent either way.
+    pub async fn delete_ceremony(&self, user_id: &str, challenge_hash: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), &ceremony_sk(challenge_hash))))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 
     /// Every token item of a user (tests and tools; a scan).

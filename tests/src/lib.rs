@@ -133,7 +133,7 @@ pub async fn store() -> Store {
 
 /// The application as a function builds it at cold start, from the same environment.
 pub async fn app() -> mfa_shared::App {
-    mfa_shared::App::from_env(mfa_shared::app::Needs { keyring: true, mail: true }).await.expect("the test environment is complete")
+    mfa_shared::App::from_env(mfa_shared::app::Needs { keyring: true, mail: true, webauthn: true }).await.expect("the test environment is complete")
 }
 
 pub fn repo_root() -> PathBuf {

@@ -16,6 +16,12 @@ use crate::verify::{seal_totp_secret, send_magic_link};
 struct SetupInput {
     mfa_type: MfaType,
     email: Option<String>,
+    device_info: Option<DeviceInfo>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DeviceInfo {
+    name: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -42,10 +48,10 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             let email = send_magic_link(app, &principal, Purpose::Activate, input.email).await?;
             Ok(envelope::data(&serde_json::json!({"email": email, "verificationRequired": true})))
         }
-        other => Err(ApiError::bad_request(
-            "METHOD_UNAVAILABLE",
-            format!("{} cannot be set up on this deployment yet; use GOOGLE_AUTH.", other.as_str()),
-        )),
+        MfaType::Passkey => {
+            let name = input.device_info.and_then(|d| d.name);
+            Ok(envelope::data(&crate::ceremonies::start_registration(app, &principal, name).await?))
+        }
     }
 }
 
