@@ -409,44 +409,38 @@ impl Store {
     /// `version`), and bumps its version.
     #[tracing::instrument(skip_all, fields(user_id = %record.user_id), err(Display))]
     pub async fn save_user(&self, record: &mut UserMfaRecord) -> Result<(), StoreError> {
-        let expected = record.version;
+        let (pk, expected) = (user_pk(&record.user_id), record.version);
         record.version = expected + 1;
-        let item = to_item(record, user_pk(&record.user_id), USER_SK)?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR version = :expected")
-            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
-            .send()
-            .await;
-        if let Err(e) = result {
+        let result = self.put_versioned(&*record, pk, USER_SK, expected).await;
+        if result.is_err() {
             record.version = expected;
-            return Err(classify(e));
         }
-        Ok(())
+        result
     }
 
     /// Writes an organization policy, conditional on its version like the user record.
     #[tracing::instrument(skip_all, fields(org_id = %policy.org_id), err(Display))]
     pub async fn save_policy(&self, policy: &mut OrgPolicy) -> Result<(), StoreError> {
-        let expected = policy.version;
+        let (pk, expected) = (org_pk(&policy.org_id), policy.version);
         policy.version = expected + 1;
-        let item = to_item(policy, org_pk(&policy.org_id), POLICY_SK)?;
-        let result = self
-            .client
+        let result = self.put_versioned(&*policy, pk, POLICY_SK, expected).await;
+        if result.is_err() {
+            policy.version = expected;
+        }
+        result
+    }
+
+    /// Puts an item whose stored `version` must still be `expected` (or which is new).
+    async fn put_versioned<T: Serialize>(&self, value: &T, pk: String, sk: &str, expected: u64) -> Result<(), StoreError> {
+        self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(to_item(value, pk, sk)?))
             .condition_expression("attribute_not_exists(pk) OR version = :expected")
             .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
             .send()
-            .await;
-        if let Err(e) = result {
-            policy.version = expected;
-            return Err(classify(e));
-        }
+            .await
+            .map_err(classify)?;
         Ok(())
     }
 }
