@@ -42,6 +42,25 @@ fn too_many() -> ApiError {
     ApiError::conflict("PASSKEY_LIMIT", format!("You already have {MAX_PASSKEYS} passkeys; remove one with POST /mfa/reset first."))
 }
 
+/// Stores a ceremony's state under the hash of its challenge; returns the options as
+/// JSON and the challenge (base64url), for the client.
+async fn begin<O: serde::Serialize, S: serde::Serialize>(
+    app: &App,
+    user: &str,
+    kind: CeremonyKind,
+    options: &O,
+    state: &S,
+    name: Option<String>,
+    now: i64,
+) -> Result<(Value, String), ApiError> {
+    let public_key = serde_json::to_value(options).map_err(|_| ApiError::internal())?;
+    let challenge = public_key["challenge"].as_str().unwrap_or_default().to_string();
+    let ceremony =
+        Ceremony { user_id: user.to_string(), kind, state: serialize(state)?, name, expires_at: now + CEREMONY_LIFETIME };
+    app.store.put_ceremony(&sha256_hex(challenge.as_bytes()), &ceremony).await?;
+    Ok((public_key, challenge))
+}
+
 /// `POST /mfa/setup` for PASSKEY: creation options (existing credentials excluded) and the
 /// registration state stored under the challenge. Adding a passkey while MFA is enabled
 /// needs step-up.
@@ -72,16 +91,6 @@ pub async fn start_registration(app: &App, principal: &Principal, name: Option<S
             tracing::error!(error = %e, "starting a passkey registration failed");
             ApiError::internal()
         })?;
-    let public_key = serde_json::to_value(&options.public_key).map_err(|_| ApiError::internal())?;
-    let challenge = public_key["challenge"].as_str().unwrap_or_default().to_string();
-    let ceremony = Ceremony {
-        user_id: user.to_string(),
-        kind: CeremonyKind::Registration,
-        state: serialize::<PasskeyRegistration>(&state)?,
-        name: name.filter(|n| !n.trim().is_empty()).map(|n| n.trim().chars().take(64).collect()),
-        expires_at: now + CEREMONY_LIFETIME,
-    };
-    let challenge_hash = sha256_hex(challenge.as_bytes());
     let handle_text = handle.to_string();
     app.store
         .update_user_with(
@@ -98,7 +107,8 @@ pub async fn start_registration(app: &App, principal: &Principal, name: Option<S
             ApiError::internal,
         )
         .await?;
-    app.store.put_ceremony(&challenge_hash, &ceremony).await?;
+    let name = name.filter(|n| !n.trim().is_empty()).map(|n| n.trim().chars().take(64).collect());
+    let (public_key, challenge) = begin(app, user, CeremonyKind::Registration, &options.public_key, &state, name, now).await?;
     Ok(json!({
         "challenge": challenge,
         "rpName": rp.name,
@@ -183,16 +193,8 @@ pub async fn start_authentication(app: &App, user: &UserId) -> Result<Value, Api
         tracing::error!(error = %e, "starting a passkey authentication failed");
         ApiError::internal()
     })?;
-    let public_key = serde_json::to_value(&options.public_key).map_err(|_| ApiError::internal())?;
-    let challenge = public_key["challenge"].as_str().unwrap_or_default().to_string();
-    let ceremony = Ceremony {
-        user_id: user.as_str().to_string(),
-        kind: CeremonyKind::Authentication,
-        state: serialize::<PasskeyAuthentication>(&state)?,
-        name: None,
-        expires_at: now + CEREMONY_LIFETIME,
-    };
-    app.store.put_ceremony(&sha256_hex(challenge.as_bytes()), &ceremony).await?;
+    let (public_key, challenge) =
+        begin(app, user.as_str(), CeremonyKind::Authentication, &options.public_key, &state, None, now).await?;
     Ok(json!({
         "challenge": challenge,
         "rpId": public_key["rpId"],
