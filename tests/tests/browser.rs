@@ -1,0 +1,41 @@
+//! The passkey flow proven once in a real browser: `tests/browser/passkey.mjs` drives
+//! headless Chromium with a WebAuthn virtual authenticator against the running API; the
+//! registration is completed over HTTP and the browser's assertion is checked here with
+//! the same function login uses.
+
+use std::process::Command;
+
+use mfa_shared::auth::UserId;
+use mfa_shared::ceremonies;
+use mfa_tests::{Api, Person, app, repo_root, store};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn chromium_registers_and_signs_in_with_a_passkey() {
+    let me = Person::new();
+    let out = Command::new("node")
+        .arg(repo_root().join("tests/browser/passkey.mjs"))
+        .env("BROWSER_TOKEN", me.platform_token())
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "the browser ceremony failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let result: Value = serde_json::from_str(stdout.lines().last().expect("a result line")).expect("JSON result");
+    assert_eq!(result["completed"], json!({"success": true, "message": "Passkey registration completed"}));
+
+    let status = Api::new().get("/mfa/status", Some(&me.platform_token())).await;
+    assert_eq!(status.body["data"]["enabledMethods"], json!(["PASSKEY"]));
+
+    let app = app().await;
+    let user = UserId::parse(&me.id).unwrap();
+    ceremonies::verify_assertion(&app, &user, result["assertion"].clone()).await.expect("Chromium's assertion verifies");
+    let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
+    assert_eq!(record.passkeys.len(), 1);
+    assert_eq!(record.passkeys[0].name, "Chromium");
+    assert!(record.passkeys[0].last_used_at.is_some());
+}
