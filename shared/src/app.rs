@@ -1,6 +1,6 @@
 //! What a function builds once per cold start and hands to its handler by reference.
 
-use crate::auth::TokenVerifier;
+use crate::auth::{TokenSigner, TokenVerifier};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Environment, MailConfig, Reader, RelyingPartyConfig, Source, StoreConfig};
 use crate::crypto::Keyring;
@@ -17,6 +17,8 @@ pub struct Needs {
     pub mail: bool,
     /// `MFA_RP_ID`, `MFA_RP_ORIGIN`, `MFA_RP_NAME`: the functions that run passkey ceremonies.
     pub webauthn: bool,
+    /// `MFA_TOKEN_SIGNING_KEY`: the functions that issue full-access tokens.
+    pub signer: bool,
 }
 
 pub struct App {
@@ -27,6 +29,7 @@ pub struct App {
     mailer: Option<Mailer>,
     webauthn: Option<webauthn_rs::Webauthn>,
     pub relying_party: Option<RelyingPartyConfig>,
+    signer: Option<TokenSigner>,
     /// The issuer shown in authenticator apps (`MFA_TOTP_ISSUER`, default "MFA").
     pub totp_issuer: String,
 }
@@ -54,6 +57,7 @@ impl App {
             },
             _ => None,
         };
+        let signer = if needs.signer { TokenSigner::read(&mut r) } else { None };
         let totp_issuer = r.or("MFA_TOTP_ISSUER", "MFA");
         r.finish()?;
         let auth = auth.expect("a complete configuration yields a verifier");
@@ -61,7 +65,7 @@ impl App {
         let sdk = aws_config::load_from_env().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), store_config.table_name);
         let mailer = mail.map(|config| Mailer::new(aws_sdk_sesv2::Client::new(&sdk), config));
-        Ok(Self { auth, store, clock: Clock::system(), keyring, mailer, webauthn, relying_party, totp_issuer })
+        Ok(Self { auth, store, clock: Clock::system(), keyring, mailer, webauthn, relying_party, signer, totp_issuer })
     }
 
     /// The same application on another clock (tests move time instead of sleeping).
@@ -92,6 +96,13 @@ impl App {
                 Err(ApiError::internal())
             }
         }
+    }
+
+    pub fn signer(&self) -> Result<&TokenSigner, ApiError> {
+        self.signer.as_ref().ok_or_else(|| {
+            tracing::error!("this function was started without MFA_TOKEN_SIGNING_KEY");
+            ApiError::internal()
+        })
     }
 
     pub fn keyring(&self) -> Result<&Keyring, ApiError> {

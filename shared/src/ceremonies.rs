@@ -122,7 +122,8 @@ pub async fn start_registration(app: &App, principal: &Principal, name: Option<S
 
 /// `POST /mfa/passkey/complete-registration`: verifies the attestation against the
 /// stored state and keeps the credential; PASSKEY is enabled (and primary when none is).
-pub async fn finish_registration(app: &App, principal: &Principal, credential: Value, challenge: &str) -> Result<(), ApiError> {
+/// Returns the new passkey's name.
+pub async fn finish_registration(app: &App, principal: &Principal, credential: Value, challenge: &str) -> Result<String, ApiError> {
     let (webauthn, _) = app.webauthn()?;
     let now = app.clock.now();
     let user = principal.user_id.as_str();
@@ -162,7 +163,7 @@ pub async fn finish_registration(app: &App, principal: &Principal, credential: V
                 let name = ceremony.name.clone().unwrap_or_else(|| format!("Passkey {}", record.passkeys.len() + 1));
                 record.passkeys.push(StoredPasskey {
                     id: id.clone(),
-                    name,
+                    name: name.clone(),
                     created_at: now,
                     last_used_at: None,
                     counter: 0,
@@ -173,7 +174,7 @@ pub async fn finish_registration(app: &App, principal: &Principal, credential: V
                     record.primary_method = Some(MfaType::Passkey);
                 }
                 let consume = app.store.consume_ceremony(user, &challenge_hash, CeremonyKind::Registration, now)?;
-                Ok(((), vec![consume]))
+                Ok((name, vec![consume]))
             },
             ceremony_gone,
         )

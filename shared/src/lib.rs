@@ -14,8 +14,10 @@ pub mod handlers;
 pub mod mail;
 pub mod methods;
 pub mod model;
+pub mod notify;
 pub mod routes;
 pub mod store;
+pub mod tokens;
 pub mod verify;
 
 pub use app::App;

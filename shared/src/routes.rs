@@ -16,6 +16,12 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/mfa/passkey/auth-options", "mfa-passkey-auth-options"),
     ("POST", "/mfa/passkey/complete-registration", "mfa-passkey-complete-registration"),
     ("POST", "/mfa/passkey/complete-registration-1", "mfa-passkey-complete-registration-1"),
+    ("POST", "/mfa/verify-login", "mfa-verify-login"),
+    ("POST", "/mfa/recover", "mfa-recover"),
+    ("POST", "/mfa/backup-codes", "mfa-backup-codes"),
+    ("POST", "/mfa/token/refresh", "mfa-token-refresh"),
+    ("POST", "/mfa/organization/enforce", "mfa-organization-enforce"),
+    ("GET", "/.well-known/jwks.json", "mfa-jwks"),
 ];
 
 /// The function that answers every request no route matches.

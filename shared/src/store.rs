@@ -386,6 +386,85 @@ impl Store {
         Ok(())
     }
 
+    /// Any item by key, consistently read.
+    pub async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// Puts an item unconditionally.
+    pub async fn put<T: Serialize>(&self, value: &T, pk: String, sk: &str) -> Result<(), StoreError> {
+        self.client.put_item().table_name(&self.table).set_item(Some(to_item(value, pk, sk)?)).send().await.map_err(classify)?;
+        Ok(())
+    }
+
+    /// The write that puts a new item (never overwriting one), for a transaction.
+    pub fn put_new<T: Serialize>(&self, value: &T, pk: String, sk: &str) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(value, pk, sk)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The write that sets `attribute` to true on an item where it is still false.
+    pub fn flip_once(&self, pk: String, sk: &str, attribute: &str) -> Result<TransactWriteItem, StoreError> {
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .update_expression("SET #a = :true")
+            .condition_expression("attribute_exists(pk) AND #a = :false")
+            .expression_attribute_names("#a", attribute)
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// A check, in a transaction, that an item does not exist.
+    pub fn absent(&self, pk: String, sk: &str) -> Result<TransactWriteItem, StoreError> {
+        let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// Runs writes as one transaction; `Spent` when any of their conditions fails.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                if let SdkError::ServiceError(se) = &err
+                    && let TransactWriteItemsError::TransactionCanceledException(tc) = se.err()
+                {
+                    let codes: Vec<&str> = tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+                    if codes.contains(&"ConditionalCheckFailed") {
+                        return Err(StoreError::Spent);
+                    }
+                    if codes.contains(&"TransactionConflict") {
+                        return Err(StoreError::Conflict);
+                    }
+                }
+                Err(classify(err))
+            }
+        }
+    }
+
     /// Every token item of a user (tests and tools; a scan).
     pub async fn tokens_of(&self, user_id: &str) -> Result<Vec<LinkToken>, StoreError> {
         let mut found = Vec::new();

@@ -123,7 +123,8 @@ pub fn invalid_link() -> ApiError {
 
 /// Enables MAGIC_LINK for the user an activation token was sent to, consuming the token
 /// in the same transaction. `expected_user` binds it to the caller (verify-setup).
-pub async fn activate_magic_link(app: &App, token: &str, expected_user: Option<&UserId>) -> Result<(), ApiError> {
+/// Returns the address the method now sends to.
+pub async fn activate_magic_link(app: &App, token: &str, expected_user: Option<&UserId>) -> Result<String, ApiError> {
     let now = app.clock.now();
     let hash = magic_link::hash_presented(token).ok_or_else(invalid_link)?;
     let item = app
@@ -145,7 +146,7 @@ pub async fn activate_magic_link(app: &App, token: &str, expected_user: Option<&
                 if !had_primary {
                     record.primary_method = Some(MfaType::MagicLink);
                 }
-                Ok(((), vec![app.store.consume_token(&hash, Purpose::Activate, now)?]))
+                Ok((item.email.clone(), vec![app.store.consume_token(&hash, Purpose::Activate, now)?]))
             },
             invalid_link,
         )

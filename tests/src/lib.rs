@@ -133,7 +133,7 @@ pub async fn store() -> Store {
 
 /// The application as a function builds it at cold start, from the same environment.
 pub async fn app() -> mfa_shared::App {
-    mfa_shared::App::from_env(mfa_shared::app::Needs { keyring: true, mail: true, webauthn: true }).await.expect("the test environment is complete")
+    mfa_shared::App::from_env(mfa_shared::app::Needs { keyring: true, mail: true, webauthn: true, signer: true }).await.expect("the test environment is complete")
 }
 
 pub fn repo_root() -> PathBuf {
@@ -252,11 +252,16 @@ pub fn link_in(mail: &Value) -> (String, String) {
     (link, token)
 }
 
-/// Waits for the `n`-th mail to `to` (mail is sent before the API answers, so this is
-/// normally immediate).
+/// The mails to `to` that carry a link (not the change notices).
+pub async fn link_mails_to(to: &str) -> Vec<Value> {
+    mails_to(to).await.into_iter().filter(|m| m["body"]["text"].as_str().is_some_and(|t| t.contains("token="))).collect()
+}
+
+/// Waits for the `n`-th link mail to `to` (mail is sent before the API answers, so this
+/// is normally immediate).
 pub async fn nth_mail(to: &str, n: usize) -> Value {
     for _ in 0..50 {
-        let mails = mails_to(to).await;
+        let mails = link_mails_to(to).await;
         if mails.len() >= n {
             return mails[n - 1].clone();
         }
@@ -276,19 +281,25 @@ pub fn remember_secret(value: &str) {
 
 /// Sets up and verifies GOOGLE_AUTH for `person` over HTTP; returns the raw secret.
 pub async fn enroll_totp(api: &Api, person: &Person) -> Vec<u8> {
+    enroll_totp_with_codes(api, person).await.0
+}
+
+/// [`enroll_totp`], also returning the backup codes. The setup is verified with the
+/// previous step's code, so the current one is still free for a login.
+pub async fn enroll_totp_with_codes(api: &Api, person: &Person) -> (Vec<u8>, Vec<String>) {
     let token = person.platform_token();
     let r = api.post("/mfa/setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH"})).await;
     assert_eq!(r.status, 200, "setup: {}", r.body);
     let secret = r.body["data"]["secret"].as_str().expect("a secret").to_string();
     remember_secret(&secret);
-    for code in r.body["data"]["backupCodes"].as_array().expect("backup codes") {
-        remember_secret(code.as_str().unwrap());
-    }
+    let codes: Vec<String> =
+        r.body["data"]["backupCodes"].as_array().expect("backup codes").iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    codes.iter().for_each(|c| remember_secret(c));
     let raw = mfa_shared::methods::totp::decode_secret(&secret).expect("base32 secret");
-    let code = mfa_shared::methods::totp::code_at(&raw, now());
+    let code = mfa_shared::methods::totp::code_at(&raw, now() - 30);
     let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
     assert_eq!(r.status, 200, "verify-setup: {}", r.body);
-    raw
+    (raw, codes)
 }
 
 /// Asserts the failure envelope: status, machine code, a sentence, JSON content type.

@@ -10,7 +10,7 @@ use mfa_shared::config::MailConfig;
 use mfa_shared::handlers;
 use mfa_shared::mail::Mailer;
 use mfa_shared::verify;
-use mfa_tests::{Api, Person, app, assert_error, event, link_in, mails_to, now, nth_mail, parse, store};
+use mfa_tests::{Api, Person, app, assert_error, event, link_in, link_mails_to, mails_to, now, nth_mail, parse, store};
 use serde_json::json;
 
 /// Sets up MAGIC_LINK for `me` over HTTP and returns the activation token from the mail.
@@ -31,7 +31,7 @@ async fn activation_by_mail_works_once() {
     let api = Api::new();
     let me = Person::new();
     let token = start_setup(&api, &me).await;
-    let mail = &mails_to(&me.email).await[0];
+    let mail = &link_mails_to(&me.email).await[0];
     let (link, _) = link_in(mail);
     assert!(link.starts_with(&format!("{}?token=", std::env::var("MFA_LINK_BASE_URL").unwrap())), "{link}");
     assert_eq!(mail["from"], json!(std::env::var("MFA_MAIL_FROM").unwrap()));
@@ -96,7 +96,7 @@ async fn twenty_concurrent_activations_with_one_token_succeed_once() {
     let mut ok = 0;
     for t in tasks {
         match t.await.unwrap() {
-            Ok(()) => ok += 1,
+            Ok(_) => ok += 1,
             Err(e) => assert_eq!(e.code, "INVALID_LINK", "{e}"),
         }
     }
@@ -148,7 +148,7 @@ async fn send_requires_the_method_and_is_rate_limited_without_resetting_failures
     assert_error(&r, 429, "RATE_LIMITED");
     let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
-    assert_eq!(mails_to(&me.email).await.len(), 1);
+    assert_eq!(link_mails_to(&me.email).await.len(), 1);
 
     // On a clock a minute on, sends succeed until five in the hour.
     let clock = Clock::fixed(now() + 61);

@@ -8,6 +8,8 @@ use crate::App;
 use crate::body;
 use crate::envelope::{self, ApiError, respond};
 use crate::methods::magic_link::Purpose;
+use crate::model::MfaType;
+use crate::notify::{self, Notice};
 use crate::verify::{activate_magic_link, send_magic_link};
 
 /// `POST /mfa/magic-link/send`: mails a login link (MAGIC_LINK must be enabled). Takes no
@@ -38,6 +40,7 @@ pub async fn activate(app: &App, req: Request) -> Response<Body> {
 async fn activate_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
     let input: ActivateInput = body::json(req)?;
-    activate_magic_link(app, &input.token, None).await?;
+    let email = activate_magic_link(app, &input.token, None).await?;
+    notify::send(app, Some(&email), Notice::MethodEnabled(MfaType::MagicLink)).await;
     Ok(envelope::message("Magic link MFA activated successfully"))
 }

@@ -7,6 +7,7 @@ use crate::App;
 use crate::body;
 use crate::envelope::{self, ApiError, respond};
 use crate::model::{MethodState, MfaType};
+use crate::notify::{self, Notice};
 
 /// `POST /mfa/enable`: switches a configured method back on.
 pub async fn enable(app: &App, req: Request) -> Response<Body> {
@@ -17,22 +18,26 @@ async fn enable_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     require_method(req, "POST")?;
     let principal = app.auth.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
-    app.store
+    let changed = app
+        .store
         .update_user(principal.user_id.as_str(), None, Some(&principal), |record, _| {
             match record.state(mfa_type) {
-                MethodState::Enabled => Ok(()),
+                MethodState::Enabled => Ok(None),
                 MethodState::Disabled => {
                     let had_primary = record.primary().is_some();
                     record.set_state(mfa_type, MethodState::Enabled);
                     if !had_primary {
                         record.primary_method = Some(mfa_type);
                     }
-                    Ok(())
+                    Ok(Some(record.email.clone()))
                 }
                 MethodState::NotConfigured | MethodState::Pending => Err(not_configured(mfa_type)),
             }
         })
         .await?;
+    if let Some(email) = changed {
+        notify::send(app, email.as_deref().or(principal.email.as_deref()), Notice::MethodEnabled(mfa_type)).await;
+    }
     Ok(envelope::message("MFA method enabled"))
 }
 
@@ -58,7 +63,8 @@ async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     let principal = app.auth.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
     let now = app.clock.now();
-    app.store
+    let email = app
+        .store
         .update_user(principal.user_id.as_str(), principal.org_id.as_deref(), Some(&principal), |record, policy| {
             if !record.state(mfa_type).is_enabled() {
                 return Err(not_enabled(mfa_type));
@@ -75,9 +81,10 @@ async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
             if record.primary_method == Some(mfa_type) {
                 record.primary_method = record.enabled_methods().first().copied();
             }
-            Ok(())
+            Ok(record.email.clone())
         })
         .await?;
+    notify::send(app, email.as_deref().or(principal.email.as_deref()), Notice::MethodDisabled(mfa_type)).await;
     Ok(envelope::message("MFA method disabled"))
 }
 

@@ -2,7 +2,9 @@
 //! always answering with a response: failures become the JSON envelope, never an `Err`
 //! that API Gateway would turn into a bare 502.
 
+mod account;
 mod fallback;
+mod login;
 mod magic_link;
 mod manage;
 mod methods;
@@ -12,7 +14,9 @@ mod setup;
 mod status;
 mod verify_setup;
 
+pub use account::{enforce, jwks, jwks_document, regenerate_backup_codes};
 pub use fallback::fallback;
+pub use login::{recover, refresh as token_refresh, verify_login};
 pub use magic_link::{activate as magic_link_activate, send as magic_link_send};
 pub use manage::{disable, enable, primary};
 pub use methods::methods;

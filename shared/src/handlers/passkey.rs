@@ -10,6 +10,7 @@ use crate::App;
 use crate::body;
 use crate::ceremonies;
 use crate::envelope::{self, ApiError, respond};
+use crate::notify::{self, Notice};
 
 #[derive(Debug, Deserialize)]
 struct CompleteInput {
@@ -29,7 +30,8 @@ async fn complete_run(app: &App, req: &Request) -> Result<Response<Body>, ApiErr
     if !input.credential.is_object() {
         return Err(ApiError::bad_request("INVALID_FIELD", "Field `credential` must be the registration response object."));
     }
-    ceremonies::finish_registration(app, &principal, input.credential, &input.challenge).await?;
+    let name = ceremonies::finish_registration(app, &principal, input.credential, &input.challenge).await?;
+    notify::send(app, principal.email.as_deref(), Notice::PasskeyAdded { name }).await;
     Ok(envelope::message("Passkey registration completed"))
 }
 

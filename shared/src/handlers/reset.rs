@@ -6,6 +6,7 @@ use crate::App;
 use crate::auth::{Principal, UserId};
 use crate::body;
 use crate::envelope::{self, ApiError, respond};
+use crate::notify::{self, Notice};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -37,18 +38,21 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 
     match target {
         None => {
-            app.store
+            let email = app
+                .store
                 .update_user(principal.user_id.as_str(), None, Some(&principal), |record, _| {
                     principal.require_step_up(record.has_mfa_enabled(), now)?;
                     record.reset();
                     record.is_required = required;
-                    Ok(())
+                    Ok(record.email.clone())
                 })
-                .await?
+                .await?;
+            notify::send(app, email.as_deref().or(principal.email.as_deref()), Notice::Reset { by_admin: false }).await;
         }
         Some(target) => {
             let org = authorize_admin(app, &principal, now).await?;
-            app.store
+            let email = app
+                .store
                 .update_user(target.as_str(), None, None, |record, _| {
                     // Users of other organizations, and unknown users, look the same.
                     if record.version == 0 || record.org_id.as_deref() != Some(org) {
@@ -59,9 +63,10 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                     }
                     record.reset();
                     record.is_required = required;
-                    Ok(())
+                    Ok(record.email.clone())
                 })
-                .await?
+                .await?;
+            notify::send(app, email.as_deref(), Notice::Reset { by_admin: true }).await;
         }
     }
     Ok(envelope::message("MFA reset successfully"))

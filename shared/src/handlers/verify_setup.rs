@@ -6,6 +6,7 @@ use crate::App;
 use crate::body;
 use crate::envelope::{self, ApiError, respond};
 use crate::model::MfaType;
+use crate::notify::{self, Notice};
 use crate::verify::{activate_magic_link, activate_pending_totp};
 
 #[derive(Debug, Deserialize)]
@@ -33,11 +34,13 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                 .ok_or_else(|| ApiError::bad_request("INVALID_FIELD", "Field `code` is required for GOOGLE_AUTH."))?;
             let keyring = app.keyring()?;
             let now = app.clock.now();
-            app.store
+            let email = app
+                .store
                 .update_user(principal.user_id.as_str(), None, Some(&principal), |record, _| {
-                    activate_pending_totp(record, keyring, &code, now)
+                    activate_pending_totp(record, keyring, &code, now).map(|()| record.email.clone())
                 })
                 .await?;
+            notify::send(app, email.as_deref().or(principal.email.as_deref()), Notice::MethodEnabled(MfaType::GoogleAuth)).await;
             Ok(envelope::message("MFA setup verified and enabled"))
         }
         MfaType::MagicLink => {
@@ -45,7 +48,8 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                 .token
                 .filter(|t| !t.trim().is_empty())
                 .ok_or_else(|| ApiError::bad_request("INVALID_FIELD", "Field `token` (from the activation email) is required for MAGIC_LINK."))?;
-            activate_magic_link(app, &token, Some(&principal.user_id)).await?;
+            let email = activate_magic_link(app, &token, Some(&principal.user_id)).await?;
+            notify::send(app, Some(&email), Notice::MethodEnabled(MfaType::MagicLink)).await;
             Ok(envelope::message("MFA setup verified and enabled"))
         }
         other => Err(ApiError::bad_request(
