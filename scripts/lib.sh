@@ -52,6 +52,17 @@ ensure_debian_tools() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The Python tools of the test command, pinned, in the same .venv.
+PY_TEST_TOOLS=("cfn-lint==1.58.0" "schemathesis==4.32.5")
+
+ensure_python_test_tools() {
+  local stamp="$VENV/.test-tools-$(printf '%s ' "${PY_TEST_TOOLS[@]}" | sha256sum | cut -c1-12)"
+  [ -f "$stamp" ] && return
+  log "installing ${PY_TEST_TOOLS[*]} in .venv (pip)"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_TEST_TOOLS[@]}" || die "pip install of the test tools failed"
+  touch "$stamp"
+}
+
 install_dependencies() {
   ensure_java
   ensure_node_packages

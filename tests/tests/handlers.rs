@@ -60,3 +60,90 @@ async fn optimistic_locking_refuses_a_stale_write() {
     let (stored, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
     assert_eq!(stored.enabled_methods(), vec![MfaType::GoogleAuth]);
 }
+
+/// Every `events/` file is accepted by its function's handler and answered in the
+/// envelope as the contract says (the events' placeholders give the expected refusals).
+#[tokio::test]
+async fn every_event_answers_as_the_contract_says() {
+    use mfa_shared::routes::ROUTES;
+    let app = app().await;
+    let me = Person::new();
+    let token = me.platform_token();
+    let jwks = handlers::jwks_document(&std::env::var("MFA_TOKEN_PUBLIC_KEYS").unwrap()).unwrap();
+    // (function, status, code or message) for a new user with a platform token.
+    let expected: &[(&str, u16, &str)] = &[
+        ("mfa-status", 200, ""),
+        ("mfa-methods", 200, ""),
+        ("mfa-setup", 200, ""),
+        ("mfa-verify-setup", 400, "INVALID_CODE"),
+        ("mfa-enable", 409, "METHOD_NOT_CONFIGURED"),
+        ("mfa-disable", 409, "METHOD_NOT_ENABLED"),
+        ("mfa-primary", 409, "METHOD_NOT_ENABLED"),
+        ("mfa-reset", 200, ""),
+        ("mfa-magic-link-send", 409, "METHOD_NOT_ENABLED"),
+        ("mfa-magic-link-activate", 400, "INVALID_LINK"),
+        ("mfa-passkey-auth-options", 409, "METHOD_NOT_ENABLED"),
+        ("mfa-passkey-complete-registration", 400, "CEREMONY_EXPIRED"),
+        ("mfa-passkey-complete-registration-1", 400, "CEREMONY_EXPIRED"),
+        ("mfa-verify-login", 409, "METHOD_NOT_ENABLED"),
+        ("mfa-recover", 400, "INVALID_CODE"),
+        ("mfa-backup-codes", 409, "MFA_NOT_ENABLED"),
+        ("mfa-token-refresh", 401, "INVALID_REFRESH_TOKEN"),
+        ("mfa-organization-enforce", 400, "NO_ORGANIZATION"),
+        ("mfa-jwks", 200, ""),
+    ];
+    assert_eq!(expected.len(), ROUTES.len(), "one expectation per route");
+    for (function, status, code) in expected {
+        let req = event(function, Some(&token));
+        let resp = match *function {
+            "mfa-status" => handlers::status(&app, req).await,
+            "mfa-methods" => handlers::methods(&app, req).await,
+            "mfa-setup" => handlers::setup(&app, req).await,
+            "mfa-verify-setup" => handlers::verify_setup(&app, req).await,
+            "mfa-enable" => handlers::enable(&app, req).await,
+            "mfa-disable" => handlers::disable(&app, req).await,
+            "mfa-primary" => handlers::primary(&app, req).await,
+            "mfa-reset" => handlers::reset(&app, req).await,
+            "mfa-magic-link-send" => handlers::magic_link_send(&app, req).await,
+            "mfa-magic-link-activate" => handlers::magic_link_activate(&app, req).await,
+            "mfa-passkey-auth-options" => handlers::passkey_auth_options(&app, req).await,
+            "mfa-passkey-complete-registration" | "mfa-passkey-complete-registration-1" => {
+                handlers::passkey_complete_registration(&app, req).await
+            }
+            "mfa-verify-login" => handlers::verify_login(&app, req).await,
+            "mfa-recover" => handlers::recover(&app, req).await,
+            "mfa-backup-codes" => handlers::regenerate_backup_codes(&app, req).await,
+            "mfa-token-refresh" => handlers::token_refresh(&app, req).await,
+            "mfa-organization-enforce" => handlers::enforce(&app, req).await,
+            "mfa-jwks" => handlers::jwks(&jwks, req).await,
+            other => panic!("no handler for {other}"),
+        };
+        assert_eq!(resp.headers()["content-type"], "application/json", "{function}");
+        let (got, body) = parse(&resp);
+        assert_eq!(got, *status, "{function}: {body}");
+        if *status != 200 {
+            assert_eq!((body["success"].clone(), body["code"].as_str()), (json!(false), Some(*code)), "{function}");
+        } else if *function != "mfa-jwks" {
+            assert_eq!(body["success"], json!(true), "{function}");
+        } else {
+            assert!(body["keys"].as_array().is_some_and(|k| !k.is_empty()));
+        }
+    }
+}
+
+/// API Gateway hands a body that is not UTF-8 to the function base64-encoded; it is
+/// refused as malformed JSON, in the envelope.
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_400() {
+    use base64::Engine;
+    let app = app().await;
+    let me = Person::new();
+    let path = mfa_tests::repo_root().join("events/mfa-enable.json");
+    let mut raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    raw["body"] = json!(base64::engine::general_purpose::STANDARD.encode([0xffu8, 0xfe, 0x7b, 0x00]));
+    raw["isBase64Encoded"] = json!(true);
+    raw["headers"]["authorization"] = json!(format!("Bearer {}", me.platform_token()));
+    let req = lambda_http::request::from_str(&raw.to_string()).unwrap();
+    let (status, body) = parse(&handlers::enable(&app, req).await);
+    assert_eq!((status, body["code"].clone()), (400, json!("INVALID_JSON")), "{body}");
+}

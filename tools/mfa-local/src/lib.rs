@@ -88,7 +88,13 @@ pub async fn ensure_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
                     .map_err(|e| e.to_string())?,
             );
         }
-        create.send().await.map_err(|e| format!("creating table {name}: {}", display_sdk(&e)))?;
+        if let Err(e) = create.send().await {
+            // Created meanwhile by someone else: fine, it is checked below.
+            let in_use = e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception());
+            if !in_use {
+                return Err(format!("creating table {name}: {}", display_sdk(&e)));
+            }
+        }
     }
     for _ in 0..100 {
         let out = client.describe_table().table_name(name).send().await.map_err(|e| display_sdk(&e))?;
