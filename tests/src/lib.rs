@@ -311,3 +311,36 @@ pub fn assert_error(reply: &Reply, status: u16, code: &str) {
     assert!(sentence.len() > 10 && sentence.ends_with('.'), "error should be a sentence: {}", reply.body);
     assert_eq!(reply.headers["content-type"], "application/json");
 }
+
+/// Changes `person`'s stored MFA record directly (a state the HTTP API would take several
+/// steps and mails to reach), keeping whatever it already holds.
+pub async fn seed(person: &Person, change: impl FnOnce(&mut mfa_shared::model::UserMfaRecord)) {
+    let store = store().await;
+    let (mut record, _) = store.load_user_and_policy(&person.id, None).await.expect("the record loads");
+    change(&mut record);
+    if person.org.is_some() {
+        record.org_id = person.org.clone();
+    }
+    record.email.get_or_insert_with(|| person.email.clone());
+    store.save_user(&mut record).await.expect("the seeded record is saved");
+}
+
+/// Logs `person` in over HTTP with an authenticator code of the current step (the kit's
+/// enrolment spends the previous one); returns `(full-access token, refresh token)`.
+pub async fn login_with_totp(api: &Api, person: &Person, secret: &[u8]) -> (String, String) {
+    let code = mfa_shared::methods::totp::code_at(secret, now());
+    let r = api.post("/mfa/verify-login", Some(&person.platform_token()), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
+    assert_eq!(r.status, 200, "verify-login: {}", r.body);
+    let access = r.body["fullAccessToken"].as_str().expect("a full-access token").to_string();
+    let refresh = r.body["refreshToken"].as_str().expect("a refresh token").to_string();
+    remember_secret(&refresh);
+    (access, refresh)
+}
+
+/// The claims of a token, read without verifying it (the tests check what was issued).
+pub fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
