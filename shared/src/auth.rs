@@ -41,24 +41,11 @@ impl Principal {
     }
 }
 
-/// How recent the second factor of a full-access token must be for a step-up action.
-pub const STEP_UP_MAX_AGE: i64 = 15 * 60;
-
 impl Principal {
-    /// Changes that weaken or replace MFA need, while the user has MFA enabled, a
-    /// full-access token whose second factor is at most 15 minutes old. A platform token
-    /// (password only) can never remove MFA.
-    pub fn require_step_up(&self, mfa_enabled: bool, now: i64) -> Result<(), ApiError> {
-        if !mfa_enabled {
-            return Ok(());
-        }
-        match self.auth_time {
-            Some(t) if self.session_verified && now - t <= STEP_UP_MAX_AGE => Ok(()),
-            _ => Err(ApiError::forbidden(
-                "STEP_UP_REQUIRED",
-                "This change needs a recent second factor: verify with POST /mfa/verify-login and retry with the full-access token.",
-            )),
-        }
+    /// A full-access token whose second factor is at most [`crate::policy::STEP_UP_MAX_AGE`]
+    /// old at `now`.
+    pub fn has_fresh_factor(&self, now: i64) -> bool {
+        self.session_verified && self.auth_time.is_some_and(|t| now - t <= crate::policy::STEP_UP_MAX_AGE)
     }
 }
 
@@ -148,11 +135,16 @@ pub struct TokenVerifier {
 /// The issuer of full-access tokens unless `MFA_TOKEN_ISSUER` says otherwise.
 pub const DEFAULT_TOKEN_ISSUER: &str = "mfa-service";
 
+/// How far `exp` and `nbf` may be off, in seconds, unless `MFA_CLOCK_LEEWAY` says otherwise.
+pub const DEFAULT_CLOCK_LEEWAY: u64 = 30;
+
 impl TokenVerifier {
     /// Reads `MFA_PLATFORM_JWT_ALG` (HS256, RS256 or ES256; default HS256),
     /// `MFA_PLATFORM_JWT_KEY` (the HS256 secret or a PEM public key),
-    /// `MFA_PLATFORM_JWT_ISSUER` / `MFA_PLATFORM_JWT_AUDIENCE` (optional),
-    /// `MFA_TOKEN_PUBLIC_KEYS` (a JWKS of this service's ES256 keys) and `MFA_TOKEN_ISSUER`.
+    /// `MFA_PLATFORM_JWT_ISSUER` / `MFA_PLATFORM_JWT_AUDIENCE` (optional; when set, every
+    /// platform token must carry that claim), `MFA_TOKEN_PUBLIC_KEYS` (a JWKS of this
+    /// service's ES256 keys), `MFA_TOKEN_ISSUER` and `MFA_CLOCK_LEEWAY` (seconds `exp` and
+    /// `nbf` may be off; default 30).
     pub fn read(r: &mut Reader) -> Option<Self> {
         let alg = r.or("MFA_PLATFORM_JWT_ALG", "HS256");
         let key = r.required("MFA_PLATFORM_JWT_KEY");
@@ -160,6 +152,7 @@ impl TokenVerifier {
         let audience = r.optional("MFA_PLATFORM_JWT_AUDIENCE");
         let jwks = r.required("MFA_TOKEN_PUBLIC_KEYS");
         let service_issuer = r.or("MFA_TOKEN_ISSUER", DEFAULT_TOKEN_ISSUER);
+        let leeway = r.seconds("MFA_CLOCK_LEEWAY", DEFAULT_CLOCK_LEEWAY, 0..=300);
         if r.has_problems() {
             return None;
         }
@@ -191,7 +184,7 @@ impl TokenVerifier {
                 None
             }
         };
-        Some(Self::new(platform?, issuer.as_deref(), audience.as_deref(), service_keys?, &service_issuer))
+        Some(Self::new(platform?, issuer.as_deref(), audience.as_deref(), service_keys?, &service_issuer, leeway))
     }
 
     pub fn new(
@@ -200,6 +193,7 @@ impl TokenVerifier {
         audience: Option<&str>,
         service_keys: HashMap<String, DecodingKey>,
         service_issuer: &str,
+        leeway: u64,
     ) -> Self {
         let (platform_key, alg) = match platform {
             PlatformKey::Hs256(secret) => (DecodingKey::from_secret(&secret), Algorithm::HS256),
@@ -208,18 +202,31 @@ impl TokenVerifier {
         };
         // One algorithm per key: a token can never choose how it is checked.
         let mut platform_validation = Validation::new(alg);
+        // A configured issuer or audience is a required claim: a token that simply leaves
+        // it out would otherwise pass (other tokens signed with the same key).
+        let mut required = vec!["exp"];
         match issuer {
-            Some(iss) => platform_validation.set_issuer(&[iss]),
+            Some(iss) => {
+                platform_validation.set_issuer(&[iss]);
+                required.push("iss");
+            }
             None => platform_validation.iss = None,
         }
         match audience {
-            Some(aud) => platform_validation.set_audience(&[aud]),
+            Some(aud) => {
+                platform_validation.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => platform_validation.validate_aud = false,
         }
+        platform_validation.set_required_spec_claims(&required);
+        platform_validation.validate_nbf = true;
+        platform_validation.leeway = leeway;
         let mut service_validation = Validation::new(Algorithm::ES256);
         service_validation.set_issuer(&[service_issuer]);
         service_validation.validate_aud = false;
         service_validation.set_required_spec_claims(&["exp", "iss"]);
+        service_validation.leeway = leeway;
         Self { platform_key, platform_validation, service_keys, service_validation }
     }
 
@@ -314,23 +321,28 @@ pub fn parse_jwks(json: &str) -> Result<HashMap<String, DecodingKey>, &'static s
     Ok(keys)
 }
 
-/// Signs full-access tokens with this service's current ES256 key.
+/// Signs full-access tokens with this service's current ES256 key, for sessions of a
+/// fixed absolute lifetime.
 pub struct TokenSigner {
     kid: String,
     key: EncodingKey,
     pub issuer: String,
+    /// Seconds from a login to the end of its session, however often it is refreshed.
+    pub session_lifetime: i64,
 }
 
 impl TokenSigner {
-    /// `MFA_TOKEN_SIGNING_KEY` = `<kid>:<base64url PKCS#8 DER of a P-256 key>`.
+    /// `MFA_TOKEN_SIGNING_KEY` = `<kid>:<base64url PKCS#8 DER of a P-256 key>`, and
+    /// `MFA_SESSION_LIFETIME` (seconds, default 12 hours).
     pub fn read(r: &mut Reader) -> Option<Self> {
         let raw = r.required("MFA_TOKEN_SIGNING_KEY");
         let issuer = r.or("MFA_TOKEN_ISSUER", DEFAULT_TOKEN_ISSUER);
+        let lifetime = r.seconds("MFA_SESSION_LIFETIME", crate::tokens::DEFAULT_SESSION_LIFETIME, 900..=30 * 86_400);
         if raw.is_empty() {
             return None;
         }
         match Self::from_spec(&raw, &issuer) {
-            Some(s) => Some(s),
+            Some(s) => Some(Self { session_lifetime: lifetime as i64, ..s }),
             None => {
                 r.invalid("MFA_TOKEN_SIGNING_KEY", "expected `<kid>:<base64url PKCS#8 P-256 key>`");
                 None
@@ -344,7 +356,12 @@ impl TokenSigner {
         if kid.is_empty() {
             return None;
         }
-        Some(Self { kid: kid.to_string(), key: EncodingKey::from_ec_der(&der), issuer: issuer.to_string() })
+        Some(Self {
+            kid: kid.to_string(),
+            key: EncodingKey::from_ec_der(&der),
+            issuer: issuer.to_string(),
+            session_lifetime: crate::tokens::DEFAULT_SESSION_LIFETIME as i64,
+        })
     }
 
     pub fn sign(&self, claims: &FullAccessClaims) -> Result<String, ApiError> {

@@ -8,10 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::Sealed;
 use crate::methods::passkey::StoredPasskey;
 
-/// Consecutive failed verifications that lock verification.
-pub const MAX_FAILURES: u32 = 5;
-/// How long a lock lasts, in seconds.
-pub const LOCK_SECONDS: i64 = 15 * 60;
+pub use crate::lockout::{LOCK_SECONDS, MAX_FAILURES};
 
 /// An MFA method, named as on the wire (`mfaType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -114,6 +111,13 @@ pub struct UserMfaRecord {
     /// The WebAuthn user handle (a random UUID), fixed at the first passkey setup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webauthn_user_id: Option<String>,
+    /// Setups begun and not completed yet, by method.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending_setups: BTreeMap<MfaType, PendingSetup>,
+    /// Raised whenever the user's factors are reset or one is switched off: every session
+    /// (refresh chain) begun under an older epoch has ended.
+    #[serde(default)]
+    pub session_epoch: u64,
     /// The organization and email last seen in the user's own token (administrators act
     /// only on users of their own organization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +127,22 @@ pub struct UserMfaRecord {
     /// 0 for a record that is not stored yet.
     #[serde(default)]
     pub version: u64,
+}
+
+/// A setup begun and not completed yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingSetup {
+    /// Begun with a fresh second factor: its completion re-checks this
+    /// (`policy::Requirement::AuthorizedSetup`).
+    #[serde(default)]
+    pub stepped_up: bool,
+    /// The hash of the one mailed token or passkey challenge that may complete it; a newer
+    /// setup of the same method replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    #[serde(default)]
+    pub started_at: i64,
 }
 
 /// Authenticator-app state: the verified secret, a replacement waiting for its first
@@ -163,34 +183,60 @@ impl UserMfaRecord {
         }
     }
 
-    /// Seconds until verification unlocks, if it is locked at `now`.
-    pub fn lock_remaining(&self, now: i64) -> Option<i64> {
-        self.locked_until.filter(|until| *until > now).map(|until| until - now)
-    }
-
-    /// Counts a failed verification; the fifth in a row locks verification for
-    /// [`LOCK_SECONDS`]. Returns the lock's length when this failure set it.
-    pub fn record_failure(&mut self, now: i64) -> Option<i64> {
-        if self.locked_until.is_some_and(|until| until <= now) {
-            self.locked_until = None;
+    /// Records a setup of `method` begun at `now`: the method is pending unless already
+    /// configured, and the setup remembers how it was authorized and which item finishes it.
+    pub fn begin_setup(&mut self, method: MfaType, stepped_up: bool, item: Option<String>, now: i64) {
+        if self.state(method) == MethodState::NotConfigured {
+            self.set_state(method, MethodState::Pending);
         }
-        self.failed_attempts += 1;
-        if self.failed_attempts >= MAX_FAILURES {
-            self.failed_attempts = 0;
-            self.locked_until = Some(now + LOCK_SECONDS);
-            return Some(LOCK_SECONDS);
+        self.pending_setups.insert(method, PendingSetup { stepped_up, item, started_at: now });
+    }
+
+    /// Finishes the pending setup of `method` that `item` (a token or challenge hash; none
+    /// for an authenticator, whose pending secret is in the record) belongs to: the method
+    /// is on. Returns false, changing nothing, when no such setup is pending (never begun,
+    /// finished already, or replaced by a newer one): every completion goes through here,
+    /// so none completes what was not begun.
+    #[must_use]
+    pub fn complete_setup(&mut self, method: MfaType, item: Option<&str>) -> bool {
+        if self.pending_setups.get(&method).is_none_or(|p| p.item.as_deref() != item) {
+            return false;
         }
-        None
+        self.pending_setups.remove(&method);
+        self.turn_on(method);
+        true
     }
 
-    pub fn record_success(&mut self) {
-        self.failed_attempts = 0;
-        self.locked_until = None;
+    /// Switches `method` on; the first method on becomes the primary one.
+    pub fn turn_on(&mut self, method: MfaType) {
+        let had_primary = self.primary().is_some();
+        self.set_state(method, MethodState::Enabled);
+        if !had_primary {
+            self.primary_method = Some(method);
+        }
     }
 
-    /// Returns every method to not configured and forgets every secret. The failure count
-    /// and lock stay: a reset is no way around a lockout.
+    /// Switches `method` off (it stays configured); the primary moves to another enabled
+    /// method, and every session ends.
+    pub fn turn_off(&mut self, method: MfaType) {
+        self.set_state(method, MethodState::Disabled);
+        if self.primary_method == Some(method) {
+            self.primary_method = self.enabled_methods().first().copied();
+        }
+        self.end_sessions();
+    }
+
+    /// Ends every session of the user: refresh chains begun before stop rotating.
+    pub fn end_sessions(&mut self) {
+        self.session_epoch += 1;
+    }
+
+    /// Returns every method to not configured, forgets every secret and pending setup, and
+    /// ends every session. The failure count and lock stay (a reset is no way around a
+    /// lockout), and so does `is_required`.
     pub fn reset(&mut self) {
+        self.end_sessions();
+        self.pending_setups.clear();
         self.methods.clear();
         self.primary_method = None;
         self.totp = TotpState::default();
@@ -338,34 +384,33 @@ mod tests {
     }
 
     #[test]
-    fn five_failures_lock_and_success_resets() {
-        let mut r = UserMfaRecord::new("u1");
-        for _ in 0..4 {
-            assert_eq!(r.record_failure(100), None);
-        }
-        r.record_success();
-        for _ in 0..4 {
-            assert_eq!(r.record_failure(100), None);
-        }
-        assert_eq!(r.record_failure(100), Some(LOCK_SECONDS));
-        assert_eq!(r.lock_remaining(100), Some(LOCK_SECONDS));
-        assert_eq!(r.lock_remaining(100 + LOCK_SECONDS - 1), Some(1));
-        assert_eq!(r.lock_remaining(100 + LOCK_SECONDS), None);
-        // After the window, counting starts again from zero.
-        assert_eq!(r.record_failure(100 + LOCK_SECONDS), None);
-        assert_eq!(r.failed_attempts, 1);
-        assert_eq!(r.locked_until, None);
-    }
-
-    #[test]
     fn reset_keeps_the_lockout() {
         let mut r = record(&[(MfaType::GoogleAuth, MethodState::Enabled)], Some(MfaType::GoogleAuth));
         r.failed_attempts = 3;
         r.backup_codes = vec!["h".into()];
+        r.is_required = true;
         r.reset();
         assert!(!r.has_mfa_enabled());
         assert!(r.backup_codes.is_empty() && r.primary_method.is_none());
         assert_eq!(r.failed_attempts, 3);
+        assert!(r.is_required, "an administrator's requirement outlives a reset");
+        assert_eq!(r.session_epoch, 1, "a reset ends every session");
+    }
+
+    #[test]
+    fn the_first_method_on_is_primary_and_turning_off_moves_it() {
+        let mut r = UserMfaRecord::new("u1");
+        r.begin_setup(MfaType::Passkey, false, Some("h".into()), 5);
+        assert_eq!(r.state(MfaType::Passkey), MethodState::Pending);
+        assert!(!r.complete_setup(MfaType::Passkey, Some("other")) && !r.complete_setup(MfaType::GoogleAuth, None));
+        assert_eq!(r.state(MfaType::Passkey), MethodState::Pending, "nothing changed");
+        assert!(r.complete_setup(MfaType::Passkey, Some("h")));
+        assert!(r.pending_setups.is_empty());
+        assert!(!r.complete_setup(MfaType::Passkey, Some("h")), "a setup completes once");
+        r.turn_on(MfaType::GoogleAuth);
+        assert_eq!(r.primary_method, Some(MfaType::Passkey));
+        r.turn_off(MfaType::Passkey);
+        assert_eq!((r.primary_method, r.session_epoch), (Some(MfaType::GoogleAuth), 1));
     }
 
     #[test]

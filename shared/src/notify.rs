@@ -1,10 +1,12 @@
-//! Notices to the user, by mail through SES v2, after every change to their MFA. They
-//! name what changed and when, and never carry a secret, code or link. Sending is best
-//! effort: the change is already made, so a mail failure is logged, not returned.
+//! Notices to the user, by mail through SES v2, after every change to their MFA and
+//! after a lockout. They go to every address the user had before the change (so someone
+//! who adds their own address is not the only one told), name what changed, and never
+//! carry a secret, code or link. Sending is best effort: the change is already made, so
+//! a mail failure is logged, not returned.
 
 use crate::App;
 use crate::mail::{Mail, html_escape};
-use crate::model::MfaType;
+use crate::model::{MfaType, UserMfaRecord};
 
 pub enum Notice {
     MethodEnabled(MfaType),
@@ -13,6 +15,7 @@ pub enum Notice {
     PasskeyAdded { name: String },
     BackupCodeUsed { left: usize },
     CodesRegenerated,
+    LockedOut,
 }
 
 impl Notice {
@@ -40,6 +43,13 @@ impl Notice {
                 "New backup codes were created".into(),
                 "New backup codes were created for your account; the old ones no longer work.".into(),
             ),
+            Notice::LockedOut => (
+                "Sign-in attempts blocked".into(),
+                format!(
+                    "Someone failed five second-factor checks in a row for your account, so they are blocked for {} minutes.",
+                    crate::lockout::LOCK_SECONDS / 60
+                ),
+            ),
         }
     }
 
@@ -59,18 +69,31 @@ impl Notice {
     }
 }
 
-/// Mails `notice` to `to`, if there is an address; logs instead of failing.
-pub async fn send(app: &App, to: Option<&str>, notice: Notice) {
-    let Some(to) = to.filter(|t| !t.is_empty()) else {
+/// The addresses a user has before a change: the email of the token they act with (if
+/// they act themselves), the address last seen in their token, and their magic-link
+/// address; each once.
+pub fn recipients(before: &UserMfaRecord, actor_email: Option<&str>) -> Vec<String> {
+    let mut to: Vec<String> = Vec::new();
+    for address in [actor_email, before.email.as_deref(), before.magic_link_email.as_deref()].into_iter().flatten() {
+        let address = address.trim();
+        if !address.is_empty() && !to.iter().any(|t| t.eq_ignore_ascii_case(address)) {
+            to.push(address.to_string());
+        }
+    }
+    to
+}
+
+/// Mails `notice` to each address in `to`; logs instead of failing.
+pub async fn send(app: &App, to: &[String], notice: Notice) {
+    if to.is_empty() {
         tracing::info!("no email address for a notice; none sent");
         return;
-    };
-    let mailer = match app.mailer() {
-        Ok(m) => m,
-        Err(_) => return,
-    };
-    if let Err(e) = mailer.send(notice.mail(to)).await {
-        tracing::warn!(error = %e, "a change notice could not be sent");
+    }
+    let Ok(mailer) = app.mailer() else { return };
+    for address in to {
+        if let Err(e) = mailer.send(notice.mail(address)).await {
+            tracing::warn!(error = %e, "a change notice could not be sent");
+        }
     }
 }
 
@@ -85,5 +108,14 @@ mod tests {
         assert!(m.html.contains("backup code"));
         let m = Notice::PasskeyAdded { name: "<Laptop>".into() }.mail("a@b.io");
         assert!(m.html.contains("&lt;Laptop&gt;"));
+    }
+
+    #[test]
+    fn every_address_the_user_had_hears_once() {
+        let mut before = UserMfaRecord::new("u1");
+        before.email = Some("Ada@Example.com".into());
+        before.magic_link_email = Some("links@example.org".into());
+        assert_eq!(recipients(&before, Some("ada@example.com")), ["ada@example.com", "links@example.org"]);
+        assert_eq!(recipients(&UserMfaRecord::new("u2"), None), Vec::<String>::new());
     }
 }

@@ -10,11 +10,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Get, Put, TransactGetItem,
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::auth::Principal;
 use crate::envelope::ApiError;
 use crate::methods::magic_link::{LinkToken, Purpose};
 use crate::methods::passkey::Ceremony;
 use crate::model::{OrgPolicy, UserMfaRecord};
+use crate::policy::{self, Actor, Change};
 
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
@@ -185,22 +185,23 @@ impl Store {
     }
 
     /// Read-modify-write of a user's record: loads it (with the organization policy when
-    /// `org_id` is given), lets `apply` change it and decide the outcome, and writes it
-    /// back, conditional on its version, if `apply` changed anything — also when the
-    /// outcome is an error (a failed code still counts toward the lockout). When another
-    /// request wrote first, the whole step runs again on the fresh record, so a one-time
-    /// value checked in `apply` is accepted by at most one of them.
+    /// `org_id` is given), asks the policy whether `change` may be made to it, lets `apply`
+    /// change it and decide the outcome, and writes it back, conditional on its version,
+    /// if `apply` changed anything — also when the outcome is an error (a failed code
+    /// still counts toward the lockout). When another request wrote first, the whole step
+    /// (the policy check included) runs again on the fresh record, so a one-time value
+    /// checked in `apply` is accepted by at most one of them, and the decision is always
+    /// taken on the state the write replaces.
     ///
-    /// `owner` is the user acting on their own record: their organization and email are
-    /// kept with it.
+    /// When the user acts themselves, their organization and email are kept with it.
     pub async fn update_user<T>(
         &self,
         user_id: &str,
         org_id: Option<&str>,
-        owner: Option<&Principal>,
+        change: &Change<'_>,
         mut apply: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        self.update_user_with(user_id, org_id, owner, |r, p| apply(r, p).map(|t| (t, Vec::new())), ApiError::internal)
+        self.update_user_with(user_id, org_id, change, |r, p| apply(r, p).map(|t| (t, Vec::new())), ApiError::internal)
             .await
     }
 
@@ -212,7 +213,7 @@ impl Store {
         &self,
         user_id: &str,
         org_id: Option<&str>,
-        owner: Option<&Principal>,
+        change: &Change<'_>,
         mut apply: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<TransactWriteItem>), ApiError>,
         spent: impl Fn() -> ApiError,
     ) -> Result<T, ApiError> {
@@ -224,6 +225,7 @@ impl Store {
                 tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64 + jitter)).await;
             }
             let (mut record, policy) = self.load_user_and_policy(user_id, org_id).await?;
+            policy::check(change, &record)?;
             let before = record.clone();
             let (outcome, extra) = match apply(&mut record, policy.as_ref()) {
                 Ok((t, extra)) => (Ok(t), extra),
@@ -232,7 +234,7 @@ impl Store {
             if record == before && extra.is_empty() {
                 return outcome;
             }
-            if let Some(p) = owner {
+            if let Actor::User(p) = change.actor {
                 record.org_id = p.org_id.clone();
                 if p.email.is_some() {
                     record.email = p.email.clone();
@@ -290,6 +292,38 @@ impl Store {
         Err(classify(err))
     }
 
+    /// Removes a token that was never delivered (its mail failed), so nothing usable is
+    /// left behind. A token already gone is fine.
+    pub async fn delete_token(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(token_hash), TOKEN_SK)))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// A check, in a transaction, that the user's sessions of `epoch` have not been ended
+    /// (by a reset or a method switched off) since.
+    pub fn session_live(&self, user_id: &str, epoch: u64) -> Result<TransactWriteItem, StoreError> {
+        // Records written before sessions had epochs lack the attribute: that is epoch 0.
+        let condition = if epoch == 0 {
+            "attribute_exists(pk) AND (attribute_not_exists(sessionEpoch) OR sessionEpoch = :epoch)"
+        } else {
+            "attribute_exists(pk) AND sessionEpoch = :epoch"
+        };
+        let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), USER_SK)))
+            .condition_expression(condition)
+            .expression_attribute_values(":epoch", AttributeValue::N(epoch.to_string()))
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
     /// A magic-link token by the hash of what was presented.
     pub async fn get_token(&self, token_hash: &str) -> Result<Option<LinkToken>, StoreError> {
         let out = self
@@ -329,8 +363,8 @@ impl Store {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
-    /// Stores a WebAuthn ceremony under the hash of its challenge.
-    pub async fn put_ceremony(&self, challenge_hash: &str, ceremony: &Ceremony) -> Result<(), StoreError> {
+    /// Stores a WebAuthn ceremony under the hash of its challenge, on its own.
+    pub async fn create_ceremony(&self, challenge_hash: &str, ceremony: &Ceremony) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -340,6 +374,11 @@ impl Store {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    /// The write that stores a WebAuthn ceremony under the hash of its challenge.
+    pub fn put_ceremony(&self, challenge_hash: &str, ceremony: &Ceremony) -> Result<TransactWriteItem, StoreError> {
+        self.put_new(ceremony, user_pk(&ceremony.user_id), &ceremony_sk(challenge_hash))
     }
 
     pub async fn get_ceremony(&self, user_id: &str, challenge_hash: &str) -> Result<Option<Ceremony>, StoreError> {

@@ -100,6 +100,18 @@ impl Person {
         mfa_local::platform_token(&stack().platform_secret, &claims, ttl)
     }
 
+    /// Who the service sees behind this person's platform token.
+    pub fn principal(&self) -> mfa_shared::auth::Principal {
+        mfa_shared::auth::Principal {
+            user_id: mfa_shared::auth::UserId::parse(&self.id).expect("a valid user id"),
+            email: Some(self.email.clone()),
+            org_id: self.org.clone(),
+            org_role: self.role.clone(),
+            session_verified: false,
+            auth_time: None,
+        }
+    }
+
     /// A full-access token as this service issues it after a second factor at `auth_time`.
     pub fn full_access_token(&self, auth_time: i64) -> String {
         let s = stack();
@@ -296,6 +308,12 @@ pub async fn enroll_totp_with_codes(api: &Api, person: &Person) -> (Vec<u8>, Vec
         r.body["data"]["backupCodes"].as_array().expect("backup codes").iter().map(|c| c.as_str().unwrap().to_string()).collect();
     codes.iter().for_each(|c| remember_secret(c));
     let raw = mfa_shared::methods::totp::decode_secret(&secret).expect("base32 secret");
+    // The previous step's code stays valid only while the service is in this step: never
+    // send it in the last seconds of one.
+    let into_step = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() % 30_000;
+    if into_step > 25_000 {
+        tokio::time::sleep(std::time::Duration::from_millis((30_000 - into_step) as u64 + 200)).await;
+    }
     let code = mfa_shared::methods::totp::code_at(&raw, now() - 30);
     let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
     assert_eq!(r.status, 200, "verify-setup: {}", r.body);

@@ -7,7 +7,6 @@ use std::process::Command;
 use std::sync::Arc;
 
 use base64::Engine;
-use mfa_shared::auth::UserId;
 use mfa_shared::clock::Clock;
 use mfa_shared::handlers;
 use mfa_shared::methods::totp;
@@ -124,7 +123,7 @@ async fn a_time_step_is_accepted_once() {
     let me = Person::new();
     let raw = enroll_totp(&api, &me).await;
     let app = app().await;
-    let user = UserId::parse(&me.id).unwrap();
+    let user = me.principal();
     // verify-setup spent the current step; the next one is within the skew window.
     let code = totp::code_at(&raw, now() + 30);
     verify::totp_code(&app, &user, &code).await.expect("a fresh code is accepted");
@@ -141,7 +140,7 @@ async fn the_same_code_in_20_concurrent_requests_succeeds_once() {
     let me = Person::new();
     let raw = enroll_totp(&api, &me).await;
     let app = Arc::new(app().await);
-    let user = UserId::parse(&me.id).unwrap();
+    let user = me.principal();
     let code = totp::code_at(&raw, now() + 30);
     let barrier = Arc::new(tokio::sync::Barrier::new(20));
     let tasks: Vec<_> = (0..20)

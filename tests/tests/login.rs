@@ -254,7 +254,10 @@ async fn enforcement_matrix() {
     assert_eq!((s["isEnforced"].clone(), s["isRequired"].clone()), (json!(true), json!(true)));
     assert_eq!(status(&loner).await["isEnforced"], json!(false));
 
+    // Lifting enforcement needs the owner's own fresh second factor.
     let r = api.post("/mfa/organization/enforce", Some(&owner.platform_token()), json!({"enforced": false})).await;
+    assert_error(&r, 403, "MFA_SETUP_REQUIRED");
+    let r = api.post("/mfa/organization/enforce", Some(&owner.full_access_token(now())), json!({"enforced": false})).await;
     assert_eq!(r.body, json!({"success": true, "message": "MFA enforcement disabled for organization"}));
     assert_eq!(status(&member).await["isRequired"], json!(false));
 }

@@ -79,7 +79,9 @@ async fn enable_disable_and_primary_follow_the_method_state() {
     // A disabled method can be enabled again (and stays configured meanwhile).
     let methods = api.get("/mfa/methods", Some(&pre)).await.body["data"].clone();
     assert_eq!(methods[2]["isConfigured"], json!(true));
-    let r = api.post("/mfa/enable", Some(&pre), json!({"mfaType": "PASSKEY"})).await;
+    // Re-enabling adds a factor back: step-up while another method is on.
+    assert_error(&api.post("/mfa/enable", Some(&pre), json!({"mfaType": "PASSKEY"})).await, 403, "STEP_UP_REQUIRED");
+    let r = api.post("/mfa/enable", Some(&fresh), json!({"mfaType": "PASSKEY"})).await;
     assert_eq!(r.body, json!({"success": true, "message": "MFA method enabled"}));
     assert_eq!(status(&api, &me).await["enabledMethods"], json!(["GOOGLE_AUTH", "PASSKEY"]));
 }
@@ -112,15 +114,17 @@ async fn administrators_reset_only_within_their_organization() {
     let body = json!({"resetUserId": member.id, "enable": true});
 
     assert_error(&api.post("/mfa/reset", Some(&colleague.platform_token()), body.clone()).await, 403, "FORBIDDEN");
-    assert_error(&api.post("/mfa/reset", Some(&foreign_admin.platform_token()), body.clone()).await, 404, "USER_NOT_FOUND");
+    assert_error(&api.post("/mfa/reset", Some(&foreign_admin.full_access_token(now())), body.clone()).await, 404, "USER_NOT_FOUND");
     assert_error(&api.post("/mfa/reset", Some(&no_org.platform_token()), body.clone()).await, 400, "NO_ORGANIZATION");
+    let fresh_admin = admin.full_access_token(now());
     let unknown = json!({"resetUserId": unique("nobody")});
-    assert_error(&api.post("/mfa/reset", Some(&admin.platform_token()), unknown).await, 404, "USER_NOT_FOUND");
-    assert_error(&api.post("/mfa/reset", Some(&admin.platform_token()), json!({"resetUserId": 5})).await, 400, "INVALID_FIELD");
+    assert_error(&api.post("/mfa/reset", Some(&fresh_admin), unknown).await, 404, "USER_NOT_FOUND");
+    assert_error(&api.post("/mfa/reset", Some(&fresh_admin), json!({"resetUserId": 5})).await, 400, "INVALID_FIELD");
+    // An administrator without MFA of their own is told to set it up first.
+    assert_error(&api.post("/mfa/reset", Some(&admin.platform_token()), body.clone()).await, 403, "MFA_SETUP_REQUIRED");
     assert_eq!(status(&api, &member).await["isEnabled"], json!(true), "refused resets changed nothing");
 
-    // An administrator without MFA of their own may act with a platform token.
-    let r = api.post("/mfa/reset", Some(&admin.platform_token()), body.clone()).await;
+    let r = api.post("/mfa/reset", Some(&fresh_admin), body.clone()).await;
     assert_eq!(r.body, json!({"success": true, "message": "MFA reset successfully"}));
     let s = status(&api, &member).await;
     assert_eq!((s["isEnabled"].clone(), s["isRequired"].clone()), (json!(false), json!(true)));

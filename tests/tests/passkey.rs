@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use mfa_shared::auth::UserId;
 use mfa_shared::ceremonies;
 use mfa_shared::clock::Clock;
 use mfa_tests::{Api, Person, app, assert_error, now, store};
@@ -61,7 +60,7 @@ async fn register_then_authenticate_and_replays_are_refused() {
     assert_eq!(options["allowCredentials"].as_array().map(Vec::len), Some(1));
     let assertion = assert_with(&mut key, &options);
     let app = app().await;
-    let user = UserId::parse(&me.id).unwrap();
+    let user = me.principal();
     ceremonies::verify_assertion(&app, &user, assertion.clone()).await.expect("the assertion verifies");
     let e = ceremonies::verify_assertion(&app, &user, assertion).await.unwrap_err();
     assert_eq!(e.code, "CEREMONY_EXPIRED", "a replayed assertion is refused");
@@ -163,7 +162,7 @@ async fn more_passkeys_need_step_up_and_are_listed() {
     // Any of them can answer.
     let app = app().await;
     let assertion = assert_with(&mut keys[1], &options);
-    ceremonies::verify_assertion(&app, &UserId::parse(&me.id).unwrap(), assertion).await.expect("the second passkey signs in");
+    ceremonies::verify_assertion(&app, &me.principal(), assertion).await.expect("the second passkey signs in");
 }
 
 #[tokio::test]

@@ -5,6 +5,6 @@ use mfa_shared::app::{App, Needs};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let app = App::from_env(Needs { keyring: true, webauthn: true, signer: true, ..Needs::default() }).await?;
+    let app = App::from_env(Needs { keyring: true, webauthn: true, signer: true, mail: true }).await?;
     run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::verify_login(&app, req).await) })).await
 }

@@ -11,6 +11,7 @@ use crate::envelope::{self, ApiError, respond};
 use crate::methods::backup_codes;
 use crate::model::OrgPolicy;
 use crate::notify::{self, Notice};
+use crate::policy::{self, Action, Change};
 
 /// `POST /mfa/backup-codes`: ten new codes; every old one is void. Needs step-up.
 pub async fn regenerate_backup_codes(app: &App, req: Request) -> Response<Body> {
@@ -21,20 +22,20 @@ async fn regenerate_run(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     require_method(req, "POST")?;
     let principal = app.auth.authenticate(req)?;
     let _: serde_json::Value = body::json_or_default(req)?;
-    let now = app.clock.now();
     let (codes, hashes) = backup_codes::generate();
-    let email = app
+    let change = Change::by_user(Action::RegenerateBackupCodes, &principal, app.clock.now());
+    let to = app
         .store
-        .update_user(principal.user_id.as_str(), None, Some(&principal), |record, _| {
+        .update_user(principal.user_id.as_str(), None, &change, |record, _| {
             if !record.has_mfa_enabled() {
                 return Err(ApiError::conflict("MFA_NOT_ENABLED", "Backup codes need MFA; enable a method first."));
             }
-            principal.require_step_up(true, now)?;
+            let to = notify::recipients(record, principal.email.as_deref());
             record.backup_codes = hashes.clone();
-            Ok(record.email.clone())
+            Ok(to)
         })
         .await?;
-    notify::send(app, email.as_deref().or(principal.email.as_deref()), Notice::CodesRegenerated).await;
+    notify::send(app, &to, Notice::CodesRegenerated).await;
     Ok(envelope::data(&serde_json::json!({ "backupCodes": codes })))
 }
 
@@ -43,7 +44,8 @@ struct EnforceInput {
     enforced: bool,
 }
 
-/// `POST /mfa/organization/enforce`: `OWNER` and `ADMINISTRATOR` only.
+/// `POST /mfa/organization/enforce`: `OWNER` and `ADMINISTRATOR` only; lifting enforcement
+/// also needs the administrator's own fresh second factor.
 pub async fn enforce(app: &App, req: Request) -> Response<Body> {
     respond(enforce_run(app, &req).await)
 }
@@ -52,16 +54,8 @@ async fn enforce_run(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     require_method(req, "POST")?;
     let principal = app.auth.authenticate(req)?;
     let input: EnforceInput = body::json(req)?;
-    let org = principal
-        .org_id
-        .clone()
-        .ok_or_else(|| ApiError::bad_request("NO_ORGANIZATION", "User not associated with an organization."))?;
-    if !principal.is_org_admin() {
-        return Err(ApiError::forbidden(
-            "FORBIDDEN",
-            "Only an OWNER or ADMINISTRATOR of the organization can change MFA enforcement.",
-        ));
-    }
+    let action = if input.enforced { Action::Enforce } else { Action::LiftEnforcement };
+    let org = policy::authorize_admin(app, action, &principal).await?.to_string();
     let now = app.clock.now();
     for attempt in 1..=3 {
         let (_, policy) = app.store.load_user_and_policy(principal.user_id.as_str(), Some(&org)).await?;

@@ -10,6 +10,7 @@ use crate::envelope::{self, ApiError, respond};
 use crate::methods::magic_link::Purpose;
 use crate::model::MfaType;
 use crate::notify::{self, Notice};
+use crate::policy::Actor;
 use crate::verify::{activate_magic_link, send_magic_link};
 
 /// `POST /mfa/magic-link/send`: mails a login link (MAGIC_LINK must be enabled). Takes no
@@ -40,7 +41,7 @@ pub async fn activate(app: &App, req: Request) -> Response<Body> {
 async fn activate_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
     let input: ActivateInput = body::json(req)?;
-    let email = activate_magic_link(app, &input.token, None).await?;
-    notify::send(app, Some(&email), Notice::MethodEnabled(MfaType::MagicLink)).await;
+    let to = activate_magic_link(app, &input.token, Actor::LinkHolder).await?;
+    notify::send(app, &to, Notice::MethodEnabled(MfaType::MagicLink)).await;
     Ok(envelope::message("Magic link MFA activated successfully"))
 }

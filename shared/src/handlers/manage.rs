@@ -8,8 +8,10 @@ use crate::body;
 use crate::envelope::{self, ApiError, respond};
 use crate::model::{MethodState, MfaType};
 use crate::notify::{self, Notice};
+use crate::policy::{Action, Change};
 
-/// `POST /mfa/enable`: switches a configured method back on.
+/// `POST /mfa/enable`: switches a configured method back on (step-up while the user has
+/// MFA: re-enabling is adding a factor).
 pub async fn enable(app: &App, req: Request) -> Response<Body> {
     respond(enable_run(app, &req).await)
 }
@@ -18,25 +20,21 @@ async fn enable_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     require_method(req, "POST")?;
     let principal = app.auth.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
+    let change = Change::by_user(Action::Enable, &principal, app.clock.now());
     let changed = app
         .store
-        .update_user(principal.user_id.as_str(), None, Some(&principal), |record, _| {
-            match record.state(mfa_type) {
-                MethodState::Enabled => Ok(None),
-                MethodState::Disabled => {
-                    let had_primary = record.primary().is_some();
-                    record.set_state(mfa_type, MethodState::Enabled);
-                    if !had_primary {
-                        record.primary_method = Some(mfa_type);
-                    }
-                    Ok(Some(record.email.clone()))
-                }
-                MethodState::NotConfigured | MethodState::Pending => Err(not_configured(mfa_type)),
+        .update_user(principal.user_id.as_str(), None, &change, |record, _| match record.state(mfa_type) {
+            MethodState::Enabled => Ok(None),
+            MethodState::Disabled => {
+                let to = notify::recipients(record, principal.email.as_deref());
+                record.turn_on(mfa_type);
+                Ok(Some(to))
             }
+            MethodState::NotConfigured | MethodState::Pending => Err(not_configured(mfa_type)),
         })
         .await?;
-    if let Some(email) = changed {
-        notify::send(app, email.as_deref().or(principal.email.as_deref()), Notice::MethodEnabled(mfa_type)).await;
+    if let Some(to) = changed {
+        notify::send(app, &to, Notice::MethodEnabled(mfa_type)).await;
     }
     Ok(envelope::message("MFA method enabled"))
 }
@@ -53,7 +51,8 @@ fn not_enabled(m: MfaType) -> ApiError {
 }
 
 /// `POST /mfa/disable`: switches a method off (it stays configured). Needs step-up; an
-/// enforced user keeps at least one method; the primary moves to another enabled method.
+/// enforced user keeps at least one method; the primary moves to another enabled method;
+/// every session of the user ends.
 pub async fn disable(app: &App, req: Request) -> Response<Body> {
     respond(disable_run(app, &req).await)
 }
@@ -62,14 +61,13 @@ async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     require_method(req, "POST")?;
     let principal = app.auth.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
-    let now = app.clock.now();
-    let email = app
+    let change = Change::by_user(Action::Disable, &principal, app.clock.now());
+    let to = app
         .store
-        .update_user(principal.user_id.as_str(), principal.org_id.as_deref(), Some(&principal), |record, policy| {
+        .update_user(principal.user_id.as_str(), principal.org_id.as_deref(), &change, |record, policy| {
             if !record.state(mfa_type).is_enabled() {
                 return Err(not_enabled(mfa_type));
             }
-            principal.require_step_up(true, now)?;
             let required = record.is_required || policy.is_some_and(|p| p.enforced);
             if required && record.enabled_methods() == [mfa_type] {
                 return Err(ApiError::forbidden(
@@ -77,14 +75,12 @@ async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
                     "MFA is required for your account, so its last enabled method cannot be disabled; enable another method first.",
                 ));
             }
-            record.set_state(mfa_type, MethodState::Disabled);
-            if record.primary_method == Some(mfa_type) {
-                record.primary_method = record.enabled_methods().first().copied();
-            }
-            Ok(record.email.clone())
+            let to = notify::recipients(record, principal.email.as_deref());
+            record.turn_off(mfa_type);
+            Ok(to)
         })
         .await?;
-    notify::send(app, email.as_deref().or(principal.email.as_deref()), Notice::MethodDisabled(mfa_type)).await;
+    notify::send(app, &to, Notice::MethodDisabled(mfa_type)).await;
     Ok(envelope::message("MFA method disabled"))
 }
 
@@ -97,8 +93,9 @@ async fn primary_run(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     require_method(req, "POST")?;
     let principal = app.auth.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
+    let change = Change::by_user(Action::ChoosePrimary, &principal, app.clock.now());
     app.store
-        .update_user(principal.user_id.as_str(), None, Some(&principal), |record, _| {
+        .update_user(principal.user_id.as_str(), None, &change, |record, _| {
             if !record.state(mfa_type).is_enabled() {
                 return Err(not_enabled(mfa_type));
             }

@@ -30,8 +30,8 @@ async fn complete_run(app: &App, req: &Request) -> Result<Response<Body>, ApiErr
     if !input.credential.is_object() {
         return Err(ApiError::bad_request("INVALID_FIELD", "Field `credential` must be the registration response object."));
     }
-    let name = ceremonies::finish_registration(app, &principal, input.credential, &input.challenge).await?;
-    notify::send(app, principal.email.as_deref(), Notice::PasskeyAdded { name }).await;
+    let (name, to) = ceremonies::finish_registration(app, &principal, input.credential, &input.challenge).await?;
+    notify::send(app, &to, Notice::PasskeyAdded { name }).await;
     Ok(envelope::message("Passkey registration completed"))
 }
 
@@ -44,6 +44,6 @@ async fn auth_options_run(app: &App, req: &Request) -> Result<Response<Body>, Ap
     require_method(req, "POST")?;
     let principal = app.auth.authenticate(req)?;
     let _: Value = body::json_or_default(req)?;
-    let options = ceremonies::start_authentication(app, &principal.user_id).await?;
+    let options = ceremonies::start_authentication(app, &principal).await?;
     Ok(envelope::data(&options))
 }

@@ -1,12 +1,15 @@
+//! `POST /mfa/reset`: a user's own reset, or an administrator's reset of a member.
+
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use super::require_method;
 use crate::App;
-use crate::auth::{Principal, UserId};
+use crate::auth::UserId;
 use crate::body;
 use crate::envelope::{self, ApiError, respond};
 use crate::notify::{self, Notice};
+use crate::policy::{self, Action, Change};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -15,9 +18,11 @@ struct ResetInput {
     enable: Option<bool>,
 }
 
-/// `POST /mfa/reset`: returns every method of a user to not configured. A user resets
-/// themself with step-up; an `OWNER` or `ADMINISTRATOR` resets a user of their own
-/// organization, and `enable: true` leaves that user required to enrol again.
+/// `POST /mfa/reset`: returns every method of a user to not configured and ends every
+/// session of theirs. A user resets themself (step-up while they have MFA); an `OWNER` or
+/// `ADMINISTRATOR` with their own fresh second factor resets a user of their own
+/// organization, and `enable: true` leaves that user required to enrol again. A self
+/// reset keeps such a requirement.
 pub async fn reset(app: &App, req: Request) -> Response<Body> {
     respond(run(app, &req).await)
 }
@@ -36,60 +41,22 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     }
     .filter(|t| *t != principal.user_id);
 
-    match target {
-        None => {
-            let email = app
-                .store
-                .update_user(principal.user_id.as_str(), None, Some(&principal), |record, _| {
-                    principal.require_step_up(record.has_mfa_enabled(), now)?;
-                    record.reset();
-                    record.is_required = required;
-                    Ok(record.email.clone())
-                })
-                .await?;
-            notify::send(app, email.as_deref().or(principal.email.as_deref()), Notice::Reset { by_admin: false }).await;
-        }
+    let (subject, change, by_admin) = match &target {
+        None => (&principal.user_id, Change::by_user(Action::ResetSelf, &principal, now), false),
         Some(target) => {
-            let org = authorize_admin(app, &principal, now).await?;
-            let email = app
-                .store
-                .update_user(target.as_str(), None, None, |record, _| {
-                    // Users of other organizations, and unknown users, look the same.
-                    if record.version == 0 || record.org_id.as_deref() != Some(org) {
-                        return Err(ApiError::not_found(
-                            "USER_NOT_FOUND",
-                            "There is no user with that id in your organization; check `resetUserId`.",
-                        ));
-                    }
-                    record.reset();
-                    record.is_required = required;
-                    Ok(record.email.clone())
-                })
-                .await?;
-            notify::send(app, email.as_deref(), Notice::Reset { by_admin: true }).await;
+            policy::authorize_admin(app, Action::ResetMember, &principal).await?;
+            (target, Change::by_admin(Action::ResetMember, &principal, now), true)
         }
-    }
+    };
+    let to = app
+        .store
+        .update_user(subject.as_str(), None, &change, |record, _| {
+            let to = notify::recipients(record, change.actor.user_email());
+            record.reset();
+            record.is_required |= required;
+            Ok(to)
+        })
+        .await?;
+    notify::send(app, &to, Notice::Reset { by_admin }).await;
     Ok(envelope::message("MFA reset successfully"))
-}
-
-/// The administrator's organization, once their role and (when they have MFA
-/// themselves) a recent second factor are established.
-async fn authorize_admin<'p>(app: &App, principal: &'p Principal, now: i64) -> Result<&'p str, ApiError> {
-    let org = principal
-        .org_id
-        .as_deref()
-        .ok_or_else(|| ApiError::bad_request("NO_ORGANIZATION", "User not associated with an organization."))?;
-    if !principal.is_org_admin() {
-        return Err(ApiError::forbidden(
-            "FORBIDDEN",
-            "Only an OWNER or ADMINISTRATOR of the organization can reset another user's MFA.",
-        ));
-    }
-    if !principal.session_verified {
-        let (own, _) = app.store.load_user_and_policy(principal.user_id.as_str(), None).await?;
-        principal.require_step_up(own.has_mfa_enabled(), now)?;
-    } else {
-        principal.require_step_up(true, now)?;
-    }
-    Ok(org)
 }

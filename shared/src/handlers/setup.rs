@@ -6,9 +6,10 @@ use crate::App;
 use crate::auth::Principal;
 use crate::body;
 use crate::envelope::{self, ApiError, respond};
-use crate::methods::{backup_codes, totp};
-use crate::model::{MethodState, MfaType};
 use crate::methods::magic_link::Purpose;
+use crate::methods::{backup_codes, totp};
+use crate::model::MfaType;
+use crate::policy::{Action, Change};
 use crate::verify::{seal_totp_secret, send_magic_link};
 
 #[derive(Debug, Deserialize)]
@@ -33,7 +34,8 @@ struct TotpSetup {
     backup_codes: Vec<String>,
 }
 
-/// `POST /mfa/setup`: starts setting up a method.
+/// `POST /mfa/setup`: starts setting up a method. While the user has MFA, any setup needs
+/// step-up (the policy's `StartSetup`), decided in the write that records it.
 pub async fn setup(app: &App, req: Request) -> Response<Body> {
     respond(run(app, &req).await)
 }
@@ -56,7 +58,7 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 }
 
 /// A new secret, pending until `verify-setup` accepts a code from it. Setting up again
-/// while pending replaces the pending secret; replacing a verified one needs step-up.
+/// while pending replaces the pending secret.
 async fn google_auth(app: &App, principal: &Principal) -> Result<Response<Body>, ApiError> {
     let keyring = app.keyring()?;
     let now = app.clock.now();
@@ -68,17 +70,12 @@ async fn google_auth(app: &App, principal: &Principal) -> Result<Response<Body>,
     let (codes, hashes) = backup_codes::generate();
     let user = principal.user_id.as_str();
     let sealed = seal_totp_secret(keyring, user, &enrollment.raw_secret);
+    let change = Change::by_user(Action::StartSetup, principal, now);
     app.store
-        .update_user(user, None, Some(principal), |record, _| {
-            let state = record.state(MfaType::GoogleAuth);
-            if state.is_configured() {
-                principal.require_step_up(record.has_mfa_enabled(), now)?;
-            }
+        .update_user(user, None, &change, |record, _| {
             record.totp.pending = Some(sealed.clone());
             record.pending_backup_codes = hashes.clone();
-            if state == MethodState::NotConfigured {
-                record.set_state(MfaType::GoogleAuth, MethodState::Pending);
-            }
+            record.begin_setup(MfaType::GoogleAuth, change.has_fresh_factor(), None, now);
             Ok(())
         })
         .await?;

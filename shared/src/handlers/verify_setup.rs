@@ -5,8 +5,10 @@ use super::require_method;
 use crate::App;
 use crate::body;
 use crate::envelope::{self, ApiError, respond};
+use crate::lockout;
 use crate::model::MfaType;
 use crate::notify::{self, Notice};
+use crate::policy::{Actor, Change};
 use crate::verify::{activate_magic_link, activate_pending_totp};
 
 #[derive(Debug, Deserialize)]
@@ -17,7 +19,8 @@ struct VerifySetupInput {
     token: Option<String>,
 }
 
-/// `POST /mfa/verify-setup`: proves the pending setup works and enables the method.
+/// `POST /mfa/verify-setup`: proves the pending setup works and enables the method. The
+/// policy re-checks, in the write, that the setup is still authorized.
 pub async fn verify_setup(app: &App, req: Request) -> Response<Body> {
     respond(run(app, &req).await)
 }
@@ -34,13 +37,19 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                 .ok_or_else(|| ApiError::bad_request("INVALID_FIELD", "Field `code` is required for GOOGLE_AUTH."))?;
             let keyring = app.keyring()?;
             let now = app.clock.now();
-            let email = app
-                .store
-                .update_user(principal.user_id.as_str(), None, Some(&principal), |record, _| {
-                    activate_pending_totp(record, keyring, &code, now).map(|()| record.email.clone())
-                })
-                .await?;
-            notify::send(app, email.as_deref().or(principal.email.as_deref()), Notice::MethodEnabled(MfaType::GoogleAuth)).await;
+            let change = Change::completing(MfaType::GoogleAuth, Actor::User(&principal), now);
+            let to = lockout::attempt(
+                app,
+                principal.user_id.as_str(),
+                change,
+                |record| {
+                    let to = notify::recipients(record, principal.email.as_deref());
+                    activate_pending_totp(record, keyring, &code, now).map(|()| (to, Vec::new()))
+                },
+                ApiError::internal,
+            )
+            .await?;
+            notify::send(app, &to, Notice::MethodEnabled(MfaType::GoogleAuth)).await;
             Ok(envelope::message("MFA setup verified and enabled"))
         }
         MfaType::MagicLink => {
@@ -48,8 +57,8 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                 .token
                 .filter(|t| !t.trim().is_empty())
                 .ok_or_else(|| ApiError::bad_request("INVALID_FIELD", "Field `token` (from the activation email) is required for MAGIC_LINK."))?;
-            let email = activate_magic_link(app, &token, Some(&principal.user_id)).await?;
-            notify::send(app, Some(&email), Notice::MethodEnabled(MfaType::MagicLink)).await;
+            let to = activate_magic_link(app, &token, Actor::User(&principal)).await?;
+            notify::send(app, &to, Notice::MethodEnabled(MfaType::MagicLink)).await;
             Ok(envelope::message("MFA setup verified and enabled"))
         }
         other => Err(ApiError::bad_request(

@@ -340,7 +340,7 @@ async fn hole3_an_administrator_without_mfa_cannot_reset_members() {
     let admin = Person::in_org(&org, "ADMINISTRATOR");
     let r = api.post("/mfa/reset", Some(&admin.platform_token()), json!({"resetUserId": member.id})).await;
     assert_error(&r, 403, "MFA_SETUP_REQUIRED");
-    assert!(r.body["error"].as_str().unwrap().contains("set up"), "{}", r.body);
+    assert!(r.body["error"].as_str().unwrap().contains("set up MFA"), "{}", r.body);
     assert_eq!(status(&api, &member).await["enabledMethods"], json!(["GOOGLE_AUTH"]));
 }
 

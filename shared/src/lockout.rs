@@ -1,0 +1,168 @@
+//! The lockout, whole: five failed second-factor checks in a row, of any method, lock
+//! verification for 15 minutes; a passed check resets the count; nothing else does
+//! (sending a new magic link, a reset). When a failure sets the lock, the user is mailed.
+//! Time is passed in, so tests move the clock.
+
+use aws_sdk_dynamodb::types::TransactWriteItem;
+
+use crate::App;
+use crate::envelope::ApiError;
+use crate::model::UserMfaRecord;
+use crate::notify::{self, Notice};
+use crate::policy::{Action, Change};
+
+/// Consecutive failed verifications that lock verification.
+pub const MAX_FAILURES: u32 = 5;
+/// How long a lock lasts, in seconds.
+pub const LOCK_SECONDS: i64 = 15 * 60;
+
+/// Seconds until verification unlocks, if it is locked at `now`.
+pub fn remaining(record: &UserMfaRecord, now: i64) -> Option<i64> {
+    record.locked_until.filter(|until| *until > now).map(|until| until - now)
+}
+
+/// 429 while verification is locked.
+pub fn ensure_unlocked(record: &UserMfaRecord, now: i64) -> Result<(), ApiError> {
+    match remaining(record, now) {
+        Some(seconds) => Err(locked(seconds)),
+        None => Ok(()),
+    }
+}
+
+fn locked(seconds: i64) -> ApiError {
+    let minutes = (seconds + 59) / 60;
+    ApiError::too_many_requests(
+        "TOO_MANY_ATTEMPTS",
+        format!("Too many failed verification attempts; try again in {minutes} minute(s)."),
+        seconds as u64,
+    )
+}
+
+/// Counts a failed check; the fifth in a row locks verification for [`LOCK_SECONDS`].
+/// Returns the lock's length when this failure set it.
+pub fn record_failure(record: &mut UserMfaRecord, now: i64) -> Option<i64> {
+    if record.locked_until.is_some_and(|until| until <= now) {
+        record.locked_until = None;
+    }
+    record.failed_attempts += 1;
+    if record.failed_attempts >= MAX_FAILURES {
+        record.failed_attempts = 0;
+        record.locked_until = Some(now + LOCK_SECONDS);
+        return Some(LOCK_SECONDS);
+    }
+    None
+}
+
+/// A passed check: the count starts again.
+pub fn record_success(record: &mut UserMfaRecord) {
+    record.failed_attempts = 0;
+    record.locked_until = None;
+}
+
+/// Why a second-factor check did not pass.
+pub enum Failure {
+    /// The factor presented was wrong, spent or expired: it counts toward the lockout.
+    Counted(ApiError),
+    /// Nothing was checked (the method is off, nothing is pending, a fault): not counted.
+    Uncounted(ApiError),
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure::Uncounted(e)
+    }
+}
+
+impl From<crate::store::StoreError> for Failure {
+    fn from(e: crate::store::StoreError) -> Self {
+        Failure::Uncounted(e.into())
+    }
+}
+
+/// Runs one second-factor check of `user_id` against their record, in the record's
+/// conditional write: refused while locked; a counted failure is recorded (also when the
+/// answer is a refusal); a pass resets the count and writes `check`'s extra items (a
+/// consumed one-time value, a new session) in the same transaction. When another request
+/// spent one of those items first, the answer is `spent()`.
+pub async fn attempt<T>(
+    app: &App,
+    user_id: &str,
+    change: Change<'_>,
+    mut check: impl FnMut(&mut UserMfaRecord) -> Result<(T, Vec<TransactWriteItem>), Failure>,
+    spent: impl Fn() -> ApiError,
+) -> Result<T, ApiError> {
+    debug_assert!(matches!(change.action, Action::Verify | Action::CompleteSetup));
+    let now = change.now;
+    let mut lock_notice: Option<Vec<String>> = None;
+    let outcome = app
+        .store
+        .update_user_with(
+            user_id,
+            None,
+            &change,
+            |record, _| {
+                lock_notice = None;
+                ensure_unlocked(record, now)?;
+                match check(record) {
+                    Ok(passed) => {
+                        record_success(record);
+                        Ok(passed)
+                    }
+                    Err(Failure::Uncounted(e)) => Err(e),
+                    Err(Failure::Counted(refusal)) => {
+                        let to = notify::recipients(record, change.actor.user_email());
+                        match record_failure(record, now) {
+                            Some(seconds) => {
+                                lock_notice = Some(to);
+                                Err(locked(seconds))
+                            }
+                            None => Err(refusal),
+                        }
+                    }
+                }
+            },
+            spent,
+        )
+        .await;
+    if let (Err(e), Some(to)) = (&outcome, lock_notice)
+        && e.code == "TOO_MANY_ATTEMPTS"
+    {
+        notify::send(app, &to, Notice::LockedOut).await;
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_failures_lock_and_success_resets() {
+        let mut r = UserMfaRecord::new("u1");
+        for _ in 0..4 {
+            assert_eq!(record_failure(&mut r, 100), None);
+        }
+        record_success(&mut r);
+        for _ in 0..4 {
+            assert_eq!(record_failure(&mut r, 100), None);
+        }
+        assert_eq!(record_failure(&mut r, 100), Some(LOCK_SECONDS));
+        assert_eq!(remaining(&r, 100), Some(LOCK_SECONDS));
+        assert_eq!(remaining(&r, 100 + LOCK_SECONDS - 1), Some(1));
+        assert_eq!(remaining(&r, 100 + LOCK_SECONDS), None);
+        // After the window, counting starts again from zero.
+        assert_eq!(record_failure(&mut r, 100 + LOCK_SECONDS), None);
+        assert_eq!(r.failed_attempts, 1);
+        assert_eq!(r.locked_until, None);
+    }
+
+    #[test]
+    fn a_locked_record_is_refused_with_the_wait() {
+        let mut r = UserMfaRecord::new("u1");
+        r.locked_until = Some(1000);
+        let e = ensure_unlocked(&r, 1000 - 61).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code, e.retry_after), (429, "TOO_MANY_ATTEMPTS", Some(61)));
+        assert!(e.message.contains("2 minute(s)"), "{}", e.message);
+        assert!(ensure_unlocked(&r, 1000).is_ok());
+    }
+}
