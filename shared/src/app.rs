@@ -8,21 +8,10 @@ use crate::envelope::ApiError;
 use crate::mail::Mailer;
 use crate::store::Store;
 
-/// The optional parts a function uses, so each loads (and is given) only its own secrets.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Needs {
-    /// `MFA_ENCRYPTION_KEYS`: the functions that store or read authenticator secrets.
-    pub keyring: bool,
-    /// `MFA_MAIL_FROM`, `MFA_LINK_BASE_URL` and an SES v2 client: the functions that send mail.
-    pub mail: bool,
-    /// `MFA_RP_ID`, `MFA_RP_ORIGIN`, `MFA_RP_NAME`: the functions that run passkey ceremonies.
-    pub webauthn: bool,
-    /// `MFA_TOKEN_SIGNING_KEY`: the functions that issue full-access tokens.
-    pub signer: bool,
-}
+pub use crate::routes::Needs;
 
 pub struct App {
-    pub auth: TokenVerifier,
+    auth: Option<TokenVerifier>,
     pub store: Store,
     pub clock: Clock,
     keyring: Option<Keyring>,
@@ -35,6 +24,13 @@ pub struct App {
 }
 
 impl App {
+    /// What `function` needs, from its row of the route table, read from the process
+    /// environment: a function's `main` starts here.
+    pub async fn for_function(function: &str) -> Result<Self, ConfigError> {
+        let route = crate::routes::route(function).ok_or(ConfigError::UnknownFunction)?;
+        Self::from_env(route.needs).await
+    }
+
     /// Reads the configuration from the process environment and builds the clients.
     pub async fn from_env(needs: Needs) -> Result<Self, ConfigError> {
         Self::from_source(&Environment, needs).await
@@ -42,8 +38,8 @@ impl App {
 
     pub async fn from_source(source: &dyn Source, needs: Needs) -> Result<Self, ConfigError> {
         let mut r = Reader::new(source);
-        let store_config = StoreConfig::read(&mut r);
-        let auth = TokenVerifier::read(&mut r);
+        let table = if needs.store { StoreConfig::read(&mut r).table_name } else { String::new() };
+        let auth = if needs.auth { TokenVerifier::read(&mut r) } else { None };
         let keyring = if needs.keyring { Keyring::read(&mut r) } else { None };
         let mail = needs.mail.then(|| MailConfig::read(&mut r));
         let relying_party = needs.webauthn.then(|| RelyingPartyConfig::read(&mut r));
@@ -58,12 +54,11 @@ impl App {
             _ => None,
         };
         let signer = if needs.signer { TokenSigner::read(&mut r) } else { None };
-        let totp_issuer = r.or("MFA_TOTP_ISSUER", "MFA");
+        let totp_issuer = if needs.keyring { r.or("MFA_TOTP_ISSUER", "MFA") } else { String::new() };
         r.finish()?;
-        let auth = auth.expect("a complete configuration yields a verifier");
         // The SDK reads the region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` itself.
         let sdk = aws_config::load_from_env().await;
-        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), store_config.table_name);
+        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
         let mailer = mail.map(|config| Mailer::new(aws_sdk_sesv2::Client::new(&sdk), config));
         Ok(Self { auth, store, clock: Clock::system(), keyring, mailer, webauthn, relying_party, signer, totp_issuer })
     }
@@ -79,6 +74,14 @@ impl App {
     pub fn with_mailer(mut self, mailer: Mailer) -> Self {
         self.mailer = Some(mailer);
         self
+    }
+
+    /// The token verifier (every function whose route takes a bearer token).
+    pub fn auth(&self) -> Result<&TokenVerifier, ApiError> {
+        self.auth.as_ref().ok_or_else(|| {
+            tracing::error!("this function was started without token verification settings");
+            ApiError::internal()
+        })
     }
 
     pub fn mailer(&self) -> Result<&Mailer, ApiError> {

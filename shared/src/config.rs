@@ -31,6 +31,8 @@ impl<const N: usize> Source for [(&str, &str); N] {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
+    #[error("this function is not in the route table")]
+    UnknownFunction,
     #[error("configuration is incomplete: {}", describe(.missing, .invalid))]
     Incomplete {
         missing: Vec<&'static str>,

@@ -1,33 +1,290 @@
-//! The route table: which function serves which method and path. The fallback function
-//! uses it to tell a wrong method (405) from an unknown path (404).
+//! The route table, the one source for what each function is: its method and path, how
+//! it authenticates its caller, what it loads at cold start (its [`Needs`]), and what it
+//! may do to DynamoDB. Each `main.rs` builds its `App` from its row; the route-consistency
+//! test holds `functions/`, `template.yaml` (environment and permissions), the watch
+//! router, `events/`, `openapi.yaml` and the README to it; the authorization matrix is
+//! generated from it. The fallback function answers every request no row matches.
 
-/// `(method, path, function)` for every route.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("GET", "/mfa/status", "mfa-status"),
-    ("GET", "/mfa/methods", "mfa-methods"),
-    ("POST", "/mfa/setup", "mfa-setup"),
-    ("POST", "/mfa/verify-setup", "mfa-verify-setup"),
-    ("POST", "/mfa/enable", "mfa-enable"),
-    ("POST", "/mfa/disable", "mfa-disable"),
-    ("POST", "/mfa/primary", "mfa-primary"),
-    ("POST", "/mfa/reset", "mfa-reset"),
-    ("POST", "/mfa/magic-link/send", "mfa-magic-link-send"),
-    ("POST", "/mfa/magic-link/activate", "mfa-magic-link-activate"),
-    ("POST", "/mfa/passkey/auth-options", "mfa-passkey-auth-options"),
-    ("POST", "/mfa/passkey/complete-registration", "mfa-passkey-complete-registration"),
-    ("POST", "/mfa/passkey/complete-registration-1", "mfa-passkey-complete-registration-1"),
-    ("POST", "/mfa/verify-login", "mfa-verify-login"),
-    ("POST", "/mfa/recover", "mfa-recover"),
-    ("POST", "/mfa/backup-codes", "mfa-backup-codes"),
-    ("POST", "/mfa/token/refresh", "mfa-token-refresh"),
-    ("POST", "/mfa/organization/enforce", "mfa-organization-enforce"),
-    ("GET", "/.well-known/jwks.json", "mfa-jwks"),
+/// How a route authenticates its caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthKind {
+    /// No bearer token (the credential, if any, is in the body).
+    None,
+    /// Only the host platform's token (refresh: the platform is asked again each time).
+    Platform,
+    /// The platform's token or this service's full-access token.
+    Either,
+}
+
+/// What a function loads at cold start, so each loads (and is given) only its own
+/// settings and secrets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Token verification: the platform's key material and this service's public keys.
+    pub auth: bool,
+    /// `MFA_TABLE_NAME` and a DynamoDB client.
+    pub store: bool,
+    /// `MFA_ENCRYPTION_KEYS` (and `MFA_TOTP_ISSUER`): the functions that store or read
+    /// authenticator secrets.
+    pub keyring: bool,
+    /// `MFA_MAIL_FROM`, `MFA_LINK_BASE_URL` and an SES v2 client: the functions that send
+    /// mail (links and notices).
+    pub mail: bool,
+    /// `MFA_RP_ID`, `MFA_RP_ORIGIN`, `MFA_RP_NAME`: the functions that run passkey ceremonies.
+    pub webauthn: bool,
+    /// `MFA_TOKEN_SIGNING_KEY` and `MFA_SESSION_LIFETIME`: the functions that start or
+    /// refresh sessions.
+    pub signer: bool,
+    /// `MFA_TOKEN_PUBLIC_KEYS` alone: the function that publishes them.
+    pub public_keys: bool,
+}
+
+impl Needs {
+    /// The environment variables a function with these needs reads (the template gives it
+    /// exactly these).
+    pub fn environment(&self) -> Vec<&'static str> {
+        let mut vars = Vec::new();
+        if self.store {
+            vars.push("MFA_TABLE_NAME");
+        }
+        if self.auth {
+            vars.extend([
+                "MFA_PLATFORM_JWT_ALG",
+                "MFA_PLATFORM_JWT_KEY",
+                "MFA_PLATFORM_JWT_ISSUER",
+                "MFA_PLATFORM_JWT_AUDIENCE",
+                "MFA_TOKEN_PUBLIC_KEYS",
+                "MFA_TOKEN_ISSUER",
+                "MFA_CLOCK_LEEWAY",
+            ]);
+        }
+        if self.keyring {
+            vars.extend(["MFA_ENCRYPTION_KEYS", "MFA_TOTP_ISSUER"]);
+        }
+        if self.mail {
+            vars.extend(["MFA_MAIL_FROM", "MFA_LINK_BASE_URL"]);
+        }
+        if self.webauthn {
+            vars.extend(["MFA_RP_ID", "MFA_RP_ORIGIN", "MFA_RP_NAME"]);
+        }
+        if self.signer {
+            vars.extend(["MFA_TOKEN_SIGNING_KEY", "MFA_SESSION_LIFETIME"]);
+            if !self.auth {
+                vars.push("MFA_TOKEN_ISSUER");
+            }
+        }
+        if self.public_keys && !self.auth {
+            vars.push("MFA_TOKEN_PUBLIC_KEYS");
+        }
+        vars
+    }
+}
+
+/// One route and the function that serves it.
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub function: &'static str,
+    pub auth: AuthKind,
+    pub needs: Needs,
+    /// The DynamoDB actions the function's role allows (SES `SendEmail` follows `needs.mail`).
+    pub dynamodb: &'static [&'static str],
+}
+
+const READ: &[&str] = &["dynamodb:GetItem"];
+const WRITE: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
+/// Writes that also consume or remove one-time items.
+const CONSUME: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"];
+
+/// What every authenticated function needs; the rows add to it.
+const BASE: Needs = Needs {
+    auth: true,
+    store: true,
+    keyring: false,
+    mail: false,
+    webauthn: false,
+    signer: false,
+    public_keys: false,
+};
+
+pub const ROUTES: &[Route] = &[
+    Route { method: "GET", path: "/mfa/status", function: "mfa-status", auth: AuthKind::Either, needs: BASE, dynamodb: READ },
+    Route { method: "GET", path: "/mfa/methods", function: "mfa-methods", auth: AuthKind::Either, needs: BASE, dynamodb: READ },
+    Route {
+        method: "POST",
+        path: "/mfa/setup",
+        function: "mfa-setup",
+        auth: AuthKind::Either,
+        needs: Needs { keyring: true, mail: true, webauthn: true, ..BASE },
+        dynamodb: CONSUME,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/verify-setup",
+        function: "mfa-verify-setup",
+        auth: AuthKind::Either,
+        needs: Needs { keyring: true, mail: true, ..BASE },
+        dynamodb: CONSUME,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/enable",
+        function: "mfa-enable",
+        auth: AuthKind::Either,
+        needs: Needs { mail: true, ..BASE },
+        dynamodb: WRITE,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/disable",
+        function: "mfa-disable",
+        auth: AuthKind::Either,
+        needs: Needs { mail: true, ..BASE },
+        dynamodb: WRITE,
+    },
+    Route { method: "POST", path: "/mfa/primary", function: "mfa-primary", auth: AuthKind::Either, needs: BASE, dynamodb: WRITE },
+    Route {
+        method: "POST",
+        path: "/mfa/reset",
+        function: "mfa-reset",
+        auth: AuthKind::Either,
+        needs: Needs { mail: true, ..BASE },
+        dynamodb: WRITE,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/magic-link/send",
+        function: "mfa-magic-link-send",
+        auth: AuthKind::Either,
+        needs: Needs { mail: true, ..BASE },
+        dynamodb: CONSUME,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/magic-link/activate",
+        function: "mfa-magic-link-activate",
+        auth: AuthKind::None,
+        needs: Needs { auth: false, mail: true, ..BASE },
+        dynamodb: CONSUME,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/passkey/auth-options",
+        function: "mfa-passkey-auth-options",
+        auth: AuthKind::Either,
+        needs: Needs { webauthn: true, ..BASE },
+        dynamodb: WRITE,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/passkey/complete-registration",
+        function: "mfa-passkey-complete-registration",
+        auth: AuthKind::Either,
+        needs: Needs { webauthn: true, mail: true, ..BASE },
+        dynamodb: CONSUME,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/passkey/complete-registration-1",
+        function: "mfa-passkey-complete-registration-1",
+        auth: AuthKind::Either,
+        needs: Needs { webauthn: true, mail: true, ..BASE },
+        dynamodb: CONSUME,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/verify-login",
+        function: "mfa-verify-login",
+        auth: AuthKind::Either,
+        needs: Needs { keyring: true, webauthn: true, signer: true, mail: true, ..BASE },
+        dynamodb: CONSUME,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/recover",
+        function: "mfa-recover",
+        auth: AuthKind::Either,
+        needs: Needs { signer: true, mail: true, ..BASE },
+        dynamodb: WRITE,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/backup-codes",
+        function: "mfa-backup-codes",
+        auth: AuthKind::Either,
+        needs: Needs { mail: true, ..BASE },
+        dynamodb: WRITE,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/token/refresh",
+        function: "mfa-token-refresh",
+        auth: AuthKind::Platform,
+        needs: Needs { signer: true, ..BASE },
+        dynamodb: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/organization/enforce",
+        function: "mfa-organization-enforce",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: WRITE,
+    },
+    Route {
+        method: "GET",
+        path: "/.well-known/jwks.json",
+        function: "mfa-jwks",
+        auth: AuthKind::None,
+        needs: Needs { public_keys: true, ..Needs::NOTHING },
+        dynamodb: &[],
+    },
 ];
+
+impl Needs {
+    /// Nothing at all (the fallback function).
+    pub const NOTHING: Needs = Needs {
+        auth: false,
+        store: false,
+        keyring: false,
+        mail: false,
+        webauthn: false,
+        signer: false,
+        public_keys: false,
+    };
+}
 
 /// The function that answers every request no route matches.
 pub const FALLBACK_FUNCTION: &str = "mfa-fallback";
 
+/// The row of `function`.
+pub fn route(function: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.function == function)
+}
+
 /// The methods a path accepts, if the path is known.
 pub fn allowed_methods(path: &str) -> Option<&'static str> {
-    ROUTES.iter().find(|(_, p, _)| *p == path).map(|(m, _, _)| *m)
+    ROUTES.iter().find(|r| r.path == path).map(|r| r.method)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_route_authenticates_exactly_when_it_loads_token_verification() {
+        for r in ROUTES {
+            assert_eq!(r.needs.auth, r.auth != AuthKind::None, "{}", r.function);
+            assert_eq!(r.needs.store, !r.dynamodb.is_empty(), "{}", r.function);
+        }
+    }
+
+    #[test]
+    fn functions_and_paths_are_unique() {
+        for (i, r) in ROUTES.iter().enumerate() {
+            assert!(ROUTES[i + 1..].iter().all(|o| o.function != r.function && o.path != r.path), "{}", r.function);
+        }
+        assert!(route(FALLBACK_FUNCTION).is_none());
+    }
 }

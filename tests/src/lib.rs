@@ -145,7 +145,7 @@ pub async fn store() -> Store {
 
 /// The application as a function builds it at cold start, from the same environment.
 pub async fn app() -> mfa_shared::App {
-    mfa_shared::App::from_env(mfa_shared::app::Needs { keyring: true, mail: true, webauthn: true, signer: true }).await.expect("the test environment is complete")
+    mfa_shared::App::from_env(mfa_shared::app::Needs { auth: true, store: true, keyring: true, mail: true, webauthn: true, signer: true, public_keys: false }).await.expect("the test environment is complete")
 }
 
 pub fn repo_root() -> PathBuf {

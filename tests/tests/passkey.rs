@@ -93,7 +93,7 @@ async fn an_expired_ceremony_is_refused() {
     let mut key = SoftPasskey::new(true);
     let credential = register(&mut key, &data, origin());
     let app = app().await.with_clock(Clock::fixed(now() + 5 * 60 + 1));
-    let principal = app.auth.verify(&me.platform_token()).unwrap();
+    let principal = app.auth().unwrap().verify(&me.platform_token()).unwrap();
     let e = ceremonies::finish_registration(&app, &principal, credential, data["challenge"].as_str().unwrap()).await.unwrap_err();
     assert_eq!(e.code, "CEREMONY_EXPIRED");
 }
@@ -106,7 +106,7 @@ async fn one_challenge_finished_by_two_concurrent_requests_succeeds_once() {
     let mut key = SoftPasskey::new(true);
     let credential = register(&mut key, &data, origin());
     let app = Arc::new(app().await);
-    let principal = app.auth.verify(&me.platform_token()).unwrap();
+    let principal = app.auth().unwrap().verify(&me.platform_token()).unwrap();
     let challenge = data["challenge"].as_str().unwrap().to_string();
     let barrier = Arc::new(tokio::sync::Barrier::new(2));
     let tasks: Vec<_> = (0..2)

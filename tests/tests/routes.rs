@@ -1,17 +1,18 @@
 //! The route list is written once, in `shared::routes::ROUTES`; this test fails when
-//! `functions/`, `template.yaml`, the watch router in `Cargo.toml`, `events/`,
+//! `functions/` (and each `main.rs`'s use of its row), `template.yaml` (routes, each
+//! function's environment and permissions), the watch router in `Cargo.toml`, `events/`,
 //! `openapi.yaml` or the README disagree with it.
 
 use std::collections::BTreeSet;
 
-use mfa_shared::routes::{FALLBACK_FUNCTION, ROUTES};
+use mfa_shared::routes::{FALLBACK_FUNCTION, ROUTES, route};
 use mfa_tests::repo_root;
 use serde_norway::Value as Yaml;
 
 type Route = (String, String, String);
 
 fn expected() -> BTreeSet<Route> {
-    ROUTES.iter().map(|(m, p, f)| (m.to_string(), p.to_string(), f.to_string())).collect()
+    ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.function.to_string())).collect()
 }
 
 fn read(path: &str) -> String {
@@ -29,9 +30,70 @@ fn function_packages_match() {
         assert_eq!(bins[0]["name"].as_str(), Some(name.as_str()), "{name}: the binary is named after its package");
         found.insert(name);
     }
-    let mut wanted: BTreeSet<String> = ROUTES.iter().map(|(_, _, f)| f.to_string()).collect();
+    let mut wanted: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
     wanted.insert(FALLBACK_FUNCTION.to_string());
     assert_eq!(found, wanted);
+}
+
+#[test]
+fn each_function_builds_its_app_from_its_row() {
+    for r in ROUTES {
+        let main = read(&format!("functions/{}/src/main.rs", r.function));
+        let from_row = main.contains(&format!("App::for_function(\"{}\")", r.function));
+        let reads_keys = r.needs.public_keys && main.contains("MFA_TOKEN_PUBLIC_KEYS");
+        assert!(from_row || reads_keys, "{}: main.rs takes its needs from the route table", r.function);
+        assert!(!main.contains("Needs {"), "{}: no needs written by hand", r.function);
+    }
+}
+
+/// Each function in `template.yaml` gets exactly the environment its row's needs read,
+/// the DynamoDB actions its row lists, and SES `SendEmail` only when it sends mail.
+#[test]
+fn template_gives_each_function_its_environment_and_permissions() {
+    let doc: Yaml = serde_norway::from_str(&read("template.yaml")).unwrap();
+    let mut seen = BTreeSet::new();
+    for (_, resource) in doc["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap().to_string();
+        let props = &resource["Properties"];
+        let env: BTreeSet<String> = props["Environment"]["Variables"]
+            .as_mapping()
+            .map(|m| m.keys().map(|k| k.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        let mut dynamodb = BTreeSet::new();
+        let mut ses = false;
+        for policy in props["Policies"].as_sequence().map(Vec::as_slice).unwrap_or_default() {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                let actions: Vec<String> = match &statement["Action"] {
+                    Yaml::String(a) => vec![a.clone()],
+                    Yaml::Sequence(list) => list.iter().map(|a| a.as_str().unwrap().to_string()).collect(),
+                    other => panic!("{binary}: an Action of {other:?}"),
+                };
+                for action in actions {
+                    if action == "ses:SendEmail" {
+                        ses = true;
+                    } else {
+                        assert!(action.starts_with("dynamodb:"), "{binary}: unexpected action {action}");
+                        dynamodb.insert(action);
+                    }
+                }
+            }
+        }
+        if binary == FALLBACK_FUNCTION {
+            assert!(env.is_empty() && dynamodb.is_empty() && !ses, "the fallback needs nothing");
+            continue;
+        }
+        let row = route(&binary).unwrap_or_else(|| panic!("{binary} is not in the route table"));
+        let wanted_env: BTreeSet<String> = row.needs.environment().into_iter().map(String::from).collect();
+        assert_eq!(env, wanted_env, "{binary}: environment");
+        let wanted_ddb: BTreeSet<String> = row.dynamodb.iter().map(|a| a.to_string()).collect();
+        assert_eq!(dynamodb, wanted_ddb, "{binary}: DynamoDB actions");
+        assert_eq!(ses, row.needs.mail, "{binary}: ses:SendEmail");
+        seen.insert(binary);
+    }
+    assert_eq!(seen.len(), ROUTES.len(), "every route's function is in the template");
 }
 
 #[test]
@@ -45,7 +107,7 @@ fn watch_router_matches() {
             assert!(path == "/" || path == "/{*path}", "the fallback serves only the catch-all paths, not {path}");
             continue;
         }
-        let method = ROUTES.iter().find(|(_, p, _)| p == path).map(|(m, _, _)| m.to_string()).unwrap_or_default();
+        let method = ROUTES.iter().find(|r| r.path == path).map(|r| r.method.to_string()).unwrap_or_default();
         found.insert((method, path.clone(), function.to_string()));
     }
     assert!(router.contains_key("/{*path}"), "unknown paths go to the fallback");
@@ -106,7 +168,7 @@ fn openapi_matches() {
     for (path, item) in doc["paths"].as_mapping().unwrap() {
         for (method, _) in item.as_mapping().unwrap() {
             let (path, method) = (path.as_str().unwrap(), method.as_str().unwrap().to_uppercase());
-            let function = ROUTES.iter().find(|(m, p, _)| *p == path && *m == method).map(|(_, _, f)| f.to_string());
+            let function = ROUTES.iter().find(|r| r.path == path && r.method == method).map(|r| r.function.to_string());
             found.insert((method, path.to_string(), function.unwrap_or_else(|| "(not in ROUTES)".into())));
         }
     }
@@ -116,8 +178,8 @@ fn openapi_matches() {
 #[test]
 fn readme_lists_every_route() {
     let readme = read("README.md");
-    for (method, path, function) in ROUTES {
-        let row = format!("| `{method} {path}` | `{function}` |");
+    for r in ROUTES {
+        let row = format!("| `{} {}` | `{}` |", r.method, r.path, r.function);
         assert!(readme.contains(&row), "README's route table lacks {row}");
     }
 }

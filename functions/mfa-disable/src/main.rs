@@ -1,10 +1,10 @@
 //! `POST /mfa/disable`: switches a method off (step-up).
 use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::app::{App, Needs};
+use mfa_shared::App;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let app = App::from_env(Needs { mail: true, ..Needs::default() }).await?;
+    let app = App::for_function("mfa-disable").await?;
     run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::disable(&app, req).await) })).await
 }

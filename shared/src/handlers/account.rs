@@ -20,7 +20,7 @@ pub async fn regenerate_backup_codes(app: &App, req: Request) -> Response<Body> 
 
 async fn regenerate_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let _: serde_json::Value = body::json_or_default(req)?;
     let (codes, hashes) = backup_codes::generate();
     let change = Change::by_user(Action::RegenerateBackupCodes, &principal, app.clock.now());
@@ -52,7 +52,7 @@ pub async fn enforce(app: &App, req: Request) -> Response<Body> {
 
 async fn enforce_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let input: EnforceInput = body::json(req)?;
     let action = if input.enforced { Action::Enforce } else { Action::LiftEnforcement };
     let org = policy::authorize_admin(app, action, &principal).await?.to_string();

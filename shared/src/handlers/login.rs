@@ -46,7 +46,7 @@ pub async fn verify_login(app: &App, req: Request) -> Response<Body> {
 
 async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let input: VerifyLoginInput = body::json(req)?;
     let now = app.clock.now();
     let session = match input.mfa_type {
@@ -110,7 +110,7 @@ pub async fn recover(app: &App, req: Request) -> Response<Body> {
 
 async fn recover_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let input: RecoverInput = body::json(req)?;
     let now = app.clock.now();
     let presented = backup_codes::hash(&input.code);
@@ -156,7 +156,7 @@ pub async fn refresh(app: &App, req: Request) -> Response<Body> {
 
 async fn refresh_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let input: RefreshInput = body::json(req)?;
     let session = tokens::refresh(app, &principal, &input.refresh_token).await?;
     Ok(json_response(StatusCode::OK, &session.body("Token refreshed")))

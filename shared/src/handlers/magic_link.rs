@@ -21,7 +21,7 @@ pub async fn send(app: &App, req: Request) -> Response<Body> {
 
 async fn send_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let _: serde_json::Value = body::json_or_default(req)?;
     send_magic_link(app, &principal, Purpose::Login, None).await?;
     Ok(envelope::message("Magic link sent successfully"))

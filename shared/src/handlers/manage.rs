@@ -18,7 +18,7 @@ pub async fn enable(app: &App, req: Request) -> Response<Body> {
 
 async fn enable_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
     let change = Change::by_user(Action::Enable, &principal, app.clock.now());
     let changed = app
@@ -59,7 +59,7 @@ pub async fn disable(app: &App, req: Request) -> Response<Body> {
 
 async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
     let change = Change::by_user(Action::Disable, &principal, app.clock.now());
     let to = app
@@ -91,7 +91,7 @@ pub async fn primary(app: &App, req: Request) -> Response<Body> {
 
 async fn primary_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
     let change = Change::by_user(Action::ChoosePrimary, &principal, app.clock.now());
     app.store

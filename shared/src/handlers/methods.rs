@@ -12,7 +12,7 @@ pub async fn methods(app: &App, req: Request) -> Response<Body> {
 
 async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "GET")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     // The policy is not needed here, so only the user record is read.
     let (record, _) = app.store.load_user_and_policy(principal.user_id.as_str(), None).await?;
     Ok(envelope::data(&MethodInfo::list(&record)))

@@ -25,7 +25,7 @@ pub async fn complete_registration(app: &App, req: Request) -> Response<Body> {
 
 async fn complete_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let input: CompleteInput = body::json(req)?;
     if !input.credential.is_object() {
         return Err(ApiError::bad_request("INVALID_FIELD", "Field `credential` must be the registration response object."));
@@ -42,7 +42,7 @@ pub async fn auth_options(app: &App, req: Request) -> Response<Body> {
 
 async fn auth_options_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let _: Value = body::json_or_default(req)?;
     let options = ceremonies::start_authentication(app, &principal).await?;
     Ok(envelope::data(&options))

@@ -29,7 +29,7 @@ pub async fn reset(app: &App, req: Request) -> Response<Body> {
 
 async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let input: ResetInput = body::json_or_default(req)?;
     let now = app.clock.now();
     let required = input.enable.unwrap_or(false);

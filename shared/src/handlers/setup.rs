@@ -42,7 +42,7 @@ pub async fn setup(app: &App, req: Request) -> Response<Body> {
 
 async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let input: SetupInput = body::json(req)?;
     match input.mfa_type {
         MfaType::GoogleAuth => google_auth(app, &principal).await,

@@ -12,7 +12,7 @@ pub async fn status(app: &App, req: Request) -> Response<Body> {
 
 async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "GET")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let (record, policy) =
         app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     Ok(envelope::data(&MfaStatus::new(&record, policy.as_ref(), principal.session_verified)))

@@ -27,7 +27,7 @@ pub async fn verify_setup(app: &App, req: Request) -> Response<Body> {
 
 async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_method(req, "POST")?;
-    let principal = app.auth.authenticate(req)?;
+    let principal = app.auth()?.authenticate(req)?;
     let input: VerifySetupInput = body::json(req)?;
     match input.mfa_type {
         MfaType::GoogleAuth => {
