@@ -7,7 +7,7 @@
 use std::fmt;
 
 /// Where settings come from: the process environment in production, a map in tests.
-pub trait Source {
+pub trait Source: Sync {
     fn get(&self, name: &str) -> Option<String>;
 }
 

@@ -68,6 +68,25 @@ pub enum Requirement {
     AdminFreshFactor,
 }
 
+impl Requirement {
+    /// The requirement in a sentence (the README's policy table).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Requirement::Token => "any valid token of the user",
+            Requirement::FreshFactor => {
+                "while the user has MFA: the user's full-access token, second factor at most 15 minutes old"
+            }
+            Requirement::AuthorizedSetup => {
+                "while the user has MFA: the setup began with such a token (recorded with it), or the completing token is one"
+            }
+            Requirement::AdminRole => "`OWNER` or `ADMINISTRATOR` of the organization",
+            Requirement::AdminFreshFactor => {
+                "`OWNER` or `ADMINISTRATOR` of the organization, with their own full-access token, second factor at most 15 minutes old"
+            }
+        }
+    }
+}
+
 /// The table: every action, the routes that take it, and what it requires.
 pub const TABLE: &[(Action, &str, Requirement)] = &[
     (
@@ -122,6 +141,23 @@ impl Action {
             Action::ResetMember => 8,
             Action::Enforce => 9,
             Action::LiftEnforcement => 10,
+        }
+    }
+
+    /// The action in a few words (the README's policy table).
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Verify => "Check a second factor",
+            Action::ChoosePrimary => "Choose the primary method",
+            Action::StartSetup => "Begin setting up a method (new or replacement)",
+            Action::CompleteSetup => "Complete a setup",
+            Action::Enable => "Switch a configured method back on",
+            Action::Disable => "Switch a method off",
+            Action::RegenerateBackupCodes => "Regenerate backup codes",
+            Action::ResetSelf => "Reset one's own MFA",
+            Action::ResetMember => "Reset a member's MFA",
+            Action::Enforce => "Require MFA in the organization",
+            Action::LiftEnforcement => "Stop requiring it",
         }
     }
 

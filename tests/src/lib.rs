@@ -362,3 +362,34 @@ pub fn claims_of(token: &str) -> Value {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url payload");
     serde_json::from_slice(&bytes).expect("JSON claims")
 }
+
+/// Runs `function`'s handler on `req`, as its binary would (`jwks` is the JWKS document
+/// the `mfa-jwks` binary builds at cold start). Every function of the route table has an
+/// arm here; an unknown one panics, so a new route cannot be left out of the tests that
+/// walk the table.
+pub async fn handle(app: &mfa_shared::App, jwks: &str, function: &str, req: Request) -> lambda_http::Response<lambda_http::Body> {
+    use mfa_shared::handlers;
+    match function {
+        "mfa-status" => handlers::status(app, req).await,
+        "mfa-methods" => handlers::methods(app, req).await,
+        "mfa-setup" => handlers::setup(app, req).await,
+        "mfa-verify-setup" => handlers::verify_setup(app, req).await,
+        "mfa-enable" => handlers::enable(app, req).await,
+        "mfa-disable" => handlers::disable(app, req).await,
+        "mfa-primary" => handlers::primary(app, req).await,
+        "mfa-reset" => handlers::reset(app, req).await,
+        "mfa-magic-link-send" => handlers::magic_link_send(app, req).await,
+        "mfa-magic-link-activate" => handlers::magic_link_activate(app, req).await,
+        "mfa-passkey-auth-options" => handlers::passkey_auth_options(app, req).await,
+        "mfa-passkey-complete-registration" | "mfa-passkey-complete-registration-1" => {
+            handlers::passkey_complete_registration(app, req).await
+        }
+        "mfa-verify-login" => handlers::verify_login(app, req).await,
+        "mfa-recover" => handlers::recover(app, req).await,
+        "mfa-backup-codes" => handlers::regenerate_backup_codes(app, req).await,
+        "mfa-token-refresh" => handlers::token_refresh(app, req).await,
+        "mfa-organization-enforce" => handlers::enforce(app, req).await,
+        "mfa-jwks" => handlers::jwks(jwks, req).await,
+        other => panic!("no handler for {other}: add it to mfa_tests::handle"),
+    }
+}

@@ -93,31 +93,10 @@ async fn every_event_answers_as_the_contract_says() {
         ("mfa-jwks", 200, ""),
     ];
     assert_eq!(expected.len(), ROUTES.len(), "one expectation per route");
+    assert!(ROUTES.iter().all(|r| expected.iter().any(|(f, _, _)| *f == r.function)), "every route has an expectation");
     for (function, status, code) in expected {
         let req = event(function, Some(&token));
-        let resp = match *function {
-            "mfa-status" => handlers::status(&app, req).await,
-            "mfa-methods" => handlers::methods(&app, req).await,
-            "mfa-setup" => handlers::setup(&app, req).await,
-            "mfa-verify-setup" => handlers::verify_setup(&app, req).await,
-            "mfa-enable" => handlers::enable(&app, req).await,
-            "mfa-disable" => handlers::disable(&app, req).await,
-            "mfa-primary" => handlers::primary(&app, req).await,
-            "mfa-reset" => handlers::reset(&app, req).await,
-            "mfa-magic-link-send" => handlers::magic_link_send(&app, req).await,
-            "mfa-magic-link-activate" => handlers::magic_link_activate(&app, req).await,
-            "mfa-passkey-auth-options" => handlers::passkey_auth_options(&app, req).await,
-            "mfa-passkey-complete-registration" | "mfa-passkey-complete-registration-1" => {
-                handlers::passkey_complete_registration(&app, req).await
-            }
-            "mfa-verify-login" => handlers::verify_login(&app, req).await,
-            "mfa-recover" => handlers::recover(&app, req).await,
-            "mfa-backup-codes" => handlers::regenerate_backup_codes(&app, req).await,
-            "mfa-token-refresh" => handlers::token_refresh(&app, req).await,
-            "mfa-organization-enforce" => handlers::enforce(&app, req).await,
-            "mfa-jwks" => handlers::jwks(&jwks, req).await,
-            other => panic!("no handler for {other}"),
-        };
+        let resp = mfa_tests::handle(&app, &jwks, function, req).await;
         assert_eq!(resp.headers()["content-type"], "application/json", "{function}");
         let (got, body) = parse(&resp);
         assert_eq!(got, *status, "{function}: {body}");

@@ -1,0 +1,321 @@
+//! The authorization matrix, generated from the route table: every route (and, for the
+//! routes that take two actions, each of them) against every kind of caller, each cell
+//! on a fresh user in DynamoDB Local, through the shared handlers (as `mfa_tests::handle`
+//! runs each function's). A full-access token older than 15 minutes is made by moving the
+//! application's clock, not by minting an odd token. Every cell is the contract's answer:
+//! its status and, for a refusal, its code.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::Body;
+use mfa_shared::App;
+use mfa_shared::clock::Clock;
+use mfa_shared::crypto::random_bytes;
+use mfa_shared::methods::{backup_codes, totp};
+use mfa_shared::model::{MethodState, MfaType};
+use mfa_shared::routes::{AuthKind, ROUTES, route};
+use mfa_shared::{tokens, verify};
+use mfa_tests::{Person, app, event, now, parse, remember_secret, seed, stack, store, unique};
+use serde_json::{Value, json};
+
+/// Who calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    NoToken,
+    Malformed,
+    ExpiredBeyondLeeway,
+    WrongKey,
+    AlgNone,
+    MissingIssuerAndAudience,
+    /// The user's platform token; the user has no MFA.
+    PlatformWithoutMfa,
+    /// The user's platform token; the user has MFA.
+    PlatformWithMfa,
+    /// The user's full-access token, second factor just now.
+    FreshFullAccess,
+    /// The same token, 16 minutes later on the application's clock.
+    StaleFullAccess,
+    /// A `MEMBER` of the organization, with a fresh full-access token of their own.
+    Member,
+    /// An `OWNER` of another organization, with a fresh full-access token of their own.
+    AdminOfAnotherOrganization,
+}
+
+const CALLERS: [Caller; 12] = [
+    Caller::NoToken,
+    Caller::Malformed,
+    Caller::ExpiredBeyondLeeway,
+    Caller::WrongKey,
+    Caller::AlgNone,
+    Caller::MissingIssuerAndAudience,
+    Caller::PlatformWithoutMfa,
+    Caller::PlatformWithMfa,
+    Caller::FreshFullAccess,
+    Caller::StaleFullAccess,
+    Caller::Member,
+    Caller::AdminOfAnotherOrganization,
+];
+
+/// What a cell must answer: a status, and a code unless it is a success.
+type Expect = (u16, &'static str);
+const OK: Expect = (200, "");
+const STEP_UP: Expect = (403, "STEP_UP_REQUIRED");
+
+/// The answers of the six valid callers, in `CALLERS` order from `PlatformWithoutMfa`.
+#[derive(Clone, Copy)]
+struct Op {
+    function: &'static str,
+    what: &'static str,
+    valid: [Expect; 6],
+}
+
+/// Every route at least once; `reset` and `organization/enforce` for each of their actions.
+fn ops() -> Vec<Op> {
+    let same = |e: Expect| [e; 6];
+    // A change of the caller's own factors: free without MFA, step-up with it.
+    let step_up = [OK, STEP_UP, OK, STEP_UP, OK, OK];
+    vec![
+        Op { function: "mfa-status", what: "status", valid: same(OK) },
+        Op { function: "mfa-methods", what: "methods", valid: same(OK) },
+        Op { function: "mfa-setup", what: "setup GOOGLE_AUTH", valid: step_up },
+        Op { function: "mfa-verify-setup", what: "verify-setup of a setup begun without step-up", valid: step_up },
+        Op { function: "mfa-enable", what: "enable a disabled PASSKEY", valid: step_up },
+        Op {
+            function: "mfa-disable",
+            what: "disable GOOGLE_AUTH",
+            valid: [(409, "METHOD_NOT_ENABLED"), STEP_UP, OK, STEP_UP, OK, OK],
+        },
+        Op {
+            function: "mfa-primary",
+            what: "primary GOOGLE_AUTH",
+            valid: [(409, "METHOD_NOT_ENABLED"), OK, OK, OK, OK, OK],
+        },
+        Op { function: "mfa-reset", what: "reset oneself", valid: step_up },
+        Op {
+            function: "mfa-reset",
+            what: "reset a member with MFA",
+            valid: [(403, "MFA_SETUP_REQUIRED"), STEP_UP, OK, STEP_UP, (403, "FORBIDDEN"), (404, "USER_NOT_FOUND")],
+        },
+        Op {
+            function: "mfa-magic-link-send",
+            what: "send a login link",
+            valid: [(409, "METHOD_NOT_ENABLED"), OK, OK, OK, OK, OK],
+        },
+        Op { function: "mfa-magic-link-activate", what: "activate an unknown link", valid: same((400, "INVALID_LINK")) },
+        Op { function: "mfa-passkey-auth-options", what: "auth-options without passkeys", valid: same((409, "METHOD_NOT_ENABLED")) },
+        Op {
+            function: "mfa-passkey-complete-registration",
+            what: "complete an unknown ceremony",
+            valid: same((400, "CEREMONY_EXPIRED")),
+        },
+        Op {
+            function: "mfa-passkey-complete-registration-1",
+            what: "complete an unknown ceremony",
+            valid: same((400, "CEREMONY_EXPIRED")),
+        },
+        Op {
+            function: "mfa-verify-login",
+            what: "verify-login with a current code",
+            valid: [(409, "METHOD_NOT_ENABLED"), OK, OK, OK, OK, OK],
+        },
+        Op { function: "mfa-recover", what: "recover with a backup code", valid: [(400, "INVALID_CODE"), OK, OK, OK, OK, OK] },
+        Op {
+            function: "mfa-backup-codes",
+            what: "regenerate backup codes",
+            valid: [(409, "MFA_NOT_ENABLED"), STEP_UP, OK, STEP_UP, OK, OK],
+        },
+        Op {
+            function: "mfa-token-refresh",
+            what: "refresh a live session",
+            valid: [OK, OK, (401, "PLATFORM_TOKEN_REQUIRED"), (401, "PLATFORM_TOKEN_REQUIRED"), (401, "PLATFORM_TOKEN_REQUIRED"), (401, "PLATFORM_TOKEN_REQUIRED")],
+        },
+        Op { function: "mfa-organization-enforce", what: "enforce MFA", valid: [OK, OK, OK, OK, (403, "FORBIDDEN"), OK] },
+        Op {
+            function: "mfa-organization-enforce",
+            what: "lift enforcement",
+            valid: [(403, "MFA_SETUP_REQUIRED"), STEP_UP, OK, STEP_UP, (403, "FORBIDDEN"), OK],
+        },
+        Op { function: "mfa-jwks", what: "the public keys", valid: same(OK) },
+    ]
+}
+
+/// The contract's answer for `caller`: the six invalid tokens are refused before anything
+/// else on every route that takes a bearer token; routes without one ignore them.
+fn expected(op: &Op, caller: Caller) -> Expect {
+    let index = CALLERS.iter().position(|c| *c == caller).unwrap();
+    if index >= 6 {
+        return op.valid[index - 6];
+    }
+    if route(op.function).unwrap().auth == AuthKind::None {
+        return op.valid[0];
+    }
+    match caller {
+        Caller::NoToken => (401, "MISSING_TOKEN"),
+        Caller::ExpiredBeyondLeeway => (401, "TOKEN_EXPIRED"),
+        _ => (401, "INVALID_TOKEN"),
+    }
+}
+
+/// A user with MFA: an authenticator (secret returned) and magic links on, backup codes.
+async fn enrol(app: &App, person: &Person) -> (Vec<u8>, String) {
+    let raw = random_bytes::<20>().to_vec();
+    let sealed = verify::seal_totp_secret(app.keyring().unwrap(), &person.id, &raw);
+    let (codes, hashes) = backup_codes::generate();
+    codes.iter().for_each(|c| remember_secret(c));
+    seed(person, |r| {
+        r.set_state(MfaType::GoogleAuth, MethodState::Enabled);
+        r.totp.active = Some(sealed);
+        r.primary_method = Some(MfaType::GoogleAuth);
+        r.backup_codes = hashes;
+        r.set_state(MfaType::MagicLink, MethodState::Enabled);
+        r.magic_link_email = Some(person.email.clone());
+    })
+    .await;
+    (raw, codes[0].clone())
+}
+
+fn unsigned(claims: &Value) -> String {
+    let head = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    format!("{head}.{}.", URL_SAFE_NO_PAD.encode(claims.to_string()))
+}
+
+/// One cell: a fresh organization and users, the state the operation needs, the request.
+async fn cell(jwks: &str, op: &Op, caller: Caller) -> (u16, Value) {
+    let t = now();
+    let clock = Clock::fixed(t);
+    let org = unique("org");
+    let me = match caller {
+        Caller::Member => Person::in_org(&org, "MEMBER"),
+        Caller::AdminOfAnotherOrganization => Person::in_org(&unique("org"), "OWNER"),
+        _ => Person::in_org(&org, "OWNER"),
+    };
+    let app = app().await.with_clock(clock.clone());
+    seed(&me, |_| {}).await;
+    let mut secret = None;
+    let mut backup = String::new();
+    if caller != Caller::PlatformWithoutMfa {
+        let (raw, code) = enrol(&app, &me).await;
+        secret = Some(raw);
+        backup = code;
+    }
+    if caller == Caller::StaleFullAccess {
+        clock.advance(16 * 60);
+    }
+    let at = clock.now();
+    let mut body = json!(null);
+    match (op.function, op.what) {
+        ("mfa-setup", _) => body = json!({"mfaType": "GOOGLE_AUTH"}),
+        ("mfa-verify-setup", _) => {
+            let pending = random_bytes::<20>().to_vec();
+            let sealed = verify::seal_totp_secret(app.keyring().unwrap(), &me.id, &pending);
+            seed(&me, |r| {
+                r.totp.pending = Some(sealed);
+                r.begin_setup(MfaType::GoogleAuth, false, None, t);
+            })
+            .await;
+            body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&pending, at)});
+        }
+        ("mfa-enable", _) => {
+            seed(&me, |r| r.set_state(MfaType::Passkey, MethodState::Disabled)).await;
+            body = json!({"mfaType": "PASSKEY"});
+        }
+        ("mfa-disable" | "mfa-primary", _) => body = json!({"mfaType": "GOOGLE_AUTH"}),
+        ("mfa-reset", "reset a member with MFA") => {
+            let member = Person::in_org(&org, "MEMBER");
+            seed(&member, |_| {}).await;
+            enrol(&app, &member).await;
+            body = json!({"resetUserId": member.id});
+        }
+        ("mfa-magic-link-activate", _) => body = json!({"token": URL_SAFE_NO_PAD.encode(random_bytes::<32>())}),
+        ("mfa-passkey-complete-registration" | "mfa-passkey-complete-registration-1", _) => {
+            body = json!({"credential": {"id": "x", "response": {}}, "challenge": URL_SAFE_NO_PAD.encode(random_bytes::<32>())})
+        }
+        ("mfa-verify-login", _) => {
+            let code = secret.as_ref().map(|s| totp::code_at(s, at)).unwrap_or_else(|| "123456".into());
+            body = json!({"mfaType": "GOOGLE_AUTH", "code": code});
+        }
+        ("mfa-recover", _) => body = json!({"code": if backup.is_empty() { "AAAA-AAAA-AAAA-AAAA".to_string() } else { backup.clone() }}),
+        ("mfa-token-refresh", _) => {
+            let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
+            let (session, put) = tokens::start(&app, &me.principal(), &["pwd", "otp", "mfa"], record.session_epoch, t).unwrap();
+            store().await.transact(vec![put]).await.unwrap();
+            remember_secret(&session.refresh_token);
+            body = json!({"refreshToken": session.refresh_token});
+        }
+        ("mfa-organization-enforce", "enforce MFA") => body = json!({"enforced": true}),
+        ("mfa-organization-enforce", _) => body = json!({"enforced": false}),
+        _ => {}
+    }
+    let s = stack();
+    let claims = json!({"sub": me.id, "email": me.email, "orgId": me.org, "orgRole": me.role, "iss": s.platform_issuer, "aud": s.platform_audience});
+    let token = match caller {
+        Caller::NoToken => None,
+        Caller::Malformed => Some("not-a-jwt".to_string()),
+        Caller::ExpiredBeyondLeeway => Some(me.platform_token_with(json!({"exp": t - 120}), 0)),
+        Caller::WrongKey => Some(mfa_local::platform_token("not-the-platform-secret", &claims, 600)),
+        Caller::AlgNone => Some(unsigned(&json!({"sub": me.id, "iss": s.platform_issuer, "aud": s.platform_audience, "exp": t + 600}))),
+        Caller::MissingIssuerAndAudience => {
+            Some(mfa_local::platform_token(&s.platform_secret, &json!({"sub": me.id, "orgId": me.org, "orgRole": me.role}), 600))
+        }
+        Caller::PlatformWithoutMfa | Caller::PlatformWithMfa => Some(me.platform_token()),
+        Caller::FreshFullAccess | Caller::StaleFullAccess | Caller::Member | Caller::AdminOfAnotherOrganization => {
+            Some(me.full_access_token(t))
+        }
+    };
+    let mut req = event(op.function, token.as_deref());
+    *req.body_mut() = if body.is_null() { Body::Empty } else { Body::Text(body.to_string()) };
+    let (status, answer) = parse(&mfa_tests::handle(&app, jwks, op.function, req).await);
+    if let Some(r) = answer["refreshToken"].as_str() {
+        remember_secret(r);
+    }
+    (status, answer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_route_against_every_caller() {
+    let jwks = Arc::new(mfa_shared::handlers::jwks_document(&std::env::var("MFA_TOKEN_PUBLIC_KEYS").unwrap()).unwrap());
+    let ops = ops();
+    let covered: BTreeSet<&str> = ops.iter().map(|o| o.function).collect();
+    let all: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();
+    assert_eq!(covered, all, "no route is left out of the matrix");
+
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for op in &ops {
+        let answers: Vec<_> = CALLERS
+            .iter()
+            .map(|caller| {
+                let (jwks, caller, op) = (jwks.clone(), *caller, *op);
+                tokio::spawn(async move { (caller, cell(&jwks, &op, caller).await) })
+            })
+            .collect();
+        for task in answers {
+            let (caller, (status, body)) = task.await.expect("the cell ran");
+            cells += 1;
+            let (want_status, want_code) = expected(op, caller);
+            let code = body["code"].as_str().unwrap_or("");
+            let envelope_ok = if status == 200 {
+                op.function == "mfa-jwks" || body["success"] == json!(true)
+            } else {
+                body["success"] == json!(false) && body["error"].as_str().is_some_and(|e| e.ends_with('.'))
+            };
+            if status != want_status || code != want_code || !envelope_ok {
+                failures.push(format!(
+                    "{} ({}) as {caller:?}: got {status} {code}, want {want_status} {want_code}",
+                    op.function, op.what
+                ));
+            }
+        }
+    }
+    println!(
+        "authorization matrix: {} operations over {} routes × {} callers = {cells} cells, {} wrong",
+        ops.len(),
+        ROUTES.len(),
+        CALLERS.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{} cell(s) differ from the contract:\n{}", failures.len(), failures.join("\n"));
+}
