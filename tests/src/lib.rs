@@ -393,3 +393,41 @@ pub async fn handle(app: &mfa_shared::App, jwks: &str, function: &str, req: Requ
         other => panic!("no handler for {other}: add it to mfa_tests::handle"),
     }
 }
+
+/// Turns MAGIC_LINK on for `person` in the store, links going to their own address.
+pub async fn seed_magic_link(person: &Person) {
+    seed(person, |r| {
+        r.set_state(mfa_shared::model::MfaType::MagicLink, mfa_shared::model::MethodState::Enabled);
+        r.magic_link_email = Some(person.email.clone());
+    })
+    .await;
+}
+
+/// The relying party's origin the stack is configured with.
+pub fn rp_origin() -> url::Url {
+    url::Url::parse(&var("MFA_RP_ORIGIN")).expect("MFA_RP_ORIGIN is a URL")
+}
+
+/// Registers a new soft passkey for the bearer of `token` over HTTP; returns the key.
+pub async fn register_passkey(api: &Api, token: &str) -> webauthn_authenticator_rs::softpasskey::SoftPasskey {
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    let r = api.post("/mfa/setup", Some(token), json!({"mfaType": "PASSKEY"})).await;
+    assert_eq!(r.status, 200, "passkey setup: {}", r.body);
+    let data = &r.body["data"];
+    let mut key = webauthn_authenticator_rs::softpasskey::SoftPasskey::new(true);
+    let options = serde_json::from_value(json!({"publicKey": data["publicKey"]})).expect("creation options");
+    let credential = key.do_registration(rp_origin(), options).expect("the soft passkey registers");
+    let body = json!({"credential": credential, "challenge": data["challenge"]});
+    let r = api.post("/mfa/passkey/complete-registration", Some(token), body).await;
+    assert_eq!(r.status, 200, "complete-registration: {}", r.body);
+    key
+}
+
+/// Opens a passkey login ceremony over HTTP for `person` and signs it with `key`.
+pub async fn passkey_assertion(api: &Api, person: &Person, key: &mut webauthn_authenticator_rs::softpasskey::SoftPasskey) -> Value {
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    let r = api.send("POST", "/mfa/passkey/auth-options", Some(&person.platform_token()), None).await;
+    assert_eq!(r.status, 200, "auth-options: {}", r.body);
+    let options = serde_json::from_value(json!({"publicKey": r.body["data"]["publicKey"]})).expect("request options");
+    serde_json::to_value(key.do_authentication(rp_origin(), options).expect("the soft passkey signs")).expect("JSON")
+}

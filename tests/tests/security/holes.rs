@@ -13,12 +13,13 @@ use mfa_shared::handlers;
 use mfa_shared::methods::totp;
 use mfa_shared::model::{MethodState, MfaType};
 use mfa_tests::{
-    Api, Person, app, assert_error, claims_of, enroll_totp, event, link_in, link_mails_to,
-    login_with_totp, mails_to, now, nth_mail, parse, remember_secret, seed, stack, unique,
+    Api, Person, app, assert_error, claims_of, enroll_totp, event, link_in, link_mails_to, login_with_totp, mails_to,
+    now, nth_mail, parse, passkey_assertion, register_passkey, remember_secret, rp_origin, seed, seed_magic_link, stack,
+    unique,
 };
 use serde_json::{Value, json};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
-use webauthn_authenticator_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
+use webauthn_authenticator_rs::prelude::CreationChallengeResponse;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 async fn status(api: &Api, p: &Person) -> Value {
@@ -27,32 +28,6 @@ async fn status(api: &Api, p: &Person) -> Value {
 
 fn attacker_address() -> String {
     format!("{}@attacker.example", unique("evil"))
-}
-
-fn origin() -> Url {
-    Url::parse(&std::env::var("MFA_RP_ORIGIN").unwrap()).unwrap()
-}
-
-/// Registers a soft passkey for `me` over HTTP with `token`; returns the key.
-async fn register_passkey(api: &Api, me: &Person, token: &str) -> SoftPasskey {
-    let data = api.post("/mfa/setup", Some(token), json!({"mfaType": "PASSKEY"})).await;
-    assert_eq!(data.status, 200, "{}", data.body);
-    let data = data.body["data"].clone();
-    let mut key = SoftPasskey::new(true);
-    let options: CreationChallengeResponse = serde_json::from_value(json!({"publicKey": data["publicKey"]})).unwrap();
-    let credential = key.do_registration(origin(), options).unwrap();
-    let r = api
-        .post("/mfa/passkey/complete-registration", Some(token), json!({"credential": credential, "challenge": data["challenge"]}))
-        .await;
-    assert_eq!(r.status, 200, "{} registers a passkey: {}", me.id, r.body);
-    key
-}
-
-async fn assertion(api: &Api, me: &Person, key: &mut SoftPasskey) -> Value {
-    let r = api.send("POST", "/mfa/passkey/auth-options", Some(&me.platform_token()), None).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let request: RequestChallengeResponse = serde_json::from_value(json!({"publicKey": r.body["data"]["publicKey"]})).unwrap();
-    serde_json::to_value(key.do_authentication(origin(), request).unwrap()).unwrap()
 }
 
 // 1. Adding a factor ---------------------------------------------------------------------
@@ -102,7 +77,7 @@ async fn hole1_a_setup_begun_before_the_user_had_mfa_cannot_complete_after() {
     let data = r.body["data"].clone();
     let mut key = SoftPasskey::new(true);
     let options: CreationChallengeResponse = serde_json::from_value(json!({"publicKey": data["publicKey"]})).unwrap();
-    let credential = key.do_registration(origin(), options).unwrap();
+    let credential = key.do_registration(rp_origin(), options).unwrap();
 
     // Then the user turns on an authenticator app (its setup also began before).
     enroll_totp(&api, &me).await;
@@ -131,11 +106,7 @@ async fn hole1_a_pending_authenticator_begun_before_mfa_cannot_complete_after() 
     remember_secret(&secret);
     r.body["data"]["backupCodes"].as_array().unwrap().iter().for_each(|c| remember_secret(c.as_str().unwrap()));
     // The user turns on MAGIC_LINK meanwhile.
-    seed(&me, |r| {
-        r.set_state(MfaType::MagicLink, MethodState::Enabled);
-        r.magic_link_email = Some(me.email.clone());
-    })
-    .await;
+    seed_magic_link(&me).await;
     let code = totp::code_at(&totp::decode_secret(&secret).unwrap(), now());
     let r = api.post("/mfa/verify-setup", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
     assert_error(&r, 403, "STEP_UP_REQUIRED");
@@ -398,11 +369,7 @@ async fn hole5_platform_tokens_need_the_configured_claims_and_respect_nbf_and_th
 async fn hole6_concurrent_sends_over_http_never_exceed_the_limit() {
     // Login links: 20 at once to a user with MAGIC_LINK on.
     let me = Person::new();
-    seed(&me, |r| {
-        r.set_state(MfaType::MagicLink, MethodState::Enabled);
-        r.magic_link_email = Some(me.email.clone());
-    })
-    .await;
+    seed_magic_link(&me).await;
     let token = me.platform_token();
     let sends = (0..20).map(|_| {
         let token = token.clone();
@@ -444,8 +411,8 @@ async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>
 async fn hole7_an_assertion_is_refused_once_passkey_is_disabled() {
     let api = Api::new();
     let me = Person::new();
-    let mut key = register_passkey(&api, &me, &me.platform_token()).await;
-    let signed = assertion(&api, &me, &mut key).await;
+    let mut key = register_passkey(&api, &me.platform_token()).await;
+    let signed = passkey_assertion(&api, &me, &mut key).await;
     let r = api.post("/mfa/disable", Some(&me.full_access_token(now())), json!({"mfaType": "PASSKEY"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = api.post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "PASSKEY", "credential": signed})).await;
@@ -456,10 +423,10 @@ async fn hole7_an_assertion_is_refused_once_passkey_is_disabled() {
 async fn hole7_an_assertion_behind_the_stored_counter_is_refused() {
     let api = Api::new();
     let me = Person::new();
-    let mut key = register_passkey(&api, &me, &me.platform_token()).await;
+    let mut key = register_passkey(&api, &me.platform_token()).await;
     // Two ceremonies opened; the authenticator signs the first (counter n) then the second (n+1).
-    let first = assertion(&api, &me, &mut key).await;
-    let second = assertion(&api, &me, &mut key).await;
+    let first = passkey_assertion(&api, &me, &mut key).await;
+    let second = passkey_assertion(&api, &me, &mut key).await;
     let pre = me.platform_token();
     let r = api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "PASSKEY", "credential": second})).await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -8,15 +8,11 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use mfa_shared::App;
 use mfa_shared::handlers;
-use mfa_shared::model::{MethodState, MfaType};
 use mfa_tests::{
-    Api, Person, app, enroll_totp_with_codes, event, link_in, link_mails_to, login_with_totp, nth_mail, parse, remember_secret,
-    seed,
+    Api, Person, app, enroll_totp_with_codes, event, link_in, link_mails_to, login_with_totp, nth_mail, parse,
+    passkey_assertion, register_passkey, remember_secret, seed_magic_link,
 };
 use serde_json::{Value, json};
-use webauthn_authenticator_rs::WebauthnAuthenticator;
-use webauthn_authenticator_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
-use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 const RACERS: usize = 20;
 
@@ -71,11 +67,7 @@ fn assert_one_winner(what: &str, results: &[(u16, Value)]) {
 async fn twenty_sends_at_once_send_one_mail() {
     let app = Arc::new(app().await);
     let me = Person::new();
-    seed(&me, |r| {
-        r.set_state(MfaType::MagicLink, MethodState::Enabled);
-        r.magic_link_email = Some(me.email.clone());
-    })
-    .await;
+    seed_magic_link(&me).await;
     let token = me.platform_token();
     let results = race(app, || request("mfa-magic-link-send", &token, json!(null)), |app, req| async move {
         handlers::magic_link_send(&app, req).await
@@ -105,11 +97,7 @@ async fn one_login_link_used_twenty_times_at_once_works_once() {
     let app = Arc::new(app().await);
     let api = Api::new();
     let me = Person::new();
-    seed(&me, |r| {
-        r.set_state(MfaType::MagicLink, MethodState::Enabled);
-        r.magic_link_email = Some(me.email.clone());
-    })
-    .await;
+    seed_magic_link(&me).await;
     let token = me.platform_token();
     assert_eq!(api.send("POST", "/mfa/magic-link/send", Some(&token), None).await.status, 200);
     let (_, link) = link_in(&nth_mail(&me.email, 1).await);
@@ -127,16 +115,8 @@ async fn one_passkey_assertion_used_twenty_times_at_once_works_once() {
     let api = Api::new();
     let me = Person::new();
     let token = me.platform_token();
-    let origin = Url::parse(&std::env::var("MFA_RP_ORIGIN").unwrap()).unwrap();
-    let data = api.post("/mfa/setup", Some(&token), json!({"mfaType": "PASSKEY"})).await.body["data"].clone();
-    let mut key = SoftPasskey::new(true);
-    let options: CreationChallengeResponse = serde_json::from_value(json!({"publicKey": data["publicKey"]})).unwrap();
-    let credential = key.do_registration(origin.clone(), options).unwrap();
-    let r = api.post("/mfa/passkey/complete-registration", Some(&token), json!({"credential": credential, "challenge": data["challenge"]})).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let options = api.send("POST", "/mfa/passkey/auth-options", Some(&token), None).await.body["data"].clone();
-    let request_options: RequestChallengeResponse = serde_json::from_value(json!({"publicKey": options["publicKey"]})).unwrap();
-    let signed = serde_json::to_value(key.do_authentication(origin, request_options).unwrap()).unwrap();
+    let mut key = register_passkey(&api, &token).await;
+    let signed = passkey_assertion(&api, &me, &mut key).await;
     let body = json!({"mfaType": "PASSKEY", "credential": signed});
     let results = race(app, || request("mfa-verify-login", &token, body.clone()), |app, req| async move {
         handlers::verify_login(&app, req).await
