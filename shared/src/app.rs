@@ -4,7 +4,7 @@ use crate::auth::{TokenSigner, TokenVerifier};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Environment, MailConfig, Reader, RelyingPartyConfig, Source, StoreConfig};
 use crate::crypto::Keyring;
-use crate::envelope::ApiError;
+use crate::refusal::Refusal;
 use crate::mail::Mailer;
 use crate::store::Store;
 
@@ -77,41 +77,41 @@ impl App {
     }
 
     /// The token verifier (every function whose route takes a bearer token).
-    pub fn auth(&self) -> Result<&TokenVerifier, ApiError> {
+    pub fn auth(&self) -> Result<&TokenVerifier, Refusal> {
         self.auth.as_ref().ok_or_else(|| {
             tracing::error!("this function was started without token verification settings");
-            ApiError::internal()
+            Refusal::Internal
         })
     }
 
-    pub fn mailer(&self) -> Result<&Mailer, ApiError> {
+    pub fn mailer(&self) -> Result<&Mailer, Refusal> {
         self.mailer.as_ref().ok_or_else(|| {
             tracing::error!("this function was started without mail settings");
-            ApiError::internal()
+            Refusal::Internal
         })
     }
 
-    pub fn webauthn(&self) -> Result<(&webauthn_rs::Webauthn, &RelyingPartyConfig), ApiError> {
+    pub fn webauthn(&self) -> Result<(&webauthn_rs::Webauthn, &RelyingPartyConfig), Refusal> {
         match (&self.webauthn, &self.relying_party) {
             (Some(w), Some(rp)) => Ok((w, rp)),
             _ => {
                 tracing::error!("this function was started without relying-party settings");
-                Err(ApiError::internal())
+                Err(Refusal::Internal)
             }
         }
     }
 
-    pub fn signer(&self) -> Result<&TokenSigner, ApiError> {
+    pub fn signer(&self) -> Result<&TokenSigner, Refusal> {
         self.signer.as_ref().ok_or_else(|| {
             tracing::error!("this function was started without MFA_TOKEN_SIGNING_KEY");
-            ApiError::internal()
+            Refusal::Internal
         })
     }
 
-    pub fn keyring(&self) -> Result<&Keyring, ApiError> {
+    pub fn keyring(&self) -> Result<&Keyring, Refusal> {
         self.keyring.as_ref().ok_or_else(|| {
             tracing::error!("this function was started without MFA_ENCRYPTION_KEYS");
-            ApiError::internal()
+            Refusal::Internal
         })
     }
 }

@@ -19,7 +19,7 @@ use lambda_http::http::header::AUTHORIZATION;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::config::Reader;
-use crate::envelope::ApiError;
+use crate::refusal::{Refusal, TokenProblem};
 
 /// The authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -231,29 +231,19 @@ impl TokenVerifier {
     }
 
     /// The caller of `req`, or a 401 that says what to do.
-    pub fn authenticate(&self, req: &Request) -> Result<Principal, ApiError> {
-        let header = req.headers().get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized(
-                "MISSING_TOKEN",
-                "Authorization header is missing; send `Authorization: Bearer <token>`.",
-            )
-        })?;
+    pub fn authenticate(&self, req: &Request) -> Result<Principal, Refusal> {
+        let header = req.headers().get(AUTHORIZATION).ok_or(Refusal::MissingToken)?;
         let token = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "INVALID_TOKEN",
-                    "Authorization header must use the Bearer scheme: `Authorization: Bearer <token>`.",
-                )
-            })?;
+            .ok_or(Refusal::InvalidToken(TokenProblem::NotBearer))?;
         self.verify(token)
     }
 
-    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<Principal, Refusal> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| token_error(e.kind()))?;
         if let Some(key) = header.kid.as_deref().and_then(|kid| self.service_keys.get(kid)) {
             let data = jsonwebtoken::decode::<FullAccessClaims>(token, key, &self.service_validation)
@@ -270,13 +260,9 @@ impl TokenVerifier {
     }
 }
 
-fn principal(claims: IdentityClaims, session_verified: bool, auth_time: Option<i64>) -> Result<Principal, ApiError> {
-    let raw = claims.sub.as_deref().or(claims.user_id.as_deref()).ok_or_else(|| {
-        ApiError::unauthorized("INVALID_TOKEN", "The token carries no user id (`sub` or `userId`); sign in again.")
-    })?;
-    let user_id = UserId::parse(raw).ok_or_else(|| {
-        ApiError::unauthorized("INVALID_TOKEN", "The token's user id is empty or malformed; sign in again.")
-    })?;
+fn principal(claims: IdentityClaims, session_verified: bool, auth_time: Option<i64>) -> Result<Principal, Refusal> {
+    let raw = claims.sub.as_deref().or(claims.user_id.as_deref()).ok_or(Refusal::InvalidToken(TokenProblem::NoUserId))?;
+    let user_id = UserId::parse(raw).ok_or(Refusal::InvalidToken(TokenProblem::BadUserId))?;
     Ok(Principal {
         user_id,
         email: claims.email,
@@ -287,18 +273,18 @@ fn principal(claims: IdentityClaims, session_verified: bool, auth_time: Option<i
     })
 }
 
-fn token_error(kind: &ErrorKind) -> ApiError {
-    let (code, message) = match kind {
-        ErrorKind::ExpiredSignature => ("TOKEN_EXPIRED", "The token has expired; sign in again to get a new one."),
-        ErrorKind::ImmatureSignature => ("INVALID_TOKEN", "The token is not valid yet; check the clock and sign in again."),
-        ErrorKind::InvalidSignature => ("INVALID_TOKEN", "The token's signature is invalid; sign in again to get a new one."),
-        ErrorKind::InvalidIssuer => ("INVALID_TOKEN", "The token was issued by an issuer this service does not trust."),
-        ErrorKind::InvalidAudience => ("INVALID_TOKEN", "The token was issued for another audience."),
-        ErrorKind::InvalidAlgorithm => ("INVALID_TOKEN", "The token is signed with an algorithm this service does not accept."),
-        ErrorKind::MissingRequiredClaim(_) => ("INVALID_TOKEN", "The token lacks a required claim (such as `exp`); sign in again."),
-        _ => ("INVALID_TOKEN", "The bearer token is not a valid JWT; sign in again to get a new one."),
+fn token_error(kind: &ErrorKind) -> Refusal {
+    let problem = match kind {
+        ErrorKind::ExpiredSignature => return Refusal::TokenExpired,
+        ErrorKind::ImmatureSignature => TokenProblem::NotYetValid,
+        ErrorKind::InvalidSignature => TokenProblem::BadSignature,
+        ErrorKind::InvalidIssuer => TokenProblem::UntrustedIssuer,
+        ErrorKind::InvalidAudience => TokenProblem::WrongAudience,
+        ErrorKind::InvalidAlgorithm => TokenProblem::WrongAlgorithm,
+        ErrorKind::MissingRequiredClaim(_) => TokenProblem::MissingClaim,
+        _ => TokenProblem::Malformed,
     };
-    ApiError::unauthorized(code, message)
+    Refusal::InvalidToken(problem)
 }
 
 /// Environment variables cannot always hold newlines: accept `\n` escapes in PEM text.
@@ -337,7 +323,7 @@ impl TokenSigner {
     pub fn read(r: &mut Reader) -> Option<Self> {
         let raw = r.required("MFA_TOKEN_SIGNING_KEY");
         let issuer = r.or("MFA_TOKEN_ISSUER", DEFAULT_TOKEN_ISSUER);
-        let lifetime = r.seconds("MFA_SESSION_LIFETIME", crate::tokens::DEFAULT_SESSION_LIFETIME, 900..=30 * 86_400);
+        let lifetime = r.seconds("MFA_SESSION_LIFETIME", crate::sessions::DEFAULT_SESSION_LIFETIME, 900..=30 * 86_400);
         if raw.is_empty() {
             return None;
         }
@@ -360,16 +346,16 @@ impl TokenSigner {
             kid: kid.to_string(),
             key: EncodingKey::from_ec_der(&der),
             issuer: issuer.to_string(),
-            session_lifetime: crate::tokens::DEFAULT_SESSION_LIFETIME as i64,
+            session_lifetime: crate::sessions::DEFAULT_SESSION_LIFETIME as i64,
         })
     }
 
-    pub fn sign(&self, claims: &FullAccessClaims) -> Result<String, ApiError> {
+    pub fn sign(&self, claims: &FullAccessClaims) -> Result<String, Refusal> {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| {
             tracing::error!(error = %e, "signing a full-access token failed");
-            ApiError::internal()
+            Refusal::Internal
         })
     }
 }

@@ -3,11 +3,11 @@
 use lambda_http::{Body, Request};
 use serde::de::DeserializeOwned;
 
-use crate::envelope::ApiError;
+use crate::refusal::Refusal;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-fn bytes(req: &Request) -> Result<&[u8], ApiError> {
+fn bytes(req: &Request) -> Result<&[u8], Refusal> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => &[],
         Body::Text(t) => t.as_bytes(),
@@ -15,7 +15,7 @@ fn bytes(req: &Request) -> Result<&[u8], ApiError> {
         _ => &[],
     };
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+        return Err(Refusal::PayloadTooLarge { limit: MAX_BODY_BYTES });
     }
     Ok(bytes)
 }
@@ -26,20 +26,17 @@ fn is_blank(bytes: &[u8]) -> bool {
 }
 
 /// A required JSON object.
-pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, Refusal> {
     let bytes = bytes(req)?;
     if is_blank(bytes) {
-        return Err(ApiError::bad_request(
-            "MISSING_BODY",
-            "Request body is required: send a JSON object with Content-Type: application/json.",
-        ));
+        return Err(Refusal::MissingBody);
     }
     parse(bytes)
 }
 
 /// A route that takes no input, or only optional input: an empty body, `null` and `{}`
 /// all give the default (Flashback's client sends no body at all for `null`).
-pub fn json_or_default<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
+pub fn json_or_default<T: DeserializeOwned + Default>(req: &Request) -> Result<T, Refusal> {
     let bytes = bytes(req)?;
     if is_blank(bytes) {
         return Ok(T::default());
@@ -47,7 +44,7 @@ pub fn json_or_default<T: DeserializeOwned + Default>(req: &Request) -> Result<T
     parse(bytes)
 }
 
-fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
     // Syntax first, so malformed JSON is reported as such whatever its content.
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| describe(".", &err))?;
     serde_path_to_error::deserialize(value).map_err(|err| {
@@ -56,17 +53,10 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-fn describe(path: &str, err: &serde_json::Error) -> ApiError {
+fn describe(path: &str, err: &serde_json::Error) -> Refusal {
     use serde_json::error::Category;
     match err.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
-            "INVALID_JSON",
-            format!(
-                "Request body is not valid JSON (line {}, column {}); send a JSON object.",
-                err.line(),
-                err.column()
-            ),
-        ),
+        Category::Syntax | Category::Eof | Category::Io => Refusal::InvalidJson { line: err.line(), column: err.column() },
         Category::Data => {
             // serde's own sentence, e.g. "invalid type: integer `1`, expected a string"
             // or "missing field `mfaType`".
@@ -78,7 +68,7 @@ fn describe(path: &str, err: &serde_json::Error) -> ApiError {
                 (".", None) => format!("Request body has the wrong shape: {reason}; send a JSON object."),
                 (p, None) => format!("Field `{p}` is invalid: {reason}."),
             };
-            ApiError::bad_request("INVALID_FIELD", message)
+            Refusal::InvalidField(message.into())
         }
     }
 }
@@ -130,41 +120,41 @@ mod tests {
     #[test]
     fn malformed_json_is_400() {
         let e = json::<Required>(&req(Body::Text("{\"mfaType\":".into()))).unwrap_err();
-        assert_eq!((e.status, e.code), (StatusCode::BAD_REQUEST, "INVALID_JSON"));
+        assert_eq!((e.status(), e.code()), (StatusCode::BAD_REQUEST, "INVALID_JSON"));
         let e = json::<Required>(&req(Body::Text("{} trailing".into()))).unwrap_err();
-        assert_eq!(e.code, "INVALID_JSON");
+        assert_eq!(e.code(), "INVALID_JSON");
     }
 
     #[test]
     fn wrong_type_names_the_field() {
         let e = json_or_default::<Input>(&req(Body::Text(r#"{"enable":"yes"}"#.into()))).unwrap_err();
-        assert_eq!(e.code, "INVALID_FIELD");
-        assert!(e.message.contains("`enable`"), "{}", e.message);
+        assert_eq!(e.code(), "INVALID_FIELD");
+        assert!(e.sentence().contains("`enable`"), "{}", e.sentence());
     }
 
     #[test]
     fn unknown_enum_value_names_the_field() {
         let e = json::<Required>(&req(Body::Text(r#"{"mfaType":"SMS"}"#.into()))).unwrap_err();
-        assert!(e.message.contains("`mfaType`") && e.message.contains("SMS"), "{}", e.message);
+        assert!(e.sentence().contains("`mfaType`") && e.sentence().contains("SMS"), "{}", e.sentence());
     }
 
     #[test]
     fn missing_field_is_named() {
         let e = json::<Required>(&req(Body::Text("{}".into()))).unwrap_err();
-        assert_eq!(e.message, "Field `mfaType` is required.");
+        assert_eq!(e.sentence(), "Field `mfaType` is required.");
     }
 
     #[test]
     fn missing_body_is_400() {
         let e = json::<Required>(&req(Body::Empty)).unwrap_err();
-        assert_eq!(e.code, "MISSING_BODY");
+        assert_eq!(e, Refusal::MissingBody);
     }
 
     #[test]
     fn oversized_body_is_413() {
         let big = format!("{{\"x\":\"{}\"}}", "a".repeat(MAX_BODY_BYTES));
         let e = json_or_default::<Input>(&req(Body::Text(big))).unwrap_err();
-        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
         // Exactly at the limit is accepted.
         let pad = MAX_BODY_BYTES - r#"{"x":""}"#.len();
         let fits = format!("{{\"x\":\"{}\"}}", "a".repeat(pad));

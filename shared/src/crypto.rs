@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Reader;
 
+/// Secrets (codes, tokens, authenticator secrets) are held in these: they never print
+/// (`Debug` shows `[REDACTED]`), and reading one takes `expose_secret()`.
+pub use secrecy::{ExposeSecret, SecretSlice, SecretString};
+
 /// Bytes from the system CSPRNG.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];

@@ -1,122 +1,56 @@
-//! The JSON envelope and the one place where errors become HTTP responses.
+//! The JSON envelope, and the one place where refusals and the store's and mailer's
+//! errors become HTTP responses.
 //!
 //! Success: `{"success": true, "data": …}` or `{"success": true, "message": "…"}`.
 //! Failure: `{"success": false, "error": "<a sentence a person can act on>", "code": "…"}`.
-
-use std::borrow::Cow;
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::json;
 
-/// An error answered to the client. The message is safe to show: it never carries a
-/// secret, and internal causes are logged, not returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: Cow<'static, str>,
-    /// Seconds, sent as `Retry-After` (429 and 503).
-    pub retry_after: Option<u64>,
-    /// Sent as `Allow` (405).
-    pub allow: Option<&'static str>,
+use crate::mail::MailError;
+use crate::refusal::{Dependency, Refusal};
+use crate::store::StoreError;
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => Refusal::ConcurrentUpdate,
+            StoreError::Spent => Refusal::AlreadyUsed,
+            StoreError::Unavailable(detail) => {
+                tracing::error!(%detail, "DynamoDB unavailable");
+                Refusal::Unavailable(Dependency::Store)
+            }
+            StoreError::Failed(detail) | StoreError::Malformed(detail) => {
+                tracing::error!(%detail, "DynamoDB request failed");
+                Refusal::Internal
+            }
+        }
+    }
 }
 
-impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, code, message: message.into(), retry_after: None, allow: None }
+impl From<MailError> for Refusal {
+    fn from(e: MailError) -> Self {
+        tracing::error!(error = %e, "sending mail failed");
+        Refusal::Unavailable(Dependency::Mail)
     }
+}
 
-    /// 400: the input is malformed or names an unknown value.
-    pub fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    /// 401: the token is missing, malformed, forged or expired.
-    pub fn unauthorized(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, message)
-    }
-
-    /// 403: role, organization policy or step-up.
-    pub fn forbidden(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, code, message)
-    }
-
-    /// 404: unknown user, resource or route.
-    pub fn not_found(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, message)
-    }
-
-    /// 405: the route exists with another method.
-    pub fn method_not_allowed(method: &str, path: &str, allow: &'static str) -> Self {
-        Self {
-            allow: Some(allow),
-            ..Self::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                format!("{path} does not accept {method}; use {allow}."),
-            )
-        }
-    }
-
-    /// 409: the user's MFA state does not allow this change.
-    pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
-    }
-
-    /// 413: the body is over the limit.
-    pub fn payload_too_large(limit: usize) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            format!("Request body is larger than {} KiB; send a smaller JSON body.", limit / 1024),
-        )
-    }
-
-    /// 429: locked out or rate limited.
-    pub fn too_many_requests(code: &'static str, message: impl Into<Cow<'static, str>>, retry_after: u64) -> Self {
-        Self { retry_after: Some(retry_after.max(1)), ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, message) }
-    }
-
-    /// 503: a dependency (DynamoDB, SES) is unavailable.
-    pub fn unavailable(message: impl Into<Cow<'static, str>>, retry_after: u64) -> Self {
-        Self {
-            retry_after: Some(retry_after.max(1)),
-            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message)
-        }
-    }
-
-    /// 500: something unexpected; the cause is logged by the caller, never returned.
-    pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
-            "Something went wrong on our side; try again, and contact support if it persists.",
-        )
-    }
-
+impl Refusal {
     pub fn into_response(self) -> Response<Body> {
-        let body = json!({ "success": false, "error": self.message, "code": self.code });
-        let mut response = json_response(self.status, &body);
+        let body = json!({ "success": false, "error": self.sentence(), "code": self.code() });
+        let mut response = json_response(self.status(), &body);
         let headers = response.headers_mut();
-        if let Some(seconds) = self.retry_after {
+        if let Some(seconds) = self.retry_after() {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if let Some(allow) = self.allow {
+        if let Some(allow) = self.allow() {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
     }
 }
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
-    }
-}
-
-impl std::error::Error for ApiError {}
 
 /// `{"success": true, "data": data}`.
 pub fn data<T: Serialize>(data: &T) -> Response<Body> {
@@ -142,18 +76,19 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
     response
 }
 
-/// Turns a handler's outcome into the response, logging failures at a level that fits:
+/// Turns a handler's outcome into the response, logging refusals at a level that fits:
 /// client mistakes at info, server faults at error.
-pub fn respond(outcome: Result<Response<Body>, ApiError>) -> Response<Body> {
+pub fn respond(outcome: Result<Response<Body>, Refusal>) -> Response<Body> {
     match outcome {
         Ok(response) => response,
-        Err(error) => {
-            if error.status.is_server_error() {
-                tracing::error!(status = error.status.as_u16(), code = error.code, "request failed");
+        Err(refusal) => {
+            let status = refusal.status();
+            if status.is_server_error() {
+                tracing::error!(status = status.as_u16(), code = refusal.code(), "request failed");
             } else {
-                tracing::info!(status = error.status.as_u16(), code = error.code, "request refused");
+                tracing::info!(status = status.as_u16(), code = refusal.code(), "request refused");
             }
-            error.into_response()
+            refusal.into_response()
         }
     }
 }
@@ -170,23 +105,30 @@ mod tests {
     }
 
     #[test]
-    fn errors_use_the_envelope_and_headers() {
-        let r = ApiError::too_many_requests("LOCKED", "Too many attempts; wait.", 90).into_response();
+    fn refusals_use_the_envelope_and_headers() {
+        let r = Refusal::TooManyAttempts { seconds: 90 }.into_response();
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()["retry-after"], "90");
         assert_eq!(r.headers()["content-type"], "application/json");
         assert_eq!(
             body_json(&r),
-            json!({"success": false, "error": "Too many attempts; wait.", "code": "LOCKED"})
+            json!({"success": false, "error": "Too many failed verification attempts; try again in 2 minute(s).", "code": "TOO_MANY_ATTEMPTS"})
         );
     }
 
     #[test]
     fn method_not_allowed_names_the_allowed_method() {
-        let r = ApiError::method_not_allowed("POST", "/mfa/status", "GET").into_response();
+        let r = Refusal::MethodNotAllowed { method: "POST".into(), path: "/mfa/status".into(), allow: "GET" }.into_response();
         assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(r.headers()["allow"], "GET");
         assert_eq!(body_json(&r)["code"], "METHOD_NOT_ALLOWED");
+    }
+
+    #[test]
+    fn store_errors_map_to_precise_answers() {
+        assert_eq!(Refusal::from(StoreError::Conflict).status(), StatusCode::CONFLICT);
+        assert_eq!(Refusal::from(StoreError::Unavailable("x".into())).status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(Refusal::from(StoreError::Failed("x".into())).status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -1,11 +1,16 @@
-//! The MFA service's shared crate. Every rule lives here — configuration, token
-//! verification, the JSON envelope, body parsing, the DynamoDB model and store, and
-//! the route handlers — so each function binary under `functions/` only wires.
+//! The MFA service's shared crate. Every rule lives here, so each function binary under
+//! `functions/` only wires: its row of the route table (`routes`) says what it loads at
+//! cold start (`app`), and its handler (`handlers`) does the rest.
+//!
+//! Where a rule lives: who may change a user's factors in `policy`, and the one way a
+//! record changes in `update`; each method end to end in `methods`; the lockout in
+//! `lockout`; sessions in `sessions`; every refusal in `refusal`, and the envelope that
+//! answers it in `envelope`; every stored shape and the method state machine in `model`;
+//! every table key and DynamoDB call in `store`.
 
 pub mod app;
 pub mod auth;
 pub mod body;
-pub mod ceremonies;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -17,10 +22,11 @@ pub mod methods;
 pub mod model;
 pub mod notify;
 pub mod policy;
+pub mod refusal;
 pub mod routes;
+pub mod sessions;
 pub mod store;
-pub mod tokens;
-pub mod verify;
+pub mod update;
 
 pub use app::App;
-pub use envelope::ApiError;
+pub use refusal::Refusal;

@@ -3,13 +3,13 @@
 //! (sending a new magic link, a reset). When a failure sets the lock, the user is mailed.
 //! Time is passed in, so tests move the clock.
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
-
 use crate::App;
-use crate::envelope::ApiError;
 use crate::model::UserMfaRecord;
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
+use crate::refusal::Refusal;
+use crate::store::{StoreError, Write};
+use crate::update;
 
 /// Consecutive failed verifications that lock verification.
 pub const MAX_FAILURES: u32 = 5;
@@ -22,20 +22,11 @@ pub fn remaining(record: &UserMfaRecord, now: i64) -> Option<i64> {
 }
 
 /// 429 while verification is locked.
-pub fn ensure_unlocked(record: &UserMfaRecord, now: i64) -> Result<(), ApiError> {
+pub fn ensure_unlocked(record: &UserMfaRecord, now: i64) -> Result<(), Refusal> {
     match remaining(record, now) {
-        Some(seconds) => Err(locked(seconds)),
+        Some(seconds) => Err(Refusal::TooManyAttempts { seconds: seconds as u64 }),
         None => Ok(()),
     }
-}
-
-fn locked(seconds: i64) -> ApiError {
-    let minutes = (seconds + 59) / 60;
-    ApiError::too_many_requests(
-        "TOO_MANY_ATTEMPTS",
-        format!("Too many failed verification attempts; try again in {minutes} minute(s)."),
-        seconds as u64,
-    )
 }
 
 /// Counts a failed check; the fifth in a row locks verification for [`LOCK_SECONDS`].
@@ -62,19 +53,19 @@ pub fn record_success(record: &mut UserMfaRecord) {
 /// Why a second-factor check did not pass.
 pub enum Failure {
     /// The factor presented was wrong, spent or expired: it counts toward the lockout.
-    Counted(ApiError),
+    Counted(Refusal),
     /// Nothing was checked (the method is off, nothing is pending, a fault): not counted.
-    Uncounted(ApiError),
+    Uncounted(Refusal),
 }
 
-impl From<ApiError> for Failure {
-    fn from(e: ApiError) -> Self {
+impl From<Refusal> for Failure {
+    fn from(e: Refusal) -> Self {
         Failure::Uncounted(e)
     }
 }
 
-impl From<crate::store::StoreError> for Failure {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
         Failure::Uncounted(e.into())
     }
 }
@@ -88,15 +79,14 @@ pub async fn attempt<T>(
     app: &App,
     user_id: &str,
     change: Change<'_>,
-    mut check: impl FnMut(&mut UserMfaRecord) -> Result<(T, Vec<TransactWriteItem>), Failure>,
-    spent: impl Fn() -> ApiError,
-) -> Result<T, ApiError> {
+    mut check: impl FnMut(&mut UserMfaRecord) -> Result<(T, Vec<Write>), Failure>,
+    spent: impl Fn() -> Refusal,
+) -> Result<T, Refusal> {
     debug_assert!(matches!(change.action, Action::Verify | Action::CompleteSetup));
     let now = change.now;
     let mut lock_notice: Option<Vec<String>> = None;
-    let outcome = app
-        .store
-        .update_user_with(
+    let outcome = update::user_with(
+            app,
             user_id,
             None,
             &change,
@@ -114,7 +104,7 @@ pub async fn attempt<T>(
                         match record_failure(record, now) {
                             Some(seconds) => {
                                 lock_notice = Some(to);
-                                Err(locked(seconds))
+                                Err(Refusal::TooManyAttempts { seconds: seconds as u64 })
                             }
                             None => Err(refusal),
                         }
@@ -124,9 +114,7 @@ pub async fn attempt<T>(
             spent,
         )
         .await;
-    if let (Err(e), Some(to)) = (&outcome, lock_notice)
-        && e.code == "TOO_MANY_ATTEMPTS"
-    {
+    if let (Err(Refusal::TooManyAttempts { .. }), Some(to)) = (&outcome, lock_notice) {
         notify::send(app, &to, Notice::LockedOut).await;
     }
     outcome
@@ -161,8 +149,7 @@ mod tests {
         let mut r = UserMfaRecord::new("u1");
         r.locked_until = Some(1000);
         let e = ensure_unlocked(&r, 1000 - 61).unwrap_err();
-        assert_eq!((e.status.as_u16(), e.code, e.retry_after), (429, "TOO_MANY_ATTEMPTS", Some(61)));
-        assert!(e.message.contains("2 minute(s)"), "{}", e.message);
+        assert_eq!(e, Refusal::TooManyAttempts { seconds: 61 });
         assert!(ensure_unlocked(&r, 1000).is_ok());
     }
 }

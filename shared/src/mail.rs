@@ -1,11 +1,10 @@
-//! Mail through SES v2: the magic-link mails. Each mail has a plain-text and an HTML body,
-//! and the link is the only secret in it.
+//! Mail through SES v2 (magic links and notices). Each mail has a plain-text and an HTML
+//! body; a link, when there is one, is the only secret in it.
 
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use crate::config::MailConfig;
-use crate::envelope::ApiError;
 
 pub struct Mailer {
     client: Client,
@@ -23,13 +22,6 @@ pub struct Mail {
 #[derive(Debug, thiserror::Error)]
 #[error("SES could not send the mail: {0}")]
 pub struct MailError(String);
-
-impl From<MailError> for ApiError {
-    fn from(e: MailError) -> Self {
-        tracing::error!(error = %e, "sending mail failed");
-        ApiError::unavailable("The email service is temporarily unavailable, so no link was sent; try again in a minute.", 60)
-    }
-}
 
 impl Mailer {
     pub fn new(client: Client, config: MailConfig) -> Self {

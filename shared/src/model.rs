@@ -1,14 +1,13 @@
-//! The domain: MFA methods, their per-user state, the user's MFA record, the
-//! organization policy, and the views that `GET /mfa/status` and `GET /mfa/methods` return.
+//! Every stored shape (the user's MFA record and its method state machine, the
+//! organization policy, link tokens, passkey ceremonies, refresh tokens) and the views
+//! that `GET /mfa/status` and `GET /mfa/methods` return. Where each is stored (its keys)
+//! is the store's business.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Sealed;
-use crate::methods::passkey::StoredPasskey;
-
-pub use crate::lockout::{LOCK_SECONDS, MAX_FAILURES};
 
 /// An MFA method, named as on the wire (`mfaType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -73,7 +72,7 @@ impl MethodState {
     }
 }
 
-/// The user's MFA record (`USER#<id>` / `MFA`). Every write is conditional on `version`.
+/// The user's MFA record. Every write is conditional on `version`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserMfaRecord {
@@ -254,7 +253,110 @@ impl UserMfaRecord {
     }
 }
 
-/// An organization's MFA policy (`ORG#<id>` / `POLICY`).
+/// One registered passkey as kept in the user's record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredPasskey {
+    /// The credential id, base64url.
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<i64>,
+    pub counter: u32,
+    /// The serialised `webauthn_rs::prelude::Passkey` (public key material only).
+    pub passkey: String,
+}
+
+/// What a mailed link is for: an activation link cannot log in, a login link cannot activate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Purpose {
+    Activate,
+    Login,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Activate => "ACTIVATE",
+            Purpose::Login => "LOGIN",
+        }
+    }
+}
+
+/// The stored side of a mailed link (only the hash of its token is the key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkToken {
+    pub user_id: String,
+    pub purpose: Purpose,
+    pub email: String,
+    pub created_at: i64,
+    /// Also the table's TTL attribute, so DynamoDB removes spent-by-time tokens.
+    pub expires_at: i64,
+}
+
+impl LinkToken {
+    pub fn is_valid_for(&self, purpose: Purpose, now: i64) -> bool {
+        self.purpose == purpose && now < self.expires_at
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CeremonyKind {
+    Registration,
+    Authentication,
+}
+
+impl CeremonyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CeremonyKind::Registration => "REGISTRATION",
+            CeremonyKind::Authentication => "AUTHENTICATION",
+        }
+    }
+}
+
+/// A WebAuthn ceremony in progress, stored under the hash of its challenge.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ceremony {
+    pub user_id: String,
+    pub kind: CeremonyKind,
+    /// The serialised `PasskeyRegistration` / `PasskeyAuthentication`.
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub expires_at: i64,
+}
+
+/// A refresh token as stored (only the hash of the token is the key).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshToken {
+    pub user_id: String,
+    pub chain_id: String,
+    pub used: bool,
+    pub amr: Vec<String>,
+    pub auth_time: i64,
+    /// The user's session epoch at login; the chain ends when the record's moves on.
+    pub session_epoch: u64,
+    /// When the session ends, whatever the rotations; also the table's TTL attribute.
+    pub expires_at: i64,
+}
+
+/// A refresh chain that was revoked.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokedChain {
+    pub user_id: String,
+    pub revoked_at: i64,
+    pub expires_at: i64,
+}
+
+/// An organization's MFA policy.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrgPolicy {

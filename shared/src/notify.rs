@@ -8,6 +8,7 @@ use crate::App;
 use crate::mail::{Mail, html_escape};
 use crate::model::{MfaType, UserMfaRecord};
 
+#[derive(Debug)]
 pub enum Notice {
     MethodEnabled(MfaType),
     MethodDisabled(MfaType),

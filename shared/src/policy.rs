@@ -1,9 +1,9 @@
 //! Who may change a user's second factors: one table of every action on MFA state and
 //! what it requires, and the one check of it.
 //!
-//! The store runs [`check`] against the record it has just read, inside the conditional
-//! write that makes the change (`Store::update_user`), so the decision is taken on the
-//! state the write replaces and no handler decides on its own. Organization-wide actions,
+//! Every change of a user's record runs [`check`] against the record just read, inside
+//! the conditional write that makes the change (`update.rs`), so the decision is taken on
+//! the state the write replaces and no handler decides on its own. Organization-wide actions,
 //! which change no user record, ask [`authorize_admin`].
 //!
 //! The rule: while the user has any method enabled, every action that adds, re-enables,
@@ -14,8 +14,8 @@
 
 use crate::App;
 use crate::auth::Principal;
-use crate::envelope::ApiError;
 use crate::model::{MfaType, UserMfaRecord};
+use crate::refusal::Refusal;
 
 /// How recent the second factor of a full-access token must be for a step-up action.
 pub const STEP_UP_MAX_AGE: i64 = 15 * 60;
@@ -233,25 +233,22 @@ impl<'a> Change<'a> {
 }
 
 /// Whether `change` may be made to `record` (the state it is about to replace).
-pub fn check(change: &Change, record: &UserMfaRecord) -> Result<(), ApiError> {
+pub fn check(change: &Change, record: &UserMfaRecord) -> Result<(), Refusal> {
     let enrolled = record.has_mfa_enabled();
     match change.action.requirement() {
         Requirement::Token => Ok(()),
         Requirement::FreshFactor if !enrolled || change.has_fresh_factor() => Ok(()),
-        Requirement::FreshFactor => Err(step_up_required()),
+        Requirement::FreshFactor => Err(Refusal::StepUpRequired),
         Requirement::AuthorizedSetup => match change.method.and_then(|m| record.pending_setups.get(&m)) {
-            Some(pending) if enrolled && !pending.stepped_up && !change.has_fresh_factor() => Err(step_up_required()),
+            Some(pending) if enrolled && !pending.stepped_up && !change.has_fresh_factor() => Err(Refusal::StepUpRequired),
             _ => Ok(()),
         },
         Requirement::AdminRole | Requirement::AdminFreshFactor => {
-            let Actor::Admin(admin) = change.actor else { return Err(forbidden()) };
+            let Actor::Admin(admin) = change.actor else { return Err(Refusal::Forbidden) };
             let org = admin_requirements(change.action, admin, change.now)?;
             // Users of other organizations, and unknown users, look the same.
             if record.version == 0 || record.org_id.as_deref() != Some(org) {
-                return Err(ApiError::not_found(
-                    "USER_NOT_FOUND",
-                    "There is no user with that id in your organization; check `resetUserId`.",
-                ));
+                return Err(Refusal::UserNotFound);
             }
             Ok(())
         }
@@ -261,49 +258,28 @@ pub fn check(change: &Change, record: &UserMfaRecord) -> Result<(), ApiError> {
 /// An administrator's organization, once their role (and, where the table says so, their
 /// own fresh second factor) are established. Called before any write, so a refusal is
 /// precise: an administrator with no MFA of their own is told to set it up.
-pub async fn authorize_admin<'p>(app: &App, action: Action, admin: &'p Principal) -> Result<&'p str, ApiError> {
+pub async fn authorize_admin<'p>(app: &App, action: Action, admin: &'p Principal) -> Result<&'p str, Refusal> {
     let now = app.clock.now();
     match admin_requirements(action, admin, now) {
-        Err(e) if e.code == "STEP_UP_REQUIRED" && !admin.session_verified => {
+        Err(Refusal::StepUpRequired) if !admin.session_verified => {
             let (own, _) = app.store.load_user_and_policy(admin.user_id.as_str(), None).await?;
-            Err(if own.has_mfa_enabled() { e } else { mfa_setup_required() })
+            Err(if own.has_mfa_enabled() { Refusal::StepUpRequired } else { Refusal::MfaSetupRequired })
         }
         other => other,
     }
 }
 
-fn admin_requirements(action: Action, admin: &Principal, now: i64) -> Result<&str, ApiError> {
-    let org = admin
-        .org_id
-        .as_deref()
-        .ok_or_else(|| ApiError::bad_request("NO_ORGANIZATION", "User not associated with an organization."))?;
+fn admin_requirements(action: Action, admin: &Principal, now: i64) -> Result<&str, Refusal> {
+    let org = admin.org_id.as_deref().ok_or(Refusal::NoOrganization)?;
     if !admin.is_org_admin() {
-        return Err(forbidden());
+        return Err(Refusal::Forbidden);
     }
     match action.requirement() {
         Requirement::AdminRole => Ok(org),
         Requirement::AdminFreshFactor if admin.has_fresh_factor(now) => Ok(org),
-        Requirement::AdminFreshFactor => Err(step_up_required()),
-        Requirement::Token | Requirement::FreshFactor | Requirement::AuthorizedSetup => Err(forbidden()),
+        Requirement::AdminFreshFactor => Err(Refusal::StepUpRequired),
+        Requirement::Token | Requirement::FreshFactor | Requirement::AuthorizedSetup => Err(Refusal::Forbidden),
     }
-}
-
-fn forbidden() -> ApiError {
-    ApiError::forbidden("FORBIDDEN", "Only an OWNER or ADMINISTRATOR of the organization can do this.")
-}
-
-pub fn step_up_required() -> ApiError {
-    ApiError::forbidden(
-        "STEP_UP_REQUIRED",
-        "This change needs a recent second factor: verify with POST /mfa/verify-login and retry with the full-access token.",
-    )
-}
-
-fn mfa_setup_required() -> ApiError {
-    ApiError::forbidden(
-        "MFA_SETUP_REQUIRED",
-        "This needs MFA on your own account: set up MFA with POST /mfa/setup, verify with POST /mfa/verify-login, and retry with the full-access token.",
-    )
 }
 
 #[cfg(test)]
@@ -346,8 +322,8 @@ mod tests {
         let stale = principal(Some(now - STEP_UP_MAX_AGE - 1), None);
         for action in [Action::StartSetup, Action::Enable, Action::Disable, Action::RegenerateBackupCodes, Action::ResetSelf] {
             assert!(check(&Change::by_user(action, &password_only, now), &UserMfaRecord::new("u1")).is_ok(), "{action:?}");
-            assert_eq!(check(&Change::by_user(action, &password_only, now), &enrolled()).unwrap_err().code, "STEP_UP_REQUIRED");
-            assert_eq!(check(&Change::by_user(action, &stale, now), &enrolled()).unwrap_err().code, "STEP_UP_REQUIRED");
+            assert_eq!(check(&Change::by_user(action, &password_only, now), &enrolled()).unwrap_err(), Refusal::StepUpRequired);
+            assert_eq!(check(&Change::by_user(action, &stale, now), &enrolled()).unwrap_err(), Refusal::StepUpRequired);
             assert!(check(&Change::by_user(action, &fresh, now), &enrolled()).is_ok(), "{action:?}");
         }
         for action in [Action::Verify, Action::ChoosePrimary] {
@@ -363,7 +339,7 @@ mod tests {
         let mut record = enrolled();
         assert!(check(&change, &record).is_ok(), "nothing pending: the completion refuses that itself");
         record.pending_setups.insert(MfaType::MagicLink, PendingSetup { stepped_up: false, item: None, started_at: 0 });
-        assert_eq!(check(&change, &record).unwrap_err().code, "STEP_UP_REQUIRED", "begun without a fresh factor");
+        assert_eq!(check(&change, &record).unwrap_err(), Refusal::StepUpRequired, "begun without a fresh factor");
         record.pending_setups.insert(MfaType::MagicLink, PendingSetup { stepped_up: true, item: None, started_at: 0 });
         assert!(check(&change, &record).is_ok());
         record.pending_setups.insert(MfaType::GoogleAuth, PendingSetup { stepped_up: false, item: None, started_at: 0 });
@@ -383,11 +359,11 @@ mod tests {
         let admin = principal(Some(now), Some("ADMINISTRATOR"));
         assert!(check(&Change::by_admin(Action::ResetMember, &admin, now), &member).is_ok());
         let password_only = principal(None, Some("OWNER"));
-        assert_eq!(check(&Change::by_admin(Action::ResetMember, &password_only, now), &member).unwrap_err().code, "STEP_UP_REQUIRED");
+        assert_eq!(check(&Change::by_admin(Action::ResetMember, &password_only, now), &member).unwrap_err(), Refusal::StepUpRequired);
         let plain_member = principal(Some(now), Some("MEMBER"));
-        assert_eq!(check(&Change::by_admin(Action::ResetMember, &plain_member, now), &member).unwrap_err().code, "FORBIDDEN");
+        assert_eq!(check(&Change::by_admin(Action::ResetMember, &plain_member, now), &member).unwrap_err(), Refusal::Forbidden);
         member.org_id = Some("o2".into());
-        assert_eq!(check(&Change::by_admin(Action::ResetMember, &admin, now), &member).unwrap_err().code, "USER_NOT_FOUND");
+        assert_eq!(check(&Change::by_admin(Action::ResetMember, &admin, now), &member).unwrap_err(), Refusal::UserNotFound);
         assert!(admin_requirements(Action::Enforce, &password_only, now).is_ok(), "the role is enough to require MFA");
         assert!(admin_requirements(Action::LiftEnforcement, &password_only, now).is_err());
     }

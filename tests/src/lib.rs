@@ -431,3 +431,25 @@ pub async fn passkey_assertion(api: &Api, person: &Person, key: &mut webauthn_au
     let options = serde_json::from_value(json!({"publicKey": r.body["data"]["publicKey"]})).expect("request options");
     serde_json::to_value(key.do_authentication(rp_origin(), options).expect("the soft passkey signs")).expect("JSON")
 }
+
+/// Every magic-link token item of a user (a scan of the table; tests only).
+pub async fn tokens_of(user_id: &str) -> Vec<Value> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let sdk = aws_config::load_from_env().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let mut found = Vec::new();
+    let mut pages = client
+        .scan()
+        .table_name(&stack().table)
+        .filter_expression("sk = :sk AND userId = :user")
+        .expression_attribute_values(":sk", AttributeValue::S("TOKEN".into()))
+        .expression_attribute_values(":user", AttributeValue::S(user_id.into()))
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(item) = pages.next().await {
+        let item = item.expect("the scan works");
+        found.push(json!(item.keys().collect::<Vec<_>>()));
+    }
+    found
+}

@@ -6,12 +6,13 @@ use serde::Deserialize;
 use super::require_method;
 use crate::App;
 use crate::body;
-use crate::envelope::{self, ApiError, respond};
-use crate::methods::magic_link::Purpose;
-use crate::model::MfaType;
-use crate::notify::{self, Notice};
+use crate::crypto::SecretString;
+use crate::envelope::{self, respond};
+use crate::methods::magic_link;
+use crate::model::Purpose;
+use crate::notify;
 use crate::policy::Actor;
-use crate::verify::{activate_magic_link, send_magic_link};
+use crate::refusal::Refusal;
 
 /// `POST /mfa/magic-link/send`: mails a login link (MAGIC_LINK must be enabled). Takes no
 /// input; sending never resets the failure count.
@@ -19,17 +20,17 @@ pub async fn send(app: &App, req: Request) -> Response<Body> {
     respond(send_run(app, &req).await)
 }
 
-async fn send_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn send_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let _: serde_json::Value = body::json_or_default(req)?;
-    send_magic_link(app, &principal, Purpose::Login, None).await?;
+    magic_link::send(app, &principal, Purpose::Login, None).await?;
     Ok(envelope::message("Magic link sent successfully"))
 }
 
 #[derive(Debug, Deserialize)]
 struct ActivateInput {
-    token: String,
+    token: SecretString,
 }
 
 /// `POST /mfa/magic-link/activate`: no Authorization header; the mailed token is the
@@ -38,10 +39,10 @@ pub async fn activate(app: &App, req: Request) -> Response<Body> {
     respond(activate_run(app, &req).await)
 }
 
-async fn activate_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn activate_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "POST")?;
     let input: ActivateInput = body::json(req)?;
-    let to = activate_magic_link(app, &input.token, Actor::LinkHolder).await?;
-    notify::send(app, &to, Notice::MethodEnabled(MfaType::MagicLink)).await;
+    let completed = magic_link::activate(app, &input.token, Actor::LinkHolder).await?;
+    notify::send(app, &completed.to, completed.notice).await;
     Ok(envelope::message("Magic link MFA activated successfully"))
 }

@@ -1,46 +1,50 @@
-//! Route handlers. Each is a plain `async fn` taking its dependencies by reference and
-//! always answering with a response: failures become the JSON envelope, never an `Err`
-//! that API Gateway would turn into a bare 502.
+//! Route handlers, a file per resource. Each is a plain `async fn` taking its
+//! dependencies by reference and always answering with a response: refusals become the
+//! JSON envelope, never an `Err` that API Gateway would turn into a bare 502.
 
-mod account;
+mod backup_codes;
 mod fallback;
 mod login;
 mod magic_link;
 mod manage;
-mod methods;
+mod organization;
 mod passkey;
 mod reset;
+mod session;
 mod setup;
 mod status;
-mod verify_setup;
 
-pub use account::{enforce, jwks, jwks_document, regenerate_backup_codes};
+pub use backup_codes::regenerate_backup_codes;
 pub use fallback::fallback;
-pub use login::{recover, refresh as token_refresh, verify_login};
+pub use login::{recover, verify_login};
 pub use magic_link::{activate as magic_link_activate, send as magic_link_send};
 pub use manage::{disable, enable, primary};
-pub use methods::methods;
+pub use organization::enforce;
 pub use passkey::{auth_options as passkey_auth_options, complete_registration as passkey_complete_registration};
 pub use reset::reset;
-pub use setup::setup;
-pub use status::status;
-pub use verify_setup::verify_setup;
+pub use session::{jwks, jwks_document, refresh as token_refresh};
+pub use setup::{setup, verify_setup};
+pub use status::{methods, status};
 
 use lambda_http::Request;
 use serde::Deserialize;
 
-use crate::envelope::ApiError;
 use crate::model::MfaType;
+use crate::refusal::Refusal;
 use crate::routes::allowed_methods;
 
 /// Refuses any method but `expected` with 405 (`cargo lambda watch` sends every method
 /// of a path to its function; API Gateway sends them to the fallback).
-fn require_method(req: &Request, expected: &'static str) -> Result<(), ApiError> {
+fn require_method(req: &Request, expected: &'static str) -> Result<(), Refusal> {
     if req.method().as_str() == expected {
         return Ok(());
     }
     let path = req.uri().path();
-    Err(ApiError::method_not_allowed(req.method().as_str(), path, allowed_methods(path).unwrap_or(expected)))
+    Err(Refusal::MethodNotAllowed {
+        method: req.method().as_str().to_string(),
+        path: path.to_string(),
+        allow: allowed_methods(path).unwrap_or(expected),
+    })
 }
 
 /// `{mfaType}`: the body of enable, disable and primary.

@@ -8,9 +8,10 @@ use serde_json::Value;
 use super::require_method;
 use crate::App;
 use crate::body;
-use crate::ceremonies;
-use crate::envelope::{self, ApiError, respond};
-use crate::notify::{self, Notice};
+use crate::envelope::{self, respond};
+use crate::methods::passkey;
+use crate::notify;
+use crate::refusal::Refusal;
 
 #[derive(Debug, Deserialize)]
 struct CompleteInput {
@@ -23,15 +24,15 @@ pub async fn complete_registration(app: &App, req: Request) -> Response<Body> {
     respond(complete_run(app, &req).await)
 }
 
-async fn complete_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn complete_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let input: CompleteInput = body::json(req)?;
     if !input.credential.is_object() {
-        return Err(ApiError::bad_request("INVALID_FIELD", "Field `credential` must be the registration response object."));
+        return Err(Refusal::InvalidField("Field `credential` must be the registration response object.".into()));
     }
-    let (name, to) = ceremonies::finish_registration(app, &principal, input.credential, &input.challenge).await?;
-    notify::send(app, &to, Notice::PasskeyAdded { name }).await;
+    let completed = passkey::complete(app, &principal, input.credential, Some(&input.challenge)).await?;
+    notify::send(app, &completed.to, completed.notice).await;
     Ok(envelope::message("Passkey registration completed"))
 }
 
@@ -40,10 +41,9 @@ pub async fn auth_options(app: &App, req: Request) -> Response<Body> {
     respond(auth_options_run(app, &req).await)
 }
 
-async fn auth_options_run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn auth_options_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let _: Value = body::json_or_default(req)?;
-    let options = ceremonies::start_authentication(app, &principal).await?;
-    Ok(envelope::data(&options))
+    Ok(envelope::data(&passkey::auth_options(app, &principal).await?))
 }

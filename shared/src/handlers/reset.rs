@@ -7,9 +7,11 @@ use super::require_method;
 use crate::App;
 use crate::auth::UserId;
 use crate::body;
-use crate::envelope::{self, ApiError, respond};
+use crate::envelope::{self, respond};
 use crate::notify::{self, Notice};
 use crate::policy::{self, Action, Change};
+use crate::refusal::Refusal;
+use crate::update;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -27,7 +29,7 @@ pub async fn reset(app: &App, req: Request) -> Response<Body> {
     respond(run(app, &req).await)
 }
 
-async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let input: ResetInput = body::json_or_default(req)?;
@@ -36,7 +38,7 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let target = match input.reset_user_id.as_deref() {
         None => None,
         Some(raw) => Some(UserId::parse(raw).ok_or_else(|| {
-            ApiError::bad_request("INVALID_FIELD", "Field `resetUserId` must be a non-empty user id of at most 128 characters.")
+            Refusal::InvalidField("Field `resetUserId` must be a non-empty user id of at most 128 characters.".into())
         })?),
     }
     .filter(|t| *t != principal.user_id);
@@ -48,15 +50,13 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             (target, Change::by_admin(Action::ResetMember, &principal, now), true)
         }
     };
-    let to = app
-        .store
-        .update_user(subject.as_str(), None, &change, |record, _| {
-            let to = notify::recipients(record, change.actor.user_email());
-            record.reset();
-            record.is_required |= required;
-            Ok(to)
-        })
-        .await?;
+    let to = update::user(app, subject.as_str(), None, &change, |record, _| {
+        let to = notify::recipients(record, change.actor.user_email());
+        record.reset();
+        record.is_required |= required;
+        Ok(to)
+    })
+    .await?;
     notify::send(app, &to, Notice::Reset { by_admin }).await;
     Ok(envelope::message("MFA reset successfully"))
 }

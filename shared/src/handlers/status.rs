@@ -1,19 +1,34 @@
+//! `GET /mfa/status` and `GET /mfa/methods`: what the caller has, from one read.
+
 use lambda_http::{Body, Request, Response};
 
 use super::require_method;
 use crate::App;
-use crate::envelope::{self, ApiError, respond};
-use crate::model::MfaStatus;
+use crate::envelope::{self, respond};
+use crate::model::{MethodInfo, MfaStatus};
+use crate::refusal::Refusal;
 
-/// `GET /mfa/status`: the caller's MFA status, from one DynamoDB round trip.
+/// `GET /mfa/status`: the caller's MFA status (with their organization's policy).
 pub async fn status(app: &App, req: Request) -> Response<Body> {
-    respond(run(app, &req).await)
+    respond(status_run(app, &req).await)
 }
 
-async fn run(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn status_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "GET")?;
     let principal = app.auth()?.authenticate(req)?;
-    let (record, policy) =
-        app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
+    let (record, policy) = app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     Ok(envelope::data(&MfaStatus::new(&record, policy.as_ref(), principal.session_verified)))
+}
+
+/// `GET /mfa/methods`: every method with the caller's state of it.
+pub async fn methods(app: &App, req: Request) -> Response<Body> {
+    respond(methods_run(app, &req).await)
+}
+
+async fn methods_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
+    require_method(req, "GET")?;
+    let principal = app.auth()?.authenticate(req)?;
+    // The policy is not needed here, so only the user record is read.
+    let (record, _) = app.store.load_user_and_policy(principal.user_id.as_str(), None).await?;
+    Ok(envelope::data(&MethodInfo::list(&record)))
 }

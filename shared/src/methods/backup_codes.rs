@@ -1,17 +1,26 @@
 //! Backup codes: ten single-use codes shown once, stored only as SHA-256 hashes. Each has
 //! 80 bits from the CSPRNG (16 base32 characters, shown as `XXXX-XXXX-XXXX-XXXX`), so an
-//! unsalted hash cannot be brute-forced.
+//! unsalted hash cannot be brute-forced. They come with an authenticator setup, log in
+//! once each (`POST /mfa/recover`) and are regenerated with step-up.
 
-use crate::crypto::{random_bytes, sha256_hex};
+use crate::App;
+use crate::auth::Principal;
+use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
+use crate::lockout::Failure;
+use crate::model::UserMfaRecord;
+use crate::notify;
+use crate::policy::{Action, Change};
+use crate::refusal::Refusal;
+use crate::update;
 
 pub const COUNT: usize = 10;
 const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// New codes and their hashes (same order).
-pub fn generate() -> (Vec<String>, Vec<String>) {
+pub fn generate() -> (Vec<SecretString>, Vec<String>) {
     let codes: Vec<String> = (0..COUNT).map(|_| one()).collect();
     let hashes = codes.iter().map(|c| hash(c).expect("a generated code is well-formed")).collect();
-    (codes, hashes)
+    (codes.into_iter().map(SecretString::from).collect(), hashes)
 }
 
 fn one() -> String {
@@ -32,6 +41,39 @@ pub fn hash(typed: &str) -> Option<String> {
     ok.then(|| sha256_hex(canonical.as_bytes()))
 }
 
+// Against the store ------------------------------------------------------------------------
+
+/// `POST /mfa/backup-codes`: ten new codes, every old one void. Returns the codes and the
+/// addresses to tell.
+pub async fn regenerate(app: &App, principal: &Principal) -> Result<(Vec<SecretString>, Vec<String>), Refusal> {
+    let (codes, hashes) = generate();
+    let change = Change::by_user(Action::RegenerateBackupCodes, principal, app.clock.now());
+    let to = update::user(app, principal.user_id.as_str(), None, &change, |record, _| {
+        if !record.has_mfa_enabled() {
+            return Err(Refusal::MfaNotEnabled);
+        }
+        let to = notify::recipients(record, principal.email.as_deref());
+        record.backup_codes = hashes.clone();
+        Ok(to)
+    })
+    .await?;
+    Ok((codes, to))
+}
+
+/// The recovery check: spends `presented` if it is one of the user's unused codes (while
+/// MFA is enabled). Returns how many are left; a wrong code counts as a failure.
+pub fn spend(record: &mut UserMfaRecord, presented: &SecretString) -> Result<usize, Failure> {
+    let typed = hash(presented.expose_secret());
+    let position = typed.as_ref().and_then(|h| record.backup_codes.iter().position(|c| c == h));
+    match position {
+        Some(i) if record.has_mfa_enabled() => {
+            record.backup_codes.remove(i);
+            Ok(record.backup_codes.len())
+        }
+        _ => Err(Failure::Counted(Refusal::InvalidCode { backup: true })),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +81,7 @@ mod tests {
     #[test]
     fn codes_are_unique_well_formed_and_hash_as_typed() {
         let (codes, hashes) = generate();
+        let codes: Vec<&str> = codes.iter().map(|c| c.expose_secret()).collect();
         assert_eq!(codes.len(), COUNT);
         let unique: std::collections::HashSet<_> = codes.iter().collect();
         assert_eq!(unique.len(), COUNT);

@@ -1,13 +1,24 @@
-//! Email magic links: single-use tokens of 256 bits, stored only as SHA-256 hashes, living
-//! 10 minutes, bound to their purpose (an activation token cannot log in and a login token
-//! cannot activate), and a per-user send limit.
+//! MAGIC_LINK, email magic links: single-use tokens of 256 bits, stored only as SHA-256
+//! hashes, living 10 minutes, bound to their purpose (an activation token cannot log in
+//! and a login token cannot activate), and a per-user send limit. Below the pure rules:
+//! sending (setup and login links), activation, and the login check against the store.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
-use crate::crypto::{random_bytes, sha256_hex};
+use super::Completed;
+use crate::App;
+use crate::auth::Principal;
+use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
+use crate::lockout::{self, Failure};
 use crate::mail::{Mail, html_escape};
+use crate::model::{LinkToken, MfaType, Purpose, UserMfaRecord};
+use crate::notify::{self, Notice};
+use crate::policy::{Action, Actor, Change};
+use crate::refusal::Refusal;
+use crate::store::Write;
+use crate::update;
 
 pub const TOKEN_LIFETIME: i64 = 10 * 60;
 /// At most one mail a minute…
@@ -16,50 +27,16 @@ pub const MIN_INTERVAL: i64 = 60;
 pub const MAX_PER_HOUR: usize = 5;
 const HOUR: i64 = 3600;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Purpose {
-    Activate,
-    Login,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Activate => "ACTIVATE",
-            Purpose::Login => "LOGIN",
-        }
-    }
-}
-
-/// The stored side of a link (`TOKEN#<sha256(token)>` / `TOKEN`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkToken {
-    pub user_id: String,
-    pub purpose: Purpose,
-    pub email: String,
-    pub created_at: i64,
-    /// Also the table's TTL attribute, so DynamoDB removes spent-by-time tokens.
-    pub expires_at: i64,
-}
-
-impl LinkToken {
-    pub fn is_valid_for(&self, purpose: Purpose, now: i64) -> bool {
-        self.purpose == purpose && now < self.expires_at
-    }
-}
-
 /// A new token (what goes into the link) and its hash (what is stored).
-pub fn new_token() -> (String, String) {
+pub fn new_token() -> (SecretString, String) {
     let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
     let hash = sha256_hex(token.as_bytes());
-    (token, hash)
+    (token.into(), hash)
 }
 
 /// The stored key of a token as presented, if it has the shape of one.
-pub fn hash_presented(token: &str) -> Option<String> {
-    let token = token.trim();
+pub fn hash_presented(token: &SecretString) -> Option<String> {
+    let token = token.expose_secret().trim();
     let ok = token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     ok.then(|| sha256_hex(token.as_bytes()))
 }
@@ -96,6 +73,7 @@ pub fn is_plausible_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
 }
 
+/// The mail that carries a link (the link is the only secret in it).
 pub fn mail(purpose: Purpose, to: &str, link: &str) -> Mail {
     let (subject, intro, ignore) = match purpose {
         Purpose::Activate => (
@@ -122,6 +100,170 @@ pub fn mail(purpose: Purpose, to: &str, link: &str) -> Mail {
     Mail { to: to.to_string(), subject: subject.to_string(), text, html }
 }
 
+// Against the store ------------------------------------------------------------------------
+
+/// `POST /mfa/setup` for MAGIC_LINK: mails an activation link to `email` (or the token's).
+pub async fn setup(app: &App, principal: &Principal, email: Option<String>) -> Result<Value, Refusal> {
+    let to = send(app, principal, Purpose::Activate, email).await?;
+    Ok(json!({"email": to, "verificationRequired": true}))
+}
+
+/// Mails a link: an activation link (setup; to `email` or the token's email) or a login
+/// link (to the activated address). The send-limit slot and the hashed token are stored
+/// in one conditional write *before* the mail goes out, so concurrent sends never exceed
+/// the limit; a token whose mail failed is removed, and was never usable anyway (only its
+/// hash is stored). A failed send still counts toward the limit. Returns the address.
+pub async fn send(app: &App, principal: &Principal, purpose: Purpose, email: Option<String>) -> Result<String, Refusal> {
+    let mailer = app.mailer()?;
+    let now = app.clock.now();
+    let user = principal.user_id.as_str();
+    let requested = match purpose {
+        Purpose::Login => None,
+        Purpose::Activate => {
+            let to = email.or_else(|| principal.email.clone()).map(|e| e.trim().to_string()).ok_or_else(|| {
+                Refusal::InvalidField("Field `email` is required: your token carries no email address.".into())
+            })?;
+            if !is_plausible_email(&to) {
+                return Err(Refusal::InvalidField("Field `email` is not a valid email address.".into()));
+            }
+            Some(to)
+        }
+    };
+    let action = match purpose {
+        Purpose::Activate => Action::StartSetup,
+        Purpose::Login => Action::Verify,
+    };
+    let change = Change::by_user(action, principal, now);
+    let (token, hash) = new_token();
+    let to = update::user_with(
+        app,
+        user,
+        None,
+        &change,
+        |record, _| {
+            let to = match &requested {
+                Some(to) => to.clone(),
+                None => {
+                    if !record.state(MfaType::MagicLink).is_enabled() {
+                        return Err(Refusal::MethodNotEnabled(MfaType::MagicLink));
+                    }
+                    record.magic_link_email.clone().or_else(|| principal.email.clone()).ok_or(Refusal::NoEmail)?
+                }
+            };
+            if let Some(wait) = send_wait(&record.magic_link_sends, now) {
+                return Err(Refusal::RateLimited { seconds: wait as u64 });
+            }
+            record_send(&mut record.magic_link_sends, now);
+            if purpose == Purpose::Activate {
+                record.begin_setup(MfaType::MagicLink, change.has_fresh_factor(), Some(hash.clone()), now);
+            }
+            let stored = LinkToken {
+                user_id: user.to_string(),
+                purpose,
+                email: to.clone(),
+                created_at: now,
+                expires_at: now + TOKEN_LIFETIME,
+            };
+            Ok((to, vec![app.store.put_token(&hash, &stored)?]))
+        },
+        || Refusal::Internal,
+    )
+    .await?;
+    let link = format!("{}&purpose={}", mailer.link(token.expose_secret()), purpose.as_str().to_lowercase());
+    if let Err(e) = mailer.send(mail(purpose, &to, &link)).await {
+        if let Err(cleanup) = app.store.delete_token(&hash).await {
+            tracing::warn!(error = %cleanup, "an undelivered link token could not be removed; it expires unused");
+        }
+        return Err(e.into());
+    }
+    Ok(to)
+}
+
+/// Enables MAGIC_LINK for the user an activation token was sent to, consuming the token
+/// in the same transaction. `actor` is the caller of verify-setup (bound to the token's
+/// user) or, for `magic-link/activate`, whoever holds the link. Only the link of the
+/// latest setup works, and only while the setup is still authorized (see the policy).
+/// The notice goes to the user's addresses before the change and to the new one.
+pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Result<Completed, Refusal> {
+    let now = app.clock.now();
+    let hash = hash_presented(token).ok_or(Refusal::InvalidLink)?;
+    let item = app
+        .store
+        .get_token(&hash)
+        .await?
+        .filter(|t| t.is_valid_for(Purpose::Activate, now))
+        .filter(|t| match actor {
+            Actor::User(p) => p.user_id.as_str() == t.user_id,
+            Actor::Admin(_) => false,
+            Actor::LinkHolder => true,
+        })
+        .ok_or(Refusal::InvalidLink)?;
+    let change = Change::completing(MfaType::MagicLink, actor, now);
+    let to = update::user_with(
+        app,
+        &item.user_id,
+        None,
+        &change,
+        |record, _| {
+            let mut to = notify::recipients(record, change.actor.user_email());
+            if !record.complete_setup(MfaType::MagicLink, Some(&hash)) {
+                return Err(Refusal::InvalidLink);
+            }
+            if !to.iter().any(|t| t.eq_ignore_ascii_case(&item.email)) {
+                to.push(item.email.clone());
+            }
+            record.magic_link_email = Some(item.email.clone());
+            Ok((to, vec![app.store.consume_token(&hash, Purpose::Activate, now)?]))
+        },
+        || Refusal::InvalidLink,
+    )
+    .await?;
+    Ok(Completed { notice: Notice::MethodEnabled(MfaType::MagicLink), to })
+}
+
+/// `POST /mfa/verify-setup` for MAGIC_LINK: the caller's own activation token.
+pub async fn complete(app: &App, principal: &Principal, token: &SecretString) -> Result<Completed, Refusal> {
+    activate(app, token, Actor::User(principal)).await
+}
+
+/// A login token as presented: its hash and stored item, if it has the shape of one.
+pub struct FoundLink(Option<(String, LinkToken)>);
+
+/// Reads the login token presented (one read); the check runs in the record's write.
+pub async fn find_login_link(app: &App, token: &SecretString) -> Result<FoundLink, Refusal> {
+    let Some(hash) = hash_presented(token) else { return Ok(FoundLink(None)) };
+    Ok(FoundLink(app.store.get_token(&hash).await?.map(|item| (hash, item))))
+}
+
+/// The login check: the token must be a live login token of the record's user; returns
+/// the write that consumes it. A wrong, foreign, expired or spent token counts as a failure.
+pub fn check_login(app: &App, record: &UserMfaRecord, found: &FoundLink, now: i64) -> Result<Vec<Write>, Failure> {
+    if !record.state(MfaType::MagicLink).is_enabled() {
+        return Err(Refusal::MethodNotEnabled(MfaType::MagicLink).into());
+    }
+    match &found.0 {
+        Some((hash, t)) if t.is_valid_for(Purpose::Login, now) && t.user_id == record.user_id => {
+            Ok(vec![app.store.consume_token(hash, Purpose::Login, now)?])
+        }
+        _ => Err(Failure::Counted(Refusal::InvalidLink)),
+    }
+}
+
+/// Spends a login link of the caller, issuing nothing.
+pub async fn verify_login_link(app: &App, principal: &Principal, token: &str) -> Result<(), Refusal> {
+    let now = app.clock.now();
+    let found = find_login_link(app, &SecretString::from(token)).await?;
+    let change = Change::by_user(Action::Verify, principal, now);
+    lockout::attempt(
+        app,
+        principal.user_id.as_str(),
+        change,
+        |record| check_login(app, record, &found, now).map(|w| ((), w)),
+        || Refusal::InvalidLink,
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,12 +271,13 @@ mod tests {
     #[test]
     fn tokens_have_256_bits_and_are_stored_hashed() {
         let (token, hash) = new_token();
-        assert_eq!(URL_SAFE_NO_PAD.decode(&token).unwrap().len(), 32);
+        let text = token.expose_secret();
+        assert_eq!(URL_SAFE_NO_PAD.decode(text).unwrap().len(), 32);
         assert_eq!(hash_presented(&token), Some(hash.clone()));
-        assert!(!hash.contains(&token));
-        assert_eq!(hash_presented("short"), None);
-        assert_eq!(hash_presented(&format!("{}!", &token[..42])), None);
-        assert_ne!(new_token().0, token);
+        assert!(!hash.contains(text));
+        assert_eq!(hash_presented(&"short".into()), None);
+        assert_eq!(hash_presented(&format!("{}!", &text[..42]).into()), None);
+        assert_ne!(new_token().0.expose_secret(), text);
     }
 
     #[test]

@@ -1,14 +1,31 @@
-//! Passkeys through `webauthn-rs`: the relying party built once from configuration, the
-//! ceremony state kept server-side (serialised into DynamoDB, never sent out), and the
-//! browser JSON of both ceremonies accepted as browsers and libraries send it.
+//! PASSKEY, through `webauthn-rs`: the relying party built once from configuration, and
+//! the browser JSON of both ceremonies accepted as browsers and libraries send it. Below
+//! the pure rules, the ceremonies against the store: registration (setup → complete) and
+//! authentication (auth-options → the assertion check of a login). Every challenge lives
+//! 5 minutes, is kept server-side (the ceremony state is serialised into DynamoDB, never
+//! sent out) and is finished at most once: the ceremony item is stored, and consumed by a
+//! conditional delete, in the same transaction as the record update that opens or closes it.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
+use serde_json::{Value, json};
+use webauthn_rs::prelude::{
+    AuthenticationResult, CredentialID, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+};
 
+use super::Completed;
+use crate::App;
+use crate::auth::Principal;
 use crate::config::RelyingPartyConfig;
+use crate::crypto::sha256_hex;
+use crate::lockout::{self, Failure};
+use crate::model::{Ceremony, CeremonyKind, MfaType, StoredPasskey, UserMfaRecord};
+use crate::notify::{self, Notice};
+use crate::policy::{Action, Actor, Change};
+use crate::refusal::Refusal;
+use crate::store::Write;
+use crate::update;
 
 /// How long a ceremony may take.
 pub const CEREMONY_LIFETIME: i64 = 5 * 60;
@@ -20,50 +37,6 @@ pub fn relying_party(config: &RelyingPartyConfig) -> Result<Webauthn, String> {
     WebauthnBuilder::new(&config.id, &origin)
         .and_then(|b| b.rp_name(&config.name).timeout(std::time::Duration::from_secs(CEREMONY_LIFETIME as u64)).build())
         .map_err(|e| format!("MFA_RP_ID and MFA_RP_ORIGIN do not fit together ({e})"))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CeremonyKind {
-    Registration,
-    Authentication,
-}
-
-impl CeremonyKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CeremonyKind::Registration => "REGISTRATION",
-            CeremonyKind::Authentication => "AUTHENTICATION",
-        }
-    }
-}
-
-/// A ceremony in progress (`USER#<id>` / `CEREMONY#<sha256(challenge)>`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Ceremony {
-    pub user_id: String,
-    pub kind: CeremonyKind,
-    /// The serialised `PasskeyRegistration` / `PasskeyAuthentication`.
-    pub state: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    pub expires_at: i64,
-}
-
-/// One registered passkey as kept in the user's record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StoredPasskey {
-    /// The credential id, base64url.
-    pub id: String,
-    pub name: String,
-    pub created_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<i64>,
-    pub counter: u32,
-    /// The serialised `webauthn_rs::prelude::Passkey` (public key material only).
-    pub passkey: String,
 }
 
 /// Browsers put `clientExtensionResults` at the top level; some libraries put it inside
@@ -86,6 +59,270 @@ pub fn challenge_of(credential: &Value) -> Option<String> {
     let bytes = URL_SAFE_NO_PAD.decode(raw.trim_end_matches('=')).ok()?;
     let data: Value = serde_json::from_slice(&bytes).ok()?;
     data.get("challenge")?.as_str().map(|c| c.trim_end_matches('=').to_string())
+}
+
+fn serialize<T: serde::Serialize>(value: &T) -> Result<String, Refusal> {
+    serde_json::to_string(value).map_err(|e| {
+        tracing::error!(error = %e, "serialising WebAuthn state failed");
+        Refusal::Internal
+    })
+}
+
+fn credential_id(id: &CredentialID) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_slice())
+}
+
+/// A new ceremony's item: its state under the hash of its challenge. Returns the options
+/// as JSON, the challenge (base64url), its hash and the item.
+fn ceremony<O: serde::Serialize, S: serde::Serialize>(
+    user: &str,
+    kind: CeremonyKind,
+    options: &O,
+    state: &S,
+    name: Option<String>,
+    now: i64,
+) -> Result<(Value, String, String, Ceremony), Refusal> {
+    let public_key = serde_json::to_value(options).map_err(|_| Refusal::Internal)?;
+    let challenge = public_key["challenge"].as_str().unwrap_or_default().to_string();
+    let hash = sha256_hex(challenge.as_bytes());
+    let item = Ceremony { user_id: user.to_string(), kind, state: serialize(state)?, name, expires_at: now + CEREMONY_LIFETIME };
+    Ok((public_key, challenge, hash, item))
+}
+
+// Against the store ------------------------------------------------------------------------
+
+/// `POST /mfa/setup` for PASSKEY: creation options (existing credentials excluded), with
+/// the registration state stored under the challenge in the same write that records the
+/// pending setup (one read, one write). `name` names the passkey.
+pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Result<Value, Refusal> {
+    let (webauthn, rp) = app.webauthn()?;
+    let now = app.clock.now();
+    let user = principal.user_id.as_str();
+    let user_name = principal.email.clone().unwrap_or_else(|| user.to_string());
+    let name: Option<String> = name.filter(|n| !n.trim().is_empty()).map(|n| n.trim().chars().take(64).collect());
+    let change = Change::by_user(Action::StartSetup, principal, now);
+    let (public_key, challenge) = update::user_with(
+        app,
+        user,
+        None,
+        &change,
+        |record, _| {
+            if record.passkeys.len() >= MAX_PASSKEYS {
+                return Err(Refusal::PasskeyLimit { max: MAX_PASSKEYS });
+            }
+            let handle = record
+                .webauthn_user_id
+                .as_deref()
+                .and_then(|h| Uuid::parse_str(h).ok())
+                .unwrap_or_else(|| Uuid::from_bytes(crate::crypto::random_bytes::<16>()));
+            record.webauthn_user_id = Some(handle.to_string());
+            let exclude: Vec<CredentialID> = record
+                .passkeys
+                .iter()
+                .filter_map(|p| serde_json::from_str::<Passkey>(&p.passkey).ok())
+                .map(|p| p.cred_id().clone())
+                .collect();
+            let (options, state) = webauthn.start_passkey_registration(handle, &user_name, &user_name, Some(exclude)).map_err(|e| {
+                tracing::error!(error = %e, "starting a passkey registration failed");
+                Refusal::Internal
+            })?;
+            let (public_key, challenge, hash, item) =
+                ceremony(user, CeremonyKind::Registration, &options.public_key, &state, name.clone(), now)?;
+            record.begin_setup(MfaType::Passkey, change.has_fresh_factor(), Some(hash.clone()), now);
+            Ok(((public_key, challenge), vec![app.store.put_ceremony(&hash, &item)?]))
+        },
+        || Refusal::Internal,
+    )
+    .await?;
+    Ok(json!({
+        "challenge": challenge,
+        "rpName": rp.name,
+        "rpID": rp.id,
+        "origin": rp.origin,
+        "userName": user_name,
+        "userId": public_key["user"]["id"],
+        "publicKey": public_key,
+    }))
+}
+
+/// `POST /mfa/passkey/complete-registration` (and verify-setup for PASSKEY): verifies the
+/// attestation against the stored state and keeps the credential; PASSKEY is enabled (and
+/// primary when none is). `challenge` defaults to the one the credential answers. Only
+/// the ceremony of the latest setup completes, and only while that setup is still
+/// authorized (see the policy).
+pub async fn complete(app: &App, principal: &Principal, credential: Value, challenge: Option<&str>) -> Result<Completed, Refusal> {
+    let (webauthn, _) = app.webauthn()?;
+    let now = app.clock.now();
+    let user = principal.user_id.as_str();
+    let credential = normalize_credential(credential);
+    let challenge = match challenge {
+        Some(c) => c.trim_end_matches('=').to_string(),
+        None => challenge_of(&credential).ok_or(Refusal::CeremonyExpired)?,
+    };
+    let challenge_hash = sha256_hex(challenge.as_bytes());
+    let ceremony = app
+        .store
+        .get_ceremony(user, &challenge_hash)
+        .await?
+        .filter(|c| c.kind == CeremonyKind::Registration && now < c.expires_at)
+        .ok_or(Refusal::CeremonyExpired)?;
+    let credential: RegisterPublicKeyCredential = serde_json::from_value(credential).map_err(|e| {
+        Refusal::InvalidField(format!("Field `credential` is not a WebAuthn registration response: {e}.").into())
+    })?;
+    let state: PasskeyRegistration = serde_json::from_str(&ceremony.state).map_err(|_| Refusal::Internal)?;
+    let passkey = match webauthn.finish_passkey_registration(&credential, &state) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::info!(detail = %e, "passkey registration refused");
+            app.store.delete_ceremony(user, &challenge_hash).await?;
+            return Err(Refusal::InvalidCredential);
+        }
+    };
+    let id = credential_id(passkey.cred_id());
+    let serialized = serialize(&passkey)?;
+    let change = Change::completing(MfaType::Passkey, Actor::User(principal), now);
+    let (name, to) = update::user_with(
+        app,
+        user,
+        None,
+        &change,
+        |record, _| {
+            if record.passkeys.len() >= MAX_PASSKEYS {
+                return Err(Refusal::PasskeyLimit { max: MAX_PASSKEYS });
+            }
+            if record.passkeys.iter().any(|p| p.id == id) {
+                return Err(Refusal::PasskeyExists);
+            }
+            let to = notify::recipients(record, principal.email.as_deref());
+            if !record.complete_setup(MfaType::Passkey, Some(&challenge_hash)) {
+                return Err(Refusal::CeremonyExpired);
+            }
+            let name = ceremony.name.clone().unwrap_or_else(|| format!("Passkey {}", record.passkeys.len() + 1));
+            record.passkeys.push(StoredPasskey {
+                id: id.clone(),
+                name: name.clone(),
+                created_at: now,
+                last_used_at: None,
+                counter: 0,
+                passkey: serialized.clone(),
+            });
+            let consume = app.store.consume_ceremony(user, &challenge_hash, CeremonyKind::Registration, now)?;
+            Ok(((name, to), vec![consume]))
+        },
+        || Refusal::CeremonyExpired,
+    )
+    .await?;
+    Ok(Completed { notice: Notice::PasskeyAdded { name }, to })
+}
+
+/// `POST /mfa/passkey/auth-options`: request options for the user's passkeys.
+pub async fn auth_options(app: &App, principal: &Principal) -> Result<Value, Refusal> {
+    let (webauthn, _) = app.webauthn()?;
+    let now = app.clock.now();
+    let user = principal.user_id.as_str();
+    let (record, _) = app.store.load_user_and_policy(user, None).await?;
+    let passkeys: Vec<Passkey> = record.passkeys.iter().filter_map(|p| serde_json::from_str(&p.passkey).ok()).collect();
+    if !record.state(MfaType::Passkey).is_enabled() || passkeys.is_empty() {
+        return Err(Refusal::MethodNotEnabled(MfaType::Passkey));
+    }
+    let (options, state) = webauthn.start_passkey_authentication(&passkeys).map_err(|e| {
+        tracing::error!(error = %e, "starting a passkey authentication failed");
+        Refusal::Internal
+    })?;
+    let (public_key, challenge, hash, item) = ceremony(user, CeremonyKind::Authentication, &options.public_key, &state, None, now)?;
+    app.store.create_ceremony(&hash, &item).await?;
+    Ok(json!({
+        "challenge": challenge,
+        "rpId": public_key["rpId"],
+        "userVerification": public_key["userVerification"],
+        "timeout": public_key["timeout"],
+        "allowCredentials": public_key["allowCredentials"],
+        "publicKey": public_key,
+    }))
+}
+
+/// An assertion checked against its ceremony before the record is read: the challenge
+/// hash, whether the ceremony was found, and the verified result or why it failed.
+pub struct CheckedAssertion {
+    challenge_hash: Option<String>,
+    ceremony_found: bool,
+    outcome: Result<AuthenticationResult, String>,
+}
+
+/// Verifies `credential` against the ceremony its challenge names (one read): signature,
+/// origin, RP ID and challenge. Whether it is accepted is decided in the record's write
+/// ([`check_assertion`]).
+pub async fn read_assertion(app: &App, principal: &Principal, credential: Value) -> Result<CheckedAssertion, Refusal> {
+    let (webauthn, _) = app.webauthn()?;
+    let now = app.clock.now();
+    let credential = normalize_credential(credential);
+    let challenge_hash = challenge_of(&credential).map(|c| sha256_hex(c.as_bytes()));
+    let ceremony = match &challenge_hash {
+        Some(h) => app.store.get_ceremony(principal.user_id.as_str(), h).await?,
+        None => None,
+    }
+    .filter(|c| c.kind == CeremonyKind::Authentication && now < c.expires_at);
+    let parsed: Option<PublicKeyCredential> = serde_json::from_value(credential).ok();
+    let outcome = match (&ceremony, &parsed) {
+        (Some(c), Some(cred)) => {
+            let state: PasskeyAuthentication = serde_json::from_str(&c.state).map_err(|_| Refusal::Internal)?;
+            webauthn.finish_passkey_authentication(cred, &state).map_err(|e| e.to_string())
+        }
+        (None, _) => Err("no live ceremony for this challenge".to_string()),
+        (_, None) => Err("not an assertion".to_string()),
+    };
+    Ok(CheckedAssertion { challenge_hash, ceremony_found: ceremony.is_some(), outcome })
+}
+
+/// The login check, in the record's write: PASSKEY must still be enabled and the
+/// credential still registered, and the signature counter must have moved past the stored
+/// one (an assertion signed before one that already passed comes from a cloned
+/// authenticator or a replay). Updates the counter and last use, and returns the write
+/// that consumes the ceremony. Failures count toward the lockout.
+pub fn check_assertion(app: &App, record: &mut UserMfaRecord, checked: &CheckedAssertion, now: i64) -> Result<Vec<Write>, Failure> {
+    if !record.state(MfaType::Passkey).is_enabled() {
+        return Err(Refusal::MethodNotEnabled(MfaType::Passkey).into());
+    }
+    let refusal = || if checked.ceremony_found { Refusal::InvalidCredential } else { Refusal::CeremonyExpired };
+    let result = match &checked.outcome {
+        Ok(r) => r,
+        Err(detail) => {
+            tracing::info!(%detail, "passkey assertion refused");
+            return Err(Failure::Counted(refusal()));
+        }
+    };
+    let id = credential_id(result.cred_id());
+    let Some(stored) = record.passkeys.iter_mut().find(|p| p.id == id) else {
+        return Err(Failure::Counted(refusal()));
+    };
+    // Authenticators that keep no counter send 0 every time; any other must move forward.
+    if (result.counter() != 0 || stored.counter != 0) && result.counter() <= stored.counter {
+        tracing::warn!(user_id = %record.user_id, "a passkey assertion's counter did not move past the stored one");
+        return Err(Failure::Counted(refusal()));
+    }
+    if let Ok(mut passkey) = serde_json::from_str::<Passkey>(&stored.passkey) {
+        passkey.update_credential(result);
+        stored.passkey = serialize(&passkey)?;
+    }
+    stored.counter = result.counter();
+    stored.last_used_at = Some(now);
+    let hash = checked.challenge_hash.clone().unwrap_or_default();
+    Ok(vec![app.store.consume_ceremony(&record.user_id, &hash, CeremonyKind::Authentication, now)?])
+}
+
+/// Checks an assertion of the caller with the same check a login makes, issuing nothing.
+pub async fn verify_assertion(app: &App, principal: &Principal, credential: Value) -> Result<(), Refusal> {
+    let now = app.clock.now();
+    let checked = read_assertion(app, principal, credential).await?;
+    let change = Change::by_user(Action::Verify, principal, now);
+    lockout::attempt(
+        app,
+        principal.user_id.as_str(),
+        change,
+        |record| check_assertion(app, record, &checked, now).map(|w| ((), w)),
+        || Refusal::CeremonyExpired,
+    )
+    .await
 }
 
 #[cfg(test)]

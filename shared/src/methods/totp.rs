@@ -1,13 +1,25 @@
-//! Authenticator-app codes: RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30-second steps), through
-//! `totp-rs`. A code is accepted from one step before to one step after now, and each
-//! step at most once per user: the caller records the accepted step (see
-//! `UserMfaRecord::totp`) and refuses any step not later than it.
+//! GOOGLE_AUTH, authenticator-app codes: RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30-second
+//! steps) through `totp-rs`. A code is accepted from one step before to one step after
+//! now, and each step at most once per user (the accepted step is recorded in the same
+//! write and any step not later than it refused). The secret is stored AES-256-GCM
+//! encrypted, bound to its user. Below the pure rules: setup, completion and the login
+//! check against the store.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
-use crate::crypto::random_bytes;
+use super::{Completed, backup_codes};
+use crate::App;
+use crate::auth::Principal;
+use crate::crypto::{ExposeSecret, Keyring, SecretSlice, SecretString, Sealed, random_bytes};
+use crate::lockout::{self, Failure};
+use crate::model::{MfaType, UserMfaRecord};
+use crate::notify::{self, Notice};
+use crate::policy::{Action, Actor, Change};
+use crate::refusal::Refusal;
+use crate::update;
 
 pub const DIGITS: u8 = 6;
 pub const STEP_SECONDS: u64 = 30;
@@ -17,11 +29,12 @@ pub const SECRET_BYTES: usize = 20;
 /// A freshly generated secret, for `POST /mfa/setup`.
 pub struct Enrollment {
     /// Base32, as authenticator apps take it.
-    pub secret: String,
-    pub otpauth_url: String,
+    pub secret: SecretString,
+    /// The `otpauth://` URL and its QR code carry the secret too.
+    pub otpauth_url: SecretString,
     /// `data:image/png;base64,…`.
-    pub qr_code: String,
-    pub raw_secret: Vec<u8>,
+    pub qr_code: SecretString,
+    pub raw_secret: SecretSlice<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,10 +57,10 @@ pub fn enroll(issuer: &str, account: &str) -> Result<Enrollment, EnrollmentError
     let otpauth_url = totp.to_url().map_err(|e| EnrollmentError(e.to_string()))?;
     let png = totp.to_qr_png().map_err(|_| EnrollmentError("QR code".into()))?;
     Ok(Enrollment {
-        secret: totp.secret().to_base32(),
-        otpauth_url,
-        qr_code: format!("data:image/png;base64,{}", STANDARD.encode(png)),
-        raw_secret: raw,
+        secret: totp.secret().to_base32().into(),
+        otpauth_url: otpauth_url.into(),
+        qr_code: format!("data:image/png;base64,{}", STANDARD.encode(png)).into(),
+        raw_secret: raw.into(),
     })
 }
 
@@ -87,6 +100,127 @@ pub fn decode_secret(base32: &str) -> Option<Vec<u8>> {
 /// The code for `time` (used by tests and tools; the service never sends codes).
 pub fn code_at(raw_secret: &[u8], time: i64) -> String {
     verifier(raw_secret).generate(time.max(0) as u64).to_string()
+}
+
+fn secret_context(user_id: &str) -> String {
+    format!("{user_id}/totp")
+}
+
+/// Encrypts a secret for `user_id`'s record (it opens for that user only).
+pub fn seal_secret(keyring: &Keyring, user_id: &str, raw: &[u8]) -> Sealed {
+    keyring.seal(raw, &secret_context(user_id))
+}
+
+fn open_secret(keyring: &Keyring, user_id: &str, sealed: &Sealed) -> Result<SecretSlice<u8>, Refusal> {
+    keyring.open(sealed, &secret_context(user_id)).map(SecretSlice::from).map_err(|e| {
+        tracing::error!(error = %e, "a stored authenticator secret does not decrypt");
+        Refusal::Internal
+    })
+}
+
+// Against the store ------------------------------------------------------------------------
+
+/// `POST /mfa/setup`: a new secret, pending until a code from it completes the setup, and
+/// ten backup codes that work once it has. Setting up again replaces a pending secret.
+pub async fn setup(app: &App, principal: &Principal) -> Result<Value, Refusal> {
+    let keyring = app.keyring()?;
+    let now = app.clock.now();
+    let account = principal.email.as_deref().unwrap_or(principal.user_id.as_str());
+    let enrollment = enroll(&app.totp_issuer, account).map_err(|e| {
+        tracing::error!(error = %e, "building an authenticator enrollment failed");
+        Refusal::Internal
+    })?;
+    let (codes, hashes) = backup_codes::generate();
+    let user = principal.user_id.as_str();
+    let sealed = seal_secret(keyring, user, enrollment.raw_secret.expose_secret());
+    let change = Change::by_user(Action::StartSetup, principal, now);
+    update::user(app, user, None, &change, |record, _| {
+        record.totp.pending = Some(sealed.clone());
+        record.pending_backup_codes = hashes.clone();
+        record.begin_setup(MfaType::GoogleAuth, change.has_fresh_factor(), None, now);
+        Ok(())
+    })
+    .await?;
+    Ok(json!({
+        "secret": enrollment.secret.expose_secret(),
+        "otpauthUrl": enrollment.otpauth_url.expose_secret(),
+        "qrCode": enrollment.qr_code.expose_secret(),
+        "backupCodes": codes.iter().map(|c| c.expose_secret()).collect::<Vec<_>>(),
+    }))
+}
+
+/// Activates the pending secret if `code` comes from it: the verified secret, the backup
+/// codes issued with it, and the method on. A wrong code counts as a failure.
+fn activate_pending(record: &mut UserMfaRecord, keyring: &Keyring, code: &SecretString, now: i64) -> Result<(), Failure> {
+    let Some(sealed) = record.totp.pending.clone() else {
+        return Err(Refusal::SetupNotPending(MfaType::GoogleAuth).into());
+    };
+    let secret = open_secret(keyring, &record.user_id, &sealed)?;
+    let Some(step) = matching_step(secret.expose_secret(), code.expose_secret(), now) else {
+        return Err(Failure::Counted(Refusal::InvalidCode { backup: false }));
+    };
+    if !record.complete_setup(MfaType::GoogleAuth, None) {
+        return Err(Refusal::SetupNotPending(MfaType::GoogleAuth).into());
+    }
+    record.totp.active = Some(sealed);
+    record.totp.pending = None;
+    record.totp.last_step = Some(step);
+    record.backup_codes = std::mem::take(&mut record.pending_backup_codes);
+    Ok(())
+}
+
+/// `POST /mfa/verify-setup` for GOOGLE_AUTH.
+pub async fn complete(app: &App, principal: &Principal, code: &SecretString) -> Result<Completed, Refusal> {
+    let keyring = app.keyring()?;
+    let now = app.clock.now();
+    let change = Change::completing(MfaType::GoogleAuth, Actor::User(principal), now);
+    let to = lockout::attempt(
+        app,
+        principal.user_id.as_str(),
+        change,
+        |record| {
+            let to = notify::recipients(record, principal.email.as_deref());
+            activate_pending(record, keyring, code, now).map(|()| (to, Vec::new()))
+        },
+        || Refusal::Internal,
+    )
+    .await?;
+    Ok(Completed { notice: Notice::MethodEnabled(MfaType::GoogleAuth), to })
+}
+
+/// The login check: `code` against the enabled secret, its time step recorded so it is
+/// never accepted again. A wrong or reused code counts as a failure.
+pub fn check(record: &mut UserMfaRecord, keyring: &Keyring, code: &SecretString, now: i64) -> Result<(), Failure> {
+    let sealed = match (&record.totp.active, record.state(MfaType::GoogleAuth).is_enabled()) {
+        (Some(s), true) => s.clone(),
+        _ => return Err(Refusal::MethodNotEnabled(MfaType::GoogleAuth).into()),
+    };
+    let secret = open_secret(keyring, &record.user_id, &sealed)?;
+    match matching_step(secret.expose_secret(), code.expose_secret(), now) {
+        Some(step) if record.totp.last_step.is_none_or(|last| step > last) => {
+            record.totp.last_step = Some(step);
+            Ok(())
+        }
+        Some(_) => Err(Failure::Counted(Refusal::CodeAlreadyUsed)),
+        None => Err(Failure::Counted(Refusal::InvalidCode { backup: false })),
+    }
+}
+
+/// Checks a code of the caller with one read and one conditional write, issuing nothing
+/// (the step is spent). Of concurrent requests with the same valid code, one succeeds.
+pub async fn verify_code(app: &App, principal: &Principal, code: &str) -> Result<(), Refusal> {
+    let keyring = app.keyring()?;
+    let now = app.clock.now();
+    let code = SecretString::from(code);
+    let change = Change::by_user(Action::Verify, principal, now);
+    lockout::attempt(
+        app,
+        principal.user_id.as_str(),
+        change,
+        |record| check(record, keyring, &code, now).map(|()| ((), Vec::new())),
+        || Refusal::CodeAlreadyUsed,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -158,13 +292,15 @@ mod tests {
     #[test]
     fn enrollment_is_scannable_and_strong() {
         let e = enroll("Acme MFA", "ada@example.com").unwrap();
-        assert_eq!(e.raw_secret.len(), 20);
-        assert_eq!(e.secret.len(), 32, "160 bits in base32");
-        assert!(e.otpauth_url.starts_with("otpauth://totp/Acme%20MFA:ada%40example.com?"), "{}", e.otpauth_url);
-        assert!(e.otpauth_url.contains(&format!("secret={}", e.secret)));
-        assert!(e.otpauth_url.contains("issuer=Acme%20MFA"));
-        assert!(e.qr_code.starts_with("data:image/png;base64,iVBORw0KGgo"));
-        assert_ne!(enroll("Acme", "a@b").unwrap().secret, e.secret);
-        assert_eq!(decode_secret(&e.secret), Some(e.raw_secret));
+        let (secret, url) = (e.secret.expose_secret(), e.otpauth_url.expose_secret());
+        assert_eq!(e.raw_secret.expose_secret().len(), 20);
+        assert_eq!(secret.len(), 32, "160 bits in base32");
+        assert!(url.starts_with("otpauth://totp/Acme%20MFA:ada%40example.com?"), "{url}");
+        assert!(url.contains(&format!("secret={secret}")));
+        assert!(url.contains("issuer=Acme%20MFA"));
+        assert!(e.qr_code.expose_secret().starts_with("data:image/png;base64,iVBORw0KGgo"));
+        assert_ne!(enroll("Acme", "a@b").unwrap().secret.expose_secret(), secret);
+        assert_eq!(decode_secret(secret).as_deref(), Some(e.raw_secret.expose_secret()));
+        assert!(!format!("{:?}", e.secret).contains(secret), "the secret does not print");
     }
 }

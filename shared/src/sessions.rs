@@ -15,54 +15,20 @@
 //! every rotation, and the new access token's identity (`orgId`, `orgRole`, `email`) is
 //! read from it; `amr` and `auth_time` stay those of the login.
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::App;
 use crate::auth::{FullAccessClaims, IdentityClaims, Principal};
-use crate::crypto::{random_bytes, sha256_hex};
-use crate::envelope::ApiError;
-use crate::store::StoreError;
+use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
+use crate::model::{RefreshToken, RevokedChain};
+use crate::refusal::Refusal;
+use crate::store::{StoreError, Write};
 
 pub const ACCESS_LIFETIME: i64 = 15 * 60;
 /// A session's absolute lifetime unless `MFA_SESSION_LIFETIME` says otherwise.
 pub const DEFAULT_SESSION_LIFETIME: u64 = 12 * 3600;
-
-/// A refresh token as stored (`REFRESH#<sha256>` / `REFRESH`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RefreshToken {
-    pub user_id: String,
-    pub chain_id: String,
-    pub used: bool,
-    pub amr: Vec<String>,
-    pub auth_time: i64,
-    /// The user's session epoch at login; the chain ends when the record's moves on.
-    pub session_epoch: u64,
-    /// When the session ends, whatever the rotations; also the table's TTL attribute.
-    pub expires_at: i64,
-}
-
-/// A revoked chain (`CHAIN#<id>` / `CHAIN`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RevokedChain {
-    user_id: String,
-    revoked_at: i64,
-    expires_at: i64,
-}
-
-fn refresh_pk(hash: &str) -> String {
-    format!("REFRESH#{hash}")
-}
-const REFRESH_SK: &str = "REFRESH";
-fn chain_pk(chain: &str) -> String {
-    format!("CHAIN#{chain}")
-}
-const CHAIN_SK: &str = "CHAIN";
 
 fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
@@ -70,8 +36,8 @@ fn random_id() -> String {
 
 /// The body of a successful login, recovery or refresh.
 pub struct Session {
-    pub full_access_token: String,
-    pub refresh_token: String,
+    pub full_access_token: SecretString,
+    pub refresh_token: SecretString,
     pub expires_at: i64,
 }
 
@@ -80,8 +46,8 @@ impl Session {
         json!({
             "success": true,
             "message": message,
-            "fullAccessToken": self.full_access_token,
-            "refreshToken": self.refresh_token,
+            "fullAccessToken": self.full_access_token.expose_secret(),
+            "refreshToken": self.refresh_token.expose_secret(),
             "expiresAt": self.expires_at,
         })
     }
@@ -99,7 +65,14 @@ fn identity_of(principal: &Principal) -> IdentityClaims {
 
 /// A full-access token for `principal` that expires in 15 minutes, or when the session
 /// does if that is sooner.
-fn sign(app: &App, principal: &Principal, amr: Vec<String>, auth_time: i64, session_end: i64, now: i64) -> Result<(String, i64), ApiError> {
+fn sign(
+    app: &App,
+    principal: &Principal,
+    amr: Vec<String>,
+    auth_time: i64,
+    session_end: i64,
+    now: i64,
+) -> Result<(SecretString, i64), Refusal> {
     let signer = app.signer()?;
     let expires_at = (now + ACCESS_LIFETIME).min(session_end);
     let token = signer.sign(&FullAccessClaims {
@@ -112,13 +85,13 @@ fn sign(app: &App, principal: &Principal, amr: Vec<String>, auth_time: i64, sess
         auth_time,
         jti: random_id(),
     })?;
-    Ok((token, expires_at))
+    Ok((token.into(), expires_at))
 }
 
 /// Starts a session after a second factor passed at `now`, for a user whose session epoch
 /// is `epoch`: the tokens, and the write that stores the refresh token, which belongs in
 /// the same transaction as the record update that accepted the factor.
-pub fn start(app: &App, principal: &Principal, amr: &[&str], epoch: u64, now: i64) -> Result<(Session, TransactWriteItem), ApiError> {
+pub fn start(app: &App, principal: &Principal, amr: &[&str], epoch: u64, now: i64) -> Result<(Session, Write), Refusal> {
     let session_end = now + app.signer()?.session_lifetime;
     let amr: Vec<String> = amr.iter().map(|s| s.to_string()).collect();
     let (full_access_token, expires_at) = sign(app, principal, amr.clone(), now, session_end, now)?;
@@ -132,12 +105,8 @@ pub fn start(app: &App, principal: &Principal, amr: &[&str], epoch: u64, now: i6
         session_epoch: epoch,
         expires_at: session_end,
     };
-    let put = app.store.put_new(&stored, refresh_pk(&sha256_hex(refresh_token.as_bytes())), REFRESH_SK)?;
-    Ok((Session { full_access_token, refresh_token, expires_at }, put))
-}
-
-fn refused() -> ApiError {
-    ApiError::unauthorized("INVALID_REFRESH_TOKEN", "The refresh token is invalid, expired or revoked; sign in again.")
+    let put = app.store.put_refresh(&sha256_hex(refresh_token.as_bytes()), &stored)?;
+    Ok((Session { full_access_token, refresh_token: refresh_token.into(), expires_at }, put))
 }
 
 /// Rotates a refresh token: the presented one is spent and a new one of the same chain
@@ -145,49 +114,45 @@ fn refused() -> ApiError {
 /// counts as a fresh second factor). `principal` must come from a platform token. A spent
 /// token presented again revokes the chain; a session past its end, or begun before the
 /// user's factors last changed, is over.
-pub async fn refresh(app: &App, principal: &Principal, presented: &str) -> Result<Session, ApiError> {
+pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString) -> Result<Session, Refusal> {
     if principal.session_verified {
-        return Err(ApiError::unauthorized(
-            "PLATFORM_TOKEN_REQUIRED",
-            "Refreshing takes the platform's token as the bearer, not a full-access token; send the token your platform issued at sign-in.",
-        ));
+        return Err(Refusal::PlatformTokenRequired);
     }
     let now = app.clock.now();
-    let hash = sha256_hex(presented.trim().as_bytes());
-    let stored: RefreshToken = app
+    let hash = sha256_hex(presented.expose_secret().trim().as_bytes());
+    let stored = app
         .store
-        .get(refresh_pk(&hash), REFRESH_SK)
+        .get_refresh(&hash)
         .await?
-        .filter(|t: &RefreshToken| t.user_id == principal.user_id.as_str() && now < t.expires_at)
-        .ok_or_else(refused)?;
+        .filter(|t| t.user_id == principal.user_id.as_str() && now < t.expires_at)
+        .ok_or(Refusal::InvalidRefreshToken)?;
     if stored.used {
         revoke_chain(app, &stored, now).await?;
-        return Err(refused());
+        return Err(Refusal::InvalidRefreshToken);
     }
     let (full_access_token, expires_at) = sign(app, principal, stored.amr.clone(), stored.auth_time, stored.expires_at, now)?;
     let refresh_token = random_id();
     let next = RefreshToken { used: false, ..stored.clone() };
     let writes = vec![
-        app.store.flip_once(refresh_pk(&hash), REFRESH_SK, "used")?,
-        app.store.absent(chain_pk(&stored.chain_id), CHAIN_SK)?,
+        app.store.spend_refresh(&hash)?,
+        app.store.chain_live(&stored.chain_id)?,
         app.store.session_live(&stored.user_id, stored.session_epoch)?,
-        app.store.put_new(&next, refresh_pk(&sha256_hex(refresh_token.as_bytes())), REFRESH_SK)?,
+        app.store.put_refresh(&sha256_hex(refresh_token.as_bytes()), &next)?,
     ];
     match app.store.transact(writes).await {
-        Ok(()) => Ok(Session { full_access_token, refresh_token, expires_at }),
+        Ok(()) => Ok(Session { full_access_token, refresh_token: refresh_token.into(), expires_at }),
         // Spent by a concurrent request, the chain revoked, or the user's sessions ended:
         // the chain is over either way.
         Err(StoreError::Spent) => {
             revoke_chain(app, &stored, now).await?;
-            Err(refused())
+            Err(Refusal::InvalidRefreshToken)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn revoke_chain(app: &App, token: &RefreshToken, now: i64) -> Result<(), ApiError> {
+async fn revoke_chain(app: &App, token: &RefreshToken, now: i64) -> Result<(), StoreError> {
     tracing::warn!(user_id = %token.user_id, "a refresh chain ends: a spent token was presented again, or the session was ended");
     let revoked = RevokedChain { user_id: token.user_id.clone(), revoked_at: now, expires_at: token.expires_at.max(now) };
-    app.store.put(&revoked, chain_pk(&token.chain_id), CHAIN_SK).await?;
-    Ok(())
+    app.store.revoke_chain(&token.chain_id, &revoked).await
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use mfa_shared::ceremonies;
+use mfa_shared::methods::passkey;
 use mfa_shared::clock::Clock;
 use mfa_tests::{Api, Person, app, assert_error, now, store};
 use serde_json::{Value, json};
@@ -61,9 +61,9 @@ async fn register_then_authenticate_and_replays_are_refused() {
     let assertion = assert_with(&mut key, &options);
     let app = app().await;
     let user = me.principal();
-    ceremonies::verify_assertion(&app, &user, assertion.clone()).await.expect("the assertion verifies");
-    let e = ceremonies::verify_assertion(&app, &user, assertion).await.unwrap_err();
-    assert_eq!(e.code, "CEREMONY_EXPIRED", "a replayed assertion is refused");
+    passkey::verify_assertion(&app, &user, assertion.clone()).await.expect("the assertion verifies");
+    let e = passkey::verify_assertion(&app, &user, assertion).await.unwrap_err();
+    assert_eq!(e.code(), "CEREMONY_EXPIRED", "a replayed assertion is refused");
 
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
     assert_eq!(record.passkeys.len(), 1);
@@ -94,8 +94,8 @@ async fn an_expired_ceremony_is_refused() {
     let credential = register(&mut key, &data, origin());
     let app = app().await.with_clock(Clock::fixed(now() + 5 * 60 + 1));
     let principal = app.auth().unwrap().verify(&me.platform_token()).unwrap();
-    let e = ceremonies::finish_registration(&app, &principal, credential, data["challenge"].as_str().unwrap()).await.unwrap_err();
-    assert_eq!(e.code, "CEREMONY_EXPIRED");
+    let e = passkey::complete(&app, &principal, credential, data["challenge"].as_str()).await.unwrap_err();
+    assert_eq!(e.code(), "CEREMONY_EXPIRED");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -115,7 +115,7 @@ async fn one_challenge_finished_by_two_concurrent_requests_succeeds_once() {
                 (app.clone(), principal.clone(), credential.clone(), challenge.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                ceremonies::finish_registration(&app, &principal, credential, &challenge).await
+                passkey::complete(&app, &principal, credential, Some(&challenge)).await
             })
         })
         .collect();
@@ -162,7 +162,7 @@ async fn more_passkeys_need_step_up_and_are_listed() {
     // Any of them can answer.
     let app = app().await;
     let assertion = assert_with(&mut keys[1], &options);
-    ceremonies::verify_assertion(&app, &me.principal(), assertion).await.expect("the second passkey signs in");
+    passkey::verify_assertion(&app, &me.principal(), assertion).await.expect("the second passkey signs in");
 }
 
 #[tokio::test]

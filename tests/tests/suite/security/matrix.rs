@@ -13,11 +13,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::Body;
 use mfa_shared::App;
 use mfa_shared::clock::Clock;
-use mfa_shared::crypto::random_bytes;
+use mfa_shared::crypto::{ExposeSecret, random_bytes};
 use mfa_shared::methods::{backup_codes, totp};
 use mfa_shared::model::{MethodState, MfaType};
 use mfa_shared::routes::{AuthKind, ROUTES, route};
-use mfa_shared::{tokens, verify};
+use mfa_shared::sessions;
 use mfa_tests::{Person, app, event, now, parse, remember_secret, seed, stack, store, unique};
 use serde_json::{Value, json};
 
@@ -162,9 +162,9 @@ fn expected(op: &Op, caller: Caller) -> Expect {
 /// A user with MFA: an authenticator (secret returned) and magic links on, backup codes.
 async fn enrol(app: &App, person: &Person) -> (Vec<u8>, String) {
     let raw = random_bytes::<20>().to_vec();
-    let sealed = verify::seal_totp_secret(app.keyring().unwrap(), &person.id, &raw);
+    let sealed = totp::seal_secret(app.keyring().unwrap(), &person.id, &raw);
     let (codes, hashes) = backup_codes::generate();
-    codes.iter().for_each(|c| remember_secret(c));
+    codes.iter().for_each(|c| remember_secret(c.expose_secret()));
     seed(person, |r| {
         r.set_state(MfaType::GoogleAuth, MethodState::Enabled);
         r.totp.active = Some(sealed);
@@ -174,7 +174,7 @@ async fn enrol(app: &App, person: &Person) -> (Vec<u8>, String) {
         r.magic_link_email = Some(person.email.clone());
     })
     .await;
-    (raw, codes[0].clone())
+    (raw, codes[0].expose_secret().to_string())
 }
 
 fn unsigned(claims: &Value) -> String {
@@ -210,7 +210,7 @@ async fn cell(jwks: &str, op: &Op, caller: Caller) -> (u16, Value) {
         ("mfa-setup", _) => body = json!({"mfaType": "GOOGLE_AUTH"}),
         ("mfa-verify-setup", _) => {
             let pending = random_bytes::<20>().to_vec();
-            let sealed = verify::seal_totp_secret(app.keyring().unwrap(), &me.id, &pending);
+            let sealed = totp::seal_secret(app.keyring().unwrap(), &me.id, &pending);
             seed(&me, |r| {
                 r.totp.pending = Some(sealed);
                 r.begin_setup(MfaType::GoogleAuth, false, None, t);
@@ -240,10 +240,10 @@ async fn cell(jwks: &str, op: &Op, caller: Caller) -> (u16, Value) {
         ("mfa-recover", _) => body = json!({"code": if backup.is_empty() { "AAAA-AAAA-AAAA-AAAA".to_string() } else { backup.clone() }}),
         ("mfa-token-refresh", _) => {
             let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
-            let (session, put) = tokens::start(&app, &me.principal(), &["pwd", "otp", "mfa"], record.session_epoch, t).unwrap();
+            let (session, put) = sessions::start(&app, &me.principal(), &["pwd", "otp", "mfa"], record.session_epoch, t).unwrap();
             store().await.transact(vec![put]).await.unwrap();
-            remember_secret(&session.refresh_token);
-            body = json!({"refreshToken": session.refresh_token});
+            remember_secret(session.refresh_token.expose_secret());
+            body = json!({"refreshToken": session.refresh_token.expose_secret()});
         }
         ("mfa-organization-enforce", "enforce MFA") => body = json!({"enforced": true}),
         ("mfa-organization-enforce", _) => body = json!({"enforced": false}),

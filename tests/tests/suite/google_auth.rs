@@ -10,8 +10,7 @@ use base64::Engine;
 use mfa_shared::clock::Clock;
 use mfa_shared::handlers;
 use mfa_shared::methods::totp;
-use mfa_shared::model::LOCK_SECONDS;
-use mfa_shared::verify;
+use mfa_shared::lockout::LOCK_SECONDS;
 use mfa_tests::{Api, Person, app, assert_error, enroll_totp, now, parse, remember_secret, store};
 use serde_json::json;
 
@@ -126,12 +125,12 @@ async fn a_time_step_is_accepted_once() {
     let user = me.principal();
     // verify-setup spent the current step; the next one is within the skew window.
     let code = totp::code_at(&raw, now() + 30);
-    verify::totp_code(&app, &user, &code).await.expect("a fresh code is accepted");
-    let again = verify::totp_code(&app, &user, &code).await.unwrap_err();
-    assert_eq!((again.status.as_u16(), again.code), (400, "CODE_ALREADY_USED"));
+    totp::verify_code(&app, &user, &code).await.expect("a fresh code is accepted");
+    let again = totp::verify_code(&app, &user, &code).await.unwrap_err();
+    assert_eq!((again.status().as_u16(), again.code()), (400, "CODE_ALREADY_USED"));
     // An older step than the last accepted one is refused too.
     let older = totp::code_at(&raw, now());
-    assert!(verify::totp_code(&app, &user, &older).await.is_err());
+    assert!(totp::verify_code(&app, &user, &older).await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
@@ -148,7 +147,7 @@ async fn the_same_code_in_20_concurrent_requests_succeeds_once() {
             let (app, user, code, barrier) = (app.clone(), user.clone(), code.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                verify::totp_code(&app, &user, &code).await
+                totp::verify_code(&app, &user, &code).await
             })
         })
         .collect();

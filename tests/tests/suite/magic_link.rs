@@ -8,7 +8,7 @@ use mfa_shared::clock::Clock;
 use mfa_shared::config::MailConfig;
 use mfa_shared::handlers;
 use mfa_shared::mail::Mailer;
-use mfa_shared::verify;
+use mfa_shared::methods::magic_link;
 use mfa_tests::{Api, Person, app, assert_error, event, link_in, link_mails_to, mails_to, now, nth_mail, parse, store};
 use serde_json::json;
 
@@ -88,7 +88,7 @@ async fn twenty_concurrent_activations_with_one_token_succeed_once() {
             let (app, token, barrier) = (app.clone(), token.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                verify::activate_magic_link(&app, &token, mfa_shared::policy::Actor::LinkHolder).await
+                magic_link::activate(&app, &token.clone().into(), mfa_shared::policy::Actor::LinkHolder).await
             })
         })
         .collect();
@@ -96,7 +96,7 @@ async fn twenty_concurrent_activations_with_one_token_succeed_once() {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => ok += 1,
-            Err(e) => assert_eq!(e.code, "INVALID_LINK", "{e}"),
+            Err(e) => assert_eq!(e.code(), "INVALID_LINK", "{e}"),
         }
     }
     assert_eq!(ok, 1);
@@ -115,8 +115,8 @@ async fn tokens_are_bound_to_their_purpose_and_user() {
     let other_activation = start_setup(&api, &second_person).await;
     assert_eq!(activate(&api, &other_activation).await.status, 200);
     let other = second_person.principal();
-    let e = verify::magic_link_login(&app, &other, &activation).await.unwrap_err();
-    assert_eq!(e.code, "INVALID_LINK", "someone else's activation token cannot log in");
+    let e = magic_link::verify_login_link(&app, &other, &activation).await.unwrap_err();
+    assert_eq!(e.code(), "INVALID_LINK", "someone else's activation token cannot log in");
     assert_eq!(activate(&api, &activation).await.status, 200, "the refused token was not spent");
 
     // A login token cannot activate, and belongs to its user only.
@@ -125,11 +125,11 @@ async fn tokens_are_bound_to_their_purpose_and_user() {
     let (link, login) = link_in(&nth_mail(&me.email, 2).await);
     assert!(link.contains("purpose=login"), "{link}");
     assert_error(&activate(&api, &login).await, 400, "INVALID_LINK");
-    let e = verify::magic_link_login(&app, &other, &login).await.unwrap_err();
-    assert_eq!(e.code, "INVALID_LINK", "another user cannot use my login link");
-    verify::magic_link_login(&app, &user, &login).await.expect("my login link logs me in");
-    let e = verify::magic_link_login(&app, &user, &login).await.unwrap_err();
-    assert_eq!(e.code, "INVALID_LINK", "a login link works once");
+    let e = magic_link::verify_login_link(&app, &other, &login).await.unwrap_err();
+    assert_eq!(e.code(), "INVALID_LINK", "another user cannot use my login link");
+    magic_link::verify_login_link(&app, &user, &login).await.expect("my login link logs me in");
+    let e = magic_link::verify_login_link(&app, &user, &login).await.unwrap_err();
+    assert_eq!(e.code(), "INVALID_LINK", "a login link works once");
 }
 
 #[tokio::test]
@@ -154,7 +154,7 @@ async fn send_requires_the_method_and_is_rate_limited_without_resetting_failures
     let app = app().await.with_clock(clock.clone());
     let user = me.principal();
     for _ in 0..2 {
-        assert!(verify::magic_link_login(&app, &user, "wrong-wrong-wrong-wrong-wrong-wrong-wrong-wr").await.is_err());
+        assert!(magic_link::verify_login_link(&app, &user, "wrong-wrong-wrong-wrong-wrong-wrong-wrong-wr").await.is_err());
     }
     let send = || handlers::magic_link_send(&app, event("mfa-magic-link-send", Some(&token)));
     for n in 2..=5 {
@@ -186,7 +186,7 @@ async fn ses_down_is_503_and_leaves_no_token() {
     let (status, body) = parse(&resp);
     assert_eq!((status, body["code"].clone()), (503, json!("SERVICE_UNAVAILABLE")), "{body}");
     let store = store().await;
-    assert!(store.tokens_of(&me.id).await.unwrap().is_empty(), "no token item for a mail that was not sent");
+    assert!(mfa_tests::tokens_of(&me.id).await.is_empty(), "no token item for a mail that was not sent");
     // The send slot was taken before the mail (so racing sends cannot exceed the limit)
     // and stays taken: the 503's Retry-After is the wait for the next one.
     let (record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();

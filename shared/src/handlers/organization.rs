@@ -1,0 +1,50 @@
+//! `POST /mfa/organization/enforce`: requiring MFA of every member of an organization.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+use super::require_method;
+use crate::App;
+use crate::body;
+use crate::envelope::{self, respond};
+use crate::model::OrgPolicy;
+use crate::policy::{self, Action};
+use crate::refusal::Refusal;
+use crate::store::StoreError;
+
+#[derive(Debug, Deserialize)]
+struct EnforceInput {
+    enforced: bool,
+}
+
+/// `OWNER` and `ADMINISTRATOR` only; lifting enforcement also needs the administrator's
+/// own fresh second factor (the policy's table).
+pub async fn enforce(app: &App, req: Request) -> Response<Body> {
+    respond(run(app, &req).await)
+}
+
+async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
+    require_method(req, "POST")?;
+    let principal = app.auth()?.authenticate(req)?;
+    let input: EnforceInput = body::json(req)?;
+    let action = if input.enforced { Action::Enforce } else { Action::LiftEnforcement };
+    let org = policy::authorize_admin(app, action, &principal).await?;
+    let now = app.clock.now();
+    for attempt in 1..=3 {
+        let (_, current) = app.store.load_user_and_policy(principal.user_id.as_str(), Some(org)).await?;
+        let mut current = current.unwrap_or_else(|| OrgPolicy { org_id: org.to_string(), ..OrgPolicy::default() });
+        current.enforced = input.enforced;
+        current.updated_by = Some(principal.user_id.as_str().to_string());
+        current.updated_at = Some(now);
+        match app.store.save_policy(&mut current).await {
+            Ok(()) => break,
+            Err(StoreError::Conflict) if attempt < 3 => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(envelope::message(if input.enforced {
+        "MFA enforcement enabled for organization"
+    } else {
+        "MFA enforcement disabled for organization"
+    }))
+}

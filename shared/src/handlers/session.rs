@@ -1,0 +1,54 @@
+//! `POST /mfa/token/refresh` and `GET /.well-known/jwks.json`: keeping a session going,
+//! and the keys that verify its access tokens.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+use super::require_method;
+use crate::App;
+use crate::body;
+use crate::crypto::SecretString;
+use crate::envelope::{json_response, respond};
+use crate::refusal::Refusal;
+use crate::sessions;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefreshInput {
+    refresh_token: SecretString,
+}
+
+/// `POST /mfa/token/refresh`: rotates the refresh token and issues a new access token.
+/// The bearer is the platform token (see `sessions`).
+pub async fn refresh(app: &App, req: Request) -> Response<Body> {
+    respond(refresh_run(app, &req).await)
+}
+
+async fn refresh_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
+    require_method(req, "POST")?;
+    let principal = app.auth()?.authenticate(req)?;
+    let input: RefreshInput = body::json(req)?;
+    let session = sessions::refresh(app, &principal, &input.refresh_token).await?;
+    Ok(json_response(StatusCode::OK, &session.body("Token refreshed")))
+}
+
+/// The JWKS document, built once at cold start from `MFA_TOKEN_PUBLIC_KEYS`.
+pub fn jwks_document(public_keys: &str) -> Result<String, &'static str> {
+    crate::auth::parse_jwks(public_keys)?;
+    let set: serde_json::Value = serde_json::from_str(public_keys).map_err(|_| "not JSON")?;
+    Ok(serde_json::json!({ "keys": set["keys"] }).to_string())
+}
+
+/// `GET /.well-known/jwks.json`: the public keys that verify full-access tokens. No auth.
+pub async fn jwks(document: &str, req: Request) -> Response<Body> {
+    if let Err(e) = require_method(&req, "GET") {
+        return respond(Err(e));
+    }
+    let mut response = Response::new(Body::Text(document.to_string()));
+    *response.status_mut() = StatusCode::OK;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response
+}

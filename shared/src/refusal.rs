@@ -1,0 +1,380 @@
+//! Every refusal the API answers with: one variant each, with its HTTP status, its
+//! machine code and the sentence a person can act on. The envelope turns one into a
+//! response (`envelope.rs`); nothing else builds an error body. A sentence never carries
+//! a secret, and an internal cause is logged where it happens, never returned.
+
+use std::borrow::Cow;
+
+use lambda_http::http::StatusCode;
+
+use crate::model::MfaType;
+
+/// Why a bearer token was refused (`INVALID_TOKEN`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenProblem {
+    NotBearer,
+    Malformed,
+    BadSignature,
+    NotYetValid,
+    UntrustedIssuer,
+    WrongAudience,
+    WrongAlgorithm,
+    MissingClaim,
+    NoUserId,
+    BadUserId,
+}
+
+/// The dependency that did not answer (`SERVICE_UNAVAILABLE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dependency {
+    Store,
+    Mail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    MissingToken,
+    InvalidToken(TokenProblem),
+    TokenExpired,
+    PlatformTokenRequired,
+    InvalidRefreshToken,
+    MissingBody,
+    InvalidJson { line: usize, column: usize },
+    /// The sentence names the field and what is wrong with it.
+    InvalidField(Cow<'static, str>),
+    PayloadTooLarge { limit: usize },
+    NoOrganization,
+    /// A wrong authenticator code (`backup: false`) or backup code (`backup: true`).
+    InvalidCode { backup: bool },
+    CodeAlreadyUsed,
+    InvalidLink,
+    CeremonyExpired,
+    InvalidCredential,
+    AlreadyUsed,
+    MethodNotAllowed { method: String, path: String, allow: &'static str },
+    RouteNotFound { method: String, path: String },
+    UserNotFound,
+    StepUpRequired,
+    MfaSetupRequired,
+    Forbidden,
+    OrgEnforced,
+    MethodNotEnabled(MfaType),
+    MethodNotConfigured(MfaType),
+    SetupNotPending(MfaType),
+    MfaNotEnabled,
+    PasskeyLimit { max: usize },
+    PasskeyExists,
+    NoEmail,
+    ConcurrentUpdate,
+    TooManyAttempts { seconds: u64 },
+    RateLimited { seconds: u64 },
+    Unavailable(Dependency),
+    Internal,
+}
+
+impl Refusal {
+    /// Every machine code, as `openapi.yaml`'s error schema lists them.
+    pub const CODES: [&'static str; 35] = [
+        "MISSING_TOKEN",
+        "INVALID_TOKEN",
+        "TOKEN_EXPIRED",
+        "PLATFORM_TOKEN_REQUIRED",
+        "INVALID_REFRESH_TOKEN",
+        "MISSING_BODY",
+        "INVALID_JSON",
+        "INVALID_FIELD",
+        "PAYLOAD_TOO_LARGE",
+        "NO_ORGANIZATION",
+        "INVALID_CODE",
+        "CODE_ALREADY_USED",
+        "INVALID_LINK",
+        "CEREMONY_EXPIRED",
+        "INVALID_CREDENTIAL",
+        "ALREADY_USED",
+        "METHOD_NOT_ALLOWED",
+        "ROUTE_NOT_FOUND",
+        "USER_NOT_FOUND",
+        "STEP_UP_REQUIRED",
+        "MFA_SETUP_REQUIRED",
+        "FORBIDDEN",
+        "ORG_ENFORCED",
+        "METHOD_NOT_ENABLED",
+        "METHOD_NOT_CONFIGURED",
+        "SETUP_NOT_PENDING",
+        "MFA_NOT_ENABLED",
+        "PASSKEY_LIMIT",
+        "PASSKEY_EXISTS",
+        "NO_EMAIL",
+        "CONCURRENT_UPDATE",
+        "TOO_MANY_ATTEMPTS",
+        "RATE_LIMITED",
+        "SERVICE_UNAVAILABLE",
+        "INTERNAL_ERROR",
+    ];
+
+    pub fn status(&self) -> StatusCode {
+        use Refusal::*;
+        match self {
+            MissingToken | InvalidToken(_) | TokenExpired | PlatformTokenRequired | InvalidRefreshToken => {
+                StatusCode::UNAUTHORIZED
+            }
+            MissingBody | InvalidJson { .. } | InvalidField(_) | NoOrganization | InvalidCode { .. } | CodeAlreadyUsed
+            | InvalidLink | CeremonyExpired | InvalidCredential | AlreadyUsed => StatusCode::BAD_REQUEST,
+            PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            RouteNotFound { .. } | UserNotFound => StatusCode::NOT_FOUND,
+            StepUpRequired | MfaSetupRequired | Forbidden | OrgEnforced => StatusCode::FORBIDDEN,
+            MethodNotEnabled(_) | MethodNotConfigured(_) | SetupNotPending(_) | MfaNotEnabled | PasskeyLimit { .. }
+            | PasskeyExists | NoEmail | ConcurrentUpdate => StatusCode::CONFLICT,
+            TooManyAttempts { .. } | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        use Refusal::*;
+        match self {
+            MissingToken => "MISSING_TOKEN",
+            InvalidToken(_) => "INVALID_TOKEN",
+            TokenExpired => "TOKEN_EXPIRED",
+            PlatformTokenRequired => "PLATFORM_TOKEN_REQUIRED",
+            InvalidRefreshToken => "INVALID_REFRESH_TOKEN",
+            MissingBody => "MISSING_BODY",
+            InvalidJson { .. } => "INVALID_JSON",
+            InvalidField(_) => "INVALID_FIELD",
+            PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            NoOrganization => "NO_ORGANIZATION",
+            InvalidCode { .. } => "INVALID_CODE",
+            CodeAlreadyUsed => "CODE_ALREADY_USED",
+            InvalidLink => "INVALID_LINK",
+            CeremonyExpired => "CEREMONY_EXPIRED",
+            InvalidCredential => "INVALID_CREDENTIAL",
+            AlreadyUsed => "ALREADY_USED",
+            MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            RouteNotFound { .. } => "ROUTE_NOT_FOUND",
+            UserNotFound => "USER_NOT_FOUND",
+            StepUpRequired => "STEP_UP_REQUIRED",
+            MfaSetupRequired => "MFA_SETUP_REQUIRED",
+            Forbidden => "FORBIDDEN",
+            OrgEnforced => "ORG_ENFORCED",
+            MethodNotEnabled(_) => "METHOD_NOT_ENABLED",
+            MethodNotConfigured(_) => "METHOD_NOT_CONFIGURED",
+            SetupNotPending(_) => "SETUP_NOT_PENDING",
+            MfaNotEnabled => "MFA_NOT_ENABLED",
+            PasskeyLimit { .. } => "PASSKEY_LIMIT",
+            PasskeyExists => "PASSKEY_EXISTS",
+            NoEmail => "NO_EMAIL",
+            ConcurrentUpdate => "CONCURRENT_UPDATE",
+            TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
+            RateLimited { .. } => "RATE_LIMITED",
+            Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Internal => "INTERNAL_ERROR",
+        }
+    }
+
+    /// The sentence shown to the caller.
+    pub fn sentence(&self) -> Cow<'static, str> {
+        use Refusal::*;
+        let fixed: &'static str = match self {
+            MissingToken => "Authorization header is missing; send `Authorization: Bearer <token>`.",
+            InvalidToken(problem) => match problem {
+                TokenProblem::NotBearer => {
+                    "Authorization header must use the Bearer scheme: `Authorization: Bearer <token>`."
+                }
+                TokenProblem::Malformed => "The bearer token is not a valid JWT; sign in again to get a new one.",
+                TokenProblem::BadSignature => "The token's signature is invalid; sign in again to get a new one.",
+                TokenProblem::NotYetValid => "The token is not valid yet; check the clock and sign in again.",
+                TokenProblem::UntrustedIssuer => "The token was issued by an issuer this service does not trust.",
+                TokenProblem::WrongAudience => "The token was issued for another audience.",
+                TokenProblem::WrongAlgorithm => "The token is signed with an algorithm this service does not accept.",
+                TokenProblem::MissingClaim => {
+                    "The token lacks a required claim (such as `exp`, `iss` or `aud`); sign in again."
+                }
+                TokenProblem::NoUserId => "The token carries no user id (`sub` or `userId`); sign in again.",
+                TokenProblem::BadUserId => "The token's user id is empty or malformed; sign in again.",
+            },
+            TokenExpired => "The token has expired; sign in again to get a new one.",
+            PlatformTokenRequired => {
+                "Refreshing takes the platform's token as the bearer, not a full-access token; send the token your platform issued at sign-in."
+            }
+            InvalidRefreshToken => "The refresh token is invalid, expired or revoked; sign in again.",
+            MissingBody => "Request body is required: send a JSON object with Content-Type: application/json.",
+            NoOrganization => "User not associated with an organization.",
+            InvalidCode { backup: false } => {
+                "The code is wrong or has expired; enter the current code from your authenticator app."
+            }
+            InvalidCode { backup: true } => "The backup code is wrong or was already used; check it and try again.",
+            CodeAlreadyUsed => "This code was already used; wait for the next code from your authenticator app.",
+            InvalidLink => "This link is invalid, has expired or was already used; request a new one.",
+            CeremonyExpired => "This passkey ceremony has expired or was already completed; start again.",
+            InvalidCredential => "The passkey response could not be verified; try again with the same device.",
+            AlreadyUsed => "This one-time value was already used.",
+            UserNotFound => "There is no user with that id in your organization; check `resetUserId`.",
+            StepUpRequired => {
+                "This change needs a recent second factor: verify with POST /mfa/verify-login and retry with the full-access token."
+            }
+            MfaSetupRequired => {
+                "This needs MFA on your own account: set up MFA with POST /mfa/setup, verify with POST /mfa/verify-login, and retry with the full-access token."
+            }
+            Forbidden => "Only an OWNER or ADMINISTRATOR of the organization can do this.",
+            OrgEnforced => {
+                "MFA is required for your account, so its last enabled method cannot be disabled; enable another method first."
+            }
+            MfaNotEnabled => "Backup codes need MFA; enable a method first.",
+            PasskeyExists => "This passkey is already registered.",
+            NoEmail => "There is no email address for magic links; set up MAGIC_LINK again.",
+            ConcurrentUpdate => "Your MFA settings changed while this request ran; reload them and try again.",
+            Unavailable(Dependency::Store) => "The MFA store is temporarily unavailable; try again in a moment.",
+            Unavailable(Dependency::Mail) => {
+                "The email service is temporarily unavailable, so no mail was sent; try again in a minute."
+            }
+            Internal => "Something went wrong on our side; try again, and contact support if it persists.",
+            InvalidJson { line, column } => {
+                return format!("Request body is not valid JSON (line {line}, column {column}); send a JSON object.").into();
+            }
+            InvalidField(sentence) => return sentence.clone(),
+            PayloadTooLarge { limit } => {
+                return format!("Request body is larger than {} KiB; send a smaller JSON body.", limit / 1024).into();
+            }
+            MethodNotAllowed { method, path, allow } => return format!("{path} does not accept {method}; use {allow}.").into(),
+            RouteNotFound { method, path } => {
+                return format!("There is no route {method} {path}; check the path against the API reference.").into();
+            }
+            MethodNotEnabled(m) => {
+                return format!(
+                    "{} is not enabled for this user; set it up with POST /mfa/setup, or switch it back on with POST /mfa/enable.",
+                    m.as_str()
+                )
+                .into();
+            }
+            MethodNotConfigured(m) => {
+                return format!(
+                    "{} is not set up yet; complete POST /mfa/setup and POST /mfa/verify-setup first.",
+                    m.as_str()
+                )
+                .into();
+            }
+            SetupNotPending(m) => {
+                return format!(
+                    "There is no {} setup waiting for verification; start one with POST /mfa/setup.",
+                    m.as_str()
+                )
+                .into();
+            }
+            PasskeyLimit { max } => {
+                return format!("You already have {max} passkeys; remove them with POST /mfa/reset first.").into();
+            }
+            TooManyAttempts { seconds } => {
+                let minutes = seconds.div_ceil(60);
+                return format!("Too many failed verification attempts; try again in {minutes} minute(s).").into();
+            }
+            RateLimited { seconds } => {
+                return format!("A link was sent recently; wait {seconds} second(s) before asking for another.").into();
+            }
+        };
+        Cow::Borrowed(fixed)
+    }
+
+    /// Seconds to send as `Retry-After` (429 and 503).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Refusal::TooManyAttempts { seconds } | Refusal::RateLimited { seconds } => Some((*seconds).max(1)),
+            Refusal::Unavailable(Dependency::Store) => Some(2),
+            Refusal::Unavailable(Dependency::Mail) => Some(60),
+            _ => None,
+        }
+    }
+
+    /// The methods to send as `Allow` (405).
+    pub fn allow(&self) -> Option<&'static str> {
+        match self {
+            Refusal::MethodNotAllowed { allow, .. } => Some(allow),
+            _ => None,
+        }
+    }
+
+    /// One refusal of every kind (the tests hold `CODES` and `openapi.yaml` to them).
+    pub fn examples() -> Vec<Refusal> {
+        use Refusal::*;
+        vec![
+            MissingToken,
+            InvalidToken(TokenProblem::Malformed),
+            TokenExpired,
+            PlatformTokenRequired,
+            InvalidRefreshToken,
+            MissingBody,
+            InvalidJson { line: 1, column: 2 },
+            InvalidField("Field `mfaType` is required.".into()),
+            PayloadTooLarge { limit: 65536 },
+            NoOrganization,
+            InvalidCode { backup: false },
+            CodeAlreadyUsed,
+            InvalidLink,
+            CeremonyExpired,
+            InvalidCredential,
+            AlreadyUsed,
+            MethodNotAllowed { method: "POST".into(), path: "/mfa/status".into(), allow: "GET" },
+            RouteNotFound { method: "GET".into(), path: "/nowhere".into() },
+            UserNotFound,
+            StepUpRequired,
+            MfaSetupRequired,
+            Forbidden,
+            OrgEnforced,
+            MethodNotEnabled(MfaType::Passkey),
+            MethodNotConfigured(MfaType::GoogleAuth),
+            SetupNotPending(MfaType::GoogleAuth),
+            MfaNotEnabled,
+            PasskeyLimit { max: 10 },
+            PasskeyExists,
+            NoEmail,
+            ConcurrentUpdate,
+            TooManyAttempts { seconds: 900 },
+            RateLimited { seconds: 60 },
+            Unavailable(Dependency::Store),
+            Internal,
+        ]
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status().as_u16(), self.code(), self.sentence())
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_an_example_and_every_example_a_listed_code() {
+        let examples = Refusal::examples();
+        for code in Refusal::CODES {
+            assert!(examples.iter().any(|e| e.code() == code), "no example of {code}");
+        }
+        for e in &examples {
+            assert!(Refusal::CODES.contains(&e.code()), "{} is not in CODES", e.code());
+        }
+    }
+
+    #[test]
+    fn every_sentence_is_a_sentence_without_braces() {
+        for e in Refusal::examples() {
+            let s = e.sentence();
+            assert!(s.len() > 10 && s.ends_with('.'), "{}: {s}", e.code());
+            assert!(!s.contains('{'), "{}: an unfilled placeholder in {s}", e.code());
+        }
+    }
+
+    #[test]
+    fn waits_are_sent_as_retry_after() {
+        assert_eq!(Refusal::TooManyAttempts { seconds: 61 }.retry_after(), Some(61));
+        assert!(Refusal::TooManyAttempts { seconds: 61 }.sentence().contains("2 minute(s)"));
+        assert_eq!(Refusal::RateLimited { seconds: 0 }.retry_after(), Some(1));
+        assert_eq!(Refusal::Unavailable(Dependency::Mail).retry_after(), Some(60));
+        assert_eq!(Refusal::StepUpRequired.retry_after(), None);
+    }
+}

@@ -1,0 +1,77 @@
+//! The one way a user's MFA record changes: read it (one round trip, with the
+//! organization policy when asked), ask the policy whether the change may be made to the
+//! state just read, let the step change it, and write it back conditional on its version,
+//! with the step's one-time items in the same transaction. When another request wrote
+//! first, all of it runs again on the fresh record, so a one-time value checked in a step
+//! is accepted at most once and the policy always decides on the state the write replaces.
+
+use crate::App;
+use crate::model::{OrgPolicy, UserMfaRecord};
+use crate::policy::{self, Actor, Change};
+use crate::refusal::Refusal;
+use crate::store::{StoreError, Write};
+
+/// Runs `step` on the record of `user_id` as `change`; the record is written back if the
+/// step changed it, also when the step refuses (a failed code still counts toward the
+/// lockout).
+pub async fn user<T>(
+    app: &App,
+    user_id: &str,
+    org_id: Option<&str>,
+    change: &Change<'_>,
+    mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<T, Refusal>,
+) -> Result<T, Refusal> {
+    user_with(app, user_id, org_id, change, |r, p| step(r, p).map(|t| (t, Vec::new())), || Refusal::Internal).await
+}
+
+/// [`user`] whose step may also write other items (consume a one-time value, store a new
+/// one) in the same transaction as the record. Each extra write carries its own
+/// condition; when one fails, the value was already spent and the answer is `spent()`,
+/// with nothing written.
+pub async fn user_with<T>(
+    app: &App,
+    user_id: &str,
+    org_id: Option<&str>,
+    change: &Change<'_>,
+    mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
+    spent: impl Fn() -> Refusal,
+) -> Result<T, Refusal> {
+    const ATTEMPTS: usize = 5;
+    for attempt in 1..=ATTEMPTS {
+        if attempt > 1 {
+            // Spread retries of racing requests apart.
+            let jitter = crate::crypto::random_bytes::<1>()[0] as u64 % 20;
+            tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64 + jitter)).await;
+        }
+        let (mut record, org_policy) = app.store.load_user_and_policy(user_id, org_id).await?;
+        policy::check(change, &record)?;
+        let before = record.clone();
+        let (outcome, extra) = match step(&mut record, org_policy.as_ref()) {
+            Ok((t, extra)) => (Ok(t), extra),
+            Err(e) => (Err(e), Vec::new()),
+        };
+        if record == before && extra.is_empty() {
+            return outcome;
+        }
+        // The user's own token tells their organization and address: keep them with the
+        // record (an administrator acts only within the member's organization).
+        if let Actor::User(p) = change.actor {
+            record.org_id = p.org_id.clone();
+            if p.email.is_some() {
+                record.email = p.email.clone();
+            }
+        }
+        let saved = if extra.is_empty() {
+            app.store.save_user(&mut record).await
+        } else {
+            app.store.save_user_with(&mut record, extra).await
+        };
+        match saved {
+            Ok(()) => return outcome,
+            Err(StoreError::Conflict) if attempt < ATTEMPTS => continue,
+            Err(StoreError::Spent) => return Err(spent()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}

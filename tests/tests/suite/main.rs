@@ -1,0 +1,16 @@
+//! The one integration-test binary: handler and end-to-end tests against the local stack
+//! that `scripts/test` starts (DynamoDB Local, the local SES, `cargo lambda watch`), a
+//! module per area. The kit they share is the `mfa_tests` library (`TestApp`).
+
+mod auth_errors;
+mod browser;
+mod google_auth;
+mod handlers;
+mod login;
+mod magic_link;
+mod management;
+mod passkey;
+mod read_routes;
+mod routes;
+mod security;
+mod table;
