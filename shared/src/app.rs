@@ -4,8 +4,8 @@ use crate::auth::{TokenSigner, TokenVerifier};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Environment, MailConfig, Reader, RelyingPartyConfig, Source, StoreConfig};
 use crate::crypto::Keyring;
-use crate::refusal::Refusal;
 use crate::mail::Mailer;
+use crate::refusal::Refusal;
 use crate::store::Store;
 
 pub use crate::routes::Needs;

@@ -91,7 +91,12 @@ fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D
 pub struct IdentityClaims {
     #[serde(default, deserialize_with = "string_or_number", skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
-    #[serde(rename = "userId", default, deserialize_with = "string_or_number", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "userId",
+        default,
+        deserialize_with = "string_or_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -261,7 +266,8 @@ impl TokenVerifier {
 }
 
 fn principal(claims: IdentityClaims, session_verified: bool, auth_time: Option<i64>) -> Result<Principal, Refusal> {
-    let raw = claims.sub.as_deref().or(claims.user_id.as_deref()).ok_or(Refusal::InvalidToken(TokenProblem::NoUserId))?;
+    let raw =
+        claims.sub.as_deref().or(claims.user_id.as_deref()).ok_or(Refusal::InvalidToken(TokenProblem::NoUserId))?;
     let user_id = UserId::parse(raw).ok_or(Refusal::InvalidToken(TokenProblem::BadUserId))?;
     Ok(Principal {
         user_id,

@@ -56,7 +56,9 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
 fn describe(path: &str, err: &serde_json::Error) -> Refusal {
     use serde_json::error::Category;
     match err.classify() {
-        Category::Syntax | Category::Eof | Category::Io => Refusal::InvalidJson { line: err.line(), column: err.column() },
+        Category::Syntax | Category::Eof | Category::Io => {
+            Refusal::InvalidJson { line: err.line(), column: err.column() }
+        }
         Category::Data => {
             // serde's own sentence, e.g. "invalid type: integer `1`, expected a string"
             // or "missing field `mfaType`".

@@ -22,10 +22,7 @@ impl Source for Environment {
 
 impl<const N: usize> Source for [(&str, &str); N] {
     fn get(&self, name: &str) -> Option<String> {
-        self.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-            .filter(|v| !v.trim().is_empty())
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()).filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -34,10 +31,7 @@ pub enum ConfigError {
     #[error("this function is not in the route table")]
     UnknownFunction,
     #[error("configuration is incomplete: {}", describe(.missing, .invalid))]
-    Incomplete {
-        missing: Vec<&'static str>,
-        invalid: Vec<(&'static str, String)>,
-    },
+    Incomplete { missing: Vec<&'static str>, invalid: Vec<(&'static str, String)> },
 }
 
 fn describe(missing: &[&'static str], invalid: &[(&'static str, String)]) -> String {
@@ -136,11 +130,7 @@ pub struct RelyingPartyConfig {
 
 impl RelyingPartyConfig {
     pub fn read(r: &mut Reader) -> Self {
-        Self {
-            id: r.required("MFA_RP_ID"),
-            origin: r.required("MFA_RP_ORIGIN"),
-            name: r.or("MFA_RP_NAME", "MFA"),
-        }
+        Self { id: r.required("MFA_RP_ID"), origin: r.required("MFA_RP_ORIGIN"), name: r.or("MFA_RP_NAME", "MFA") }
     }
 }
 

@@ -104,7 +104,8 @@ impl Keyring {
         let (nonce, ciphertext) = data.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Corrupt)?;
         let mut buf = ciphertext.to_vec();
-        let plain = key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut buf).map_err(|_| CryptoError::Corrupt)?;
+        let plain =
+            key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut buf).map_err(|_| CryptoError::Corrupt)?;
         Ok(plain.to_vec())
     }
 }

@@ -118,7 +118,8 @@ mod tests {
 
     #[test]
     fn method_not_allowed_names_the_allowed_method() {
-        let r = Refusal::MethodNotAllowed { method: "POST".into(), path: "/mfa/status".into(), allow: "GET" }.into_response();
+        let r = Refusal::MethodNotAllowed { method: "POST".into(), path: "/mfa/status".into(), allow: "GET" }
+            .into_response();
         assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(r.headers()["allow"], "GET");
         assert_eq!(body_json(&r)["code"], "METHOD_NOT_ALLOWED");

@@ -86,34 +86,34 @@ pub async fn attempt<T>(
     let now = change.now;
     let mut lock_notice: Option<Vec<String>> = None;
     let outcome = update::user_with(
-            app,
-            user_id,
-            None,
-            &change,
-            |record, _| {
-                lock_notice = None;
-                ensure_unlocked(record, now)?;
-                match check(record) {
-                    Ok(passed) => {
-                        record_success(record);
-                        Ok(passed)
-                    }
-                    Err(Failure::Uncounted(e)) => Err(e),
-                    Err(Failure::Counted(refusal)) => {
-                        let to = notify::recipients(record, change.actor.user_email());
-                        match record_failure(record, now) {
-                            Some(seconds) => {
-                                lock_notice = Some(to);
-                                Err(Refusal::TooManyAttempts { seconds: seconds as u64 })
-                            }
-                            None => Err(refusal),
+        app,
+        user_id,
+        None,
+        &change,
+        |record, _| {
+            lock_notice = None;
+            ensure_unlocked(record, now)?;
+            match check(record) {
+                Ok(passed) => {
+                    record_success(record);
+                    Ok(passed)
+                }
+                Err(Failure::Uncounted(e)) => Err(e),
+                Err(Failure::Counted(refusal)) => {
+                    let to = notify::recipients(record, change.actor.user_email());
+                    match record_failure(record, now) {
+                        Some(seconds) => {
+                            lock_notice = Some(to);
+                            Err(Refusal::TooManyAttempts { seconds: seconds as u64 })
                         }
+                        None => Err(refusal),
                     }
                 }
-            },
-            spent,
-        )
-        .await;
+            }
+        },
+        spent,
+    )
+    .await;
     if let (Err(Refusal::TooManyAttempts { .. }), Some(to)) = (&outcome, lock_notice) {
         notify::send(app, &to, Notice::LockedOut).await;
     }

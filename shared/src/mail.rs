@@ -37,7 +37,8 @@ impl Mailer {
 
     #[tracing::instrument(skip_all, err(Display))]
     pub async fn send(&self, mail: Mail) -> Result<(), MailError> {
-        let content = |data: String| Content::builder().data(data).charset("UTF-8").build().map_err(|e| MailError(e.to_string()));
+        let content =
+            |data: String| Content::builder().data(data).charset("UTF-8").build().map_err(|e| MailError(e.to_string()));
         let message = Message::builder()
             .subject(content(mail.subject)?)
             .body(Body::builder().text(content(mail.text)?).html(content(mail.html)?).build())

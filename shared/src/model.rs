@@ -247,9 +247,7 @@ impl UserMfaRecord {
 
     /// The chosen method while it is enabled, else the first enabled one.
     pub fn primary(&self) -> Option<MfaType> {
-        self.primary_method
-            .filter(|m| self.state(*m).is_enabled())
-            .or_else(|| self.enabled_methods().first().copied())
+        self.primary_method.filter(|m| self.state(*m).is_enabled()).or_else(|| self.enabled_methods().first().copied())
     }
 }
 
@@ -437,11 +435,7 @@ mod tests {
     use serde_json::json;
 
     fn record(states: &[(MfaType, MethodState)], primary: Option<MfaType>) -> UserMfaRecord {
-        UserMfaRecord {
-            methods: states.iter().copied().collect(),
-            primary_method: primary,
-            ..UserMfaRecord::new("u1")
-        }
+        UserMfaRecord { methods: states.iter().copied().collect(), primary_method: primary, ..UserMfaRecord::new("u1") }
     }
 
     #[test]

@@ -32,13 +32,18 @@ impl Notice {
                 "Your two-step sign-in was reset".into(),
                 "An administrator of your organization reset your two-step sign-in methods.".into(),
             ),
-            Notice::Reset { by_admin: false } => {
-                ("Your two-step sign-in was reset".into(), "All two-step sign-in methods were removed from your account.".into())
+            Notice::Reset { by_admin: false } => (
+                "Your two-step sign-in was reset".into(),
+                "All two-step sign-in methods were removed from your account.".into(),
+            ),
+            Notice::PasskeyAdded { name } => {
+                ("A passkey was added".into(), format!("A passkey named \"{name}\" was added to your account."))
             }
-            Notice::PasskeyAdded { name } => ("A passkey was added".into(), format!("A passkey named \"{name}\" was added to your account.")),
             Notice::BackupCodeUsed { left } => (
                 "A backup code was used".into(),
-                format!("A backup code was used to sign in to your account. You have {left} unused backup code(s) left."),
+                format!(
+                    "A backup code was used to sign in to your account. You have {left} unused backup code(s) left."
+                ),
             ),
             Notice::CodesRegenerated => (
                 "New backup codes were created".into(),

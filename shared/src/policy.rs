@@ -89,11 +89,7 @@ impl Requirement {
 
 /// The table: every action, the routes that take it, and what it requires.
 pub const TABLE: &[(Action, &str, Requirement)] = &[
-    (
-        Action::Verify,
-        "`verify-login`, `recover`, `passkey/auth-options`, `magic-link/send`",
-        Requirement::Token,
-    ),
+    (Action::Verify, "`verify-login`, `recover`, `passkey/auth-options`, `magic-link/send`", Requirement::Token),
     (Action::ChoosePrimary, "`primary`", Requirement::Token),
     (Action::StartSetup, "`setup` (every method)", Requirement::FreshFactor),
     (
@@ -240,7 +236,9 @@ pub fn check(change: &Change, record: &UserMfaRecord) -> Result<(), Refusal> {
         Requirement::FreshFactor if !enrolled || change.has_fresh_factor() => Ok(()),
         Requirement::FreshFactor => Err(Refusal::StepUpRequired),
         Requirement::AuthorizedSetup => match change.method.and_then(|m| record.pending_setups.get(&m)) {
-            Some(pending) if enrolled && !pending.stepped_up && !change.has_fresh_factor() => Err(Refusal::StepUpRequired),
+            Some(pending) if enrolled && !pending.stepped_up && !change.has_fresh_factor() => {
+                Err(Refusal::StepUpRequired)
+            }
             _ => Ok(()),
         },
         Requirement::AdminRole | Requirement::AdminFreshFactor => {
@@ -320,9 +318,17 @@ mod tests {
         let password_only = principal(None, None);
         let fresh = principal(Some(now - STEP_UP_MAX_AGE), None);
         let stale = principal(Some(now - STEP_UP_MAX_AGE - 1), None);
-        for action in [Action::StartSetup, Action::Enable, Action::Disable, Action::RegenerateBackupCodes, Action::ResetSelf] {
-            assert!(check(&Change::by_user(action, &password_only, now), &UserMfaRecord::new("u1")).is_ok(), "{action:?}");
-            assert_eq!(check(&Change::by_user(action, &password_only, now), &enrolled()).unwrap_err(), Refusal::StepUpRequired);
+        for action in
+            [Action::StartSetup, Action::Enable, Action::Disable, Action::RegenerateBackupCodes, Action::ResetSelf]
+        {
+            assert!(
+                check(&Change::by_user(action, &password_only, now), &UserMfaRecord::new("u1")).is_ok(),
+                "{action:?}"
+            );
+            assert_eq!(
+                check(&Change::by_user(action, &password_only, now), &enrolled()).unwrap_err(),
+                Refusal::StepUpRequired
+            );
             assert_eq!(check(&Change::by_user(action, &stale, now), &enrolled()).unwrap_err(), Refusal::StepUpRequired);
             assert!(check(&Change::by_user(action, &fresh, now), &enrolled()).is_ok(), "{action:?}");
         }
@@ -342,7 +348,9 @@ mod tests {
         assert_eq!(check(&change, &record).unwrap_err(), Refusal::StepUpRequired, "begun without a fresh factor");
         record.pending_setups.insert(MfaType::MagicLink, PendingSetup { stepped_up: true, item: None, started_at: 0 });
         assert!(check(&change, &record).is_ok());
-        record.pending_setups.insert(MfaType::GoogleAuth, PendingSetup { stepped_up: false, item: None, started_at: 0 });
+        record
+            .pending_setups
+            .insert(MfaType::GoogleAuth, PendingSetup { stepped_up: false, item: None, started_at: 0 });
         let other = Change::completing(MfaType::GoogleAuth, Actor::User(&password_only), now);
         assert!(check(&other, &record).is_err(), "the record of another method does not count");
         let fresh = principal(Some(now), None);
@@ -359,11 +367,20 @@ mod tests {
         let admin = principal(Some(now), Some("ADMINISTRATOR"));
         assert!(check(&Change::by_admin(Action::ResetMember, &admin, now), &member).is_ok());
         let password_only = principal(None, Some("OWNER"));
-        assert_eq!(check(&Change::by_admin(Action::ResetMember, &password_only, now), &member).unwrap_err(), Refusal::StepUpRequired);
+        assert_eq!(
+            check(&Change::by_admin(Action::ResetMember, &password_only, now), &member).unwrap_err(),
+            Refusal::StepUpRequired
+        );
         let plain_member = principal(Some(now), Some("MEMBER"));
-        assert_eq!(check(&Change::by_admin(Action::ResetMember, &plain_member, now), &member).unwrap_err(), Refusal::Forbidden);
+        assert_eq!(
+            check(&Change::by_admin(Action::ResetMember, &plain_member, now), &member).unwrap_err(),
+            Refusal::Forbidden
+        );
         member.org_id = Some("o2".into());
-        assert_eq!(check(&Change::by_admin(Action::ResetMember, &admin, now), &member).unwrap_err(), Refusal::UserNotFound);
+        assert_eq!(
+            check(&Change::by_admin(Action::ResetMember, &admin, now), &member).unwrap_err(),
+            Refusal::UserNotFound
+        );
         assert!(admin_requirements(Action::Enforce, &password_only, now).is_ok(), "the role is enough to require MFA");
         assert!(admin_requirements(Action::LiftEnforcement, &password_only, now).is_err());
     }

@@ -39,20 +39,34 @@ pub enum Refusal {
     PlatformTokenRequired,
     InvalidRefreshToken,
     MissingBody,
-    InvalidJson { line: usize, column: usize },
+    InvalidJson {
+        line: usize,
+        column: usize,
+    },
     /// The sentence names the field and what is wrong with it.
     InvalidField(Cow<'static, str>),
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
     NoOrganization,
     /// A wrong authenticator code (`backup: false`) or backup code (`backup: true`).
-    InvalidCode { backup: bool },
+    InvalidCode {
+        backup: bool,
+    },
     CodeAlreadyUsed,
     InvalidLink,
     CeremonyExpired,
     InvalidCredential,
     AlreadyUsed,
-    MethodNotAllowed { method: String, path: String, allow: &'static str },
-    RouteNotFound { method: String, path: String },
+    MethodNotAllowed {
+        method: String,
+        path: String,
+        allow: &'static str,
+    },
+    RouteNotFound {
+        method: String,
+        path: String,
+    },
     UserNotFound,
     StepUpRequired,
     MfaSetupRequired,
@@ -62,12 +76,18 @@ pub enum Refusal {
     MethodNotConfigured(MfaType),
     SetupNotPending(MfaType),
     MfaNotEnabled,
-    PasskeyLimit { max: usize },
+    PasskeyLimit {
+        max: usize,
+    },
     PasskeyExists,
     NoEmail,
     ConcurrentUpdate,
-    TooManyAttempts { seconds: u64 },
-    RateLimited { seconds: u64 },
+    TooManyAttempts {
+        seconds: u64,
+    },
+    RateLimited {
+        seconds: u64,
+    },
     Unavailable(Dependency),
     Internal,
 }
@@ -118,14 +138,28 @@ impl Refusal {
             MissingToken | InvalidToken(_) | TokenExpired | PlatformTokenRequired | InvalidRefreshToken => {
                 StatusCode::UNAUTHORIZED
             }
-            MissingBody | InvalidJson { .. } | InvalidField(_) | NoOrganization | InvalidCode { .. } | CodeAlreadyUsed
-            | InvalidLink | CeremonyExpired | InvalidCredential | AlreadyUsed => StatusCode::BAD_REQUEST,
+            MissingBody
+            | InvalidJson { .. }
+            | InvalidField(_)
+            | NoOrganization
+            | InvalidCode { .. }
+            | CodeAlreadyUsed
+            | InvalidLink
+            | CeremonyExpired
+            | InvalidCredential
+            | AlreadyUsed => StatusCode::BAD_REQUEST,
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             RouteNotFound { .. } | UserNotFound => StatusCode::NOT_FOUND,
             StepUpRequired | MfaSetupRequired | Forbidden | OrgEnforced => StatusCode::FORBIDDEN,
-            MethodNotEnabled(_) | MethodNotConfigured(_) | SetupNotPending(_) | MfaNotEnabled | PasskeyLimit { .. }
-            | PasskeyExists | NoEmail | ConcurrentUpdate => StatusCode::CONFLICT,
+            MethodNotEnabled(_)
+            | MethodNotConfigured(_)
+            | SetupNotPending(_)
+            | MfaNotEnabled
+            | PasskeyLimit { .. }
+            | PasskeyExists
+            | NoEmail
+            | ConcurrentUpdate => StatusCode::CONFLICT,
             TooManyAttempts { .. } | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -231,13 +265,16 @@ impl Refusal {
             }
             Internal => "Something went wrong on our side; try again, and contact support if it persists.",
             InvalidJson { line, column } => {
-                return format!("Request body is not valid JSON (line {line}, column {column}); send a JSON object.").into();
+                return format!("Request body is not valid JSON (line {line}, column {column}); send a JSON object.")
+                    .into();
             }
             InvalidField(sentence) => return sentence.clone(),
             PayloadTooLarge { limit } => {
                 return format!("Request body is larger than {} KiB; send a smaller JSON body.", limit / 1024).into();
             }
-            MethodNotAllowed { method, path, allow } => return format!("{path} does not accept {method}; use {allow}.").into(),
+            MethodNotAllowed { method, path, allow } => {
+                return format!("{path} does not accept {method}; use {allow}.").into();
+            }
             RouteNotFound { method, path } => {
                 return format!("There is no route {method} {path}; check the path against the API reference.").into();
             }

@@ -98,19 +98,26 @@ const WRITE: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
 const CONSUME: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"];
 
 /// What every authenticated function needs; the rows add to it.
-const BASE: Needs = Needs {
-    auth: true,
-    store: true,
-    keyring: false,
-    mail: false,
-    webauthn: false,
-    signer: false,
-    public_keys: false,
-};
+const BASE: Needs =
+    Needs { auth: true, store: true, keyring: false, mail: false, webauthn: false, signer: false, public_keys: false };
 
 pub const ROUTES: &[Route] = &[
-    Route { method: "GET", path: "/mfa/status", function: "mfa-status", auth: AuthKind::Either, needs: BASE, dynamodb: READ },
-    Route { method: "GET", path: "/mfa/methods", function: "mfa-methods", auth: AuthKind::Either, needs: BASE, dynamodb: READ },
+    Route {
+        method: "GET",
+        path: "/mfa/status",
+        function: "mfa-status",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: READ,
+    },
+    Route {
+        method: "GET",
+        path: "/mfa/methods",
+        function: "mfa-methods",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: READ,
+    },
     Route {
         method: "POST",
         path: "/mfa/setup",
@@ -143,7 +150,14 @@ pub const ROUTES: &[Route] = &[
         needs: Needs { mail: true, ..BASE },
         dynamodb: WRITE,
     },
-    Route { method: "POST", path: "/mfa/primary", function: "mfa-primary", auth: AuthKind::Either, needs: BASE, dynamodb: WRITE },
+    Route {
+        method: "POST",
+        path: "/mfa/primary",
+        function: "mfa-primary",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: WRITE,
+    },
     Route {
         method: "POST",
         path: "/mfa/reset",

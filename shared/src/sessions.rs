@@ -91,7 +91,13 @@ fn sign(
 /// Starts a session after a second factor passed at `now`, for a user whose session epoch
 /// is `epoch`: the tokens, and the write that stores the refresh token, which belongs in
 /// the same transaction as the record update that accepted the factor.
-pub fn start(app: &App, principal: &Principal, amr: &[&str], epoch: u64, now: i64) -> Result<(Session, Write), Refusal> {
+pub fn start(
+    app: &App,
+    principal: &Principal,
+    amr: &[&str],
+    epoch: u64,
+    now: i64,
+) -> Result<(Session, Write), Refusal> {
     let session_end = now + app.signer()?.session_lifetime;
     let amr: Vec<String> = amr.iter().map(|s| s.to_string()).collect();
     let (full_access_token, expires_at) = sign(app, principal, amr.clone(), now, session_end, now)?;
@@ -130,7 +136,8 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
         revoke_chain(app, &stored, now).await?;
         return Err(Refusal::InvalidRefreshToken);
     }
-    let (full_access_token, expires_at) = sign(app, principal, stored.amr.clone(), stored.auth_time, stored.expires_at, now)?;
+    let (full_access_token, expires_at) =
+        sign(app, principal, stored.amr.clone(), stored.auth_time, stored.expires_at, now)?;
     let refresh_token = random_id();
     let next = RefreshToken { used: false, ..stored.clone() };
     let writes = vec![
@@ -153,6 +160,7 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
 
 async fn revoke_chain(app: &App, token: &RefreshToken, now: i64) -> Result<(), StoreError> {
     tracing::warn!(user_id = %token.user_id, "a refresh chain ends: a spent token was presented again, or the session was ended");
-    let revoked = RevokedChain { user_id: token.user_id.clone(), revoked_at: now, expires_at: token.expires_at.max(now) };
+    let revoked =
+        RevokedChain { user_id: token.user_id.clone(), revoked_at: now, expires_at: token.expires_at.max(now) };
     app.store.revoke_chain(&token.chain_id, &revoked).await
 }

@@ -260,7 +260,12 @@ impl Store {
     }
 
     /// Puts an item whose stored `version` must still be `expected` (or which is new).
-    async fn put_versioned<T: Serialize>(&self, value: &T, keys: (String, String), expected: u64) -> Result<(), StoreError> {
+    async fn put_versioned<T: Serialize>(
+        &self,
+        value: &T,
+        keys: (String, String),
+        expected: u64,
+    ) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -314,7 +319,13 @@ impl Store {
     }
 
     /// The write that finishes a ceremony: once, before it expires, for its kind only.
-    pub fn consume_ceremony(&self, user_id: &str, challenge_hash: &str, kind: CeremonyKind, now: i64) -> Result<Write, StoreError> {
+    pub fn consume_ceremony(
+        &self,
+        user_id: &str,
+        challenge_hash: &str,
+        kind: CeremonyKind,
+        now: i64,
+    ) -> Result<Write, StoreError> {
         self.consume(keys::ceremony(user_id, challenge_hash), "kind", kind.as_str(), now)
     }
 

@@ -24,21 +24,22 @@ pub struct Stack {
 }
 
 fn var(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: these tests need the local stack; run them with scripts/test")
-    })
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: these tests need the local stack; run them with scripts/test"))
 }
 
 pub fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
     STACK.get_or_init(|| {
-        let issuer = std::env::var("MFA_TOKEN_ISSUER").unwrap_or_else(|_| mfa_shared::auth::DEFAULT_TOKEN_ISSUER.into());
+        let issuer =
+            std::env::var("MFA_TOKEN_ISSUER").unwrap_or_else(|_| mfa_shared::auth::DEFAULT_TOKEN_ISSUER.into());
         Stack {
             api_url: var("MFA_API_URL"),
             platform_secret: var("MFA_PLATFORM_JWT_KEY"),
             platform_issuer: std::env::var("MFA_PLATFORM_JWT_ISSUER").ok(),
             platform_audience: std::env::var("MFA_PLATFORM_JWT_AUDIENCE").ok(),
-            signer: TokenSigner::from_spec(&var("MFA_TOKEN_SIGNING_KEY"), &issuer).expect("MFA_TOKEN_SIGNING_KEY is valid"),
+            signer: TokenSigner::from_spec(&var("MFA_TOKEN_SIGNING_KEY"), &issuer)
+                .expect("MFA_TOKEN_SIGNING_KEY is valid"),
             table: var("MFA_TABLE_NAME"),
         }
     })
@@ -145,7 +146,17 @@ pub async fn store() -> Store {
 
 /// The application as a function builds it at cold start, from the same environment.
 pub async fn app() -> mfa_shared::App {
-    mfa_shared::App::from_env(mfa_shared::app::Needs { auth: true, store: true, keyring: true, mail: true, webauthn: true, signer: true, public_keys: false }).await.expect("the test environment is complete")
+    mfa_shared::App::from_env(mfa_shared::app::Needs {
+        auth: true,
+        store: true,
+        keyring: true,
+        mail: true,
+        webauthn: true,
+        signer: true,
+        public_keys: false,
+    })
+    .await
+    .expect("the test environment is complete")
 }
 
 pub fn repo_root() -> PathBuf {
@@ -157,10 +168,12 @@ pub fn repo_root() -> PathBuf {
 pub fn event(name: &str, token: Option<&str>) -> Request {
     let path = repo_root().join("events").join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let mut req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", path.display()));
+    let mut req = lambda_http::request::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", path.display()));
     match token {
         Some(t) => {
-            req.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {t}")).expect("token is ASCII"));
+            req.headers_mut()
+                .insert("authorization", HeaderValue::from_str(&format!("Bearer {t}")).expect("token is ASCII"));
         }
         None => {
             req.headers_mut().remove("authorization");
@@ -266,7 +279,11 @@ pub fn link_in(mail: &Value) -> (String, String) {
 
 /// The mails to `to` that carry a link (not the change notices).
 pub async fn link_mails_to(to: &str) -> Vec<Value> {
-    mails_to(to).await.into_iter().filter(|m| m["body"]["text"].as_str().is_some_and(|t| t.contains("token="))).collect()
+    mails_to(to)
+        .await
+        .into_iter()
+        .filter(|m| m["body"]["text"].as_str().is_some_and(|t| t.contains("token=")))
+        .collect()
 }
 
 /// Waits for the `n`-th link mail to `to` (mail is sent before the API answers, so this
@@ -304,8 +321,12 @@ pub async fn enroll_totp_with_codes(api: &Api, person: &Person) -> (Vec<u8>, Vec
     assert_eq!(r.status, 200, "setup: {}", r.body);
     let secret = r.body["data"]["secret"].as_str().expect("a secret").to_string();
     remember_secret(&secret);
-    let codes: Vec<String> =
-        r.body["data"]["backupCodes"].as_array().expect("backup codes").iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    let codes: Vec<String> = r.body["data"]["backupCodes"]
+        .as_array()
+        .expect("backup codes")
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
     codes.iter().for_each(|c| remember_secret(c));
     let raw = mfa_shared::methods::totp::decode_secret(&secret).expect("base32 secret");
     // The previous step's code stays valid only while the service is in this step: never
@@ -347,7 +368,9 @@ pub async fn seed(person: &Person, change: impl FnOnce(&mut mfa_shared::model::U
 /// enrolment spends the previous one); returns `(full-access token, refresh token)`.
 pub async fn login_with_totp(api: &Api, person: &Person, secret: &[u8]) -> (String, String) {
     let code = mfa_shared::methods::totp::code_at(secret, now());
-    let r = api.post("/mfa/verify-login", Some(&person.platform_token()), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
+    let r = api
+        .post("/mfa/verify-login", Some(&person.platform_token()), json!({"mfaType": "GOOGLE_AUTH", "code": code}))
+        .await;
     assert_eq!(r.status, 200, "verify-login: {}", r.body);
     let access = r.body["fullAccessToken"].as_str().expect("a full-access token").to_string();
     let refresh = r.body["refreshToken"].as_str().expect("a refresh token").to_string();
@@ -367,7 +390,12 @@ pub fn claims_of(token: &str) -> Value {
 /// the `mfa-jwks` binary builds at cold start). Every function of the route table has an
 /// arm here; an unknown one panics, so a new route cannot be left out of the tests that
 /// walk the table.
-pub async fn handle(app: &mfa_shared::App, jwks: &str, function: &str, req: Request) -> lambda_http::Response<lambda_http::Body> {
+pub async fn handle(
+    app: &mfa_shared::App,
+    jwks: &str,
+    function: &str,
+    req: Request,
+) -> lambda_http::Response<lambda_http::Body> {
     use mfa_shared::handlers;
     match function {
         "mfa-status" => handlers::status(app, req).await,
@@ -424,7 +452,11 @@ pub async fn register_passkey(api: &Api, token: &str) -> webauthn_authenticator_
 }
 
 /// Opens a passkey login ceremony over HTTP for `person` and signs it with `key`.
-pub async fn passkey_assertion(api: &Api, person: &Person, key: &mut webauthn_authenticator_rs::softpasskey::SoftPasskey) -> Value {
+pub async fn passkey_assertion(
+    api: &Api,
+    person: &Person,
+    key: &mut webauthn_authenticator_rs::softpasskey::SoftPasskey,
+) -> Value {
     use webauthn_authenticator_rs::WebauthnAuthenticator;
     let r = api.send("POST", "/mfa/passkey/auth-options", Some(&person.platform_token()), None).await;
     assert_eq!(r.status, 200, "auth-options: {}", r.body);

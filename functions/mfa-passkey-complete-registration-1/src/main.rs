@@ -6,5 +6,8 @@ use mfa_shared::App;
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let app = App::for_function("mfa-passkey-complete-registration-1").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::passkey_complete_registration(&app, req).await) })).await
+    run(service_fn(|req| async {
+        Ok::<_, Error>(mfa_shared::handlers::passkey_complete_registration(&app, req).await)
+    }))
+    .await
 }

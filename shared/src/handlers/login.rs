@@ -48,7 +48,8 @@ async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Re
         change,
         |record| {
             let mut writes = login.check(app, record, now)?;
-            let (session, put) = sessions::start(app, &principal, &["pwd", login.amr(), "mfa"], record.session_epoch, now)?;
+            let (session, put) =
+                sessions::start(app, &principal, &["pwd", login.amr(), "mfa"], record.session_epoch, now)?;
             writes.push(put);
             Ok((session, writes))
         },

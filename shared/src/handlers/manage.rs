@@ -24,16 +24,17 @@ async fn enable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     let principal = app.auth()?.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
     let change = Change::by_user(Action::Enable, &principal, app.clock.now());
-    let changed = update::user(app, principal.user_id.as_str(), None, &change, |record, _| match record.state(mfa_type) {
-        MethodState::Enabled => Ok(None),
-        MethodState::Disabled => {
-            let to = notify::recipients(record, principal.email.as_deref());
-            record.turn_on(mfa_type);
-            Ok(Some(to))
-        }
-        MethodState::NotConfigured | MethodState::Pending => Err(Refusal::MethodNotConfigured(mfa_type)),
-    })
-    .await?;
+    let changed =
+        update::user(app, principal.user_id.as_str(), None, &change, |record, _| match record.state(mfa_type) {
+            MethodState::Enabled => Ok(None),
+            MethodState::Disabled => {
+                let to = notify::recipients(record, principal.email.as_deref());
+                record.turn_on(mfa_type);
+                Ok(Some(to))
+            }
+            MethodState::NotConfigured | MethodState::Pending => Err(Refusal::MethodNotConfigured(mfa_type)),
+        })
+        .await?;
     if let Some(to) = changed {
         notify::send(app, &to, Notice::MethodEnabled(mfa_type)).await;
     }

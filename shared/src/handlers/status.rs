@@ -16,7 +16,8 @@ pub async fn status(app: &App, req: Request) -> Response<Body> {
 async fn status_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "GET")?;
     let principal = app.auth()?.authenticate(req)?;
-    let (record, policy) = app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
+    let (record, policy) =
+        app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     Ok(envelope::data(&MfaStatus::new(&record, policy.as_ref(), principal.session_verified)))
 }
 

@@ -113,7 +113,12 @@ pub async fn setup(app: &App, principal: &Principal, email: Option<String>) -> R
 /// in one conditional write *before* the mail goes out, so concurrent sends never exceed
 /// the limit; a token whose mail failed is removed, and was never usable anyway (only its
 /// hash is stored). A failed send still counts toward the limit. Returns the address.
-pub async fn send(app: &App, principal: &Principal, purpose: Purpose, email: Option<String>) -> Result<String, Refusal> {
+pub async fn send(
+    app: &App,
+    principal: &Principal,
+    purpose: Purpose,
+    email: Option<String>,
+) -> Result<String, Refusal> {
     let mailer = app.mailer()?;
     let now = app.clock.now();
     let user = principal.user_id.as_str();
@@ -282,7 +287,13 @@ mod tests {
 
     #[test]
     fn purpose_and_expiry_bind_a_token() {
-        let t = LinkToken { user_id: "u".into(), purpose: Purpose::Login, email: "e@x.io".into(), created_at: 0, expires_at: 600 };
+        let t = LinkToken {
+            user_id: "u".into(),
+            purpose: Purpose::Login,
+            email: "e@x.io".into(),
+            created_at: 0,
+            expires_at: 600,
+        };
         assert!(t.is_valid_for(Purpose::Login, 599));
         assert!(!t.is_valid_for(Purpose::Login, 600));
         assert!(!t.is_valid_for(Purpose::Activate, 1));

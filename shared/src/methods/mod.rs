@@ -81,7 +81,12 @@ pub async fn setup(
 
 /// `POST /mfa/verify-setup`: completes the pending setup of `method` with what the caller
 /// presents (for PASSKEY, the registration `credential`, as complete-registration takes it).
-pub async fn complete(app: &App, principal: &Principal, method: MfaType, presented: &Presented) -> Result<Completed, Refusal> {
+pub async fn complete(
+    app: &App,
+    principal: &Principal,
+    method: MfaType,
+    presented: &Presented,
+) -> Result<Completed, Refusal> {
     match method {
         MfaType::GoogleAuth => totp::complete(app, principal, presented.code(method)?).await,
         MfaType::MagicLink => magic_link::complete(app, principal, presented.token(method)?).await,
@@ -102,7 +107,12 @@ pub enum Login {
 }
 
 impl Login {
-    pub async fn prepare(app: &App, principal: &Principal, method: MfaType, presented: &Presented) -> Result<Login, Refusal> {
+    pub async fn prepare(
+        app: &App,
+        principal: &Principal,
+        method: MfaType,
+        presented: &Presented,
+    ) -> Result<Login, Refusal> {
         Ok(match method {
             MfaType::GoogleAuth => Login::Code(presented.code(method)?.clone()),
             MfaType::MagicLink => Login::Link(magic_link::find_login_link(app, presented.token(method)?).await?),

@@ -43,7 +43,8 @@ pub fn relying_party(config: &RelyingPartyConfig) -> Result<Webauthn, String> {
 /// `response`. Both are accepted: it is moved to where `webauthn-rs` expects it.
 pub fn normalize_credential(mut credential: Value) -> Value {
     if let Some(obj) = credential.as_object_mut() {
-        let nested = obj.get_mut("response").and_then(Value::as_object_mut).and_then(|r| r.remove("clientExtensionResults"));
+        let nested =
+            obj.get_mut("response").and_then(Value::as_object_mut).and_then(|r| r.remove("clientExtensionResults"));
         // `webauthn-rs` also reads the field under its own name, `extensions`.
         let present = obj.contains_key("clientExtensionResults") || obj.contains_key("extensions");
         if let (Some(nested), false) = (nested, present) {
@@ -85,7 +86,13 @@ fn ceremony<O: serde::Serialize, S: serde::Serialize>(
     let public_key = serde_json::to_value(options).map_err(|_| Refusal::Internal)?;
     let challenge = public_key["challenge"].as_str().unwrap_or_default().to_string();
     let hash = sha256_hex(challenge.as_bytes());
-    let item = Ceremony { user_id: user.to_string(), kind, state: serialize(state)?, name, expires_at: now + CEREMONY_LIFETIME };
+    let item = Ceremony {
+        user_id: user.to_string(),
+        kind,
+        state: serialize(state)?,
+        name,
+        expires_at: now + CEREMONY_LIFETIME,
+    };
     Ok((public_key, challenge, hash, item))
 }
 
@@ -122,10 +129,11 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
                 .filter_map(|p| serde_json::from_str::<Passkey>(&p.passkey).ok())
                 .map(|p| p.cred_id().clone())
                 .collect();
-            let (options, state) = webauthn.start_passkey_registration(handle, &user_name, &user_name, Some(exclude)).map_err(|e| {
-                tracing::error!(error = %e, "starting a passkey registration failed");
-                Refusal::Internal
-            })?;
+            let (options, state) =
+                webauthn.start_passkey_registration(handle, &user_name, &user_name, Some(exclude)).map_err(|e| {
+                    tracing::error!(error = %e, "starting a passkey registration failed");
+                    Refusal::Internal
+                })?;
             let (public_key, challenge, hash, item) =
                 ceremony(user, CeremonyKind::Registration, &options.public_key, &state, name.clone(), now)?;
             record.begin_setup(MfaType::Passkey, change.has_fresh_factor(), Some(hash.clone()), now);
@@ -150,7 +158,12 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
 /// primary when none is). `challenge` defaults to the one the credential answers. Only
 /// the ceremony of the latest setup completes, and only while that setup is still
 /// authorized (see the policy).
-pub async fn complete(app: &App, principal: &Principal, credential: Value, challenge: Option<&str>) -> Result<Completed, Refusal> {
+pub async fn complete(
+    app: &App,
+    principal: &Principal,
+    credential: Value,
+    challenge: Option<&str>,
+) -> Result<Completed, Refusal> {
     let (webauthn, _) = app.webauthn()?;
     let now = app.clock.now();
     let user = principal.user_id.as_str();
@@ -229,7 +242,8 @@ pub async fn auth_options(app: &App, principal: &Principal) -> Result<Value, Ref
         tracing::error!(error = %e, "starting a passkey authentication failed");
         Refusal::Internal
     })?;
-    let (public_key, challenge, hash, item) = ceremony(user, CeremonyKind::Authentication, &options.public_key, &state, None, now)?;
+    let (public_key, challenge, hash, item) =
+        ceremony(user, CeremonyKind::Authentication, &options.public_key, &state, None, now)?;
     app.store.create_ceremony(&hash, &item).await?;
     Ok(json!({
         "challenge": challenge,
@@ -279,7 +293,12 @@ pub async fn read_assertion(app: &App, principal: &Principal, credential: Value)
 /// one (an assertion signed before one that already passed comes from a cloned
 /// authenticator or a replay). Updates the counter and last use, and returns the write
 /// that consumes the ceremony. Failures count toward the lockout.
-pub fn check_assertion(app: &App, record: &mut UserMfaRecord, checked: &CheckedAssertion, now: i64) -> Result<Vec<Write>, Failure> {
+pub fn check_assertion(
+    app: &App,
+    record: &mut UserMfaRecord,
+    checked: &CheckedAssertion,
+    now: i64,
+) -> Result<Vec<Write>, Failure> {
     if !record.state(MfaType::Passkey).is_enabled() {
         return Err(Refusal::MethodNotEnabled(MfaType::Passkey).into());
     }
@@ -332,7 +351,9 @@ mod tests {
 
     #[test]
     fn client_extension_results_are_accepted_in_both_places() {
-        let nested = normalize_credential(json!({"id": "x", "response": {"clientExtensionResults": {"credProps": {"rk": true}}}}));
+        let nested = normalize_credential(
+            json!({"id": "x", "response": {"clientExtensionResults": {"credProps": {"rk": true}}}}),
+        );
         assert_eq!(nested["clientExtensionResults"], json!({"credProps": {"rk": true}}));
         assert!(nested["response"].get("clientExtensionResults").is_none());
         let top = normalize_credential(json!({"id": "x", "response": {}, "clientExtensionResults": {"a": 1}}));
@@ -345,16 +366,19 @@ mod tests {
 
     #[test]
     fn reads_the_challenge_from_client_data() {
-        let client_data = URL_SAFE_NO_PAD.encode(br#"{"type":"webauthn.get","challenge":"abc_-1","origin":"http://localhost"}"#);
+        let client_data =
+            URL_SAFE_NO_PAD.encode(br#"{"type":"webauthn.get","challenge":"abc_-1","origin":"http://localhost"}"#);
         assert_eq!(challenge_of(&json!({"response": {"clientDataJSON": client_data}})).as_deref(), Some("abc_-1"));
         assert_eq!(challenge_of(&json!({"response": {"clientDataJSON": "!!"}})), None);
     }
 
     #[test]
     fn relying_party_checks_its_configuration() {
-        let ok = RelyingPartyConfig { id: "localhost".into(), origin: "http://localhost:8080".into(), name: "MFA".into() };
+        let ok =
+            RelyingPartyConfig { id: "localhost".into(), origin: "http://localhost:8080".into(), name: "MFA".into() };
         assert!(relying_party(&ok).is_ok());
-        let bad = RelyingPartyConfig { id: "example.com".into(), origin: "https://other.org".into(), name: "MFA".into() };
+        let bad =
+            RelyingPartyConfig { id: "example.com".into(), origin: "https://other.org".into(), name: "MFA".into() };
         assert!(relying_party(&bad).is_err());
     }
 }

@@ -13,7 +13,7 @@ use totp_rs::{Algorithm, Builder, Secret, Totp};
 use super::{Completed, backup_codes};
 use crate::App;
 use crate::auth::Principal;
-use crate::crypto::{ExposeSecret, Keyring, SecretSlice, SecretString, Sealed, random_bytes};
+use crate::crypto::{ExposeSecret, Keyring, Sealed, SecretSlice, SecretString, random_bytes};
 use crate::lockout::{self, Failure};
 use crate::model::{MfaType, UserMfaRecord};
 use crate::notify::{self, Notice};
@@ -151,7 +151,12 @@ pub async fn setup(app: &App, principal: &Principal) -> Result<Value, Refusal> {
 
 /// Activates the pending secret if `code` comes from it: the verified secret, the backup
 /// codes issued with it, and the method on. A wrong code counts as a failure.
-fn activate_pending(record: &mut UserMfaRecord, keyring: &Keyring, code: &SecretString, now: i64) -> Result<(), Failure> {
+fn activate_pending(
+    record: &mut UserMfaRecord,
+    keyring: &Keyring,
+    code: &SecretString,
+    now: i64,
+) -> Result<(), Failure> {
     let Some(sealed) = record.totp.pending.clone() else {
         return Err(Refusal::SetupNotPending(MfaType::GoogleAuth).into());
     };
@@ -274,7 +279,9 @@ mod tests {
         let secret = random_bytes::<SECRET_BYTES>();
         let now = 1_800_000_015;
         let step = (now / 30) as u64;
-        for (offset, expected) in [(-60, None), (-30, Some(step - 1)), (0, Some(step)), (30, Some(step + 1)), (60, None)] {
+        for (offset, expected) in
+            [(-60, None), (-30, Some(step - 1)), (0, Some(step)), (30, Some(step + 1)), (60, None)]
+        {
             let code = code_at(&secret, now + offset);
             assert_eq!(matching_step(&secret, &code, now), expected, "offset {offset}");
         }

@@ -40,7 +40,11 @@ async fn expired_token_is_401() {
 #[tokio::test]
 async fn wrong_signature_is_401() {
     let me = Person::new();
-    let forged = mfa_local::platform_token("not-the-platform-secret", &json!({"sub": me.id, "iss": stack().platform_issuer, "aud": stack().platform_audience}), 3600);
+    let forged = mfa_local::platform_token(
+        "not-the-platform-secret",
+        &json!({"sub": me.id, "iss": stack().platform_issuer, "aud": stack().platform_audience}),
+        3600,
+    );
     assert_error(&Api::new().get("/mfa/status", Some(&forged)).await, 401, "INVALID_TOKEN");
 
     // A token whose signature part was swapped.
@@ -55,7 +59,8 @@ async fn wrong_signature_is_401() {
     let spec = keys.lines().find_map(|l| l.strip_prefix("MFA_TOKEN_SIGNING_KEY=")).unwrap().trim_matches('\'');
     let (_, der) = spec.split_once(':').unwrap();
     let real_kid = std::env::var("MFA_TOKEN_SIGNING_KEY").unwrap().split_once(':').unwrap().0.to_string();
-    let impostor = mfa_shared::auth::TokenSigner::from_spec(&format!("{real_kid}:{der}"), &stack().signer.issuer).unwrap();
+    let impostor =
+        mfa_shared::auth::TokenSigner::from_spec(&format!("{real_kid}:{der}"), &stack().signer.issuer).unwrap();
     let now = mfa_tests::now();
     let forged = impostor
         .sign(&mfa_shared::auth::FullAccessClaims {

@@ -9,13 +9,16 @@ use std::sync::Arc;
 use base64::Engine;
 use mfa_shared::clock::Clock;
 use mfa_shared::handlers;
-use mfa_shared::methods::totp;
 use mfa_shared::lockout::LOCK_SECONDS;
+use mfa_shared::methods::totp;
 use mfa_tests::{Api, Person, app, assert_error, enroll_totp, now, parse, remember_secret, store};
 use serde_json::json;
 
 fn oathtool(secret_base32: &str) -> String {
-    let out = Command::new("oathtool").args(["--totp", "--base32", secret_base32]).output().expect("oathtool runs (scripts/test installs it)");
+    let out = Command::new("oathtool")
+        .args(["--totp", "--base32", secret_base32])
+        .output()
+        .expect("oathtool runs (scripts/test installs it)");
     assert!(out.status.success(), "oathtool failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
@@ -23,7 +26,11 @@ fn oathtool(secret_base32: &str) -> String {
 fn zbarimg(png: &[u8]) -> String {
     let path = std::env::temp_dir().join(format!("qr-{}.png", mfa_tests::unique("t")));
     std::fs::write(&path, png).unwrap();
-    let out = Command::new("zbarimg").args(["--quiet", "--raw"]).arg(&path).output().expect("zbarimg runs (scripts/test installs it)");
+    let out = Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(&path)
+        .output()
+        .expect("zbarimg runs (scripts/test installs it)");
     let _ = std::fs::remove_file(&path);
     assert!(out.status.success(), "zbarimg could not read the QR code: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
@@ -45,13 +52,16 @@ async fn setup_with_an_independent_authenticator_then_status() {
     assert!(url.starts_with("otpauth://totp/"), "{url}");
     assert!(url.contains(&format!("secret={secret}")) && url.contains("issuer="), "{url}");
     assert!(url.contains(&me.email.replace('@', "%40")), "the account is the user's email: {url}");
-    let codes: Vec<String> = data["backupCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    let codes: Vec<String> =
+        data["backupCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
     assert_eq!(codes.len(), 10);
     codes.iter().for_each(|c| remember_secret(c));
 
     // The QR code is a PNG that decodes to exactly the otpauth URL.
     let qr = data["qrCode"].as_str().unwrap();
-    let png = base64::engine::general_purpose::STANDARD.decode(qr.strip_prefix("data:image/png;base64,").expect("a PNG data URI")).unwrap();
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(qr.strip_prefix("data:image/png;base64,").expect("a PNG data URI"))
+        .unwrap();
     assert_eq!(zbarimg(&png), url);
 
     // Pending until verified.
@@ -82,11 +92,31 @@ async fn setup_with_an_independent_authenticator_then_status() {
 async fn verify_setup_input_errors() {
     let api = Api::new();
     let token = Person::new().platform_token();
-    assert_error(&api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": "123456"})).await, 409, "SETUP_NOT_PENDING");
-    assert_error(&api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH"})).await, 400, "INVALID_FIELD");
-    assert_error(&api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "SMS", "code": "1"})).await, 400, "INVALID_FIELD");
-    assert_error(&api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": 123456})).await, 400, "INVALID_FIELD");
-    assert_error(&api.send("POST", "/mfa/setup", Some(&token), Some("{\"mfaType\":".into())).await, 400, "INVALID_JSON");
+    assert_error(
+        &api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": "123456"})).await,
+        409,
+        "SETUP_NOT_PENDING",
+    );
+    assert_error(
+        &api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH"})).await,
+        400,
+        "INVALID_FIELD",
+    );
+    assert_error(
+        &api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "SMS", "code": "1"})).await,
+        400,
+        "INVALID_FIELD",
+    );
+    assert_error(
+        &api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": 123456})).await,
+        400,
+        "INVALID_FIELD",
+    );
+    assert_error(
+        &api.send("POST", "/mfa/setup", Some(&token), Some("{\"mfaType\":".into())).await,
+        400,
+        "INVALID_JSON",
+    );
     assert_error(&api.send("POST", "/mfa/setup", Some(&token), None).await, 400, "MISSING_BODY");
     let big = json!({"mfaType": "GOOGLE_AUTH", "pad": "x".repeat(70_000)});
     assert_error(&api.post("/mfa/setup", Some(&token), big).await, 413, "PAYLOAD_TOO_LARGE");

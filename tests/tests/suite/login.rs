@@ -67,15 +67,27 @@ async fn login_with_an_authenticator_app() {
     let me = Person::new();
     let (secret, _) = enroll_totp_with_codes(&api, &me).await;
     let pre = me.platform_token();
-    assert_error(&api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": "12"})).await, 400, "INVALID_CODE");
-    assert_error(&api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH"})).await, 400, "INVALID_FIELD");
+    assert_error(
+        &api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": "12"})).await,
+        400,
+        "INVALID_CODE",
+    );
+    assert_error(
+        &api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH"})).await,
+        400,
+        "INVALID_FIELD",
+    );
     let code = oathtool(&secret);
     let r = api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
     assert_session(&api, &me, &r, "otp").await;
     let again = api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
     assert_error(&again, 400, "CODE_ALREADY_USED");
     // A method that is not enabled cannot log in.
-    assert_error(&api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "MAGIC_LINK", "token": "x"})).await, 409, "METHOD_NOT_ENABLED");
+    assert_error(
+        &api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "MAGIC_LINK", "token": "x"})).await,
+        409,
+        "METHOD_NOT_ENABLED",
+    );
 }
 
 #[tokio::test]
@@ -107,7 +119,13 @@ async fn login_with_a_passkey() {
     let mut key = SoftPasskey::new(true);
     let options: CreationChallengeResponse = serde_json::from_value(json!({"publicKey": data["publicKey"]})).unwrap();
     let credential = key.do_registration(origin.clone(), options).unwrap();
-    let r = api.post("/mfa/passkey/complete-registration", Some(&pre), json!({"credential": credential, "challenge": data["challenge"]})).await;
+    let r = api
+        .post(
+            "/mfa/passkey/complete-registration",
+            Some(&pre),
+            json!({"credential": credential, "challenge": data["challenge"]}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let options = api.send("POST", "/mfa/passkey/auth-options", Some(&pre), None).await.body["data"].clone();
     let request: RequestChallengeResponse = serde_json::from_value(json!({"publicKey": options["publicKey"]})).unwrap();
@@ -136,7 +154,11 @@ async fn failures_of_every_method_share_one_lockout() {
     assert_error(&api.post("/mfa/verify-login", Some(&pre), wrong_link.clone()).await, 400, "INVALID_LINK");
     let r = api.post("/mfa/verify-login", Some(&pre), wrong_link).await;
     assert_error(&r, 429, "TOO_MANY_ATTEMPTS");
-    assert_error(&api.post("/mfa/recover", Some(&pre), json!({"code": "AAAA-AAAA-AAAA-AAAA"})).await, 429, "TOO_MANY_ATTEMPTS");
+    assert_error(
+        &api.post("/mfa/recover", Some(&pre), json!({"code": "AAAA-AAAA-AAAA-AAAA"})).await,
+        429,
+        "TOO_MANY_ATTEMPTS",
+    );
 }
 
 #[tokio::test]
@@ -145,7 +167,8 @@ async fn refresh_rotates_and_reuse_revokes_the_chain() {
     let me = Person::new();
     let (secret, _) = enroll_totp_with_codes(&api, &me).await;
     let pre = me.platform_token();
-    let r = api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": oathtool(&secret)})).await;
+    let r =
+        api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": oathtool(&secret)})).await;
     let first = r.body["refreshToken"].as_str().unwrap().to_string();
     let auth_time = verify_with_jwks(&api, r.body["fullAccessToken"].as_str().unwrap()).await["auth_time"].clone();
 
@@ -159,10 +182,22 @@ async fn refresh_rotates_and_reuse_revokes_the_chain() {
 
     // Someone else's session cannot use my refresh token.
     let other = Person::new().platform_token();
-    assert_error(&api.post("/mfa/token/refresh", Some(&other), json!({"refreshToken": second})).await, 401, "INVALID_REFRESH_TOKEN");
+    assert_error(
+        &api.post("/mfa/token/refresh", Some(&other), json!({"refreshToken": second})).await,
+        401,
+        "INVALID_REFRESH_TOKEN",
+    );
     // Reusing the spent first token revokes the chain: the second stops working too.
-    assert_error(&api.post("/mfa/token/refresh", Some(&pre), json!({"refreshToken": first})).await, 401, "INVALID_REFRESH_TOKEN");
-    assert_error(&api.post("/mfa/token/refresh", Some(&pre), json!({"refreshToken": second})).await, 401, "INVALID_REFRESH_TOKEN");
+    assert_error(
+        &api.post("/mfa/token/refresh", Some(&pre), json!({"refreshToken": first})).await,
+        401,
+        "INVALID_REFRESH_TOKEN",
+    );
+    assert_error(
+        &api.post("/mfa/token/refresh", Some(&pre), json!({"refreshToken": second})).await,
+        401,
+        "INVALID_REFRESH_TOKEN",
+    );
     assert_error(&api.post("/mfa/token/refresh", Some(&pre), json!({})).await, 400, "INVALID_FIELD");
 }
 
@@ -202,7 +237,8 @@ async fn backup_codes_work_once_and_regeneration_voids_the_old_ones() {
     assert_error(&api.send("POST", "/mfa/backup-codes", Some(&pre), None).await, 403, "STEP_UP_REQUIRED");
     let r = api.send("POST", "/mfa/backup-codes", Some(&me.full_access_token(now())), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let fresh: Vec<String> = r.body["data"]["backupCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    let fresh: Vec<String> =
+        r.body["data"]["backupCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
     fresh.iter().for_each(|c| remember_secret(c));
     assert_eq!(fresh.len(), 10);
     assert_error(&api.post("/mfa/recover", Some(&pre), json!({"code": codes[1]})).await, 400, "INVALID_CODE");
@@ -234,9 +270,21 @@ async fn enforcement_matrix() {
     let loner = Person::new();
     let on = json!({"enforced": true});
 
-    assert_error(&api.post("/mfa/organization/enforce", Some(&member.platform_token()), on.clone()).await, 403, "FORBIDDEN");
-    assert_error(&api.post("/mfa/organization/enforce", Some(&loner.platform_token()), on.clone()).await, 400, "NO_ORGANIZATION");
-    assert_error(&api.post("/mfa/organization/enforce", Some(&admin.platform_token()), json!({"enforced": "yes"})).await, 400, "INVALID_FIELD");
+    assert_error(
+        &api.post("/mfa/organization/enforce", Some(&member.platform_token()), on.clone()).await,
+        403,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &api.post("/mfa/organization/enforce", Some(&loner.platform_token()), on.clone()).await,
+        400,
+        "NO_ORGANIZATION",
+    );
+    assert_error(
+        &api.post("/mfa/organization/enforce", Some(&admin.platform_token()), json!({"enforced": "yes"})).await,
+        400,
+        "INVALID_FIELD",
+    );
     let status = |p: &Person| {
         let api = Api::new();
         let t = p.platform_token();
@@ -257,7 +305,8 @@ async fn enforcement_matrix() {
     // Lifting enforcement needs the owner's own fresh second factor.
     let r = api.post("/mfa/organization/enforce", Some(&owner.platform_token()), json!({"enforced": false})).await;
     assert_error(&r, 403, "MFA_SETUP_REQUIRED");
-    let r = api.post("/mfa/organization/enforce", Some(&owner.full_access_token(now())), json!({"enforced": false})).await;
+    let r =
+        api.post("/mfa/organization/enforce", Some(&owner.full_access_token(now())), json!({"enforced": false})).await;
     assert_eq!(r.body, json!({"success": true, "message": "MFA enforcement disabled for organization"}));
     assert_eq!(status(&member).await["isRequired"], json!(false));
 }

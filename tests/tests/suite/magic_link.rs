@@ -120,7 +120,8 @@ async fn tokens_are_bound_to_their_purpose_and_user() {
     assert_eq!(activate(&api, &activation).await.status, 200, "the refused token was not spent");
 
     // A login token cannot activate, and belongs to its user only.
-    let (status, body) = parse(&handlers::magic_link_send(&app, event("mfa-magic-link-send", Some(&me.platform_token()))).await);
+    let (status, body) =
+        parse(&handlers::magic_link_send(&app, event("mfa-magic-link-send", Some(&me.platform_token()))).await);
     assert_eq!((status, body), (200, json!({"success": true, "message": "Magic link sent successfully"})));
     let (link, login) = link_in(&nth_mail(&me.email, 2).await);
     assert!(link.contains("purpose=login"), "{link}");
@@ -154,7 +155,9 @@ async fn send_requires_the_method_and_is_rate_limited_without_resetting_failures
     let app = app().await.with_clock(clock.clone());
     let user = me.principal();
     for _ in 0..2 {
-        assert!(magic_link::verify_login_link(&app, &user, "wrong-wrong-wrong-wrong-wrong-wrong-wrong-wr").await.is_err());
+        assert!(
+            magic_link::verify_login_link(&app, &user, "wrong-wrong-wrong-wrong-wrong-wrong-wrong-wr").await.is_err()
+        );
     }
     let send = || handlers::magic_link_send(&app, event("mfa-magic-link-send", Some(&token)));
     for n in 2..=5 {
@@ -177,7 +180,8 @@ async fn ses_down_is_503_and_leaves_no_token() {
     let ses = aws_sdk_sesv2::Client::from_conf(
         aws_sdk_sesv2::config::Builder::from(&sdk).endpoint_url("http://127.0.0.1:9").build(),
     );
-    let config = MailConfig { from: "mfa@example.com".into(), link_base_url: "http://localhost:8080/mfa/magic-link".into() };
+    let config =
+        MailConfig { from: "mfa@example.com".into(), link_base_url: "http://localhost:8080/mfa/magic-link".into() };
     let app = app().await.with_mailer(Mailer::new(ses, config));
     let mut req = event("mfa-setup", Some(&me.platform_token()));
     *req.body_mut() = lambda_http::Body::Text(json!({"mfaType": "MAGIC_LINK"}).to_string());

@@ -34,7 +34,11 @@ async fn a_pre_mfa_token_cannot_disable_reset_or_replace_an_enabled_factor() {
     let r = api.post("/mfa/setup", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     remember_secret(r.body["data"]["secret"].as_str().unwrap());
-    assert_eq!(status(&api, &me).await["enabledMethods"], json!(["GOOGLE_AUTH"]), "the old secret stays until the new one is verified");
+    assert_eq!(
+        status(&api, &me).await["enabledMethods"],
+        json!(["GOOGLE_AUTH"]),
+        "the old secret stays until the new one is verified"
+    );
     let r = api.post("/mfa/disable", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await;
     assert_eq!(r.body, json!({"success": true, "message": "MFA method disabled"}));
     let s = status(&api, &me).await;
@@ -51,9 +55,17 @@ async fn enable_disable_and_primary_follow_the_method_state() {
     let api = Api::new();
     let me = Person::new();
     let pre = me.platform_token();
-    assert_error(&api.post("/mfa/enable", Some(&pre), json!({"mfaType": "GOOGLE_AUTH"})).await, 409, "METHOD_NOT_CONFIGURED");
+    assert_error(
+        &api.post("/mfa/enable", Some(&pre), json!({"mfaType": "GOOGLE_AUTH"})).await,
+        409,
+        "METHOD_NOT_CONFIGURED",
+    );
     assert_error(&api.post("/mfa/primary", Some(&pre), json!({"mfaType": "PASSKEY"})).await, 409, "METHOD_NOT_ENABLED");
-    assert_error(&api.post("/mfa/disable", Some(&pre), json!({"mfaType": "MAGIC_LINK"})).await, 409, "METHOD_NOT_ENABLED");
+    assert_error(
+        &api.post("/mfa/disable", Some(&pre), json!({"mfaType": "MAGIC_LINK"})).await,
+        409,
+        "METHOD_NOT_ENABLED",
+    );
     assert_error(&api.post("/mfa/enable", Some(&pre), json!({"mfaType": "EMAIL"})).await, 400, "INVALID_FIELD");
     assert_error(&api.post("/mfa/enable", Some(&pre), json!({})).await, 400, "INVALID_FIELD");
 
@@ -74,7 +86,10 @@ async fn enable_disable_and_primary_follow_the_method_state() {
     let r = api.post("/mfa/disable", Some(&fresh), json!({"mfaType": "PASSKEY"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let s = status(&api, &me).await;
-    assert_eq!((s["enabledMethods"].clone(), s["primaryMethod"].clone()), (json!(["GOOGLE_AUTH"]), json!("GOOGLE_AUTH")));
+    assert_eq!(
+        (s["enabledMethods"].clone(), s["primaryMethod"].clone()),
+        (json!(["GOOGLE_AUTH"]), json!("GOOGLE_AUTH"))
+    );
 
     // A disabled method can be enabled again (and stays configured meanwhile).
     let methods = api.get("/mfa/methods", Some(&pre)).await.body["data"].clone();
@@ -114,7 +129,11 @@ async fn administrators_reset_only_within_their_organization() {
     let body = json!({"resetUserId": member.id, "enable": true});
 
     assert_error(&api.post("/mfa/reset", Some(&colleague.platform_token()), body.clone()).await, 403, "FORBIDDEN");
-    assert_error(&api.post("/mfa/reset", Some(&foreign_admin.full_access_token(now())), body.clone()).await, 404, "USER_NOT_FOUND");
+    assert_error(
+        &api.post("/mfa/reset", Some(&foreign_admin.full_access_token(now())), body.clone()).await,
+        404,
+        "USER_NOT_FOUND",
+    );
     assert_error(&api.post("/mfa/reset", Some(&no_org.platform_token()), body.clone()).await, 400, "NO_ORGANIZATION");
     let fresh_admin = admin.full_access_token(now());
     let unknown = json!({"resetUserId": unique("nobody")});

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use mfa_shared::methods::passkey;
 use mfa_shared::clock::Clock;
+use mfa_shared::methods::passkey;
 use mfa_tests::{Api, Person, app, assert_error, now, store};
 use serde_json::{Value, json};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -80,7 +80,13 @@ async fn a_foreign_origin_is_refused() {
     let data = setup(&api, &token, "Phone").await;
     let mut key = SoftPasskey::new(true);
     let credential = register(&mut key, &data, Url::parse("http://localhost:6666").unwrap());
-    let r = api.post("/mfa/passkey/complete-registration", Some(&token), json!({"credential": credential, "challenge": data["challenge"]})).await;
+    let r = api
+        .post(
+            "/mfa/passkey/complete-registration",
+            Some(&token),
+            json!({"credential": credential, "challenge": data["challenge"]}),
+        )
+        .await;
     assert_error(&r, 400, "INVALID_CREDENTIAL");
     assert_eq!(api.get("/mfa/status", Some(&token)).await.body["data"]["isEnabled"], json!(false));
 }
@@ -148,7 +154,13 @@ async fn more_passkeys_need_step_up_and_are_listed() {
         assert_eq!(data["publicKey"]["excludeCredentials"].as_array().map_or(0, Vec::len), n);
         let mut key = SoftPasskey::new(true);
         let credential = register(&mut key, &data, origin());
-        let r = api.post("/mfa/passkey/complete-registration", Some(&token), json!({"credential": credential, "challenge": data["challenge"]})).await;
+        let r = api
+            .post(
+                "/mfa/passkey/complete-registration",
+                Some(&token),
+                json!({"credential": credential, "challenge": data["challenge"]}),
+            )
+            .await;
         assert_eq!(r.status, 200, "{}", r.body);
         keys.push(key);
     }
@@ -157,7 +169,8 @@ async fn more_passkeys_need_step_up_and_are_listed() {
     assert_eq!(names, ["One", "Two", "Three"]);
     let methods = api.get("/mfa/methods", Some(&pre)).await.body["data"].clone();
     assert_eq!((methods[2]["isConfigured"].clone(), methods[2]["isEnabled"].clone()), (json!(true), json!(true)));
-    let options = api.send("POST", "/mfa/passkey/auth-options", Some(&pre), Some("null".into())).await.body["data"].clone();
+    let options =
+        api.send("POST", "/mfa/passkey/auth-options", Some(&pre), Some("null".into())).await.body["data"].clone();
     assert_eq!(options["allowCredentials"].as_array().map(Vec::len), Some(3));
     // Any of them can answer.
     let app = app().await;
@@ -170,6 +183,8 @@ async fn auth_options_without_a_passkey_is_409() {
     let api = Api::new();
     let r = api.send("POST", "/mfa/passkey/auth-options", Some(&Person::new().platform_token()), None).await;
     assert_error(&r, 409, "METHOD_NOT_ENABLED");
-    let r = api.post("/mfa/passkey/complete-registration", Some(&Person::new().platform_token()), json!({"challenge": "x"})).await;
+    let r = api
+        .post("/mfa/passkey/complete-registration", Some(&Person::new().platform_token()), json!({"challenge": "x"}))
+        .await;
     assert_error(&r, 400, "INVALID_FIELD");
 }

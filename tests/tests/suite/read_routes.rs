@@ -56,8 +56,12 @@ async fn seeded_method_state_is_reported() {
     );
 
     let r = api.get("/mfa/methods", Some(&me.platform_token())).await;
-    let states: Vec<_> =
-        r.body["data"].as_array().unwrap().iter().map(|m| (m["type"].clone(), m["isConfigured"].clone(), m["isEnabled"].clone())).collect();
+    let states: Vec<_> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["type"].clone(), m["isConfigured"].clone(), m["isEnabled"].clone()))
+        .collect();
     assert_eq!(
         states,
         [

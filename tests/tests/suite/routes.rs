@@ -189,8 +189,10 @@ fn readme_lists_every_route() {
 fn readme_has_the_policy_table() {
     use mfa_shared::policy::TABLE;
     let readme = read("README.md");
-    let rows: Vec<String> =
-        TABLE.iter().map(|(action, routes, needs)| format!("| {} | {routes} | {} |", action.label(), needs.describe())).collect();
+    let rows: Vec<String> = TABLE
+        .iter()
+        .map(|(action, routes, needs)| format!("| {} | {routes} | {} |", action.label(), needs.describe()))
+        .collect();
     let block = rows.join("\n");
     assert!(readme.contains(&format!("|---|---|---|\n{block}\n")), "README's policy table should read:\n{block}");
 }

@@ -30,7 +30,8 @@ pub struct TableSpec {
 pub fn table_spec(template: &str) -> Result<TableSpec, String> {
     let doc: Yaml = serde_norway::from_str(template).map_err(|e| format!("template is not YAML: {e}"))?;
     let resources = doc.get("Resources").and_then(Yaml::as_mapping).ok_or("template has no Resources")?;
-    let mut tables = resources.values().filter(|r| r.get("Type").and_then(Yaml::as_str) == Some("AWS::DynamoDB::Table"));
+    let mut tables =
+        resources.values().filter(|r| r.get("Type").and_then(Yaml::as_str) == Some("AWS::DynamoDB::Table"));
     let table = tables.next().ok_or("template declares no AWS::DynamoDB::Table")?;
     if tables.next().is_some() {
         return Err("template declares more than one table".into());
@@ -105,16 +106,17 @@ pub async fn ensure_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
     }
     if let Some(attr) = &spec.ttl_attribute {
         let current = client.describe_time_to_live().table_name(name).send().await.map_err(|e| display_sdk(&e))?;
-        let enabled = current
-            .time_to_live_description()
-            .and_then(|d| d.attribute_name())
-            .is_some_and(|a| a == attr);
+        let enabled = current.time_to_live_description().and_then(|d| d.attribute_name()).is_some_and(|a| a == attr);
         if !enabled {
             client
                 .update_time_to_live()
                 .table_name(name)
                 .time_to_live_specification(
-                    TimeToLiveSpecification::builder().attribute_name(attr).enabled(true).build().map_err(|e| e.to_string())?,
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(attr)
+                        .enabled(true)
+                        .build()
+                        .map_err(|e| e.to_string())?,
                 )
                 .send()
                 .await

@@ -14,8 +14,8 @@ use mfa_shared::methods::totp;
 use mfa_shared::model::{MethodState, MfaType};
 use mfa_tests::{
     Api, Person, app, assert_error, claims_of, enroll_totp, event, link_in, link_mails_to, login_with_totp, mails_to,
-    now, nth_mail, parse, passkey_assertion, register_passkey, remember_secret, rp_origin, seed, seed_magic_link, stack,
-    unique,
+    now, nth_mail, parse, passkey_assertion, register_passkey, remember_secret, rp_origin, seed, seed_magic_link,
+    stack, unique,
 };
 use serde_json::{Value, json};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -38,7 +38,8 @@ async fn hole1_a_password_only_token_cannot_send_a_magic_link_setup_to_another_a
     let me = Person::new();
     enroll_totp(&api, &me).await;
     let attacker = attacker_address();
-    let r = api.post("/mfa/setup", Some(&me.platform_token()), json!({"mfaType": "MAGIC_LINK", "email": attacker})).await;
+    let r =
+        api.post("/mfa/setup", Some(&me.platform_token()), json!({"mfaType": "MAGIC_LINK", "email": attacker})).await;
     assert_error(&r, 403, "STEP_UP_REQUIRED");
     assert!(mails_to(&attacker).await.is_empty(), "no activation link reached the other address");
     assert_eq!(status(&api, &me).await["enabledMethods"], json!(["GOOGLE_AUTH"]));
@@ -92,7 +93,10 @@ async fn hole1_a_setup_begun_before_the_user_had_mfa_cannot_complete_after() {
     let body = json!({"credential": credential, "challenge": data["challenge"]});
     assert_error(&api.post("/mfa/passkey/complete-registration", Some(&pre), body).await, 403, "STEP_UP_REQUIRED");
     assert_eq!(status(&api, &me).await["enabledMethods"], json!(["GOOGLE_AUTH"]));
-    assert!(link_mails_to(&attacker).await.len() == 1 && mails_to(&attacker).await.len() == 1, "no notice went to the attacker");
+    assert!(
+        link_mails_to(&attacker).await.len() == 1 && mails_to(&attacker).await.len() == 1,
+        "no notice went to the attacker"
+    );
 }
 
 #[tokio::test]
@@ -112,7 +116,9 @@ async fn hole1_a_pending_authenticator_begun_before_mfa_cannot_complete_after() 
     assert_error(&r, 403, "STEP_UP_REQUIRED");
     assert_eq!(status(&api, &me).await["enabledMethods"], json!(["MAGIC_LINK"]));
     // The user's own fresh second factor completes it.
-    let r = api.post("/mfa/verify-setup", Some(&me.full_access_token(now())), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
+    let r = api
+        .post("/mfa/verify-setup", Some(&me.full_access_token(now())), json!({"mfaType": "GOOGLE_AUTH", "code": code}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -141,7 +147,8 @@ async fn hole1_change_notices_reach_every_address_the_user_had_before() {
     assert_eq!(r.status, 200, "{}", r.body);
     let (_, link) = link_in(&nth_mail(&new_address, 1).await);
     assert_eq!(api.post("/mfa/magic-link/activate", None, json!({"token": link})).await.status, 200);
-    let subjects = |mails: Vec<Value>| mails.iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let subjects =
+        |mails: Vec<Value>| mails.iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     let old = subjects(mails_to(&me.email).await);
     assert_eq!(
         old.iter().filter(|s| *s == "Two-step sign-in method turned on").count(),
@@ -169,7 +176,11 @@ async fn hole1_a_lockout_is_mailed_to_the_user() {
     let right = totp::code_at(&secret, now()).parse::<u32>().unwrap();
     let wrong = format!("{:06}", (right + 500_000) % 1_000_000);
     for _ in 0..4 {
-        assert_error(&api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": wrong})).await, 400, "INVALID_CODE");
+        assert_error(
+            &api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": wrong})).await,
+            400,
+            "INVALID_CODE",
+        );
     }
     let r = api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": wrong})).await;
     assert_error(&r, 429, "TOO_MANY_ATTEMPTS");
@@ -196,7 +207,9 @@ async fn hole2_self_reset_disable_and_admin_reset_end_every_session() {
     let (_, second) = {
         // A second login: two chains, both must end.
         let code = totp::code_at(&secret, now() + 30);
-        let r = api.post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
+        let r = api
+            .post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "GOOGLE_AUTH", "code": code}))
+            .await;
         assert_eq!(r.status, 200, "{}", r.body);
         remember_secret(r.body["refreshToken"].as_str().unwrap());
         ((), r.body["refreshToken"].as_str().unwrap().to_string())
@@ -211,7 +224,10 @@ async fn hole2_self_reset_disable_and_admin_reset_end_every_session() {
     let me = Person::in_org(&org, "MEMBER");
     let secret = enroll_totp(&api, &me).await;
     let (_, refresh) = login_with_totp(&api, &me, &secret).await;
-    assert_eq!(api.post("/mfa/disable", Some(&me.full_access_token(now())), json!({"mfaType": "GOOGLE_AUTH"})).await.status, 200);
+    assert_eq!(
+        api.post("/mfa/disable", Some(&me.full_access_token(now())), json!({"mfaType": "GOOGLE_AUTH"})).await.status,
+        200
+    );
     let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": refresh})).await;
     assert_error(&r, 401, "INVALID_REFRESH_TOKEN");
 
@@ -267,7 +283,8 @@ async fn hole2_a_session_has_an_absolute_lifetime_that_refresh_never_extends() {
     // Rotating every hour keeps the session alive until 12 hours after the login…
     for hour in 1..=11 {
         clock.set(t0 + hour * 3600);
-        let (code, body) = parse(&handlers::token_refresh(&app, post("mfa-token-refresh", json!({"refreshToken": refresh}))).await);
+        let (code, body) =
+            parse(&handlers::token_refresh(&app, post("mfa-token-refresh", json!({"refreshToken": refresh}))).await);
         assert_eq!(code, 200, "hour {hour}: {body}");
         refresh = body["refreshToken"].as_str().unwrap().to_string();
         remember_secret(&refresh);
@@ -275,7 +292,8 @@ async fn hole2_a_session_has_an_absolute_lifetime_that_refresh_never_extends() {
     }
     // …and not a second longer, however recently it was rotated.
     clock.set(t0 + 12 * 3600 + 1);
-    let (code, body) = parse(&handlers::token_refresh(&app, post("mfa-token-refresh", json!({"refreshToken": refresh}))).await);
+    let (code, body) =
+        parse(&handlers::token_refresh(&app, post("mfa-token-refresh", json!({"refreshToken": refresh}))).await);
     assert_eq!((code, body["code"].clone()), (401, json!("INVALID_REFRESH_TOKEN")), "{body}");
 }
 
@@ -292,9 +310,14 @@ async fn hole3_lifting_enforcement_needs_the_admins_own_fresh_second_factor() {
     let off = api.post("/mfa/organization/enforce", Some(&owner.platform_token()), json!({"enforced": false})).await;
     assert_error(&off, 403, "STEP_UP_REQUIRED");
     let stale = owner.full_access_token(now() - 16 * 60);
-    assert_error(&api.post("/mfa/organization/enforce", Some(&stale), json!({"enforced": false})).await, 403, "STEP_UP_REQUIRED");
+    assert_error(
+        &api.post("/mfa/organization/enforce", Some(&stale), json!({"enforced": false})).await,
+        403,
+        "STEP_UP_REQUIRED",
+    );
     assert_eq!(status(&api, &owner).await["isEnforced"], json!(true));
-    let off = api.post("/mfa/organization/enforce", Some(&owner.full_access_token(now())), json!({"enforced": false})).await;
+    let off =
+        api.post("/mfa/organization/enforce", Some(&owner.full_access_token(now())), json!({"enforced": false})).await;
     assert_eq!(off.status, 200, "{}", off.body);
     // An owner without MFA is told to set it up first.
     let other = Person::in_org(&unique("org"), "OWNER");
@@ -324,7 +347,9 @@ async fn hole4_a_member_cannot_clear_the_reenrolment_an_admin_required() {
     let member = Person::in_org(&org, "MEMBER");
     enroll_totp(&api, &member).await;
     let admin = Person::in_org(&org, "OWNER");
-    let r = api.post("/mfa/reset", Some(&admin.full_access_token(now())), json!({"resetUserId": member.id, "enable": true})).await;
+    let r = api
+        .post("/mfa/reset", Some(&admin.full_access_token(now())), json!({"resetUserId": member.id, "enable": true}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(status(&api, &member).await["isRequired"], json!(true));
     for body in [None, Some(json!({"enable": false}).to_string())] {
@@ -386,7 +411,9 @@ async fn hole6_concurrent_sends_over_http_never_exceed_the_limit() {
     let addresses: Vec<String> = (0..20).map(|_| attacker_address()).collect();
     let setups = addresses.iter().map(|to| {
         let (token, to) = (token.clone(), to.clone());
-        tokio::spawn(async move { Api::new().post("/mfa/setup", Some(&token), json!({"mfaType": "MAGIC_LINK", "email": to})).await.status })
+        tokio::spawn(async move {
+            Api::new().post("/mfa/setup", Some(&token), json!({"mfaType": "MAGIC_LINK", "email": to})).await.status
+        })
     });
     let statuses = futures_join(setups).await;
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
@@ -415,7 +442,9 @@ async fn hole7_an_assertion_is_refused_once_passkey_is_disabled() {
     let signed = passkey_assertion(&api, &me, &mut key).await;
     let r = api.post("/mfa/disable", Some(&me.full_access_token(now())), json!({"mfaType": "PASSKEY"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = api.post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "PASSKEY", "credential": signed})).await;
+    let r = api
+        .post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "PASSKEY", "credential": signed}))
+        .await;
     assert_error(&r, 409, "METHOD_NOT_ENABLED");
 }
 

@@ -104,8 +104,16 @@ fn ops() -> Vec<Op> {
             what: "send a login link",
             valid: [(409, "METHOD_NOT_ENABLED"), OK, OK, OK, OK, OK],
         },
-        Op { function: "mfa-magic-link-activate", what: "activate an unknown link", valid: same((400, "INVALID_LINK")) },
-        Op { function: "mfa-passkey-auth-options", what: "auth-options without passkeys", valid: same((409, "METHOD_NOT_ENABLED")) },
+        Op {
+            function: "mfa-magic-link-activate",
+            what: "activate an unknown link",
+            valid: same((400, "INVALID_LINK")),
+        },
+        Op {
+            function: "mfa-passkey-auth-options",
+            what: "auth-options without passkeys",
+            valid: same((409, "METHOD_NOT_ENABLED")),
+        },
         Op {
             function: "mfa-passkey-complete-registration",
             what: "complete an unknown ceremony",
@@ -121,7 +129,11 @@ fn ops() -> Vec<Op> {
             what: "verify-login with a current code",
             valid: [(409, "METHOD_NOT_ENABLED"), OK, OK, OK, OK, OK],
         },
-        Op { function: "mfa-recover", what: "recover with a backup code", valid: [(400, "INVALID_CODE"), OK, OK, OK, OK, OK] },
+        Op {
+            function: "mfa-recover",
+            what: "recover with a backup code",
+            valid: [(400, "INVALID_CODE"), OK, OK, OK, OK, OK],
+        },
         Op {
             function: "mfa-backup-codes",
             what: "regenerate backup codes",
@@ -130,9 +142,20 @@ fn ops() -> Vec<Op> {
         Op {
             function: "mfa-token-refresh",
             what: "refresh a live session",
-            valid: [OK, OK, (401, "PLATFORM_TOKEN_REQUIRED"), (401, "PLATFORM_TOKEN_REQUIRED"), (401, "PLATFORM_TOKEN_REQUIRED"), (401, "PLATFORM_TOKEN_REQUIRED")],
+            valid: [
+                OK,
+                OK,
+                (401, "PLATFORM_TOKEN_REQUIRED"),
+                (401, "PLATFORM_TOKEN_REQUIRED"),
+                (401, "PLATFORM_TOKEN_REQUIRED"),
+                (401, "PLATFORM_TOKEN_REQUIRED"),
+            ],
         },
-        Op { function: "mfa-organization-enforce", what: "enforce MFA", valid: [OK, OK, OK, OK, (403, "FORBIDDEN"), OK] },
+        Op {
+            function: "mfa-organization-enforce",
+            what: "enforce MFA",
+            valid: [OK, OK, OK, OK, (403, "FORBIDDEN"), OK],
+        },
         Op {
             function: "mfa-organization-enforce",
             what: "lift enforcement",
@@ -237,10 +260,13 @@ async fn cell(jwks: &str, op: &Op, caller: Caller) -> (u16, Value) {
             let code = secret.as_ref().map(|s| totp::code_at(s, at)).unwrap_or_else(|| "123456".into());
             body = json!({"mfaType": "GOOGLE_AUTH", "code": code});
         }
-        ("mfa-recover", _) => body = json!({"code": if backup.is_empty() { "AAAA-AAAA-AAAA-AAAA".to_string() } else { backup.clone() }}),
+        ("mfa-recover", _) => {
+            body = json!({"code": if backup.is_empty() { "AAAA-AAAA-AAAA-AAAA".to_string() } else { backup.clone() }})
+        }
         ("mfa-token-refresh", _) => {
             let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
-            let (session, put) = sessions::start(&app, &me.principal(), &["pwd", "otp", "mfa"], record.session_epoch, t).unwrap();
+            let (session, put) =
+                sessions::start(&app, &me.principal(), &["pwd", "otp", "mfa"], record.session_epoch, t).unwrap();
             store().await.transact(vec![put]).await.unwrap();
             remember_secret(session.refresh_token.expose_secret());
             body = json!({"refreshToken": session.refresh_token.expose_secret()});
@@ -256,10 +282,14 @@ async fn cell(jwks: &str, op: &Op, caller: Caller) -> (u16, Value) {
         Caller::Malformed => Some("not-a-jwt".to_string()),
         Caller::ExpiredBeyondLeeway => Some(me.platform_token_with(json!({"exp": t - 120}), 0)),
         Caller::WrongKey => Some(mfa_local::platform_token("not-the-platform-secret", &claims, 600)),
-        Caller::AlgNone => Some(unsigned(&json!({"sub": me.id, "iss": s.platform_issuer, "aud": s.platform_audience, "exp": t + 600}))),
-        Caller::MissingIssuerAndAudience => {
-            Some(mfa_local::platform_token(&s.platform_secret, &json!({"sub": me.id, "orgId": me.org, "orgRole": me.role}), 600))
+        Caller::AlgNone => {
+            Some(unsigned(&json!({"sub": me.id, "iss": s.platform_issuer, "aud": s.platform_audience, "exp": t + 600})))
         }
+        Caller::MissingIssuerAndAudience => Some(mfa_local::platform_token(
+            &s.platform_secret,
+            &json!({"sub": me.id, "orgId": me.org, "orgRole": me.role}),
+            600,
+        )),
         Caller::PlatformWithoutMfa | Caller::PlatformWithMfa => Some(me.platform_token()),
         Caller::FreshFullAccess | Caller::StaleFullAccess | Caller::Member | Caller::AdminOfAnotherOrganization => {
             Some(me.full_access_token(t))

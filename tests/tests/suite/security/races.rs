@@ -69,9 +69,11 @@ async fn twenty_sends_at_once_send_one_mail() {
     let me = Person::new();
     seed_magic_link(&me).await;
     let token = me.platform_token();
-    let results = race(app, || request("mfa-magic-link-send", &token, json!(null)), |app, req| async move {
-        handlers::magic_link_send(&app, req).await
-    })
+    let results = race(
+        app,
+        || request("mfa-magic-link-send", &token, json!(null)),
+        |app, req| async move { handlers::magic_link_send(&app, req).await },
+    )
     .await;
     assert_one_winner("magic-link send", &results);
     assert!(results.iter().all(|(s, _)| *s == 200 || *s == 429), "{results:?}");
@@ -85,9 +87,11 @@ async fn one_backup_code_used_twenty_times_at_once_works_once() {
     let me = Person::new();
     let (_, codes) = enroll_totp_with_codes(&api, &me).await;
     let token = me.platform_token();
-    let results = race(app, || request("mfa-recover", &token, json!({"code": codes[0]})), |app, req| async move {
-        handlers::recover(&app, req).await
-    })
+    let results = race(
+        app,
+        || request("mfa-recover", &token, json!({"code": codes[0]})),
+        |app, req| async move { handlers::recover(&app, req).await },
+    )
     .await;
     assert_one_winner("backup code", &results);
 }
@@ -102,9 +106,11 @@ async fn one_login_link_used_twenty_times_at_once_works_once() {
     assert_eq!(api.send("POST", "/mfa/magic-link/send", Some(&token), None).await.status, 200);
     let (_, link) = link_in(&nth_mail(&me.email, 1).await);
     let body = json!({"mfaType": "MAGIC_LINK", "token": link});
-    let results = race(app, || request("mfa-verify-login", &token, body.clone()), |app, req| async move {
-        handlers::verify_login(&app, req).await
-    })
+    let results = race(
+        app,
+        || request("mfa-verify-login", &token, body.clone()),
+        |app, req| async move { handlers::verify_login(&app, req).await },
+    )
     .await;
     assert_one_winner("login link", &results);
 }
@@ -118,9 +124,11 @@ async fn one_passkey_assertion_used_twenty_times_at_once_works_once() {
     let mut key = register_passkey(&api, &token).await;
     let signed = passkey_assertion(&api, &me, &mut key).await;
     let body = json!({"mfaType": "PASSKEY", "credential": signed});
-    let results = race(app, || request("mfa-verify-login", &token, body.clone()), |app, req| async move {
-        handlers::verify_login(&app, req).await
-    })
+    let results = race(
+        app,
+        || request("mfa-verify-login", &token, body.clone()),
+        |app, req| async move { handlers::verify_login(&app, req).await },
+    )
     .await;
     assert_one_winner("passkey assertion", &results);
 }
@@ -133,9 +141,11 @@ async fn one_refresh_token_used_twenty_times_at_once_works_once() {
     let (secret, _) = enroll_totp_with_codes(&api, &me).await;
     let (_, refresh) = login_with_totp(&api, &me, &secret).await;
     let token = me.platform_token();
-    let results = race(app, || request("mfa-token-refresh", &token, json!({"refreshToken": refresh})), |app, req| async move {
-        handlers::token_refresh(&app, req).await
-    })
+    let results = race(
+        app,
+        || request("mfa-token-refresh", &token, json!({"refreshToken": refresh})),
+        |app, req| async move { handlers::token_refresh(&app, req).await },
+    )
     .await;
     assert_one_winner("refresh token", &results);
     // The reuse the race amounted to ended the session: the winner's new token is void too.
