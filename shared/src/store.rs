@@ -1,5 +1,5 @@
-//! The DynamoDB table: every key shape and every read and write of it (`DESIGN.md`, Data
-//! model). One table with string keys `pk`/`sk` and the TTL attribute `expiresAt`. The
+//! The DynamoDB table: every key shape and every read and write of it (the README's
+//! "Data model"). One table with string keys `pk`/`sk` and the TTL attribute `expiresAt`. The
 //! store answers in [`StoreError`]s; what they mean to a caller is decided in the envelope.
 
 use std::collections::HashMap;

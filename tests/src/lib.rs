@@ -1,6 +1,8 @@
 //! The test kit: everything the handler and end-to-end tests need to talk to the local
 //! stack that `scripts/test` starts (DynamoDB Local, the local SES, `cargo lambda watch`).
-//! Each test makes its own users and organizations, so tests run in parallel.
+//! [`TestApp`] bundles the three ways in: HTTP to the real binaries, the handlers in
+//! process (on a clock the test may move), and the store. Each test makes its own users
+//! and organizations, so tests run in parallel.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -136,6 +138,56 @@ impl Person {
             })
             .expect("signing works")
     }
+}
+
+/// What a test talks to: the API over HTTP through `cargo lambda watch` (the real
+/// binaries), the application in process as a function builds it at cold start (its
+/// handlers called directly, on `clock`), and the store on DynamoDB Local.
+pub struct TestApp {
+    pub api: Api,
+    pub app: mfa_shared::App,
+    pub clock: mfa_shared::clock::Clock,
+}
+
+impl TestApp {
+    /// On a clock that stands at now until the test moves it.
+    pub async fn new() -> Self {
+        Self::at(now()).await
+    }
+
+    /// On a clock that stands at `time` until the test moves it.
+    pub async fn at(time: i64) -> Self {
+        let clock = mfa_shared::clock::Clock::fixed(time);
+        Self { api: Api::new(), app: app().await.with_clock(clock.clone()), clock }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.app.store
+    }
+
+    /// Runs `function`'s handler in process on `events/<function>.json` with `token` as
+    /// the bearer and `body` (`null`: no body).
+    pub async fn call(&self, function: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        parse(&self.respond(function, token, body).await)
+    }
+
+    /// [`TestApp::call`], keeping the whole response (headers too).
+    pub async fn respond(
+        &self,
+        function: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        let mut req = event(function, token);
+        *req.body_mut() =
+            if body.is_null() { lambda_http::Body::Empty } else { lambda_http::Body::Text(body.to_string()) };
+        handle(&self.app, &jwks_document(), function, req).await
+    }
+}
+
+/// The JWKS document the `mfa-jwks` binary builds at cold start.
+pub fn jwks_document() -> String {
+    mfa_shared::handlers::jwks_document(&var("MFA_TOKEN_PUBLIC_KEYS")).expect("MFA_TOKEN_PUBLIC_KEYS is a JWKS")
 }
 
 /// The store on DynamoDB Local, for seeding and inspecting state.
@@ -484,4 +536,60 @@ pub async fn tokens_of(user_id: &str) -> Vec<Value> {
         found.push(json!(item.keys().collect::<Vec<_>>()));
     }
     found
+}
+
+/// Runs one login check of `principal` through the lockout, as verify-login does but
+/// issuing no session: the one-time value is spent, failures count.
+async fn check_only(
+    app: &mfa_shared::App,
+    principal: &mfa_shared::auth::Principal,
+    login: mfa_shared::methods::Login,
+) -> Result<(), mfa_shared::Refusal> {
+    use mfa_shared::policy::{Action, Change};
+    let now = app.clock.now();
+    let change = Change::by_user(Action::Verify, principal, now);
+    mfa_shared::lockout::attempt(
+        app,
+        principal.user_id.as_str(),
+        change,
+        |record| login.check(app, record, now).map(|w| ((), w)),
+        || login.spent(),
+    )
+    .await
+}
+
+/// Checks an authenticator code of `principal` (the step is spent).
+pub async fn verify_code(
+    app: &mfa_shared::App,
+    principal: &mfa_shared::auth::Principal,
+    code: &str,
+) -> Result<(), mfa_shared::Refusal> {
+    let presented = mfa_shared::methods::Presented { code: Some(code.into()), ..Default::default() };
+    let login =
+        mfa_shared::methods::Login::prepare(app, principal, mfa_shared::model::MfaType::GoogleAuth, &presented).await?;
+    check_only(app, principal, login).await
+}
+
+/// Spends a login link of `principal`.
+pub async fn verify_login_link(
+    app: &mfa_shared::App,
+    principal: &mfa_shared::auth::Principal,
+    token: &str,
+) -> Result<(), mfa_shared::Refusal> {
+    let presented = mfa_shared::methods::Presented { token: Some(token.into()), ..Default::default() };
+    let login =
+        mfa_shared::methods::Login::prepare(app, principal, mfa_shared::model::MfaType::MagicLink, &presented).await?;
+    check_only(app, principal, login).await
+}
+
+/// Checks a passkey assertion of `principal` (its ceremony is spent).
+pub async fn verify_assertion(
+    app: &mfa_shared::App,
+    principal: &mfa_shared::auth::Principal,
+    credential: Value,
+) -> Result<(), mfa_shared::Refusal> {
+    let presented = mfa_shared::methods::Presented { credential: Some(credential), ..Default::default() };
+    let login =
+        mfa_shared::methods::Login::prepare(app, principal, mfa_shared::model::MfaType::Passkey, &presented).await?;
+    check_only(app, principal, login).await
 }

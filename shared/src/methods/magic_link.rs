@@ -11,7 +11,7 @@ use super::Completed;
 use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
-use crate::lockout::{self, Failure};
+use crate::lockout::Failure;
 use crate::mail::{Mail, html_escape};
 use crate::model::{LinkToken, MfaType, Purpose, UserMfaRecord};
 use crate::notify::{self, Notice};
@@ -252,21 +252,6 @@ pub fn check_login(app: &App, record: &UserMfaRecord, found: &FoundLink, now: i6
         }
         _ => Err(Failure::Counted(Refusal::InvalidLink)),
     }
-}
-
-/// Spends a login link of the caller, issuing nothing.
-pub async fn verify_login_link(app: &App, principal: &Principal, token: &str) -> Result<(), Refusal> {
-    let now = app.clock.now();
-    let found = find_login_link(app, &SecretString::from(token)).await?;
-    let change = Change::by_user(Action::Verify, principal, now);
-    lockout::attempt(
-        app,
-        principal.user_id.as_str(),
-        change,
-        |record| check_login(app, record, &found, now).map(|w| ((), w)),
-        || Refusal::InvalidLink,
-    )
-    .await
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::App;
 use crate::auth::Principal;
 use crate::config::RelyingPartyConfig;
 use crate::crypto::sha256_hex;
-use crate::lockout::{self, Failure};
+use crate::lockout::Failure;
 use crate::model::{Ceremony, CeremonyKind, MfaType, StoredPasskey, UserMfaRecord};
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Actor, Change};
@@ -327,21 +327,6 @@ pub fn check_assertion(
     stored.last_used_at = Some(now);
     let hash = checked.challenge_hash.clone().unwrap_or_default();
     Ok(vec![app.store.consume_ceremony(&record.user_id, &hash, CeremonyKind::Authentication, now)?])
-}
-
-/// Checks an assertion of the caller with the same check a login makes, issuing nothing.
-pub async fn verify_assertion(app: &App, principal: &Principal, credential: Value) -> Result<(), Refusal> {
-    let now = app.clock.now();
-    let checked = read_assertion(app, principal, credential).await?;
-    let change = Change::by_user(Action::Verify, principal, now);
-    lockout::attempt(
-        app,
-        principal.user_id.as_str(),
-        change,
-        |record| check_assertion(app, record, &checked, now).map(|w| ((), w)),
-        || Refusal::CeremonyExpired,
-    )
-    .await
 }
 
 #[cfg(test)]

@@ -211,23 +211,6 @@ pub fn check(record: &mut UserMfaRecord, keyring: &Keyring, code: &SecretString,
     }
 }
 
-/// Checks a code of the caller with one read and one conditional write, issuing nothing
-/// (the step is spent). Of concurrent requests with the same valid code, one succeeds.
-pub async fn verify_code(app: &App, principal: &Principal, code: &str) -> Result<(), Refusal> {
-    let keyring = app.keyring()?;
-    let now = app.clock.now();
-    let code = SecretString::from(code);
-    let change = Change::by_user(Action::Verify, principal, now);
-    lockout::attempt(
-        app,
-        principal.user_id.as_str(),
-        change,
-        |record| check(record, keyring, &code, now).map(|()| ((), Vec::new())),
-        || Refusal::CodeAlreadyUsed,
-    )
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,6 @@
 
 use std::process::Command;
 
-use mfa_shared::methods::passkey;
 use mfa_tests::{Api, Person, app, repo_root, store};
 use serde_json::{Value, json};
 
@@ -32,7 +31,7 @@ async fn chromium_registers_and_signs_in_with_a_passkey() {
 
     let app = app().await;
     let user = me.principal();
-    passkey::verify_assertion(&app, &user, result["assertion"].clone()).await.expect("Chromium's assertion verifies");
+    mfa_tests::verify_assertion(&app, &user, result["assertion"].clone()).await.expect("Chromium's assertion verifies");
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
     assert_eq!(record.passkeys.len(), 1);
     assert_eq!(record.passkeys[0].name, "Chromium");

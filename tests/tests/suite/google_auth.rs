@@ -155,12 +155,12 @@ async fn a_time_step_is_accepted_once() {
     let user = me.principal();
     // verify-setup spent the current step; the next one is within the skew window.
     let code = totp::code_at(&raw, now() + 30);
-    totp::verify_code(&app, &user, &code).await.expect("a fresh code is accepted");
-    let again = totp::verify_code(&app, &user, &code).await.unwrap_err();
+    mfa_tests::verify_code(&app, &user, &code).await.expect("a fresh code is accepted");
+    let again = mfa_tests::verify_code(&app, &user, &code).await.unwrap_err();
     assert_eq!((again.status().as_u16(), again.code()), (400, "CODE_ALREADY_USED"));
     // An older step than the last accepted one is refused too.
     let older = totp::code_at(&raw, now());
-    assert!(totp::verify_code(&app, &user, &older).await.is_err());
+    assert!(mfa_tests::verify_code(&app, &user, &older).await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
@@ -177,7 +177,7 @@ async fn the_same_code_in_20_concurrent_requests_succeeds_once() {
             let (app, user, code, barrier) = (app.clone(), user.clone(), code.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                totp::verify_code(&app, &user, &code).await
+                mfa_tests::verify_code(&app, &user, &code).await
             })
         })
         .collect();

@@ -115,7 +115,7 @@ async fn tokens_are_bound_to_their_purpose_and_user() {
     let other_activation = start_setup(&api, &second_person).await;
     assert_eq!(activate(&api, &other_activation).await.status, 200);
     let other = second_person.principal();
-    let e = magic_link::verify_login_link(&app, &other, &activation).await.unwrap_err();
+    let e = mfa_tests::verify_login_link(&app, &other, &activation).await.unwrap_err();
     assert_eq!(e.code(), "INVALID_LINK", "someone else's activation token cannot log in");
     assert_eq!(activate(&api, &activation).await.status, 200, "the refused token was not spent");
 
@@ -126,10 +126,10 @@ async fn tokens_are_bound_to_their_purpose_and_user() {
     let (link, login) = link_in(&nth_mail(&me.email, 2).await);
     assert!(link.contains("purpose=login"), "{link}");
     assert_error(&activate(&api, &login).await, 400, "INVALID_LINK");
-    let e = magic_link::verify_login_link(&app, &other, &login).await.unwrap_err();
+    let e = mfa_tests::verify_login_link(&app, &other, &login).await.unwrap_err();
     assert_eq!(e.code(), "INVALID_LINK", "another user cannot use my login link");
-    magic_link::verify_login_link(&app, &user, &login).await.expect("my login link logs me in");
-    let e = magic_link::verify_login_link(&app, &user, &login).await.unwrap_err();
+    mfa_tests::verify_login_link(&app, &user, &login).await.expect("my login link logs me in");
+    let e = mfa_tests::verify_login_link(&app, &user, &login).await.unwrap_err();
     assert_eq!(e.code(), "INVALID_LINK", "a login link works once");
 }
 
@@ -156,7 +156,7 @@ async fn send_requires_the_method_and_is_rate_limited_without_resetting_failures
     let user = me.principal();
     for _ in 0..2 {
         assert!(
-            magic_link::verify_login_link(&app, &user, "wrong-wrong-wrong-wrong-wrong-wrong-wrong-wr").await.is_err()
+            mfa_tests::verify_login_link(&app, &user, "wrong-wrong-wrong-wrong-wrong-wrong-wrong-wr").await.is_err()
         );
     }
     let send = || handlers::magic_link_send(&app, event("mfa-magic-link-send", Some(&token)));

@@ -61,8 +61,8 @@ async fn register_then_authenticate_and_replays_are_refused() {
     let assertion = assert_with(&mut key, &options);
     let app = app().await;
     let user = me.principal();
-    passkey::verify_assertion(&app, &user, assertion.clone()).await.expect("the assertion verifies");
-    let e = passkey::verify_assertion(&app, &user, assertion).await.unwrap_err();
+    mfa_tests::verify_assertion(&app, &user, assertion.clone()).await.expect("the assertion verifies");
+    let e = mfa_tests::verify_assertion(&app, &user, assertion).await.unwrap_err();
     assert_eq!(e.code(), "CEREMONY_EXPIRED", "a replayed assertion is refused");
 
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
@@ -175,7 +175,7 @@ async fn more_passkeys_need_step_up_and_are_listed() {
     // Any of them can answer.
     let app = app().await;
     let assertion = assert_with(&mut keys[1], &options);
-    passkey::verify_assertion(&app, &me.principal(), assertion).await.expect("the second passkey signs in");
+    mfa_tests::verify_assertion(&app, &me.principal(), assertion).await.expect("the second passkey signs in");
 }
 
 #[tokio::test]

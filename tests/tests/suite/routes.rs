@@ -196,3 +196,17 @@ fn readme_has_the_policy_table() {
     let block = rows.join("\n");
     assert!(readme.contains(&format!("|---|---|---|\n{block}\n")), "README's policy table should read:\n{block}");
 }
+
+/// `openapi.yaml`'s error schema lists exactly the codes of `Refusal`.
+#[test]
+fn openapi_lists_every_refusal_code() {
+    let doc: Yaml = serde_norway::from_str(&read("openapi.yaml")).unwrap();
+    let listed: BTreeSet<String> = doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+        .as_sequence()
+        .expect("the error code is an enum")
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let codes: BTreeSet<String> = mfa_shared::Refusal::CODES.iter().map(|c| c.to_string()).collect();
+    assert_eq!(listed, codes);
+}

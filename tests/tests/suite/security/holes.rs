@@ -8,14 +8,11 @@
 //! 6. the magic-link send limit raced by concurrent requests;
 //! 7. passkey assertions accepted while PASSKEY is off, or with a counter gone backwards.
 
-use mfa_shared::clock::Clock;
-use mfa_shared::handlers;
 use mfa_shared::methods::totp;
 use mfa_shared::model::{MethodState, MfaType};
 use mfa_tests::{
-    Api, Person, app, assert_error, claims_of, enroll_totp, event, link_in, link_mails_to, login_with_totp, mails_to,
-    now, nth_mail, parse, passkey_assertion, register_passkey, remember_secret, rp_origin, seed, seed_magic_link,
-    stack, unique,
+    Api, Person, TestApp, assert_error, claims_of, enroll_totp, link_in, link_mails_to, login_with_totp, mails_to, now,
+    nth_mail, passkey_assertion, register_passkey, remember_secret, rp_origin, seed, seed_magic_link, stack, unique,
 };
 use serde_json::{Value, json};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -268,32 +265,25 @@ async fn hole2_a_session_has_an_absolute_lifetime_that_refresh_never_extends() {
     let secret = enroll_totp(&api, &me).await;
     // Logged in at t0 (a step the enrolment did not spend), on an injected clock.
     let t0 = now() + 60;
-    let clock = Clock::fixed(t0);
-    let app = app().await.with_clock(clock.clone());
-    let post = |name: &str, body: Value| {
-        let mut req = event(name, Some(&me.platform_token()));
-        *req.body_mut() = lambda_http::Body::Text(body.to_string());
-        req
-    };
+    let test = TestApp::at(t0).await;
+    let token = me.platform_token();
     let login = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&secret, t0)});
-    let (code, body) = parse(&handlers::verify_login(&app, post("mfa-verify-login", login)).await);
+    let (code, body) = test.call("mfa-verify-login", Some(&token), login).await;
     assert_eq!(code, 200, "{body}");
     let mut refresh = body["refreshToken"].as_str().unwrap().to_string();
     remember_secret(&refresh);
     // Rotating every hour keeps the session alive until 12 hours after the login…
     for hour in 1..=11 {
-        clock.set(t0 + hour * 3600);
-        let (code, body) =
-            parse(&handlers::token_refresh(&app, post("mfa-token-refresh", json!({"refreshToken": refresh}))).await);
+        test.clock.set(t0 + hour * 3600);
+        let (code, body) = test.call("mfa-token-refresh", Some(&token), json!({"refreshToken": refresh})).await;
         assert_eq!(code, 200, "hour {hour}: {body}");
         refresh = body["refreshToken"].as_str().unwrap().to_string();
         remember_secret(&refresh);
         assert_eq!(claims_of(body["fullAccessToken"].as_str().unwrap())["auth_time"], json!(t0));
     }
     // …and not a second longer, however recently it was rotated.
-    clock.set(t0 + 12 * 3600 + 1);
-    let (code, body) =
-        parse(&handlers::token_refresh(&app, post("mfa-token-refresh", json!({"refreshToken": refresh}))).await);
+    test.clock.set(t0 + 12 * 3600 + 1);
+    let (code, body) = test.call("mfa-token-refresh", Some(&token), json!({"refreshToken": refresh})).await;
     assert_eq!((code, body["code"].clone()), (401, json!("INVALID_REFRESH_TOKEN")), "{body}");
 }
 

@@ -1,25 +1,21 @@
 //! The authorization matrix, generated from the route table: every route (and, for the
 //! routes that take two actions, each of them) against every kind of caller, each cell
-//! on a fresh user in DynamoDB Local, through the shared handlers (as `mfa_tests::handle`
-//! runs each function's). A full-access token older than 15 minutes is made by moving the
-//! application's clock, not by minting an odd token. Every cell is the contract's answer:
+//! on a fresh user in DynamoDB Local, through the shared handlers (`TestApp::call` runs
+//! each function's as its binary would). A full-access token older than 15 minutes is
+//! made by moving the application's clock, not by minting an odd token. Every cell is the contract's answer:
 //! its status and, for a refusal, its code.
-
-use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use lambda_http::Body;
 use mfa_shared::App;
-use mfa_shared::clock::Clock;
 use mfa_shared::crypto::{ExposeSecret, random_bytes};
 use mfa_shared::methods::{backup_codes, totp};
 use mfa_shared::model::{MethodState, MfaType};
 use mfa_shared::routes::{AuthKind, ROUTES, route};
 use mfa_shared::sessions;
-use mfa_tests::{Person, app, event, now, parse, remember_secret, seed, stack, store, unique};
+use mfa_tests::{Person, TestApp, now, remember_secret, seed, stack, unique};
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
 /// Who calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -206,21 +202,21 @@ fn unsigned(claims: &Value) -> String {
 }
 
 /// One cell: a fresh organization and users, the state the operation needs, the request.
-async fn cell(jwks: &str, op: &Op, caller: Caller) -> (u16, Value) {
+async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
     let t = now();
-    let clock = Clock::fixed(t);
+    let test = TestApp::at(t).await;
+    let (app, clock) = (&test.app, &test.clock);
     let org = unique("org");
     let me = match caller {
         Caller::Member => Person::in_org(&org, "MEMBER"),
         Caller::AdminOfAnotherOrganization => Person::in_org(&unique("org"), "OWNER"),
         _ => Person::in_org(&org, "OWNER"),
     };
-    let app = app().await.with_clock(clock.clone());
     seed(&me, |_| {}).await;
     let mut secret = None;
     let mut backup = String::new();
     if caller != Caller::PlatformWithoutMfa {
-        let (raw, code) = enrol(&app, &me).await;
+        let (raw, code) = enrol(app, &me).await;
         secret = Some(raw);
         backup = code;
     }
@@ -249,7 +245,7 @@ async fn cell(jwks: &str, op: &Op, caller: Caller) -> (u16, Value) {
         ("mfa-reset", "reset a member with MFA") => {
             let member = Person::in_org(&org, "MEMBER");
             seed(&member, |_| {}).await;
-            enrol(&app, &member).await;
+            enrol(app, &member).await;
             body = json!({"resetUserId": member.id});
         }
         ("mfa-magic-link-activate", _) => body = json!({"token": URL_SAFE_NO_PAD.encode(random_bytes::<32>())}),
@@ -264,10 +260,10 @@ async fn cell(jwks: &str, op: &Op, caller: Caller) -> (u16, Value) {
             body = json!({"code": if backup.is_empty() { "AAAA-AAAA-AAAA-AAAA".to_string() } else { backup.clone() }})
         }
         ("mfa-token-refresh", _) => {
-            let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
+            let (record, _) = test.store().load_user_and_policy(&me.id, None).await.unwrap();
             let (session, put) =
-                sessions::start(&app, &me.principal(), &["pwd", "otp", "mfa"], record.session_epoch, t).unwrap();
-            store().await.transact(vec![put]).await.unwrap();
+                sessions::start(app, &me.principal(), &["pwd", "otp", "mfa"], record.session_epoch, t).unwrap();
+            test.store().transact(vec![put]).await.unwrap();
             remember_secret(session.refresh_token.expose_secret());
             body = json!({"refreshToken": session.refresh_token.expose_secret()});
         }
@@ -295,9 +291,7 @@ async fn cell(jwks: &str, op: &Op, caller: Caller) -> (u16, Value) {
             Some(me.full_access_token(t))
         }
     };
-    let mut req = event(op.function, token.as_deref());
-    *req.body_mut() = if body.is_null() { Body::Empty } else { Body::Text(body.to_string()) };
-    let (status, answer) = parse(&mfa_tests::handle(&app, jwks, op.function, req).await);
+    let (status, answer) = test.call(op.function, token.as_deref(), body).await;
     if let Some(r) = answer["refreshToken"].as_str() {
         remember_secret(r);
     }
@@ -306,7 +300,6 @@ async fn cell(jwks: &str, op: &Op, caller: Caller) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_route_against_every_caller() {
-    let jwks = Arc::new(mfa_shared::handlers::jwks_document(&std::env::var("MFA_TOKEN_PUBLIC_KEYS").unwrap()).unwrap());
     let ops = ops();
     let covered: BTreeSet<&str> = ops.iter().map(|o| o.function).collect();
     let all: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();
@@ -318,8 +311,8 @@ async fn every_route_against_every_caller() {
         let answers: Vec<_> = CALLERS
             .iter()
             .map(|caller| {
-                let (jwks, caller, op) = (jwks.clone(), *caller, *op);
-                tokio::spawn(async move { (caller, cell(&jwks, &op, caller).await) })
+                let (caller, op) = (*caller, *op);
+                tokio::spawn(async move { (caller, cell(&op, caller).await) })
             })
             .collect();
         for task in answers {
