@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Sealed;
+use crate::refusal::Refusal;
 
 /// An MFA method, named as on the wire (`mfaType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -223,6 +224,41 @@ impl UserMfaRecord {
             self.primary_method = self.enabled_methods().first().copied();
         }
         self.end_sessions();
+    }
+
+    /// `POST /mfa/enable`: a disabled method back on. True when something changed (an
+    /// enabled method stays as it is); a method never verified cannot be switched on.
+    pub fn enable(&mut self, method: MfaType) -> Result<bool, Refusal> {
+        match self.state(method) {
+            MethodState::Enabled => Ok(false),
+            MethodState::Disabled => {
+                self.turn_on(method);
+                Ok(true)
+            }
+            MethodState::NotConfigured | MethodState::Pending => Err(Refusal::MethodNotConfigured(method)),
+        }
+    }
+
+    /// `POST /mfa/disable`: an enabled method off, unless MFA is `required` of the user and
+    /// it is their last one.
+    pub fn disable(&mut self, method: MfaType, required: bool) -> Result<(), Refusal> {
+        if !self.state(method).is_enabled() {
+            return Err(Refusal::MethodNotEnabled(method));
+        }
+        if required && self.enabled_methods() == [method] {
+            return Err(Refusal::OrgEnforced);
+        }
+        self.turn_off(method);
+        Ok(())
+    }
+
+    /// `POST /mfa/primary`: which enabled method a login asks for first.
+    pub fn choose_primary(&mut self, method: MfaType) -> Result<(), Refusal> {
+        if !self.state(method).is_enabled() {
+            return Err(Refusal::MethodNotEnabled(method));
+        }
+        self.primary_method = Some(method);
+        Ok(())
     }
 
     /// Ends every session of the user: refresh chains begun before stop rotating.
@@ -507,6 +543,25 @@ mod tests {
         assert_eq!(r.primary_method, Some(MfaType::Passkey));
         r.turn_off(MfaType::Passkey);
         assert_eq!((r.primary_method, r.session_epoch), (Some(MfaType::GoogleAuth), 1));
+    }
+
+    #[test]
+    fn switching_follows_the_state_machine() {
+        let mut r =
+            record(&[(MfaType::GoogleAuth, MethodState::Enabled), (MfaType::Passkey, MethodState::Pending)], None);
+        assert_eq!(r.enable(MfaType::Passkey), Err(Refusal::MethodNotConfigured(MfaType::Passkey)));
+        assert_eq!(r.enable(MfaType::GoogleAuth), Ok(false));
+        assert_eq!(
+            r.disable(MfaType::GoogleAuth, true),
+            Err(Refusal::OrgEnforced),
+            "the last method of a required user"
+        );
+        assert_eq!(r.choose_primary(MfaType::Passkey), Err(Refusal::MethodNotEnabled(MfaType::Passkey)));
+        r.disable(MfaType::GoogleAuth, false).unwrap();
+        assert_eq!((r.state(MfaType::GoogleAuth), r.session_epoch), (MethodState::Disabled, 1));
+        assert_eq!(r.disable(MfaType::GoogleAuth, false), Err(Refusal::MethodNotEnabled(MfaType::GoogleAuth)));
+        assert_eq!(r.enable(MfaType::GoogleAuth), Ok(true));
+        assert_eq!(r.primary(), Some(MfaType::GoogleAuth));
     }
 
     #[test]

@@ -7,7 +7,6 @@ use super::{MethodInput, require_method};
 use crate::App;
 use crate::body;
 use crate::envelope::{self, respond};
-use crate::model::MethodState;
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
@@ -24,17 +23,11 @@ async fn enable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     let principal = app.auth()?.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
     let change = Change::by_user(Action::Enable, &principal, app.clock.now());
-    let changed =
-        update::user(app, principal.user_id.as_str(), None, &change, |record, _| match record.state(mfa_type) {
-            MethodState::Enabled => Ok(None),
-            MethodState::Disabled => {
-                let to = notify::recipients(record, principal.email.as_deref());
-                record.turn_on(mfa_type);
-                Ok(Some(to))
-            }
-            MethodState::NotConfigured | MethodState::Pending => Err(Refusal::MethodNotConfigured(mfa_type)),
-        })
-        .await?;
+    let changed = update::user(app, principal.user_id.as_str(), None, &change, |record, _| {
+        let to = notify::recipients(record, principal.email.as_deref());
+        Ok(record.enable(mfa_type)?.then_some(to))
+    })
+    .await?;
     if let Some(to) = changed {
         notify::send(app, &to, Notice::MethodEnabled(mfa_type)).await;
     }
@@ -54,15 +47,8 @@ async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     let MethodInput { mfa_type } = body::json(req)?;
     let change = Change::by_user(Action::Disable, &principal, app.clock.now());
     let to = update::user(app, principal.user_id.as_str(), principal.org_id.as_deref(), &change, |record, policy| {
-        if !record.state(mfa_type).is_enabled() {
-            return Err(Refusal::MethodNotEnabled(mfa_type));
-        }
-        let required = record.is_required || policy.is_some_and(|p| p.enforced);
-        if required && record.enabled_methods() == [mfa_type] {
-            return Err(Refusal::OrgEnforced);
-        }
         let to = notify::recipients(record, principal.email.as_deref());
-        record.turn_off(mfa_type);
+        record.disable(mfa_type, record.is_required || policy.is_some_and(|p| p.enforced))?;
         Ok(to)
     })
     .await?;
@@ -80,13 +66,6 @@ async fn primary_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     let principal = app.auth()?.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
     let change = Change::by_user(Action::ChoosePrimary, &principal, app.clock.now());
-    update::user(app, principal.user_id.as_str(), None, &change, |record, _| {
-        if !record.state(mfa_type).is_enabled() {
-            return Err(Refusal::MethodNotEnabled(mfa_type));
-        }
-        record.primary_method = Some(mfa_type);
-        Ok(())
-    })
-    .await?;
+    update::user(app, principal.user_id.as_str(), None, &change, |record, _| record.choose_primary(mfa_type)).await?;
     Ok(envelope::message("Primary MFA method updated"))
 }
