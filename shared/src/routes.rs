@@ -131,7 +131,7 @@ pub const ROUTES: &[Route] = &[
         path: "/mfa/verify-setup",
         function: "mfa-verify-setup",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, webauthn: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {

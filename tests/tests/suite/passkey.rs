@@ -188,3 +188,19 @@ async fn auth_options_without_a_passkey_is_409() {
         .await;
     assert_error(&r, 400, "INVALID_FIELD");
 }
+
+#[tokio::test]
+async fn verify_setup_completes_a_passkey_registration() {
+    let api = Api::new();
+    let me = Person::new();
+    let token = me.platform_token();
+    let data = setup(&api, &token, "Tablet").await;
+    let mut key = SoftPasskey::new(true);
+    let credential = register(&mut key, &data, origin());
+    // The challenge is the one the credential answers; no need to send it separately.
+    let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "PASSKEY", "credential": credential})).await;
+    assert_eq!(r.body, json!({"success": true, "message": "MFA setup verified and enabled"}));
+    assert_eq!(api.get("/mfa/status", Some(&token)).await.body["data"]["enabledMethods"], json!(["PASSKEY"]));
+    let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "PASSKEY"})).await;
+    assert_error(&r, 400, "INVALID_FIELD");
+}
