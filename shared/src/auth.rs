@@ -41,14 +41,6 @@ impl Principal {
     }
 }
 
-impl Principal {
-    /// A full-access token whose second factor is at most [`crate::policy::STEP_UP_MAX_AGE`]
-    /// old at `now`.
-    pub fn has_fresh_factor(&self, now: i64) -> bool {
-        self.session_verified && self.auth_time.is_some_and(|t| now - t <= crate::policy::STEP_UP_MAX_AGE)
-    }
-}
-
 /// A user id as it appears in a token: non-empty, at most 128 characters, no control
 /// characters (it becomes part of a DynamoDB key).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -139,6 +131,9 @@ pub struct TokenVerifier {
 
 /// The issuer of full-access tokens unless `MFA_TOKEN_ISSUER` says otherwise.
 pub const DEFAULT_TOKEN_ISSUER: &str = "mfa-service";
+
+/// A session's absolute lifetime, in seconds, unless `MFA_SESSION_LIFETIME` says otherwise.
+pub const DEFAULT_SESSION_LIFETIME: u64 = 12 * 3600;
 
 /// How far `exp` and `nbf` may be off, in seconds, unless `MFA_CLOCK_LEEWAY` says otherwise.
 pub const DEFAULT_CLOCK_LEEWAY: u64 = 30;
@@ -329,7 +324,7 @@ impl TokenSigner {
     pub fn read(r: &mut Reader) -> Option<Self> {
         let raw = r.required("MFA_TOKEN_SIGNING_KEY");
         let issuer = r.or("MFA_TOKEN_ISSUER", DEFAULT_TOKEN_ISSUER);
-        let lifetime = r.seconds("MFA_SESSION_LIFETIME", crate::sessions::DEFAULT_SESSION_LIFETIME, 900..=30 * 86_400);
+        let lifetime = r.seconds("MFA_SESSION_LIFETIME", DEFAULT_SESSION_LIFETIME, 900..=30 * 86_400);
         if raw.is_empty() {
             return None;
         }
@@ -352,7 +347,7 @@ impl TokenSigner {
             kid: kid.to_string(),
             key: EncodingKey::from_ec_der(&der),
             issuer: issuer.to_string(),
-            session_lifetime: crate::sessions::DEFAULT_SESSION_LIFETIME as i64,
+            session_lifetime: DEFAULT_SESSION_LIFETIME as i64,
         })
     }
 

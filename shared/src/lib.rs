@@ -18,6 +18,7 @@ pub mod envelope;
 pub mod handlers;
 pub mod lockout;
 pub mod mail;
+pub mod method;
 pub mod methods;
 pub mod model;
 pub mod notify;

@@ -115,7 +115,7 @@ pub async fn attempt<T>(
     )
     .await;
     if let (Err(Refusal::TooManyAttempts { .. }), Some(to)) = (&outcome, lock_notice) {
-        notify::send(app, &to, Notice::LockedOut).await;
+        notify::send(app, &to, Notice::LockedOut { minutes: LOCK_SECONDS / 60 }).await;
     }
     outcome
 }

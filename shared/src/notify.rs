@@ -12,11 +12,20 @@ use crate::model::{MfaType, UserMfaRecord};
 pub enum Notice {
     MethodEnabled(MfaType),
     MethodDisabled(MfaType),
-    Reset { by_admin: bool },
-    PasskeyAdded { name: String },
-    BackupCodeUsed { left: usize },
+    Reset {
+        by_admin: bool,
+    },
+    PasskeyAdded {
+        name: String,
+    },
+    BackupCodeUsed {
+        left: usize,
+    },
     CodesRegenerated,
-    LockedOut,
+    /// Five failed second-factor checks locked verification for this many minutes.
+    LockedOut {
+        minutes: i64,
+    },
 }
 
 impl Notice {
@@ -49,11 +58,10 @@ impl Notice {
                 "New backup codes were created".into(),
                 "New backup codes were created for your account; the old ones no longer work.".into(),
             ),
-            Notice::LockedOut => (
+            Notice::LockedOut { minutes } => (
                 "Sign-in attempts blocked".into(),
                 format!(
-                    "Someone failed five second-factor checks in a row for your account, so they are blocked for {} minutes.",
-                    crate::lockout::LOCK_SECONDS / 60
+                    "Someone failed five second-factor checks in a row for your account, so they are blocked for {minutes} minutes."
                 ),
             ),
         }

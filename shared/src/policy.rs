@@ -224,8 +224,13 @@ impl<'a> Change<'a> {
 
     /// Whether the actor holds a second factor fresh enough for a step-up action.
     pub fn has_fresh_factor(&self) -> bool {
-        self.actor.principal().is_some_and(|p| p.has_fresh_factor(self.now))
+        self.actor.principal().is_some_and(|p| fresh(p, self.now))
     }
+}
+
+/// A full-access token whose second factor is at most [`STEP_UP_MAX_AGE`] old at `now`.
+pub fn fresh(principal: &Principal, now: i64) -> bool {
+    principal.session_verified && principal.auth_time.is_some_and(|t| now - t <= STEP_UP_MAX_AGE)
 }
 
 /// Whether `change` may be made to `record` (the state it is about to replace).
@@ -274,7 +279,7 @@ fn admin_requirements(action: Action, admin: &Principal, now: i64) -> Result<&st
     }
     match action.requirement() {
         Requirement::AdminRole => Ok(org),
-        Requirement::AdminFreshFactor if admin.has_fresh_factor(now) => Ok(org),
+        Requirement::AdminFreshFactor if fresh(admin, now) => Ok(org),
         Requirement::AdminFreshFactor => Err(Refusal::StepUpRequired),
         Requirement::Token | Requirement::FreshFactor | Requirement::AuthorizedSetup => Err(Refusal::Forbidden),
     }

@@ -27,8 +27,7 @@ use crate::refusal::Refusal;
 use crate::store::{StoreError, Write};
 
 pub const ACCESS_LIFETIME: i64 = 15 * 60;
-/// A session's absolute lifetime unless `MFA_SESSION_LIFETIME` says otherwise.
-pub const DEFAULT_SESSION_LIFETIME: u64 = 12 * 3600;
+pub use crate::auth::DEFAULT_SESSION_LIFETIME;
 
 fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
