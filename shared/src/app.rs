@@ -1,5 +1,11 @@
 //! What a function builds once per cold start and hands to its handler by reference.
 
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+
 use crate::auth::{TokenSigner, TokenVerifier};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Environment, MailConfig, Reader, RelyingPartyConfig, Source, StoreConfig};
@@ -9,6 +15,47 @@ use crate::refusal::Refusal;
 use crate::store::Store;
 
 pub use crate::routes::Needs;
+
+/// A dependency that is down or hung must cost a request less than 3 seconds, so the
+/// caller gets a `503` with `Retry-After` in the envelope, never a Lambda timeout
+/// answered outside it. DynamoDB answers in milliseconds when it answers at all: a
+/// connection gets 250 ms, an attempt 750 ms, and the whole operation (one retry, after a
+/// short backoff) 1.5 s. Throttling is retried once too, then answered with a 503. A
+/// request stops at the first call that fails, so 1.5 s bounds a route's wait on a store
+/// that is down, leaving room for the rest of the request within 3 s.
+pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .timeout_config(timeouts(Duration::from_millis(750), Duration::from_millis(1500)))
+        .retry_config(retries())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// SES gets 1 s an attempt and 1.5 s in all: a mail is sent after the store's work (a
+/// link) or concurrently with its other notices, so a request that also waited on the
+/// store stays under 3 s.
+pub fn sesv2_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
+    let config = aws_sdk_sesv2::config::Builder::from(sdk)
+        .timeout_config(timeouts(Duration::from_secs(1), Duration::from_millis(1500)))
+        .retry_config(retries())
+        .build();
+    aws_sdk_sesv2::Client::from_conf(config)
+}
+
+fn timeouts(attempt: Duration, operation: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(250))
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(operation)
+        .build()
+}
+
+fn retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(2)
+        .with_initial_backoff(Duration::from_millis(25))
+        .with_max_backoff(Duration::from_millis(100))
+}
 
 pub struct App {
     auth: Option<TokenVerifier>,
@@ -58,8 +105,8 @@ impl App {
         r.finish()?;
         // The SDK reads the region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` itself.
         let sdk = aws_config::load_from_env().await;
-        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
-        let mailer = mail.map(|config| Mailer::new(aws_sdk_sesv2::Client::new(&sdk), config));
+        let store = Store::new(dynamodb_client(&sdk), table);
+        let mailer = mail.map(|config| Mailer::new(sesv2_client(&sdk), config));
         Ok(Self { auth, store, clock: Clock::system(), keyring, mailer, webauthn, relying_party, signer, totp_issuer })
     }
 

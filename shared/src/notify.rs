@@ -97,15 +97,17 @@ pub fn recipients(before: &UserMfaRecord, actor_email: Option<&str>) -> Vec<Stri
     to
 }
 
-/// Mails `notice` to each address in `to`; logs instead of failing.
+/// Mails `notice` to each address in `to`, all at once (so a slow SES costs one mail's
+/// time, not one per address); logs instead of failing.
 pub async fn send(app: &App, to: &[String], notice: Notice) {
     if to.is_empty() {
         tracing::info!("no email address for a notice; none sent");
         return;
     }
     let Ok(mailer) = app.mailer() else { return };
-    for address in to {
-        if let Err(e) = mailer.send(notice.mail(address)).await {
+    let sends = to.iter().map(|address| mailer.send(notice.mail(address)));
+    for result in futures_util::future::join_all(sends).await {
+        if let Err(e) = result {
             tracing::warn!(error = %e, "a change notice could not be sent");
         }
     }

@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 
 pub use mfa_local::now;
 
+pub mod faults;
+
 /// The stack's settings, from the environment `scripts/test` exports.
 pub struct Stack {
     pub api_url: String,
@@ -247,6 +249,7 @@ pub fn parse(resp: &lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
 /// HTTP through `cargo lambda watch`.
 pub struct Api {
     client: reqwest::Client,
+    base: String,
 }
 
 pub struct Reply {
@@ -256,12 +259,18 @@ pub struct Reply {
 }
 
 impl Api {
+    /// The stack's API.
     pub fn new() -> Self {
-        Self { client: reqwest::Client::new() }
+        Self::at(&stack().api_url)
+    }
+
+    /// Another `cargo lambda watch` (the fault tests start their own).
+    pub fn at(base: &str) -> Self {
+        Self { client: reqwest::Client::new(), base: base.to_string() }
     }
 
     pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<String>) -> Reply {
-        let url = format!("{}{path}", stack().api_url);
+        let url = format!("{}{path}", self.base);
         let mut req = self.client.request(method.parse().expect("valid method"), url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -281,7 +290,7 @@ impl Api {
     pub async fn send_raw_auth(&self, path: &str, authorization: &str) -> Reply {
         let resp = self
             .client
-            .get(format!("{}{path}", stack().api_url))
+            .get(format!("{}{path}", self.base))
             .header("authorization", authorization)
             .send()
             .await

@@ -4,6 +4,7 @@
 
 mod auth_errors;
 mod browser;
+mod faults;
 mod google_auth;
 mod handlers;
 mod login;
