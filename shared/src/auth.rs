@@ -360,3 +360,58 @@ impl TokenSigner {
         })
     }
 }
+
+/// Fuzzing: any bearer string, and any claims signed with the platform's own key, give a
+/// principal or a 401; nothing panics.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn verifier() -> TokenVerifier {
+        let jwks = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+        TokenVerifier::new(
+            PlatformKey::Hs256(b"platform-secret".to_vec()),
+            Some("https://platform.test"),
+            Some("mfa-api"),
+            parse_jwks(jwks).unwrap(),
+            "mfa-service",
+            30,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_bearer_is_verified_or_refused(token in "[A-Za-z0-9_.=-]{0,300}|.{0,100}") {
+            if let Err(e) = verifier().verify(&token) {
+                prop_assert_eq!(e.status().as_u16(), 401);
+            }
+        }
+
+        #[test]
+        fn any_signed_claims_are_verified_or_refused(
+            sub in proptest::option::of(".{0,140}"),
+            iss in proptest::option::of(prop_oneof![Just("https://platform.test".to_string()), ".{0,20}"]),
+            aud in proptest::option::of(prop_oneof![Just("mfa-api".to_string()), ".{0,20}"]),
+            exp in proptest::option::of(-10_000i64..10_000),
+            nbf in proptest::option::of(-10_000i64..10_000),
+            role in proptest::option::of(".{0,20}"),
+            kid in proptest::option::of(prop_oneof![Just("k1".to_string()), ".{0,8}"]),
+        ) {
+            let now = crate::clock::Clock::system().now();
+            let mut claims = serde_json::json!({"sub": sub, "iss": iss, "aud": aud, "orgRole": role});
+            if let Some(e) = exp { claims["exp"] = serde_json::json!(now + e); }
+            if let Some(n) = nbf { claims["nbf"] = serde_json::json!(now + n); }
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = kid;
+            let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(b"platform-secret")).unwrap();
+            match verifier().verify(&token) {
+                Ok(p) => prop_assert!(!p.session_verified && UserId::parse(p.user_id.as_str()).is_some()),
+                Err(e) => prop_assert_eq!(e.status().as_u16(), 401),
+            }
+        }
+    }
+}

@@ -163,3 +163,87 @@ mod tests {
         assert!(json_or_default::<Input>(&req(Body::Binary(fits.into_bytes()))).is_ok());
     }
 }
+
+/// Fuzzing: any bytes, and any JSON of any shape, give a typed input or a refusal in the
+/// envelope; nothing panics.
+#[cfg(test)]
+mod fuzz {
+    use lambda_http::http::StatusCode;
+    use proptest::prelude::*;
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct Shaped {
+        mfa_type: Option<crate::method::MfaType>,
+        code: Option<crate::crypto::SecretString>,
+        enforced: Option<bool>,
+        credential: Option<serde_json::Value>,
+    }
+
+    fn request(bytes: Vec<u8>) -> Request {
+        let mut r = Request::default();
+        *r.body_mut() = Body::Binary(bytes);
+        r
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(|f| serde_json::json!(f)),
+            ".{0,40}".prop_map(serde_json::Value::from),
+            prop_oneof![Just("GOOGLE_AUTH"), Just("MAGIC_LINK"), Just("PASSKEY"), Just("SMS")]
+                .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("mfaType".to_string()),
+                        Just("code".to_string()),
+                        Just("enforced".to_string()),
+                        Just("credential".to_string()),
+                        "[a-z]{1,8}"
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn refused_in_the_envelope(e: Refusal) {
+        assert!(e.status().is_client_error(), "{e}");
+        assert!(matches!(e.status(), StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE), "{e}");
+        let response = e.into_response();
+        let body: serde_json::Value = match response.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(body["success"], false);
+        assert!(body["error"].as_str().is_some_and(|s| s.ends_with('.')));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_bytes_are_parsed_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Err(e) = json::<Shaped>(&request(bytes.clone())) { refused_in_the_envelope(e) }
+            if let Err(e) = json_or_default::<Shaped>(&request(bytes)) { refused_in_the_envelope(e) }
+        }
+
+        #[test]
+        fn any_json_is_parsed_or_refused(value in json_value()) {
+            let bytes = serde_json::to_vec(&value).unwrap();
+            if let Err(e) = json::<Shaped>(&request(bytes)) { refused_in_the_envelope(e) }
+        }
+    }
+}

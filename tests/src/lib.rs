@@ -243,7 +243,27 @@ pub fn parse(resp: &lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
         lambda_http::Body::Binary(b) => serde_json::from_slice(b).expect("body is JSON"),
         _ => Value::Null,
     };
+    remember_given(&body);
     (resp.status().as_u16(), body)
+}
+
+/// Records every secret the API hands out in `body` (sessions' tokens, authenticator
+/// secrets and their URLs, backup codes), for the scans of the table and the logs.
+fn remember_given(body: &Value) {
+    for token in ["fullAccessToken", "refreshToken"] {
+        if let Some(t) = body[token].as_str() {
+            remember_secret(t);
+        }
+    }
+    let data = &body["data"];
+    for field in ["secret", "otpauthUrl"] {
+        if let Some(v) = data[field].as_str() {
+            remember_secret(v);
+        }
+    }
+    for code in data["backupCodes"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        remember_secret(code);
+    }
 }
 
 /// HTTP through `cargo lambda watch`.
@@ -283,6 +303,7 @@ impl Api {
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("a body");
         let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        remember_given(&body);
         Reply { status, headers, body }
     }
 

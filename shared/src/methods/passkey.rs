@@ -367,3 +367,171 @@ mod tests {
         assert!(relying_party(&bad).is_err());
     }
 }
+
+/// Fuzzing: the credential JSON of both ceremonies, as browsers send it but damaged in
+/// any field (bytes flipped, fields replaced by any JSON, removed), is verified or
+/// refused by `webauthn-rs`; nothing panics, and nothing damaged verifies.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+    use webauthn_rs::prelude::{Passkey, PasskeyAuthentication, PasskeyRegistration, Uuid};
+
+    use super::*;
+
+    struct Ceremonies {
+        rp: Webauthn,
+        registration: (Value, PasskeyRegistration),
+        authentication: (Value, PasskeyAuthentication),
+    }
+
+    fn ceremonies() -> &'static Ceremonies {
+        static C: std::sync::OnceLock<Ceremonies> = std::sync::OnceLock::new();
+        C.get_or_init(|| {
+            let config = RelyingPartyConfig {
+                id: "localhost".into(),
+                origin: "http://localhost:8080".into(),
+                name: "MFA".into(),
+            };
+            let rp = relying_party(&config).unwrap();
+            let origin = Url::parse(&config.origin).unwrap();
+            let mut key = SoftPasskey::new(true);
+            let (options, state) =
+                rp.start_passkey_registration(Uuid::from_bytes([7; 16]), "ada", "ada", None).unwrap();
+            let credential = key.do_registration(origin.clone(), options).unwrap();
+            let passkey: Passkey = rp.finish_passkey_registration(&credential, &state).unwrap();
+            let registration = (serde_json::to_value(&credential).unwrap(), state);
+            let (options, state) = rp.start_passkey_authentication(&[passkey]).unwrap();
+            let assertion = key.do_authentication(origin, options).unwrap();
+            let authentication = (serde_json::to_value(&assertion).unwrap(), state);
+            Ceremonies { rp, registration, authentication }
+        })
+    }
+
+    #[derive(Clone, Debug)]
+    enum Damage {
+        FlipBit(usize),
+        Bytes(Vec<u8>),
+        Json(Value),
+        Remove,
+    }
+
+    fn damage() -> impl Strategy<Value = Damage> {
+        prop_oneof![
+            any::<usize>().prop_map(Damage::FlipBit),
+            prop::collection::vec(any::<u8>(), 0..200).prop_map(Damage::Bytes),
+            prop_oneof![
+                Just(Value::Null),
+                any::<i64>().prop_map(Value::from),
+                ".{0,30}".prop_map(Value::from),
+                Just(json!({})),
+                Just(json!([])),
+            ]
+            .prop_map(Damage::Json),
+            Just(Damage::Remove),
+        ]
+    }
+
+    const FIELDS: [&str; 11] = [
+        "/id",
+        "/rawId",
+        "/type",
+        "/response/clientDataJSON",
+        "/response/attestationObject",
+        "/response/authenticatorData",
+        "/response/signature",
+        "/response/userHandle",
+        "/response",
+        "/extensions",
+        "/clientExtensionResults",
+    ];
+
+    fn apply(mut credential: Value, harm: &[(usize, Damage)]) -> Value {
+        for (field, d) in harm {
+            let pointer = FIELDS[field % FIELDS.len()];
+            let (parent, name) = pointer.rsplit_once('/').unwrap();
+            let Some(Value::Object(obj)) =
+                (if parent.is_empty() { Some(&mut credential) } else { credential.pointer_mut(parent) })
+            else {
+                continue;
+            };
+            match d {
+                Damage::Remove => {
+                    obj.remove(name);
+                }
+                Damage::Json(v) => {
+                    obj.insert(name.to_string(), v.clone());
+                }
+                Damage::Bytes(b) => {
+                    obj.insert(name.to_string(), Value::from(URL_SAFE_NO_PAD.encode(b)));
+                }
+                Damage::FlipBit(at) => {
+                    if let Some(mut bytes) = obj
+                        .get(name)
+                        .and_then(Value::as_str)
+                        .and_then(|s| URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok())
+                    {
+                        if !bytes.is_empty() {
+                            let i = at % (bytes.len() * 8);
+                            bytes[i / 8] ^= 1 << (i % 8);
+                            obj.insert(name.to_string(), Value::from(URL_SAFE_NO_PAD.encode(bytes)));
+                        }
+                    }
+                }
+            }
+        }
+        credential
+    }
+
+    #[test]
+    fn the_undamaged_credentials_verify() {
+        let c = ceremonies();
+        let registration: RegisterPublicKeyCredential =
+            serde_json::from_value(apply(c.registration.0.clone(), &[])).unwrap();
+        assert!(c.rp.finish_passkey_registration(&registration, &c.registration.1).is_ok());
+        let assertion: PublicKeyCredential = serde_json::from_value(apply(c.authentication.0.clone(), &[])).unwrap();
+        assert!(c.rp.finish_passkey_authentication(&assertion, &c.authentication.1).is_ok());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn a_damaged_registration_is_refused(harm in prop::collection::vec((any::<usize>(), damage()), 1..4)) {
+            let c = ceremonies();
+            let credential = normalize_credential(apply(c.registration.0.clone(), &harm));
+            let _ = challenge_of(&credential);
+            if let Ok(parsed) = serde_json::from_value::<RegisterPublicKeyCredential>(credential.clone()) {
+                if c.rp.finish_passkey_registration(&parsed, &c.registration.1).is_ok() {
+                    // Only damage that changed nothing signed may pass (e.g. dropping optional hints).
+                    let original: RegisterPublicKeyCredential = serde_json::from_value(c.registration.0.clone()).unwrap();
+                    prop_assert_eq!(parsed.response.attestation_object.as_slice(), original.response.attestation_object.as_slice());
+                }
+            }
+        }
+
+        #[test]
+        fn a_damaged_assertion_is_refused(harm in prop::collection::vec((any::<usize>(), damage()), 1..4)) {
+            let c = ceremonies();
+            let credential = normalize_credential(apply(c.authentication.0.clone(), &harm));
+            let _ = challenge_of(&credential);
+            if let Ok(parsed) = serde_json::from_value::<PublicKeyCredential>(credential) {
+                if c.rp.finish_passkey_authentication(&parsed, &c.authentication.1).is_ok() {
+                    let original: PublicKeyCredential = serde_json::from_value(c.authentication.0.clone()).unwrap();
+                    prop_assert_eq!(parsed.response.signature.as_slice(), original.response.signature.as_slice());
+                    prop_assert_eq!(parsed.response.authenticator_data.as_slice(), original.response.authenticator_data.as_slice());
+                    prop_assert_eq!(parsed.response.client_data_json.as_slice(), original.response.client_data_json.as_slice());
+                }
+            }
+        }
+
+        #[test]
+        fn any_json_is_no_credential(value in prop_oneof![Just(Value::Null), ".{0,50}".prop_map(Value::from), prop::collection::btree_map("[a-zA-Z]{1,12}", ".{0,20}", 0..8).prop_map(|m| json!(m))]) {
+            let value = normalize_credential(value);
+            let _ = challenge_of(&value);
+            let _ = serde_json::from_value::<RegisterPublicKeyCredential>(value.clone());
+            let _ = serde_json::from_value::<PublicKeyCredential>(value);
+        }
+    }
+}

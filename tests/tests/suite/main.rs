@@ -5,6 +5,7 @@
 mod auth_errors;
 mod browser;
 mod faults;
+mod fuzz;
 mod google_auth;
 mod handlers;
 mod login;

@@ -16,6 +16,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use serde_norway::Value as Yaml;
 
+pub mod load;
+
 /// The table's shape as `template.yaml` declares it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableSpec {
@@ -190,6 +192,16 @@ pub fn generate_keys_env() -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Milliseconds since the epoch.
+pub fn now_millis() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+}
+
+/// A short random label (user ids of one load run).
+pub fn random_label() -> String {
+    URL_SAFE_NO_PAD.encode(mfa_shared::crypto::random_bytes::<6>())
 }
 
 pub fn now() -> i64 {
