@@ -116,6 +116,12 @@ impl App {
         self
     }
 
+    /// The same application on another store (tests count its round trips).
+    pub fn with_store(mut self, store: Store) -> Self {
+        self.store = store;
+        self
+    }
+
     /// The same application sending mail through another SES client (tests point it at an
     /// endpoint that is down).
     pub fn with_mailer(mut self, mailer: Mailer) -> Self {

@@ -70,7 +70,8 @@ impl From<StoreError> for Failure {
     }
 }
 
-/// Runs one second-factor check of `user_id` against their record, in the record's
+/// Runs one second-factor check of `user_id` against their record (`loaded`, when it was
+/// read with the factor's one-time item, or read now), in the record's
 /// conditional write: refused while locked; a counted failure is recorded (also when the
 /// answer is a refusal); a pass resets the count and writes `check`'s extra items (a
 /// consumed one-time value, a new session) in the same transaction. When another request
@@ -78,6 +79,7 @@ impl From<StoreError> for Failure {
 pub async fn attempt<T>(
     app: &App,
     user_id: &str,
+    loaded: Option<UserMfaRecord>,
     change: Change<'_>,
     mut check: impl FnMut(&mut UserMfaRecord) -> Result<(T, Vec<Write>), Failure>,
     spent: impl Fn() -> Refusal,
@@ -85,10 +87,11 @@ pub async fn attempt<T>(
     debug_assert!(matches!(change.action, Action::Verify | Action::CompleteSetup));
     let now = change.now;
     let mut lock_notice: Option<Vec<String>> = None;
-    let outcome = update::user_with(
+    let outcome = update::user_with_loaded(
         app,
         user_id,
         None,
+        loaded,
         &change,
         |record, _| {
             lock_notice = None;

@@ -212,6 +212,52 @@ impl Store {
         Ok((user, policy))
     }
 
+    /// The user's record and one more item, in one round trip (the record and the
+    /// one-time item a request presents).
+    async fn load_user_and<T: DeserializeOwned>(
+        &self,
+        user_id: &str,
+        other: (String, String),
+    ) -> Result<(UserMfaRecord, Option<T>), StoreError> {
+        let get = |keys: (String, String)| -> Result<TransactGetItem, StoreError> {
+            let get = built(Get::builder().table_name(&self.table).set_key(Some(key(keys))).build())?;
+            Ok(TransactGetItem::builder().get(get).build())
+        };
+        let out = self
+            .client
+            .transact_get_items()
+            .transact_items(get(keys::user(user_id))?)
+            .transact_items(get(other)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut responses = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
+        let user = match responses.next().flatten() {
+            Some(item) => from_item(item)?,
+            None => UserMfaRecord::new(user_id),
+        };
+        let other = responses.next().flatten().map(from_item::<T>).transpose()?;
+        Ok((user, other))
+    }
+
+    /// The user's record and a magic-link token, in one round trip.
+    pub async fn load_user_and_token(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+    ) -> Result<(UserMfaRecord, Option<LinkToken>), StoreError> {
+        self.load_user_and(user_id, keys::token(token_hash)).await
+    }
+
+    /// The user's record and a WebAuthn ceremony of theirs, in one round trip.
+    pub async fn load_user_and_ceremony(
+        &self,
+        user_id: &str,
+        challenge_hash: &str,
+    ) -> Result<(UserMfaRecord, Option<Ceremony>), StoreError> {
+        self.load_user_and(user_id, keys::ceremony(user_id, challenge_hash)).await
+    }
+
     /// Writes `record` if nobody changed it since it was read (optimistic locking on
     /// `version`), and bumps its version.
     #[tracing::instrument(skip_all, fields(user_id = %record.user_id), err(Display))]
@@ -280,11 +326,6 @@ impl Store {
 
     // Magic-link tokens -------------------------------------------------------------------
 
-    /// A magic-link token by the hash of what was presented.
-    pub async fn get_token(&self, token_hash: &str) -> Result<Option<LinkToken>, StoreError> {
-        self.get(keys::token(token_hash)).await
-    }
-
     /// The write that stores a new token (never overwriting one).
     pub fn put_token(&self, token_hash: &str, token: &LinkToken) -> Result<Write, StoreError> {
         self.put_new(token, keys::token(token_hash))
@@ -303,10 +344,6 @@ impl Store {
     }
 
     // WebAuthn ceremonies -----------------------------------------------------------------
-
-    pub async fn get_ceremony(&self, user_id: &str, challenge_hash: &str) -> Result<Option<Ceremony>, StoreError> {
-        self.get(keys::ceremony(user_id, challenge_hash)).await
-    }
 
     /// The write that stores a ceremony under the hash of its challenge.
     pub fn put_ceremony(&self, challenge_hash: &str, ceremony: &Ceremony) -> Result<Write, StoreError> {

@@ -33,9 +33,24 @@ pub async fn user_with<T>(
     user_id: &str,
     org_id: Option<&str>,
     change: &Change<'_>,
+    step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
+    spent: impl Fn() -> Refusal,
+) -> Result<T, Refusal> {
+    user_with_loaded(app, user_id, org_id, None, change, step, spent).await
+}
+
+/// [`user_with`] starting from a record already read in the request's one read round trip
+/// (with the one-time item it presents); a retry after a lost race reads it again.
+pub async fn user_with_loaded<T>(
+    app: &App,
+    user_id: &str,
+    org_id: Option<&str>,
+    mut loaded: Option<UserMfaRecord>,
+    change: &Change<'_>,
     mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
 ) -> Result<T, Refusal> {
+    debug_assert!(loaded.is_none() || org_id.is_none(), "a preloaded record comes without a policy");
     const ATTEMPTS: usize = 5;
     for attempt in 1..=ATTEMPTS {
         if attempt > 1 {
@@ -43,7 +58,10 @@ pub async fn user_with<T>(
             let jitter = crate::crypto::random_bytes::<1>()[0] as u64 % 20;
             tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64 + jitter)).await;
         }
-        let (mut record, org_policy) = app.store.load_user_and_policy(user_id, org_id).await?;
+        let (mut record, org_policy) = match loaded.take() {
+            Some(record) => (record, None),
+            None => app.store.load_user_and_policy(user_id, org_id).await?,
+        };
         policy::check(change, &record)?;
         let before = record.clone();
         let (outcome, extra) = match step(&mut record, org_policy.as_ref()) {

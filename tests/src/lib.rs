@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 pub use mfa_local::now;
 
+pub mod budget;
 pub mod faults;
 
 /// The stack's settings, from the environment `scripts/test` exports.
@@ -518,8 +519,12 @@ pub fn rp_origin() -> url::Url {
     url::Url::parse(&var("MFA_RP_ORIGIN")).expect("MFA_RP_ORIGIN is a URL")
 }
 
-/// Registers a new soft passkey for the bearer of `token` over HTTP; returns the key.
-pub async fn register_passkey(api: &Api, token: &str) -> webauthn_authenticator_rs::softpasskey::SoftPasskey {
+/// Begins a passkey setup for the bearer of `token` over HTTP and answers it with a new
+/// soft passkey: the body for complete-registration, and the key.
+pub async fn passkey_registration(
+    api: &Api,
+    token: &str,
+) -> (Value, webauthn_authenticator_rs::softpasskey::SoftPasskey) {
     use webauthn_authenticator_rs::WebauthnAuthenticator;
     let r = api.post("/mfa/setup", Some(token), json!({"mfaType": "PASSKEY"})).await;
     assert_eq!(r.status, 200, "passkey setup: {}", r.body);
@@ -527,7 +532,12 @@ pub async fn register_passkey(api: &Api, token: &str) -> webauthn_authenticator_
     let mut key = webauthn_authenticator_rs::softpasskey::SoftPasskey::new(true);
     let options = serde_json::from_value(json!({"publicKey": data["publicKey"]})).expect("creation options");
     let credential = key.do_registration(rp_origin(), options).expect("the soft passkey registers");
-    let body = json!({"credential": credential, "challenge": data["challenge"]});
+    (json!({"credential": credential, "challenge": data["challenge"]}), key)
+}
+
+/// Registers a new soft passkey for the bearer of `token` over HTTP; returns the key.
+pub async fn register_passkey(api: &Api, token: &str) -> webauthn_authenticator_rs::softpasskey::SoftPasskey {
+    let (body, key) = passkey_registration(api, token).await;
     let r = api.post("/mfa/passkey/complete-registration", Some(token), body).await;
     assert_eq!(r.status, 200, "complete-registration: {}", r.body);
     key
@@ -573,7 +583,7 @@ pub async fn tokens_of(user_id: &str) -> Vec<Value> {
 async fn check_only(
     app: &mfa_shared::App,
     principal: &mfa_shared::auth::Principal,
-    login: mfa_shared::methods::Login,
+    (login, loaded): (mfa_shared::methods::Login, Option<mfa_shared::model::UserMfaRecord>),
 ) -> Result<(), mfa_shared::Refusal> {
     use mfa_shared::policy::{Action, Change};
     let now = app.clock.now();
@@ -581,6 +591,7 @@ async fn check_only(
     mfa_shared::lockout::attempt(
         app,
         principal.user_id.as_str(),
+        loaded,
         change,
         |record| login.check(app, record, now).map(|w| ((), w)),
         || login.spent(),

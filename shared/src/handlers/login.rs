@@ -40,11 +40,12 @@ async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Re
     let principal = app.auth()?.authenticate(req)?;
     let input: VerifyLoginInput = body::json(req)?;
     let now = app.clock.now();
-    let login = Login::prepare(app, &principal, input.mfa_type, &input.presented).await?;
+    let (login, loaded) = Login::prepare(app, &principal, input.mfa_type, &input.presented).await?;
     let change = Change::by_user(Action::Verify, &principal, now);
     let session = lockout::attempt(
         app,
         principal.user_id.as_str(),
+        loaded,
         change,
         |record| {
             let mut writes = login.check(app, record, now)?;
@@ -78,6 +79,7 @@ async fn recover_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     let (session, left, to) = lockout::attempt(
         app,
         principal.user_id.as_str(),
+        None,
         change,
         |record| {
             let to = notify::recipients(record, principal.email.as_deref());

@@ -27,9 +27,15 @@ pub const MIN_INTERVAL: i64 = 60;
 pub const MAX_PER_HOUR: usize = 5;
 const HOUR: i64 = 3600;
 
-/// A new token (what goes into the link) and its hash (what is stored).
-pub fn new_token() -> (SecretString, String) {
-    let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+/// A new token (what goes into the link) and its hash (what is stored). An activation
+/// token also names its user after a `.` (base64url), so the activation, which has no
+/// bearer token, reads the user's record together with the token in one round trip; the
+/// 256 random bits before it are the secret.
+pub fn new_token(user: Option<&str>) -> (SecretString, String) {
+    let mut token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+    if let Some(user) = user {
+        token = format!("{token}.{}", URL_SAFE_NO_PAD.encode(user));
+    }
     let hash = sha256_hex(token.as_bytes());
     (token.into(), hash)
 }
@@ -37,8 +43,19 @@ pub fn new_token() -> (SecretString, String) {
 /// The stored key of a token as presented, if it has the shape of one.
 pub fn hash_presented(token: &SecretString) -> Option<String> {
     let token = token.expose_secret().trim();
-    let ok = token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let (random, user) = match token.split_once('.') {
+        Some((random, user)) => (random, Some(user)),
+        None => (token, None),
+    };
+    let b64url = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok = random.len() == 43 && b64url(random) && user.is_none_or(|u| !u.is_empty() && u.len() <= 700 && b64url(u));
     ok.then(|| sha256_hex(token.as_bytes()))
+}
+
+/// The user an activation token names, if it names one.
+pub fn user_of(token: &SecretString) -> Option<String> {
+    let (_, user) = token.expose_secret().trim().split_once('.')?;
+    String::from_utf8(URL_SAFE_NO_PAD.decode(user).ok()?).ok()
 }
 
 /// Seconds to wait before another mail may be sent, given the recent send times.
@@ -139,7 +156,7 @@ pub async fn send(
         Purpose::Login => Action::Verify,
     };
     let change = Change::by_user(action, principal, now);
-    let (token, hash) = new_token();
+    let (token, hash) = new_token((purpose == Purpose::Activate).then_some(user));
     let to = update::user_with(
         app,
         user,
@@ -192,11 +209,11 @@ pub async fn send(
 pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Result<Completed, Refusal> {
     let now = app.clock.now();
     let hash = hash_presented(token).ok_or(Refusal::InvalidLink)?;
-    let item = app
-        .store
-        .get_token(&hash)
-        .await?
-        .filter(|t| t.is_valid_for(Purpose::Activate, now))
+    let user = user_of(token).ok_or(Refusal::InvalidLink)?;
+    // The token and the record it names in one read round trip.
+    let (record, item) = app.store.load_user_and_token(&user, &hash).await?;
+    let item = item
+        .filter(|t| t.is_valid_for(Purpose::Activate, now) && t.user_id == user)
         .filter(|t| match actor {
             Actor::User(p) => p.user_id.as_str() == t.user_id,
             Actor::Admin(_) => false,
@@ -204,10 +221,11 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
         })
         .ok_or(Refusal::InvalidLink)?;
     let change = Change::completing(MfaType::MagicLink, actor, now);
-    let to = update::user_with(
+    let to = update::user_with_loaded(
         app,
         &item.user_id,
         None,
+        Some(record),
         &change,
         |record, _| {
             let mut to = notify::recipients(record, change.actor.user_email());
@@ -234,10 +252,16 @@ pub async fn complete(app: &App, principal: &Principal, token: &SecretString) ->
 /// A login token as presented: its hash and stored item, if it has the shape of one.
 pub struct FoundLink(Option<(String, LinkToken)>);
 
-/// Reads the login token presented (one read); the check runs in the record's write.
-pub async fn find_login_link(app: &App, token: &SecretString) -> Result<FoundLink, Refusal> {
-    let Some(hash) = hash_presented(token) else { return Ok(FoundLink(None)) };
-    Ok(FoundLink(app.store.get_token(&hash).await?.map(|item| (hash, item))))
+/// Reads the login token presented together with the caller's record (one read round
+/// trip); the check runs in the record's write.
+pub async fn find_login_link(
+    app: &App,
+    principal: &Principal,
+    token: &SecretString,
+) -> Result<(FoundLink, Option<UserMfaRecord>), Refusal> {
+    let Some(hash) = hash_presented(token) else { return Ok((FoundLink(None), None)) };
+    let (record, item) = app.store.load_user_and_token(principal.user_id.as_str(), &hash).await?;
+    Ok((FoundLink(item.map(|item| (hash, item))), Some(record)))
 }
 
 /// The login check: the token must be a live login token of the record's user; returns
@@ -260,14 +284,22 @@ mod tests {
 
     #[test]
     fn tokens_have_256_bits_and_are_stored_hashed() {
-        let (token, hash) = new_token();
+        let (token, hash) = new_token(None);
         let text = token.expose_secret();
         assert_eq!(URL_SAFE_NO_PAD.decode(text).unwrap().len(), 32);
         assert_eq!(hash_presented(&token), Some(hash.clone()));
         assert!(!hash.contains(text));
         assert_eq!(hash_presented(&"short".into()), None);
         assert_eq!(hash_presented(&format!("{}!", &text[..42]).into()), None);
-        assert_ne!(new_token().0.expose_secret(), text);
+        assert_ne!(new_token(None).0.expose_secret(), text);
+        assert_eq!(user_of(&token), None);
+        // An activation token names its user; the random part is still the secret.
+        let (activation, hash) = new_token(Some("user-7"));
+        assert_eq!(user_of(&activation).as_deref(), Some("user-7"));
+        assert_eq!(hash_presented(&activation), Some(hash));
+        let (random, _) = activation.expose_secret().split_once('.').unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.decode(random).unwrap().len(), 32);
+        assert_eq!(hash_presented(&format!("{random}.").into()), None);
     }
 
     #[test]

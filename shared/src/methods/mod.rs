@@ -107,17 +107,24 @@ pub enum Login {
 }
 
 impl Login {
+    /// The factor, and the caller's record when it was read in the same round trip as the
+    /// factor's one-time item (then the check does not read it again).
     pub async fn prepare(
         app: &App,
         principal: &Principal,
         method: MfaType,
         presented: &Presented,
-    ) -> Result<Login, Refusal> {
+    ) -> Result<(Login, Option<UserMfaRecord>), Refusal> {
         Ok(match method {
-            MfaType::GoogleAuth => Login::Code(presented.code(method)?.clone()),
-            MfaType::MagicLink => Login::Link(magic_link::find_login_link(app, presented.token(method)?).await?),
+            MfaType::GoogleAuth => (Login::Code(presented.code(method)?.clone()), None),
+            MfaType::MagicLink => {
+                let (found, record) = magic_link::find_login_link(app, principal, presented.token(method)?).await?;
+                (Login::Link(found), record)
+            }
             MfaType::Passkey => {
-                Login::Assertion(passkey::read_assertion(app, principal, presented.credential(method)?.clone()).await?)
+                let credential = presented.credential(method)?.clone();
+                let (checked, record) = passkey::read_assertion(app, principal, credential).await?;
+                (Login::Assertion(checked), record)
             }
         })
     }

@@ -173,10 +173,9 @@ pub async fn complete(
         None => challenge_of(&credential).ok_or(Refusal::CeremonyExpired)?,
     };
     let challenge_hash = sha256_hex(challenge.as_bytes());
-    let ceremony = app
-        .store
-        .get_ceremony(user, &challenge_hash)
-        .await?
+    // The ceremony and the record in one read round trip.
+    let (record, ceremony) = app.store.load_user_and_ceremony(user, &challenge_hash).await?;
+    let ceremony = ceremony
         .filter(|c| c.kind == CeremonyKind::Registration && now < c.expires_at)
         .ok_or(Refusal::CeremonyExpired)?;
     let credential: RegisterPublicKeyCredential = serde_json::from_value(credential).map_err(|e| {
@@ -194,10 +193,11 @@ pub async fn complete(
     let id = credential_id(passkey.cred_id());
     let serialized = serialize(&passkey)?;
     let change = Change::completing(MfaType::Passkey, Actor::User(principal), now);
-    let (name, to) = update::user_with(
+    let (name, to) = update::user_with_loaded(
         app,
         user,
         None,
+        Some(record),
         &change,
         |record, _| {
             if record.passkeys.len() >= MAX_PASSKEYS {
@@ -263,19 +263,27 @@ pub struct CheckedAssertion {
     outcome: Result<AuthenticationResult, String>,
 }
 
-/// Verifies `credential` against the ceremony its challenge names (one read): signature,
-/// origin, RP ID and challenge. Whether it is accepted is decided in the record's write
+/// Verifies `credential` against the ceremony its challenge names (read with the caller's
+/// record, one round trip): signature, origin, RP ID and challenge. Whether it is accepted is decided in the record's write
 /// ([`check_assertion`]).
-pub async fn read_assertion(app: &App, principal: &Principal, credential: Value) -> Result<CheckedAssertion, Refusal> {
+pub async fn read_assertion(
+    app: &App,
+    principal: &Principal,
+    credential: Value,
+) -> Result<(CheckedAssertion, Option<UserMfaRecord>), Refusal> {
     let (webauthn, _) = app.webauthn()?;
     let now = app.clock.now();
     let credential = normalize_credential(credential);
     let challenge_hash = challenge_of(&credential).map(|c| sha256_hex(c.as_bytes()));
-    let ceremony = match &challenge_hash {
-        Some(h) => app.store.get_ceremony(principal.user_id.as_str(), h).await?,
-        None => None,
-    }
-    .filter(|c| c.kind == CeremonyKind::Authentication && now < c.expires_at);
+    // The ceremony and the record in one read round trip.
+    let (record, ceremony) = match &challenge_hash {
+        Some(h) => {
+            let (record, ceremony) = app.store.load_user_and_ceremony(principal.user_id.as_str(), h).await?;
+            (Some(record), ceremony)
+        }
+        None => (None, None),
+    };
+    let ceremony = ceremony.filter(|c| c.kind == CeremonyKind::Authentication && now < c.expires_at);
     let parsed: Option<PublicKeyCredential> = serde_json::from_value(credential).ok();
     let outcome = match (&ceremony, &parsed) {
         (Some(c), Some(cred)) => {
@@ -285,7 +293,7 @@ pub async fn read_assertion(app: &App, principal: &Principal, credential: Value)
         (None, _) => Err("no live ceremony for this challenge".to_string()),
         (_, None) => Err("not an assertion".to_string()),
     };
-    Ok(CheckedAssertion { challenge_hash, ceremony_found: ceremony.is_some(), outcome })
+    Ok((CheckedAssertion { challenge_hash, ceremony_found: ceremony.is_some(), outcome }, record))
 }
 
 /// The login check, in the record's write: PASSKEY must still be enabled and the

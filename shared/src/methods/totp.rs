@@ -182,6 +182,7 @@ pub async fn complete(app: &App, principal: &Principal, code: &SecretString) -> 
     let to = lockout::attempt(
         app,
         principal.user_id.as_str(),
+        None,
         change,
         |record| {
             let to = notify::recipients(record, principal.email.as_deref());

@@ -25,7 +25,8 @@ fn reaching_the_store(function: &str) -> (&'static str, Value) {
         "mfa-verify-setup" => ("POST", json!({"mfaType": "GOOGLE_AUTH", "code": "123456"})),
         "mfa-enable" | "mfa-disable" | "mfa-primary" => ("POST", json!({"mfaType": "GOOGLE_AUTH"})),
         "mfa-reset" | "mfa-magic-link-send" | "mfa-passkey-auth-options" | "mfa-backup-codes" => ("POST", Value::Null),
-        "mfa-magic-link-activate" => ("POST", json!({"token": token43})),
+        // An activation token names its user after a `.`.
+        "mfa-magic-link-activate" => ("POST", json!({"token": format!("{token43}.dXNlcg")})),
         "mfa-passkey-complete-registration" | "mfa-passkey-complete-registration-1" => {
             ("POST", json!({"credential": {"id": "x", "response": {}}, "challenge": token43}))
         }

@@ -4,6 +4,7 @@
 
 mod auth_errors;
 mod browser;
+mod budget;
 mod faults;
 mod fuzz;
 mod google_auth;

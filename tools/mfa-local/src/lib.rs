@@ -275,3 +275,45 @@ Resources:
         assert!(signer.sign(&claims).is_ok());
     }
 }
+
+/// Counts a DynamoDB client's round trips (every request sent, retries included), as
+/// reads or writes by the operation its `X-Amz-Target` names: what the budget of one read
+/// and one write per request is measured with.
+#[derive(Clone, Debug, Default)]
+pub struct RoundTrips(std::sync::Arc<std::sync::Mutex<(usize, usize)>>);
+
+impl RoundTrips {
+    /// `(reads, writes)` since the last call, and zero again.
+    pub fn take(&self) -> (usize, usize) {
+        std::mem::take(&mut *self.0.lock().expect("the counter lock"))
+    }
+
+    /// A DynamoDB client on `sdk` (with the service's timeouts) that counts into `self`.
+    pub fn client(&self, sdk: &aws_config::SdkConfig) -> Client {
+        let service = mfa_shared::app::dynamodb_client(sdk);
+        let config = service.config().to_builder().interceptor(self.clone()).build();
+        Client::from_conf(config)
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
+    fn name(&self) -> &'static str {
+        "RoundTrips"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context.request().headers().get("x-amz-target").unwrap_or_default();
+        let operation = target.rsplit('.').next().unwrap_or_default();
+        let mut counts = self.0.lock().expect("the counter lock");
+        match operation {
+            "GetItem" | "BatchGetItem" | "TransactGetItems" | "Query" | "Scan" => counts.0 += 1,
+            _ => counts.1 += 1,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,188 @@
+//! The round-trip budget, measured: every route's successful request (each method where a
+//! route serves several) and its refusals of a bad token and of bad input, run through the
+//! handler in process with a DynamoDB client that counts what it sends. The state each
+//! request needs is prepared over HTTP first, so only the measured request is counted.
+
+use serde_json::{Value, json};
+
+use crate::{Api, Person, TestApp, enroll_totp_with_codes, link_in, login_with_totp, now, nth_mail, seed_magic_link};
+use mfa_shared::methods::totp;
+
+/// One measured request.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub function: &'static str,
+    pub case: &'static str,
+    pub status: u16,
+    pub reads: usize,
+    pub writes: usize,
+}
+
+/// A `TestApp` whose store counts its round trips.
+pub struct Counting {
+    pub test: TestApp,
+    pub trips: mfa_local::RoundTrips,
+}
+
+impl Counting {
+    pub async fn new() -> Self {
+        let trips = mfa_local::RoundTrips::default();
+        let sdk = aws_config::load_from_env().await;
+        let store = mfa_shared::store::Store::new(trips.client(&sdk), crate::stack().table.clone());
+        let mut test = TestApp::new().await;
+        test.app = test.app.with_store(store);
+        Self { test, trips }
+    }
+
+    /// Runs one request in process; returns its row.
+    async fn measure(&self, function: &'static str, case: &'static str, token: Option<&str>, body: Value) -> Row {
+        self.trips.take();
+        // The clock stands still in a TestApp; measured requests run at the real time.
+        self.test.clock.set(now());
+        let (status, _) = self.test.call(function, token, body).await;
+        let (reads, writes) = self.trips.take();
+        Row { function, case, status, reads, writes }
+    }
+}
+
+/// Every route's successful requests.
+pub async fn successes(c: &Counting) -> Vec<Row> {
+    let api = Api::new();
+    let mut rows = Vec::new();
+    let me = Person::in_org(&crate::unique("org"), "OWNER");
+    let pre = me.platform_token();
+    rows.push(c.measure("mfa-status", "status", Some(&pre), Value::Null).await);
+    rows.push(c.measure("mfa-methods", "methods", Some(&pre), Value::Null).await);
+
+    // GOOGLE_AUTH: setup, verify-setup, login, recovery, backup codes, refresh.
+    let t = Person::new();
+    let r =
+        c.measure("mfa-setup", "setup GOOGLE_AUTH", Some(&t.platform_token()), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    rows.push(r);
+    let (status, body) = c.test.call("mfa-setup", Some(&t.platform_token()), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_eq!(status, 200, "{body}");
+    let raw = totp::decode_secret(body["data"]["secret"].as_str().unwrap()).unwrap();
+    let code = totp::code_at(&raw, now() - 30);
+    rows.push(
+        c.measure(
+            "mfa-verify-setup",
+            "verify-setup GOOGLE_AUTH",
+            Some(&t.platform_token()),
+            json!({"mfaType": "GOOGLE_AUTH", "code": code}),
+        )
+        .await,
+    );
+    let code = totp::code_at(&raw, now());
+    rows.push(
+        c.measure(
+            "mfa-verify-login",
+            "verify-login GOOGLE_AUTH",
+            Some(&t.platform_token()),
+            json!({"mfaType": "GOOGLE_AUTH", "code": code}),
+        )
+        .await,
+    );
+
+    let u = Person::new();
+    let (secret, codes) = enroll_totp_with_codes(&api, &u).await;
+    rows.push(c.measure("mfa-recover", "recover", Some(&u.platform_token()), json!({"code": codes[0]})).await);
+    let fresh = u.full_access_token(now());
+    rows.push(c.measure("mfa-backup-codes", "backup-codes", Some(&fresh), Value::Null).await);
+    let (_, refresh) = login_with_totp(&api, &u, &secret).await;
+    rows.push(
+        c.measure("mfa-token-refresh", "refresh", Some(&u.platform_token()), json!({"refreshToken": refresh})).await,
+    );
+    rows.push(c.measure("mfa-primary", "primary", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await);
+    crate::seed(&u, |r| r.set_state(mfa_shared::model::MfaType::Passkey, mfa_shared::model::MethodState::Disabled))
+        .await;
+    rows.push(c.measure("mfa-enable", "enable", Some(&fresh), json!({"mfaType": "PASSKEY"})).await);
+    rows.push(c.measure("mfa-disable", "disable", Some(&fresh), json!({"mfaType": "PASSKEY"})).await);
+    rows.push(c.measure("mfa-reset", "reset oneself", Some(&fresh), Value::Null).await);
+
+    // MAGIC_LINK: setup, verify-setup, activate, send, login.
+    let m = Person::new();
+    rows.push(
+        c.measure("mfa-setup", "setup MAGIC_LINK", Some(&m.platform_token()), json!({"mfaType": "MAGIC_LINK"})).await,
+    );
+    let (_, token) = link_in(&nth_mail(&m.email, 1).await);
+    rows.push(
+        c.measure(
+            "mfa-verify-setup",
+            "verify-setup MAGIC_LINK",
+            Some(&m.platform_token()),
+            json!({"mfaType": "MAGIC_LINK", "token": token}),
+        )
+        .await,
+    );
+    let n = Person::new();
+    let r = api.post("/mfa/setup", Some(&n.platform_token()), json!({"mfaType": "MAGIC_LINK"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, token) = link_in(&nth_mail(&n.email, 1).await);
+    rows.push(c.measure("mfa-magic-link-activate", "activate", None, json!({"token": token})).await);
+    let l = Person::new();
+    seed_magic_link(&l).await;
+    rows.push(c.measure("mfa-magic-link-send", "send", Some(&l.platform_token()), Value::Null).await);
+    let (_, token) = link_in(&nth_mail(&l.email, 1).await);
+    rows.push(
+        c.measure(
+            "mfa-verify-login",
+            "verify-login MAGIC_LINK",
+            Some(&l.platform_token()),
+            json!({"mfaType": "MAGIC_LINK", "token": token}),
+        )
+        .await,
+    );
+
+    // PASSKEY: setup, complete-registration (both paths), auth-options, login.
+    let k = Person::new();
+    rows.push(c.measure("mfa-setup", "setup PASSKEY", Some(&k.platform_token()), json!({"mfaType": "PASSKEY"})).await);
+    for (function, case) in [
+        ("mfa-passkey-complete-registration", "complete-registration"),
+        ("mfa-passkey-complete-registration-1", "complete-registration-1"),
+    ] {
+        let p = Person::new();
+        let (body, _key) = crate::passkey_registration(&api, &p.platform_token()).await;
+        rows.push(c.measure(function, case, Some(&p.platform_token()), body).await);
+    }
+    let a = Person::new();
+    let mut key = crate::register_passkey(&api, &a.platform_token()).await;
+    rows.push(c.measure("mfa-passkey-auth-options", "auth-options", Some(&a.platform_token()), Value::Null).await);
+    let assertion = crate::passkey_assertion(&api, &a, &mut key).await;
+    rows.push(
+        c.measure(
+            "mfa-verify-login",
+            "verify-login PASSKEY",
+            Some(&a.platform_token()),
+            json!({"mfaType": "PASSKEY", "credential": assertion}),
+        )
+        .await,
+    );
+
+    // Organizations.
+    let org = crate::unique("org");
+    let admin = Person::in_org(&org, "OWNER");
+    let member = Person::in_org(&org, "MEMBER");
+    enroll_totp_with_codes(&api, &member).await;
+    let admin_token = admin.full_access_token(now());
+    rows.push(c.measure("mfa-reset", "reset a member", Some(&admin_token), json!({"resetUserId": member.id})).await);
+    rows.push(c.measure("mfa-organization-enforce", "enforce", Some(&admin_token), json!({"enforced": true})).await);
+    rows.push(c.measure("mfa-jwks", "jwks", None, Value::Null).await);
+    rows
+}
+
+/// Every route's refusals of a bad token and of bad input: decided before any round trip.
+pub async fn refusals(c: &Counting) -> Vec<Row> {
+    let token = Person::new().platform_token();
+    let mut rows = Vec::new();
+    for route in mfa_shared::routes::ROUTES {
+        if route.auth != mfa_shared::routes::AuthKind::None {
+            rows.push(c.measure(route.function, "bad token", Some("not-a-jwt"), json!({})).await);
+        }
+        if route.method == "POST"
+            && !matches!(route.function, "mfa-magic-link-send" | "mfa-passkey-auth-options" | "mfa-backup-codes")
+        {
+            rows.push(c.measure(route.function, "bad input", Some(&token), json!([1, 2])).await);
+        }
+    }
+    rows
+}

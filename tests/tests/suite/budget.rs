@@ -1,0 +1,31 @@
+//! The round-trip budget: at most one read and one write round trip to DynamoDB per
+//! request (a transaction counts as one), and none for a refusal of a bad token or bad
+//! input. Counted at the client, by an interceptor, not estimated.
+
+use mfa_tests::budget::{Counting, refusals, successes};
+
+#[tokio::test]
+async fn every_request_makes_at_most_one_read_and_one_write() {
+    let c = Counting::new().await;
+    let rows = successes(&c).await;
+    let mut over = Vec::new();
+    for row in &rows {
+        assert_eq!(row.status, 200, "{} ({}) did not succeed", row.function, row.case);
+        if row.reads > 1 || row.writes > 1 {
+            over.push(format!("{} ({}): {} reads, {} writes", row.function, row.case, row.reads, row.writes));
+        }
+    }
+    let covered: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.function).collect();
+    assert_eq!(covered.len(), mfa_shared::routes::ROUTES.len(), "every route is measured");
+    println!("budget: {} successful requests measured, {} over one read and one write", rows.len(), over.len());
+    assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
+}
+
+#[tokio::test]
+async fn refusals_of_bad_tokens_and_input_make_no_round_trip() {
+    let c = Counting::new().await;
+    for row in refusals(&c).await {
+        assert!((400..500).contains(&row.status), "{} ({}) answered {}", row.function, row.case, row.status);
+        assert_eq!((row.reads, row.writes), (0, 0), "{} ({})", row.function, row.case);
+    }
+}
