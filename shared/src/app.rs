@@ -5,6 +5,8 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 
 use crate::auth::{TokenSigner, TokenVerifier};
 use crate::clock::Clock;
@@ -40,6 +42,47 @@ pub fn sesv2_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
         .retry_config(retries())
         .build();
     aws_sdk_sesv2::Client::from_conf(config)
+}
+
+/// The roots AWS service endpoints chain to (Amazon Trust Services: Amazon Root CA 1–4,
+/// and the Starfield root that cross-signs them), from Debian's `ca-certificates`.
+const AWS_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+
+/// Which certificate authorities the HTTPS client trusts (`MFA_TLS_TRUST`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsTrust {
+    /// `aws` (the default): only the roots AWS endpoints chain to. Narrower trust, and a
+    /// cold start that reads no certificate files: loading the system store (about 140
+    /// roots, file by file) was most of a function's init time.
+    AwsRoots,
+    /// `system`: the platform's store, for endpoints behind another authority (a proxy).
+    System,
+}
+
+impl TlsTrust {
+    fn read(r: &mut Reader) -> Self {
+        match r.or("MFA_TLS_TRUST", "aws").as_str() {
+            "aws" => TlsTrust::AwsRoots,
+            "system" => TlsTrust::System,
+            _ => {
+                r.invalid("MFA_TLS_TRUST", "must be aws or system");
+                TlsTrust::AwsRoots
+            }
+        }
+    }
+}
+
+/// The HTTPS client of the SDK clients (rustls on aws-lc), built once per cold start.
+fn https_client(trust: TlsTrust) -> SharedHttpClient {
+    let store = match trust {
+        TlsTrust::AwsRoots => TrustStore::empty().with_pem_certificate(AWS_ROOTS),
+        TlsTrust::System => TrustStore::default(),
+    };
+    let context = TlsContext::builder().with_trust_store(store).build().expect("the embedded roots are valid PEM");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
 }
 
 fn timeouts(attempt: Duration, operation: Duration) -> TimeoutConfig {
@@ -102,9 +145,10 @@ impl App {
         };
         let signer = if needs.signer { TokenSigner::read(&mut r) } else { None };
         let totp_issuer = if needs.keyring { r.or("MFA_TOTP_ISSUER", "MFA") } else { String::new() };
+        let tls_trust = if needs.store || needs.mail { TlsTrust::read(&mut r) } else { TlsTrust::AwsRoots };
         r.finish()?;
         // The SDK reads the region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` itself.
-        let sdk = aws_config::load_from_env().await;
+        let sdk = aws_config::from_env().http_client(https_client(tls_trust)).load().await;
         let store = Store::new(dynamodb_client(&sdk), table);
         let mailer = mail.map(|config| Mailer::new(sesv2_client(&sdk), config));
         Ok(Self { auth, store, clock: Clock::system(), keyring, mailer, webauthn, relying_party, signer, totp_issuer })
@@ -166,5 +210,26 @@ impl App {
             tracing::error!("this function was started without MFA_ENCRYPTION_KEYS");
             Refusal::Internal
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_roots_are_amazon_trust_services_and_build_a_client() {
+        let pem = String::from_utf8_lossy(AWS_ROOTS);
+        assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 5);
+        let _ = https_client(TlsTrust::AwsRoots);
+    }
+
+    #[test]
+    fn the_trust_setting_is_checked() {
+        let mut r = Reader::new(&[("MFA_TLS_TRUST", "everyone")]);
+        TlsTrust::read(&mut r);
+        assert!(r.has_problems());
+        let mut r = Reader::new(&[("MFA_TLS_TRUST", "system")]);
+        assert_eq!(TlsTrust::read(&mut r), TlsTrust::System);
     }
 }

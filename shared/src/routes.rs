@@ -47,6 +47,9 @@ impl Needs {
         if self.store {
             vars.push("MFA_TABLE_NAME");
         }
+        if self.store || self.mail {
+            vars.push("MFA_TLS_TRUST");
+        }
         if self.auth {
             vars.extend([
                 "MFA_PLATFORM_JWT_ALG",

@@ -1,0 +1,133 @@
+"""Writes BENCHMARKS.md and its chart from the figures `mfa-bench` measured in one run.
+
+usage: report.py RESULTS.json BENCHMARKS.md CHART.png
+"""
+
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+results_path, markdown_path, chart_path = sys.argv[1:4]
+r = json.load(open(results_path))
+m = r["machine"]
+cold = r["cold"]
+lines = []
+add = lines.append
+
+add("# Benchmarks")
+add("")
+add("Every figure below comes from one run of `scripts/bench` on one machine; each comparison")
+add("is a ratio within that run. Debug builds serve the state the measured requests need;")
+add("everything measured is a release build (`lto`, `codegen-units = 1`, `opt-level = \"s\"`).")
+add("")
+add(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}, {m['arch']}.")
+add("")
+add("![cold starts and warm latency](BENCHMARKS.png)")
+add("")
+add("## Cold start")
+add("")
+add(f"Each release binary is spawned against a local Lambda Runtime API with one invocation")
+add(f"queued, and timed from spawn to its answer ({cold['runs']} spawns each, round robin). The")
+add("invocation carries no token, so it is answered without touching DynamoDB or SES: what is")
+add(f"measured is the function's init and one handler call. Target: at most 1.5 × `{cold['baseline']}`,")
+add("a hello-world `lambda_http` function built in the same run.")
+add("")
+add("| binary | min ms | median ms | max ms | × baseline |")
+add("|---|---:|---:|---:|---:|")
+for row in cold["rows"]:
+    add(f"| {row['binary']} | {row['min_ms']:.2f} | {row['median_ms']:.2f} | {row['max_ms']:.2f} | {row['ratio']:.2f} |")
+worst = max(cold["rows"], key=lambda row: row["ratio"])
+add("")
+add(f"Slowest: `{worst['binary']}` at {worst['ratio']:.2f} × the baseline.")
+add("")
+add("## Round trips per request")
+add("")
+add("Counted at the DynamoDB client by an interceptor (every request sent, retries included).")
+add("Budget: one read and one write round trip per request (a transaction is one), none for a")
+add("refusal of a bad token or bad input. `tests/tests/suite/budget.rs` asserts the same counts.")
+add("")
+add("| function | request | reads | writes |")
+add("|---|---|---:|---:|")
+for row in r["round_trips"]["successes"]:
+    add(f"| {row['function']} | {row['request']} | {row['reads']} | {row['writes']} |")
+rt = r["round_trips"]
+add("")
+add(f"Refusals of a bad token or bad input: {rt['refusals']} measured, {rt['refusals_without_round_trips']} with no round trip.")
+add("")
+add("## Warm latency")
+add("")
+add("In process (the shared handlers, as a warm function runs them) against DynamoDB Local on")
+add("loopback, next to the bare DynamoDB calls measured in the same run. Overhead is a route's")
+add("p50 less the p50s of the round trips it makes. Target: at most 2 ms at p50.")
+add("")
+add("| request | p50 ms | p95 ms | p99 ms | round trips | overhead p50 ms |")
+add("|---|---:|---:|---:|---|---:|")
+for row in r["warm"]:
+    trips = row.get("round_trips", "")
+    overhead = f"{row['overhead_p50_ms']:.2f}" if "overhead_p50_ms" in row else ""
+    add(f"| {row['request']} | {row['p50_ms']:.2f} | {row['p95_ms']:.2f} | {row['p99_ms']:.2f} | {trips} | {overhead} |")
+add("")
+add("## Memory and size")
+add("")
+add("Peak resident memory of one function process after 1,000 warm invocations of a status")
+add("request (token check, one DynamoDB read) through the local Runtime API. Target: 40 MB.")
+add("")
+add("| binary | peak RSS MiB |")
+add("|---|---:|")
+for row in r["memory"]["rows"]:
+    add(f"| {row['binary']} | {row['peak_rss_mib']:.1f} |")
+add("")
+sizes = r["sizes"]
+add(f"Release binaries ({sizes['arch']}) and their deployment zips (the binary as `bootstrap`,")
+add("deflate). Target: 4 MB zipped (Lambda runs arm64; `scripts/package` builds those).")
+add("")
+add("| binary | MB | MB zipped |")
+add("|---|---:|---:|")
+for row in sizes["rows"]:
+    add(f"| {row['binary']} | {row['bytes'] / 1e6:.2f} | {row['zipped_bytes'] / 1e6:.2f} |")
+if "arm64" in r:
+    add("")
+    add("arm64 (aarch64) release zips, as deployed:")
+    add("")
+    add("| binary | MB zipped |")
+    add("|---|---:|")
+    for row in r["arm64"]["rows"]:
+        add(f"| {row['binary']} | {row['zipped_bytes'] / 1e6:.2f} |")
+add("")
+add("## Crypto throughput (one core)")
+add("")
+add("| operation | per second |")
+add("|---|---:|")
+for row in r["crypto"]:
+    add(f"| {row['what']} | {row['per_second']:,.0f} |")
+add("")
+open(markdown_path, "w").write("\n".join(lines))
+
+fig, (a, b) = plt.subplots(1, 2, figsize=(14, 6))
+names = [row["binary"].replace("mfa-", "") for row in cold["rows"]]
+ratios = [row["ratio"] for row in cold["rows"]]
+a.barh(names, ratios, color=["#888" if row["binary"] == cold["baseline"] else "#2a6" for row in cold["rows"]])
+a.axvline(1.5, color="#c33", linestyle="--", label="target 1.5×")
+a.set_xlabel("cold start, × hello-world lambda_http (median)")
+a.invert_yaxis()
+a.legend(loc="lower right")
+warm = r["warm"]
+labels = [row["request"] for row in warm]
+a_p50 = [row["p50_ms"] for row in warm]
+a_p99 = [row["p99_ms"] for row in warm]
+y = range(len(labels))
+b.barh([i + 0.2 for i in y], a_p50, height=0.4, label="p50", color="#26a")
+b.barh([i - 0.2 for i in y], a_p99, height=0.4, label="p99", color="#9bd")
+b.set_yticks(list(y))
+b.set_yticklabels(labels)
+b.set_xlabel("warm latency, ms (in process, DynamoDB Local)")
+b.invert_yaxis()
+b.legend(loc="lower right")
+fig.suptitle(f"MFA API benchmarks — {m['cpu']}, {m['cores']} cores")
+fig.tight_layout()
+fig.savefig(chart_path, dpi=100)
+print(f"wrote {markdown_path} and {chart_path}")
