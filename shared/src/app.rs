@@ -72,6 +72,20 @@ impl TlsTrust {
     }
 }
 
+/// The SDK's settings: the region and credentials Lambda puts in the environment (read
+/// directly: the default chains also build providers for profiles, SSO, ECS and IMDS that a
+/// function never uses), `AWS_ENDPOINT_URL_*` (local endpoints), and the HTTPS client.
+async fn sdk_config(trust: TlsTrust) -> SdkConfig {
+    let mut loader = aws_config::from_env().http_client(https_client(trust));
+    if let Ok(region) = std::env::var("AWS_REGION") {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    if std::env::var("AWS_ACCESS_KEY_ID").is_ok() {
+        loader = loader.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
+    }
+    loader.load().await
+}
+
 /// The HTTPS client of the SDK clients (rustls on aws-lc), built once per cold start.
 fn https_client(trust: TlsTrust) -> SharedHttpClient {
     let store = match trust {
@@ -147,8 +161,7 @@ impl App {
         let totp_issuer = if needs.keyring { r.or("MFA_TOTP_ISSUER", "MFA") } else { String::new() };
         let tls_trust = if needs.store || needs.mail { TlsTrust::read(&mut r) } else { TlsTrust::AwsRoots };
         r.finish()?;
-        // The SDK reads the region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` itself.
-        let sdk = aws_config::from_env().http_client(https_client(tls_trust)).load().await;
+        let sdk = sdk_config(tls_trust).await;
         let store = Store::new(dynamodb_client(&sdk), table);
         let mailer = mail.map(|config| Mailer::new(sesv2_client(&sdk), config));
         Ok(Self { auth, store, clock: Clock::system(), keyring, mailer, webauthn, relying_party, signer, totp_issuer })
