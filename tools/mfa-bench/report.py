@@ -28,6 +28,27 @@ add(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['
 add("")
 add("![cold starts and warm latency](BENCHMARKS.png)")
 add("")
+add("## Against the targets")
+add("")
+worst_cold = max(r["cold"]["rows"], key=lambda row: row["ratio"])
+trips = r["round_trips"]["successes"]
+over_trips = [row for row in trips if row["reads"] > 1 or row["writes"] > 1]
+overheads = [row for row in r["warm"] if "overhead_p50_ms" in row and row.get("round_trips") != "none"]
+over_2ms = [row for row in overheads if row["overhead_p50_ms"] > 2.0]
+peak = max(row["peak_rss_mib"] for row in r["memory"]["rows"])
+zips = r.get("arm64", r["sizes"])["rows"]
+biggest = max(zips, key=lambda row: row["zipped_bytes"])
+def verdict(ok):
+    return "met" if ok else "missed"
+add("| target | figure | |")
+add("|---|---|---|")
+add(f"| cold start ≤ 1.5 × hello-world | slowest `{worst_cold['binary']}` {worst_cold['ratio']:.2f} × | {verdict(worst_cold['ratio'] <= 1.5)} |")
+add(f"| ≤ 1 read and ≤ 1 write per request, 0 for refusals | {len(trips)} requests, {len(over_trips)} over; {r['round_trips']['refusals_without_round_trips']} of {r['round_trips']['refusals']} refusals at 0 | {verdict(not over_trips and r['round_trips']['refusals'] == r['round_trips']['refusals_without_round_trips'])} |")
+worst_over = max(overheads, key=lambda row: row["overhead_p50_ms"])
+add(f"| overhead beyond round trips ≤ 2 ms at p50 | largest `{worst_over['request']}` {worst_over['overhead_p50_ms']:.2f} ms; {len(over_2ms)} of {len(overheads)} over | {verdict(not over_2ms)} |")
+add(f"| peak RSS ≤ 40 MB | {peak:.1f} MiB | {verdict(peak <= 40)} |")
+add(f"| deployment zip ≤ 4 MB ({'arm64' if 'arm64' in r else r['sizes']['arch']}) | largest `{biggest['binary']}` {biggest['zipped_bytes'] / 1e6:.2f} MB | {verdict(biggest['zipped_bytes'] <= 4e6)} |")
+add("")
 add("## Cold start")
 add("")
 add(f"Each release binary is spawned against a local Lambda Runtime API with one invocation")
