@@ -13,7 +13,7 @@ use mfa_shared::auth::{FullAccessClaims, IdentityClaims, TokenSigner};
 use mfa_shared::store::Store;
 use serde_json::{Value, json};
 
-pub use mfa_local::now;
+pub use mfa_local::{now, totp_code};
 
 pub mod budget;
 pub mod faults;
@@ -412,13 +412,7 @@ pub async fn enroll_totp_with_codes(api: &Api, person: &Person) -> (Vec<u8>, Vec
         .collect();
     codes.iter().for_each(|c| remember_secret(c));
     let raw = mfa_shared::methods::totp::decode_secret(&secret).expect("base32 secret");
-    // The previous step's code stays valid only while the service is in this step: never
-    // send it in the last seconds of one.
-    let into_step = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() % 30_000;
-    if into_step > 25_000 {
-        tokio::time::sleep(std::time::Duration::from_millis((30_000 - into_step) as u64 + 200)).await;
-    }
-    let code = mfa_shared::methods::totp::code_at(&raw, now() - 30);
+    let code = totp_code(&raw, -1).await;
     let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
     assert_eq!(r.status, 200, "verify-setup: {}", r.body);
     (raw, codes)
@@ -450,7 +444,13 @@ pub async fn seed(person: &Person, change: impl FnOnce(&mut mfa_shared::model::U
 /// Logs `person` in over HTTP with an authenticator code of the current step (the kit's
 /// enrolment spends the previous one); returns `(full-access token, refresh token)`.
 pub async fn login_with_totp(api: &Api, person: &Person, secret: &[u8]) -> (String, String) {
-    let code = mfa_shared::methods::totp::code_at(secret, now());
+    login_with_totp_step(api, person, secret, 0).await
+}
+
+/// [`login_with_totp`] with the code of the step `steps` from the current one (each step
+/// logs in once: a second login in the same step takes the next).
+pub async fn login_with_totp_step(api: &Api, person: &Person, secret: &[u8], steps: i64) -> (String, String) {
+    let code = totp_code(secret, steps).await;
     let r = api
         .post("/mfa/verify-login", Some(&person.platform_token()), json!({"mfaType": "GOOGLE_AUTH", "code": code}))
         .await;

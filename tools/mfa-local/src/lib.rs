@@ -208,6 +208,19 @@ pub fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
+/// The authenticator code of `raw` for the time step `steps` away from the current one
+/// (-1 the previous, 0 the current, 1 the next), safe to send: the service accepts one
+/// step either side of its own, so a code of the previous step sent in a step's last
+/// seconds may land one step too late. In the last 5 seconds of a step this waits for the
+/// next step first.
+pub async fn totp_code(raw: &[u8], steps: i64) -> String {
+    let into_step = (now_millis() % 30_000) as u64;
+    if into_step > 25_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(30_000 - into_step + 200)).await;
+    }
+    mfa_shared::methods::totp::code_at(raw, now() + steps * 30)
+}
+
 /// A platform token as the host platform would issue it after the password step:
 /// HS256 with the platform secret, `exp` `ttl` seconds from now (negative: already expired).
 /// `claims` adds or overrides claims (`sub`, `email`, `orgId`, `orgRole`, `iss`, …).

@@ -117,19 +117,14 @@ impl Client {
         };
         let secret = setup["data"]["secret"].as_str().unwrap_or_default().to_string();
         let Some(raw) = totp::decode_secret(&secret) else { return };
-        // The previous step's code completes the setup and the current one logs in: never
-        // in a step's last seconds, when the service may already be in the next.
-        let into_step = (crate::now_millis() % 30_000) as u64;
-        if into_step > 25_000 {
-            tokio::time::sleep(Duration::from_millis(30_000 - into_step + 200)).await;
-        }
-        let now = crate::now();
-        let verify = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&raw, now - 30)});
+        // The previous step's code completes the setup and the current one logs in (each
+        // step is accepted once).
+        let verify = json!({"mfaType": "GOOGLE_AUTH", "code": crate::totp_code(&raw, -1).await});
         if self.call("verify-setup", "POST", "/mfa/verify-setup", &token, Some(verify)).await.is_none() {
             return;
         }
         self.tally.lock().unwrap().enrolled.push((user.to_string(), secret));
-        let login = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&raw, now)});
+        let login = json!({"mfaType": "GOOGLE_AUTH", "code": crate::totp_code(&raw, 0).await});
         let Some(session) = self.call("verify-login", "POST", "/mfa/verify-login", &token, Some(login)).await else {
             return;
         };

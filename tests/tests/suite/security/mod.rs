@@ -6,3 +6,4 @@
 mod holes;
 mod matrix;
 mod races;
+mod sessions;

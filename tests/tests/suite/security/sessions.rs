@@ -1,0 +1,294 @@
+//! Whatever a session authorized ends with it, replayed as attacks over HTTP through
+//! `cargo lambda watch` (the injected-clock case through the handlers):
+//! 1. a setup stepped up in a session that then ended, or more than 15 minutes ago, cannot
+//!    be completed with the password alone;
+//! 2. full-access tokens of an ended session are refused everywhere, while the session that
+//!    made the change goes on; an administrator's reset and a recovery end every session;
+//! 3. the organization a user belongs to moves only with a proven second factor;
+//! 4. a deployed stage refuses to start with weak platform-token settings.
+
+use std::process::Command;
+
+use mfa_shared::model::{MethodState, MfaType};
+use mfa_tests::{
+    Api, Person, TestApp, assert_error, enroll_totp, enroll_totp_with_codes, login_with_totp_step, mails_to,
+    remember_secret, repo_root, seed, seed_magic_link, totp_code, unique,
+};
+use serde_json::{Value, json};
+
+fn secret_of(reply: &mfa_tests::Reply) -> Vec<u8> {
+    let data = &reply.body["data"];
+    let secret = data["secret"].as_str().expect("a secret");
+    remember_secret(secret);
+    data["backupCodes"].as_array().into_iter().flatten().for_each(|c| remember_secret(c.as_str().unwrap()));
+    mfa_shared::methods::totp::decode_secret(secret).expect("base32")
+}
+
+async fn enabled(api: &Api, p: &Person) -> Value {
+    api.get("/mfa/status", Some(&p.platform_token())).await.body["data"]["enabledMethods"].clone()
+}
+
+// 1. Stepped-up setups ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn ended1_a_setup_stepped_up_in_a_session_that_ended_cannot_be_completed_with_the_password() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    seed_magic_link(&me).await;
+    // One phished code: the attacker's session, and with it a replacement authenticator.
+    let (attacker, _) = login_with_totp_step(&api, &me, &secret, 0).await;
+    let r = api.post("/mfa/setup", Some(&attacker), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let theirs = secret_of(&r);
+    // The user signs in and switches a method off: every other session ends.
+    let (mine, _) = login_with_totp_step(&api, &me, &secret, 1).await;
+    let r = api.post("/mfa/disable", Some(&mine), json!({"mfaType": "MAGIC_LINK"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Later, with the password only, the attacker completes the setup.
+    let code = totp_code(&theirs, 0).await;
+    let r = api
+        .post("/mfa/verify-setup", Some(&me.platform_token()), json!({"mfaType": "GOOGLE_AUTH", "code": code}))
+        .await;
+    assert!(r.status == 403 || r.status == 409, "the attacker's authenticator must not replace the user's: {}", r.body);
+    // The user's own authenticator still logs in.
+    login_with_totp_step(&api, &me, &secret, 2).await;
+}
+
+#[tokio::test]
+async fn ended1_a_setup_stepped_up_more_than_15_minutes_ago_cannot_be_completed_with_the_password() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let t0 = mfa_tests::now() + 60;
+    let test = TestApp::at(t0).await;
+    let pre = me.platform_token();
+    let login = json!({"mfaType": "GOOGLE_AUTH", "code": mfa_shared::methods::totp::code_at(&secret, t0)});
+    let (status, body) = test.call("mfa-verify-login", Some(&pre), login).await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = body["fullAccessToken"].as_str().unwrap().to_string();
+    let (status, body) = test.call("mfa-setup", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_eq!(status, 200, "{body}");
+    let theirs = mfa_shared::methods::totp::decode_secret(body["data"]["secret"].as_str().unwrap()).unwrap();
+    remember_secret(body["data"]["secret"].as_str().unwrap());
+    // 16 minutes later the recorded step-up is over.
+    test.clock.advance(16 * 60);
+    let code = mfa_shared::methods::totp::code_at(&theirs, test.clock.now());
+    let (status, body) =
+        test.call("mfa-verify-setup", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
+    assert_eq!((status, body["code"].clone()), (403, json!("STEP_UP_REQUIRED")), "{body}");
+    // The token that stepped up is as stale as the setup it recorded.
+    let (status, body) = test.call("mfa-setup", Some(&fresh), json!({"mfaType": "PASSKEY"})).await;
+    assert_eq!((status, body["code"].clone()), (403, json!("STEP_UP_REQUIRED")), "the token is stale too: {body}");
+}
+
+#[tokio::test]
+async fn ended1_starting_a_setup_while_the_user_has_mfa_is_mailed_to_every_address() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let (fresh, _) = login_with_totp_step(&api, &me, &secret, 0).await;
+    for (method, words) in [("GOOGLE_AUTH", "authenticator app"), ("PASSKEY", "passkey")] {
+        let r = api.post("/mfa/setup", Some(&fresh), json!({"mfaType": method})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if method == "GOOGLE_AUTH" {
+            secret_of(&r);
+        }
+        let notice = mails_to(&me.email)
+            .await
+            .into_iter()
+            .filter_map(|m| m["body"]["text"].as_str().map(String::from))
+            .find(|t| t.contains(words) && t.contains("being added"));
+        assert!(notice.is_some(), "a notice that a new {words} is being added");
+    }
+    let elsewhere = format!("{}@new.example", unique("me"));
+    let r = api.post("/mfa/setup", Some(&fresh), json!({"mfaType": "MAGIC_LINK", "email": elsewhere})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let told = mails_to(&me.email)
+        .await
+        .into_iter()
+        .any(|m| m["body"]["text"].as_str().is_some_and(|t| t.contains(&elsewhere) && t.contains("being added")));
+    assert!(told, "the user's own address hears of the new address");
+}
+
+// 2. Ended sessions ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn ended2_a_change_in_one_session_ends_the_others_and_the_acting_session_goes_on() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    seed_magic_link(&me).await;
+    let (acting, acting_refresh) = login_with_totp_step(&api, &me, &secret, 0).await;
+    let (other, other_refresh) = login_with_totp_step(&api, &me, &secret, 1).await;
+    let r = api.post("/mfa/disable", Some(&acting), json!({"mfaType": "MAGIC_LINK"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The other session's token is refused on every route, status included.
+    assert_error(&api.get("/mfa/status", Some(&other)).await, 401, "SESSION_ENDED");
+    assert_error(&api.get("/mfa/methods", Some(&other)).await, 401, "SESSION_ENDED");
+    assert_error(&api.post("/mfa/enable", Some(&other), json!({"mfaType": "MAGIC_LINK"})).await, 401, "SESSION_ENDED");
+    assert_error(
+        &api.post("/mfa/disable", Some(&other), json!({"mfaType": "GOOGLE_AUTH"})).await,
+        401,
+        "SESSION_ENDED",
+    );
+    assert_error(&api.send("POST", "/mfa/backup-codes", Some(&other), None).await, 401, "SESSION_ENDED");
+    assert_error(&api.post("/mfa/setup", Some(&other), json!({"mfaType": "GOOGLE_AUTH"})).await, 401, "SESSION_ENDED");
+    assert_error(&api.send("POST", "/mfa/reset", Some(&other), None).await, 401, "SESSION_ENDED");
+    let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": other_refresh})).await;
+    assert_error(&r, 401, "INVALID_REFRESH_TOKEN");
+    let sentence = api.get("/mfa/status", Some(&other)).await.body["error"].as_str().unwrap().to_string();
+    assert!(sentence.contains("sign in again"), "{sentence}");
+
+    // The acting session goes on: its token and its refresh chain.
+    let s = api.get("/mfa/status", Some(&acting)).await;
+    assert_eq!((s.status, s.body["data"]["sessionVerified"].clone()), (200, json!(true)), "{}", s.body);
+    let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": acting_refresh})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let acting_refresh = r.body["refreshToken"].as_str().unwrap().to_string();
+    remember_secret(&acting_refresh);
+
+    // A self reset in the acting session: a session begun since ends, the acting one goes on.
+    let r = api.post("/mfa/enable", Some(&acting), json!({"mfaType": "MAGIC_LINK"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (third, _) = login_with_totp_step(&api, &me, &secret, 2).await;
+    assert_eq!(api.get("/mfa/status", Some(&third)).await.status, 200);
+    assert_eq!(api.send("POST", "/mfa/reset", Some(&acting), None).await.status, 200);
+    assert_error(&api.get("/mfa/status", Some(&third)).await, 401, "SESSION_ENDED");
+    assert_eq!(api.get("/mfa/status", Some(&acting)).await.status, 200);
+    let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": acting_refresh})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    remember_secret(r.body["refreshToken"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn ended2_an_ended_sessions_token_cannot_switch_back_on_what_the_user_switched_off() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    // The attacker's session adds a magic-link address of theirs…
+    let (attacker, _) = login_with_totp_step(&api, &me, &secret, 0).await;
+    seed(&me, |r| {
+        r.set_state(MfaType::MagicLink, MethodState::Enabled);
+        r.magic_link_email = Some("evil@attacker.example".into());
+    })
+    .await;
+    // …the user switches it off…
+    let (mine, _) = login_with_totp_step(&api, &me, &secret, 1).await;
+    assert_eq!(api.post("/mfa/disable", Some(&mine), json!({"mfaType": "MAGIC_LINK"})).await.status, 200);
+    // …and the attacker's still unexpired token cannot switch it on again.
+    let r = api.post("/mfa/enable", Some(&attacker), json!({"mfaType": "MAGIC_LINK"})).await;
+    assert_error(&r, 401, "SESSION_ENDED");
+    assert_eq!(enabled(&api, &me).await, json!(["GOOGLE_AUTH"]));
+}
+
+#[tokio::test]
+async fn ended2_an_admin_reset_and_a_recovery_end_every_session() {
+    let api = Api::new();
+    let org = unique("org");
+    let admin = Person::in_org(&org, "ADMINISTRATOR");
+    let admin_secret = enroll_totp(&api, &admin).await;
+    let (admin_token, _) = login_with_totp_step(&api, &admin, &admin_secret, 0).await;
+
+    let member = Person::in_org(&org, "MEMBER");
+    let secret = enroll_totp(&api, &member).await;
+    let (first, _) = login_with_totp_step(&api, &member, &secret, 0).await;
+    let (second, _) = login_with_totp_step(&api, &member, &secret, 1).await;
+    let r = api.post("/mfa/reset", Some(&admin_token), json!({"resetUserId": member.id})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for token in [&first, &second] {
+        assert_error(&api.get("/mfa/status", Some(token)).await, 401, "SESSION_ENDED");
+    }
+    assert_eq!(api.get("/mfa/status", Some(&admin_token)).await.status, 200, "the admin's own session goes on");
+
+    let me = Person::new();
+    let (secret, codes) = enroll_totp_with_codes(&api, &me).await;
+    let (before, _) = login_with_totp_step(&api, &me, &secret, 0).await;
+    let r = api.post("/mfa/recover", Some(&me.platform_token()), json!({"code": codes[0]})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let recovered = r.body["fullAccessToken"].as_str().unwrap().to_string();
+    remember_secret(r.body["refreshToken"].as_str().unwrap());
+    assert_error(&api.get("/mfa/status", Some(&before)).await, 401, "SESSION_ENDED");
+    assert_eq!(api.get("/mfa/status", Some(&recovered)).await.status, 200, "the recovery's own session works");
+}
+
+// 3. The organization binding ----------------------------------------------------------------
+
+#[tokio::test]
+async fn ended3_a_failed_login_naming_another_organization_leaves_the_user_where_they_are() {
+    let api = Api::new();
+    let (org_a, org_b) = (unique("org"), unique("org"));
+    let me = Person::in_org(&org_a, "MEMBER");
+    let secret = enroll_totp(&api, &me).await;
+    // A password-only token that names organization B, and one wrong code.
+    let elsewhere = Person { org: Some(org_b.clone()), email: format!("{}@b.example", unique("x")), ..me.clone() };
+    let right = totp_code(&secret, 0).await.parse::<u32>().unwrap();
+    let wrong = format!("{:06}", (right + 500_000) % 1_000_000);
+    let r = api
+        .post("/mfa/verify-login", Some(&elsewhere.platform_token()), json!({"mfaType": "GOOGLE_AUTH", "code": wrong}))
+        .await;
+    assert_error(&r, 400, "INVALID_CODE");
+    // Nor does a token with no organization at all move the user.
+    let nowhere = Person { org: None, ..me.clone() };
+    let r = api
+        .post("/mfa/verify-login", Some(&nowhere.platform_token()), json!({"mfaType": "GOOGLE_AUTH", "code": wrong}))
+        .await;
+    assert_error(&r, 400, "INVALID_CODE");
+
+    let admin_b = Person::in_org(&org_b, "OWNER");
+    let b_secret = enroll_totp(&api, &admin_b).await;
+    let (b_token, _) = login_with_totp_step(&api, &admin_b, &b_secret, 0).await;
+    let r = api.post("/mfa/reset", Some(&b_token), json!({"resetUserId": me.id})).await;
+    assert_error(&r, 404, "USER_NOT_FOUND");
+    assert_eq!(enabled(&api, &me).await, json!(["GOOGLE_AUTH"]));
+
+    let admin_a = Person::in_org(&org_a, "OWNER");
+    let a_secret = enroll_totp(&api, &admin_a).await;
+    let (a_token, _) = login_with_totp_step(&api, &admin_a, &a_secret, 0).await;
+    let r = api.post("/mfa/reset", Some(&a_token), json!({"resetUserId": me.id})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The notice went to the address the user is bound to, not the other token's.
+    assert!(
+        mails_to(&me.email).await.iter().any(|m| m["subject"] == json!("Your two-step sign-in was reset")),
+        "the user's own address was told"
+    );
+    assert!(mails_to(&elsewhere.email).await.iter().all(|m| m["subject"] != json!("Your two-step sign-in was reset")));
+}
+
+// 4. Deployed stages -------------------------------------------------------------------------
+
+#[test]
+fn ended4_a_deployed_stage_refuses_to_start_without_the_platform_issuer_and_audience() {
+    let binary = repo_root().join("target/debug/mfa-status");
+    assert!(binary.exists(), "the workspace is built before the tests run");
+    let run = |stage: &str, issuer: Option<&str>, audience: Option<&str>| {
+        let mut command = Command::new(&binary);
+        command.env("MFA_STAGE", stage).env_remove("AWS_LAMBDA_RUNTIME_API");
+        command.env_remove("MFA_PLATFORM_JWT_ISSUER").env_remove("MFA_PLATFORM_JWT_AUDIENCE");
+        if let Some(i) = issuer {
+            command.env("MFA_PLATFORM_JWT_ISSUER", i);
+        }
+        if let Some(a) = audience {
+            command.env("MFA_PLATFORM_JWT_AUDIENCE", a);
+        }
+        let out = command.output().expect("the function binary runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout))
+    };
+    for (issuer, audience, named) in [
+        (None, None, "MFA_PLATFORM_JWT_ISSUER"),
+        (Some("https://platform.example"), None, "MFA_PLATFORM_JWT_AUDIENCE"),
+        (None, Some("mfa-api"), "MFA_PLATFORM_JWT_ISSUER"),
+    ] {
+        let (ok, output) = run("prod", issuer, audience);
+        assert!(!ok, "a prod function must not start without both settings");
+        assert!(output.contains(named), "the message names {named}: {output}");
+    }
+    // Both set, or the dev stage: the configuration passes (the binary then looks for the
+    // Lambda runtime, which is not here, and says so instead).
+    for (stage, issuer, audience) in [("prod", Some("https://platform.example"), Some("mfa-api")), ("dev", None, None)]
+    {
+        let (_, output) = run(stage, issuer, audience);
+        assert!(!output.contains("configuration is incomplete"), "{stage}: {output}");
+    }
+}
