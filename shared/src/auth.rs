@@ -32,6 +32,9 @@ pub struct Principal {
     pub session_verified: bool,
     /// When the second factor was verified (full-access tokens only), Unix seconds.
     pub auth_time: Option<i64>,
+    /// The session a full-access token belongs to (`sid`); honoured only while the
+    /// user's record lists it (`sessions::ensure_live`).
+    pub session_id: Option<String>,
 }
 
 impl Principal {
@@ -104,6 +107,8 @@ pub struct FullAccessClaims {
     #[serde(flatten)]
     pub identity: IdentityClaims,
     pub iss: String,
+    /// Always [`FULL_ACCESS_AUDIENCE`]: a full-access token is no other kind of token.
+    pub aud: String,
     pub iat: i64,
     pub exp: i64,
     /// Authenticator assurance level: always 2.
@@ -111,6 +116,8 @@ pub struct FullAccessClaims {
     /// Methods used, e.g. `["otp"]`, `["email"]`, `["hwk"]`.
     pub amr: Vec<String>,
     pub auth_time: i64,
+    /// The session's id.
+    pub sid: String,
     pub jti: String,
 }
 
@@ -129,8 +136,14 @@ pub struct TokenVerifier {
     service_validation: Validation,
 }
 
-/// The issuer of full-access tokens unless `MFA_TOKEN_ISSUER` says otherwise.
-pub const DEFAULT_TOKEN_ISSUER: &str = "mfa-service";
+/// The `aud` of every full-access token, and the only one a full-access token may carry.
+pub const FULL_ACCESS_AUDIENCE: &str = "mfa-full-access";
+
+/// The issuer of full-access tokens on `stage` unless `MFA_TOKEN_ISSUER` says otherwise:
+/// one per stage, so a token of one stage is never taken by another.
+pub fn default_issuer(stage: &str) -> String {
+    format!("mfa-service/{stage}")
+}
 
 /// A session's absolute lifetime, in seconds, unless `MFA_SESSION_LIFETIME` says otherwise.
 pub const DEFAULT_SESSION_LIFETIME: u64 = 12 * 3600;
@@ -141,17 +154,31 @@ pub const DEFAULT_CLOCK_LEEWAY: u64 = 30;
 impl TokenVerifier {
     /// Reads `MFA_PLATFORM_JWT_ALG` (HS256, RS256 or ES256; default HS256),
     /// `MFA_PLATFORM_JWT_KEY` (the HS256 secret or a PEM public key),
-    /// `MFA_PLATFORM_JWT_ISSUER` / `MFA_PLATFORM_JWT_AUDIENCE` (optional; when set, every
-    /// platform token must carry that claim), `MFA_TOKEN_PUBLIC_KEYS` (a JWKS of this
-    /// service's ES256 keys), `MFA_TOKEN_ISSUER` and `MFA_CLOCK_LEEWAY` (seconds `exp` and
+    /// `MFA_PLATFORM_JWT_ISSUER` / `MFA_PLATFORM_JWT_AUDIENCE` (every platform token must
+    /// carry the claim that is set; both are required on every stage but `dev`, see
+    /// [`Stage`]), `MFA_TOKEN_PUBLIC_KEYS` (a JWKS of this service's ES256 keys),
+    /// `MFA_TOKEN_ISSUER` (default per stage) and `MFA_CLOCK_LEEWAY` (seconds `exp` and
     /// `nbf` may be off; default 30).
     pub fn read(r: &mut Reader) -> Option<Self> {
+        let stage = Stage::read(r);
         let alg = r.or("MFA_PLATFORM_JWT_ALG", "HS256");
         let key = r.required("MFA_PLATFORM_JWT_KEY");
-        let issuer = r.optional("MFA_PLATFORM_JWT_ISSUER");
-        let audience = r.optional("MFA_PLATFORM_JWT_AUDIENCE");
+        // A deployed stage takes only tokens the platform issued for this API: without
+        // both claims, any token signed with the platform's key (for another service of
+        // it, say) would pass.
+        let deployed = "a deployed stage (MFA_STAGE other than dev) takes only tokens issued for it";
+        let issuer = if stage.is_dev() {
+            r.optional("MFA_PLATFORM_JWT_ISSUER")
+        } else {
+            Some(r.required_because("MFA_PLATFORM_JWT_ISSUER", deployed))
+        };
+        let audience = if stage.is_dev() {
+            r.optional("MFA_PLATFORM_JWT_AUDIENCE")
+        } else {
+            Some(r.required_because("MFA_PLATFORM_JWT_AUDIENCE", deployed))
+        };
         let jwks = r.required("MFA_TOKEN_PUBLIC_KEYS");
-        let service_issuer = r.or("MFA_TOKEN_ISSUER", DEFAULT_TOKEN_ISSUER);
+        let service_issuer = r.or("MFA_TOKEN_ISSUER", &default_issuer(stage.name()));
         let leeway = r.seconds("MFA_CLOCK_LEEWAY", DEFAULT_CLOCK_LEEWAY, 0..=300);
         if r.has_problems() {
             return None;
@@ -224,8 +251,8 @@ impl TokenVerifier {
         platform_validation.leeway = leeway;
         let mut service_validation = Validation::new(Algorithm::ES256);
         service_validation.set_issuer(&[service_issuer]);
-        service_validation.validate_aud = false;
-        service_validation.set_required_spec_claims(&["exp", "iss"]);
+        service_validation.set_audience(&[FULL_ACCESS_AUDIENCE]);
+        service_validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         service_validation.leeway = leeway;
         Self { platform_key, platform_validation, service_keys, service_validation }
     }
@@ -252,11 +279,32 @@ impl TokenVerifier {
             if claims.aal != 2 {
                 return Err(token_error(&ErrorKind::InvalidToken));
             }
-            return principal(claims.identity, true, Some(claims.auth_time));
+            let mut p = principal(claims.identity, true, Some(claims.auth_time))?;
+            p.session_id = Some(claims.sid);
+            return Ok(p);
         }
         let data = jsonwebtoken::decode::<IdentityClaims>(token, &self.platform_key, &self.platform_validation)
             .map_err(|e| token_error(e.kind()))?;
         principal(data.claims, false, None)
+    }
+}
+
+/// The deployment stage, `MFA_STAGE` (`dev` unless set; the template sets it per stage).
+/// Every stage but `dev` serves real users and refuses to start on weak settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stage(String);
+
+impl Stage {
+    pub fn read(r: &mut Reader) -> Self {
+        Stage(r.or("MFA_STAGE", "dev"))
+    }
+
+    pub fn is_dev(&self) -> bool {
+        self.0 == "dev"
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0
     }
 }
 
@@ -271,6 +319,7 @@ fn principal(claims: IdentityClaims, session_verified: bool, auth_time: Option<i
         org_role: claims.org_role,
         session_verified,
         auth_time,
+        session_id: None,
     })
 }
 
@@ -319,11 +368,13 @@ pub struct TokenSigner {
 }
 
 impl TokenSigner {
-    /// `MFA_TOKEN_SIGNING_KEY` = `<kid>:<base64url PKCS#8 DER of a P-256 key>`, and
-    /// `MFA_SESSION_LIFETIME` (seconds, default 12 hours).
+    /// `MFA_TOKEN_SIGNING_KEY` = `<kid>:<base64url PKCS#8 DER of a P-256 key>`,
+    /// `MFA_SESSION_LIFETIME` (seconds, default 12 hours) and `MFA_TOKEN_ISSUER` (default
+    /// per stage).
     pub fn read(r: &mut Reader) -> Option<Self> {
+        let stage = Stage::read(r);
         let raw = r.required("MFA_TOKEN_SIGNING_KEY");
-        let issuer = r.or("MFA_TOKEN_ISSUER", DEFAULT_TOKEN_ISSUER);
+        let issuer = r.or("MFA_TOKEN_ISSUER", &default_issuer(stage.name()));
         let lifetime = r.seconds("MFA_SESSION_LIFETIME", DEFAULT_SESSION_LIFETIME, 900..=30 * 86_400);
         if raw.is_empty() {
             return None;
@@ -376,7 +427,7 @@ mod fuzz {
             Some("https://platform.test"),
             Some("mfa-api"),
             parse_jwks(jwks).unwrap(),
-            "mfa-service",
+            "mfa-service/dev",
             30,
         )
     }

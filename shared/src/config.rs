@@ -30,14 +30,25 @@ impl<const N: usize> Source for [(&str, &str); N] {
 pub enum ConfigError {
     #[error("this function is not in the route table")]
     UnknownFunction,
-    #[error("configuration is incomplete: {}", describe(.missing, .invalid))]
-    Incomplete { missing: Vec<&'static str>, invalid: Vec<(&'static str, String)> },
+    #[error("configuration is incomplete: {}", describe(.missing, .required_here, .invalid))]
+    Incomplete {
+        missing: Vec<&'static str>,
+        required_here: Vec<(&'static str, String)>,
+        invalid: Vec<(&'static str, String)>,
+    },
 }
 
-fn describe(missing: &[&'static str], invalid: &[(&'static str, String)]) -> String {
+fn describe(
+    missing: &[&'static str],
+    required_here: &[(&'static str, String)],
+    invalid: &[(&'static str, String)],
+) -> String {
     let mut parts = Vec::new();
     if !missing.is_empty() {
         parts.push(format!("missing required setting(s) {}", missing.join(", ")));
+    }
+    for (name, reason) in required_here {
+        parts.push(format!("missing setting {name}, which is required here: {reason}"));
     }
     for (name, reason) in invalid {
         parts.push(format!("{name} is invalid ({reason})"));
@@ -49,12 +60,13 @@ fn describe(missing: &[&'static str], invalid: &[(&'static str, String)]) -> Str
 pub struct Reader<'a> {
     source: &'a dyn Source,
     missing: Vec<&'static str>,
+    required_here: Vec<(&'static str, String)>,
     invalid: Vec<(&'static str, String)>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(source: &'a dyn Source) -> Self {
-        Self { source, missing: Vec::new(), invalid: Vec::new() }
+        Self { source, missing: Vec::new(), required_here: Vec::new(), invalid: Vec::new() }
     }
 
     pub fn required(&mut self, name: &'static str) -> String {
@@ -62,6 +74,17 @@ impl<'a> Reader<'a> {
             Some(v) => v,
             None => {
                 self.missing.push(name);
+                String::new()
+            }
+        }
+    }
+
+    /// A setting that is required here for `reason` (it is optional elsewhere).
+    pub fn required_because(&mut self, name: &'static str, reason: &str) -> String {
+        match self.source.get(name) {
+            Some(v) => v,
+            None => {
+                self.required_here.push((name, reason.to_string()));
                 String::new()
             }
         }
@@ -95,12 +118,16 @@ impl<'a> Reader<'a> {
     }
 
     pub fn has_problems(&self) -> bool {
-        !self.missing.is_empty() || !self.invalid.is_empty()
+        !self.missing.is_empty() || !self.required_here.is_empty() || !self.invalid.is_empty()
     }
 
     pub fn finish(self) -> Result<(), ConfigError> {
         if self.has_problems() {
-            Err(ConfigError::Incomplete { missing: self.missing, invalid: self.invalid })
+            Err(ConfigError::Incomplete {
+                missing: self.missing,
+                required_here: self.required_here,
+                invalid: self.invalid,
+            })
         } else {
             Ok(())
         }

@@ -76,12 +76,16 @@ pub struct UserMfaRecord {
     /// Setups begun and not completed yet, by method.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pending_setups: BTreeMap<MfaType, PendingSetup>,
-    /// Raised whenever the user's factors are reset or one is switched off: every session
-    /// (refresh chain) begun under an older epoch has ended.
-    #[serde(default)]
-    pub session_epoch: u64,
-    /// The organization and email last seen in the user's own token (administrators act
-    /// only on users of their own organization).
+    /// The user's live sessions by id (see `sessions`): a full-access token or refresh
+    /// token of a session not listed here belongs to a session that has ended.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sessions: BTreeMap<String, LiveSession>,
+    /// The passkey login ceremonies open now (at most `passkey::MAX_OPEN_CEREMONIES`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_ceremonies: Vec<OpenCeremony>,
+    /// The organization the user belongs to and their address, bound by a request that
+    /// proved a second factor (administrators act only on users of their own
+    /// organization; notices go to the address). See `update::settle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,16 +99,35 @@ pub struct UserMfaRecord {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingSetup {
-    /// Begun with a fresh second factor: its completion re-checks this
-    /// (`policy::Requirement::AuthorizedSetup`).
-    #[serde(default)]
-    pub stepped_up: bool,
+    /// The session whose fresh second factor began it, if one did: its completion honours
+    /// that step-up while the session lives and for 15 minutes from `started_at`
+    /// (`policy::Requirement::AuthorizedSetup`), and the session's end voids the setup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stepped_up_in: Option<String>,
     /// The hash of the one mailed token or passkey challenge that may complete it; a newer
     /// setup of the same method replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
     #[serde(default)]
     pub started_at: i64,
+}
+
+/// A live session, as the user's record knows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveSession {
+    /// When its second factor passed (the `auth_time` of its tokens).
+    pub started_at: i64,
+    /// Its absolute end, which refreshing never moves.
+    pub ends_at: i64,
+}
+
+/// A passkey login ceremony that is open, by the hash of its challenge.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenCeremony {
+    pub challenge_hash: String,
+    pub expires_at: i64,
 }
 
 /// Authenticator-app state: the verified secret, a replacement waiting for its first
@@ -146,12 +169,29 @@ impl UserMfaRecord {
     }
 
     /// Records a setup of `method` begun at `now`: the method is pending unless already
-    /// configured, and the setup remembers how it was authorized and which item finishes it.
-    pub fn begin_setup(&mut self, method: MfaType, stepped_up: bool, item: Option<String>, now: i64) {
+    /// configured, and the setup remembers the session whose fresh second factor began it
+    /// (if one did) and which item finishes it.
+    pub fn begin_setup(&mut self, method: MfaType, stepped_up_in: Option<String>, item: Option<String>, now: i64) {
         if self.state(method) == MethodState::NotConfigured {
             self.set_state(method, MethodState::Pending);
         }
-        self.pending_setups.insert(method, PendingSetup { stepped_up, item, started_at: now });
+        self.pending_setups.insert(method, PendingSetup { stepped_up_in, item, started_at: now });
+    }
+
+    /// Forgets the pending setup of `method` and what it would have enabled (a pending
+    /// authenticator secret and the backup codes issued with it); a method that was only
+    /// pending is not configured again.
+    pub fn void_setup(&mut self, method: MfaType) {
+        if self.pending_setups.remove(&method).is_none() {
+            return;
+        }
+        if method == MfaType::GoogleAuth {
+            self.totp.pending = None;
+            self.pending_backup_codes.clear();
+        }
+        if self.state(method) == MethodState::Pending {
+            self.set_state(method, MethodState::NotConfigured);
+        }
     }
 
     /// Finishes the pending setup of `method` that `item` (a token or challenge hash; none
@@ -179,13 +219,12 @@ impl UserMfaRecord {
     }
 
     /// Switches `method` off (it stays configured); the primary moves to another enabled
-    /// method, and every session ends.
+    /// method. (Sessions end in the write: `update::settle`.)
     pub fn turn_off(&mut self, method: MfaType) {
         self.set_state(method, MethodState::Disabled);
         if self.primary_method == Some(method) {
             self.primary_method = self.enabled_methods().first().copied();
         }
-        self.end_sessions();
     }
 
     /// `POST /mfa/enable`: a disabled method back on. True when something changed (an
@@ -223,16 +262,53 @@ impl UserMfaRecord {
         Ok(())
     }
 
-    /// Ends every session of the user: refresh chains begun before stop rotating.
-    pub fn end_sessions(&mut self) {
-        self.session_epoch += 1;
+    /// Whether session `id` is live at `now`.
+    pub fn has_live_session(&self, id: &str, now: i64) -> bool {
+        self.sessions.get(id).is_some_and(|s| now < s.ends_at)
     }
 
-    /// Returns every method to not configured, forgets every secret and pending setup, and
-    /// ends every session. The failure count and lock stay (a reset is no way around a
-    /// lockout), and so does `is_required`.
+    /// Ends every session of the user but `keep` (the session that made a change, which
+    /// goes on), and voids every pending setup begun in an ended one.
+    pub fn end_sessions_except(&mut self, keep: Option<&str>) {
+        self.sessions.retain(|id, _| Some(id.as_str()) == keep);
+        self.void_setups_of_ended_sessions();
+    }
+
+    /// Ends session `id`, and voids every pending setup begun in it.
+    pub fn end_session(&mut self, id: &str) {
+        self.sessions.remove(id);
+        self.void_setups_of_ended_sessions();
+    }
+
+    fn void_setups_of_ended_sessions(&mut self) {
+        let voided: Vec<MfaType> = self
+            .pending_setups
+            .iter()
+            .filter(|(_, p)| p.stepped_up_in.as_deref().is_some_and(|s| !self.sessions.contains_key(s)))
+            .map(|(m, _)| *m)
+            .collect();
+        for method in voided {
+            self.void_setup(method);
+        }
+    }
+
+    /// Whether this record, compared with `before`, lost a factor or had one replaced: a
+    /// method switched off or no longer configured, the authenticator secret or the
+    /// magic-link address replaced or removed, a passkey removed. Such a change ends the
+    /// user's other sessions (`update::settle`); adding a factor does not.
+    pub fn lost_or_replaced_a_factor_of(&self, before: &UserMfaRecord) -> bool {
+        MfaType::ALL.into_iter().any(|m| {
+            (before.state(m).is_enabled() && !self.state(m).is_enabled())
+                || (before.state(m).is_configured() && !self.state(m).is_configured())
+        }) || (before.totp.active.is_some() && before.totp.active != self.totp.active)
+            || (before.magic_link_email.is_some() && before.magic_link_email != self.magic_link_email)
+            || before.passkeys.iter().any(|p| !self.passkeys.iter().any(|q| q.id == p.id))
+    }
+
+    /// Returns every method to not configured and forgets every secret and pending setup.
+    /// The failure count and lock stay (a reset is no way around a lockout), and so does
+    /// `is_required`. (Sessions end in the write: `update::settle`.)
     pub fn reset(&mut self) {
-        self.end_sessions();
         self.pending_setups.clear();
         self.methods.clear();
         self.primary_method = None;
@@ -241,6 +317,7 @@ impl UserMfaRecord {
         self.pending_backup_codes.clear();
         self.magic_link_email = None;
         self.passkeys.clear();
+        self.open_ceremonies.clear();
     }
 
     /// The chosen method while it is enabled, else the first enabled one.
@@ -333,22 +410,15 @@ pub struct Ceremony {
 #[serde(rename_all = "camelCase")]
 pub struct RefreshToken {
     pub user_id: String,
-    pub chain_id: String,
+    /// The session the chain belongs to: it rotates only while the user's record lists it.
+    /// (Tokens stored before sessions had ids carry a chain id the record never lists, so
+    /// their sessions are over.)
+    #[serde(alias = "chainId")]
+    pub session_id: String,
     pub used: bool,
     pub amr: Vec<String>,
     pub auth_time: i64,
-    /// The user's session epoch at login; the chain ends when the record's moves on.
-    pub session_epoch: u64,
     /// When the session ends, whatever the rotations; also the table's TTL attribute.
-    pub expires_at: i64,
-}
-
-/// A refresh chain that was revoked.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RevokedChain {
-    pub user_id: String,
-    pub revoked_at: i64,
     pub expires_at: i64,
 }
 
@@ -483,28 +553,64 @@ mod tests {
         r.failed_attempts = 3;
         r.backup_codes = vec!["h".into()];
         r.is_required = true;
+        let before = r.clone();
         r.reset();
         assert!(!r.has_mfa_enabled());
         assert!(r.backup_codes.is_empty() && r.primary_method.is_none());
         assert_eq!(r.failed_attempts, 3);
         assert!(r.is_required, "an administrator's requirement outlives a reset");
-        assert_eq!(r.session_epoch, 1, "a reset ends every session");
+        assert!(r.lost_or_replaced_a_factor_of(&before), "a reset removes factors: other sessions end");
     }
 
     #[test]
     fn the_first_method_on_is_primary_and_turning_off_moves_it() {
         let mut r = UserMfaRecord::new("u1");
-        r.begin_setup(MfaType::Passkey, false, Some("h".into()), 5);
+        r.begin_setup(MfaType::Passkey, None, Some("h".into()), 5);
         assert_eq!(r.state(MfaType::Passkey), MethodState::Pending);
         assert!(!r.complete_setup(MfaType::Passkey, Some("other")) && !r.complete_setup(MfaType::GoogleAuth, None));
         assert_eq!(r.state(MfaType::Passkey), MethodState::Pending, "nothing changed");
         assert!(r.complete_setup(MfaType::Passkey, Some("h")));
         assert!(r.pending_setups.is_empty());
         assert!(!r.complete_setup(MfaType::Passkey, Some("h")), "a setup completes once");
+        let before = r.clone();
         r.turn_on(MfaType::GoogleAuth);
         assert_eq!(r.primary_method, Some(MfaType::Passkey));
+        assert!(!r.lost_or_replaced_a_factor_of(&before), "adding a factor ends no session");
+        let before = r.clone();
         r.turn_off(MfaType::Passkey);
-        assert_eq!((r.primary_method, r.session_epoch), (Some(MfaType::GoogleAuth), 1));
+        assert_eq!(r.primary_method, Some(MfaType::GoogleAuth));
+        assert!(r.lost_or_replaced_a_factor_of(&before), "switching one off does");
+    }
+
+    #[test]
+    fn replacing_a_secret_an_address_or_removing_a_passkey_is_losing_a_factor() {
+        let sealed = |b: &str| crate::crypto::Sealed { kid: "k".into(), data: b.into() };
+        let passkey = |id: &str| StoredPasskey {
+            id: id.into(),
+            name: id.into(),
+            created_at: 0,
+            last_used_at: None,
+            counter: 0,
+            passkey: String::new(),
+        };
+        let mut before = record(&[(MfaType::GoogleAuth, MethodState::Enabled)], None);
+        before.totp.active = Some(sealed("one"));
+        before.magic_link_email = Some("a@example.com".into());
+        before.passkeys = vec![passkey("p1")];
+        let mut after = before.clone();
+        after.totp.active = Some(sealed("two"));
+        assert!(after.lost_or_replaced_a_factor_of(&before), "a new authenticator secret");
+        let mut after = before.clone();
+        after.magic_link_email = Some("b@example.com".into());
+        assert!(after.lost_or_replaced_a_factor_of(&before), "another magic-link address");
+        let mut after = before.clone();
+        after.passkeys.clear();
+        assert!(after.lost_or_replaced_a_factor_of(&before), "a passkey removed");
+        let mut after = before.clone();
+        after.passkeys.push(passkey("p2"));
+        after.passkeys[0].counter = 7;
+        after.backup_codes = vec!["h".into()];
+        assert!(!after.lost_or_replaced_a_factor_of(&before), "a passkey added or used, new backup codes");
     }
 
     #[test]
@@ -520,7 +626,7 @@ mod tests {
         );
         assert_eq!(r.choose_primary(MfaType::Passkey), Err(Refusal::MethodNotEnabled(MfaType::Passkey)));
         r.disable(MfaType::GoogleAuth, false).unwrap();
-        assert_eq!((r.state(MfaType::GoogleAuth), r.session_epoch), (MethodState::Disabled, 1));
+        assert_eq!(r.state(MfaType::GoogleAuth), MethodState::Disabled);
         assert_eq!(r.disable(MfaType::GoogleAuth, false), Err(Refusal::MethodNotEnabled(MfaType::GoogleAuth)));
         assert_eq!(r.enable(MfaType::GoogleAuth), Ok(true));
         assert_eq!(r.primary(), Some(MfaType::GoogleAuth));

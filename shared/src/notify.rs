@@ -10,6 +10,12 @@ use crate::model::{MfaType, UserMfaRecord};
 
 #[derive(Debug)]
 pub enum Notice {
+    /// A setup began while the user has MFA: a factor is being added (for MAGIC_LINK, the
+    /// address links would go to).
+    SetupStarted {
+        method: MfaType,
+        address: Option<String>,
+    },
     MethodEnabled(MfaType),
     MethodDisabled(MfaType),
     Reset {
@@ -31,6 +37,19 @@ pub enum Notice {
 impl Notice {
     fn text(&self) -> (String, String) {
         match self {
+            Notice::SetupStarted { method, address } => {
+                let what = match (method, address) {
+                    (MfaType::GoogleAuth, _) => "A new authenticator app is being added to your account.".to_string(),
+                    (MfaType::Passkey, _) => "A new passkey is being added to your account.".to_string(),
+                    (MfaType::MagicLink, Some(address)) => {
+                        format!("A new address for sign-in links, {address}, is being added to your account.")
+                    }
+                    (MfaType::MagicLink, None) => {
+                        "A new address for sign-in links is being added to your account.".into()
+                    }
+                };
+                ("A sign-in method is being added".into(), what)
+            }
             Notice::MethodEnabled(m) => {
                 ("Two-step sign-in method turned on".into(), format!("{} was turned on for your account.", m.name()))
             }

@@ -4,18 +4,21 @@
 //! Every change of a user's record runs [`check`] against the record just read, inside
 //! the conditional write that makes the change (`update.rs`), so the decision is taken on
 //! the state the write replaces and no handler decides on its own. Organization-wide actions,
-//! which change no user record, ask [`authorize_admin`].
+//! which change no user record, ask [`admin`] with the administrator's own record.
 //!
 //! The rule: while the user has any method enabled, every action that adds, re-enables,
 //! replaces, weakens or removes a factor, regenerates backup codes or resets MFA needs a
-//! full-access token whose second factor is at most 15 minutes old. A setup records
-//! whether it began with one, and its completion re-checks that record: a setup begun by
-//! a password-only caller before the user had MFA cannot complete after.
+//! full-access token of a live session whose second factor is at most 15 minutes old. A
+//! setup records the session whose fresh second factor began it, and its completion
+//! honours that record only while the session lives and for 15 minutes: a setup begun by
+//! a password-only caller, begun in a session that has ended since, or begun too long
+//! ago cannot complete with the password alone. A full-access token of an ended session
+//! authorizes nothing (`sessions::ensure_live`).
 
-use crate::App;
 use crate::auth::Principal;
 use crate::model::{MfaType, UserMfaRecord};
 use crate::refusal::Refusal;
+use crate::sessions;
 
 /// How recent the second factor of a full-access token must be for a step-up action.
 pub const STEP_UP_MAX_AGE: i64 = 15 * 60;
@@ -57,9 +60,9 @@ pub enum Requirement {
     /// at most 15 minutes old.
     FreshFactor,
     /// While the user has any method enabled: the setup began with a fresh second factor
-    /// (as recorded with it), or the completing token has one now. With nothing pending
-    /// there is nothing to authorize: the completion itself refuses
-    /// (`UserMfaRecord::complete_setup`).
+    /// of a session that is still live, at most 15 minutes ago (as recorded with it), or
+    /// the completing token has one now. With nothing pending there is nothing to
+    /// authorize: the completion itself refuses (`UserMfaRecord::complete_setup`).
     AuthorizedSetup,
     /// `OWNER` or `ADMINISTRATOR` of the organization (of the member, for actions on one).
     AdminRole,
@@ -74,10 +77,10 @@ impl Requirement {
         match self {
             Requirement::Token => "any valid token of the user",
             Requirement::FreshFactor => {
-                "while the user has MFA: the user's full-access token, second factor at most 15 minutes old"
+                "while the user has MFA: the user's full-access token of a live session, second factor at most 15 minutes old"
             }
             Requirement::AuthorizedSetup => {
-                "while the user has MFA: the setup began with such a token (recorded with it), or the completing token is one"
+                "while the user has MFA: the setup began with such a token at most 15 minutes ago in a session still live (recorded with it), or the completing token is one"
             }
             Requirement::AdminRole => "`OWNER` or `ADMINISTRATOR` of the organization",
             Requirement::AdminFreshFactor => {
@@ -222,9 +225,31 @@ impl<'a> Change<'a> {
         Self { action: Action::CompleteSetup, actor, method: Some(method), now }
     }
 
-    /// Whether the actor holds a second factor fresh enough for a step-up action.
+    /// Whether the actor holds a second factor fresh enough for a step-up action (its
+    /// session's liveness is checked against the record first, in [`check`]).
     pub fn has_fresh_factor(&self) -> bool {
         self.actor.principal().is_some_and(|p| fresh(p, self.now))
+    }
+
+    /// The session to record with a setup this change begins: the actor's, when its second
+    /// factor is fresh (the setup is then stepped up in it).
+    pub fn stepped_up_in(&self) -> Option<String> {
+        self.has_fresh_factor().then(|| self.actor.principal().and_then(|p| p.session_id.clone())).flatten()
+    }
+
+    /// The session that makes this change, judged on the record `before` it: the user's
+    /// own live session, or, for a completion, the session its setup was stepped up in.
+    /// When the change ends the user's other sessions, this one goes on.
+    pub fn acting_session<'r>(&'r self, before: &'r UserMfaRecord) -> Option<&'r str> {
+        match self.actor {
+            Actor::User(p) if p.session_verified => p.session_id.as_deref(),
+            Actor::Admin(_) => None,
+            Actor::User(_) | Actor::LinkHolder => self
+                .method
+                .filter(|_| self.action == Action::CompleteSetup)
+                .and_then(|m| before.pending_setups.get(&m))
+                .and_then(|p| p.stepped_up_in.as_deref()),
+        }
     }
 }
 
@@ -233,23 +258,35 @@ pub fn fresh(principal: &Principal, now: i64) -> bool {
     principal.session_verified && principal.auth_time.is_some_and(|t| now - t <= STEP_UP_MAX_AGE)
 }
 
-/// Whether `change` may be made to `record` (the state it is about to replace).
-pub fn check(change: &Change, record: &UserMfaRecord) -> Result<(), Refusal> {
+/// Whether `change` may be made to `record` (the state it is about to replace). For an
+/// administrator's action, `admin_record` is the administrator's own record, read with the
+/// member's.
+pub fn check(change: &Change, record: &UserMfaRecord, admin_record: Option<&UserMfaRecord>) -> Result<(), Refusal> {
+    if let Actor::User(p) = change.actor {
+        sessions::ensure_live(p, record, change.now)?;
+    }
     let enrolled = record.has_mfa_enabled();
     match change.action.requirement() {
         Requirement::Token => Ok(()),
         Requirement::FreshFactor if !enrolled || change.has_fresh_factor() => Ok(()),
         Requirement::FreshFactor => Err(Refusal::StepUpRequired),
         Requirement::AuthorizedSetup => match change.method.and_then(|m| record.pending_setups.get(&m)) {
-            Some(pending) if enrolled && !pending.stepped_up && !change.has_fresh_factor() => {
-                Err(Refusal::StepUpRequired)
+            Some(pending) if enrolled && !change.has_fresh_factor() => {
+                let recorded = pending.stepped_up_in.as_deref().is_some_and(|s| record.has_live_session(s, change.now))
+                    && change.now - pending.started_at <= STEP_UP_MAX_AGE;
+                if recorded { Ok(()) } else { Err(Refusal::StepUpRequired) }
             }
             _ => Ok(()),
         },
         Requirement::AdminRole | Requirement::AdminFreshFactor => {
-            let Actor::Admin(admin) = change.actor else { return Err(Refusal::Forbidden) };
-            let org = admin_requirements(change.action, admin, change.now)?;
-            // Users of other organizations, and unknown users, look the same.
+            let Actor::Admin(acting) = change.actor else { return Err(Refusal::Forbidden) };
+            let Some(own) = admin_record else {
+                tracing::error!("an administrator's action was checked without their own record");
+                return Err(Refusal::Internal);
+            };
+            let org = admin(change.action, acting, own, change.now)?;
+            // Users of other organizations, and unknown users, look the same. The member's
+            // organization is the one their record is bound to, never a token's.
             if record.version == 0 || record.org_id.as_deref() != Some(org) {
                 return Err(Refusal::UserNotFound);
             }
@@ -258,28 +295,21 @@ pub fn check(change: &Change, record: &UserMfaRecord) -> Result<(), Refusal> {
     }
 }
 
-/// An administrator's organization, once their role (and, where the table says so, their
-/// own fresh second factor) are established. Called before any write, so a refusal is
-/// precise: an administrator with no MFA of their own is told to set it up.
-pub async fn authorize_admin<'p>(app: &App, action: Action, admin: &'p Principal) -> Result<&'p str, Refusal> {
-    let now = app.clock.now();
-    match admin_requirements(action, admin, now) {
-        Err(Refusal::StepUpRequired) if !admin.session_verified => {
-            let (own, _) = app.store.load_user_and_policy(admin.user_id.as_str(), None).await?;
-            Err(if own.has_mfa_enabled() { Refusal::StepUpRequired } else { Refusal::MfaSetupRequired })
-        }
-        other => other,
-    }
-}
-
-fn admin_requirements(action: Action, admin: &Principal, now: i64) -> Result<&str, Refusal> {
-    let org = admin.org_id.as_deref().ok_or(Refusal::NoOrganization)?;
-    if !admin.is_org_admin() {
+/// An administrator's organization, once their role, their live session and (where the
+/// table says so) their own fresh second factor are established against their own
+/// record `own`: an administrator with no MFA of their own is told to set it up.
+pub fn admin<'p>(action: Action, acting: &'p Principal, own: &UserMfaRecord, now: i64) -> Result<&'p str, Refusal> {
+    let org = acting.org_id.as_deref().ok_or(Refusal::NoOrganization)?;
+    if !acting.is_org_admin() {
         return Err(Refusal::Forbidden);
     }
+    sessions::ensure_live(acting, own, now)?;
     match action.requirement() {
         Requirement::AdminRole => Ok(org),
-        Requirement::AdminFreshFactor if fresh(admin, now) => Ok(org),
+        Requirement::AdminFreshFactor if fresh(acting, now) => Ok(org),
+        Requirement::AdminFreshFactor if !acting.session_verified && !own.has_mfa_enabled() => {
+            Err(Refusal::MfaSetupRequired)
+        }
         Requirement::AdminFreshFactor => Err(Refusal::StepUpRequired),
         Requirement::Token | Requirement::FreshFactor | Requirement::AuthorizedSetup => Err(Refusal::Forbidden),
     }
@@ -289,7 +319,7 @@ fn admin_requirements(action: Action, admin: &Principal, now: i64) -> Result<&st
 mod tests {
     use super::*;
     use crate::auth::UserId;
-    use crate::model::{MethodState, PendingSetup};
+    use crate::model::{LiveSession, MethodState, PendingSetup};
 
     #[test]
     fn every_action_is_in_the_table_once_and_in_order() {
@@ -300,6 +330,7 @@ mod tests {
         assert_eq!(TABLE.len(), Action::ALL.len());
     }
 
+    /// `verified_at`: the second factor of session `s1`, or a platform token.
     fn principal(verified_at: Option<i64>, role: Option<&str>) -> Principal {
         Principal {
             user_id: UserId::parse("u1").unwrap(),
@@ -308,12 +339,15 @@ mod tests {
             org_role: role.map(String::from),
             session_verified: verified_at.is_some(),
             auth_time: verified_at,
+            session_id: verified_at.map(|_| "s1".into()),
         }
     }
 
+    /// A record of `u1` with an authenticator on and session `s1` live.
     fn enrolled() -> UserMfaRecord {
         let mut r = UserMfaRecord::new("u1");
         r.set_state(MfaType::GoogleAuth, MethodState::Enabled);
+        r.sessions.insert("s1".into(), LiveSession { started_at: 0, ends_at: 100_000 });
         r
     }
 
@@ -327,40 +361,90 @@ mod tests {
             [Action::StartSetup, Action::Enable, Action::Disable, Action::RegenerateBackupCodes, Action::ResetSelf]
         {
             assert!(
-                check(&Change::by_user(action, &password_only, now), &UserMfaRecord::new("u1")).is_ok(),
+                check(&Change::by_user(action, &password_only, now), &UserMfaRecord::new("u1"), None).is_ok(),
                 "{action:?}"
             );
             assert_eq!(
-                check(&Change::by_user(action, &password_only, now), &enrolled()).unwrap_err(),
+                check(&Change::by_user(action, &password_only, now), &enrolled(), None).unwrap_err(),
                 Refusal::StepUpRequired
             );
-            assert_eq!(check(&Change::by_user(action, &stale, now), &enrolled()).unwrap_err(), Refusal::StepUpRequired);
-            assert!(check(&Change::by_user(action, &fresh, now), &enrolled()).is_ok(), "{action:?}");
+            assert_eq!(
+                check(&Change::by_user(action, &stale, now), &enrolled(), None).unwrap_err(),
+                Refusal::StepUpRequired
+            );
+            assert!(check(&Change::by_user(action, &fresh, now), &enrolled(), None).is_ok(), "{action:?}");
         }
         for action in [Action::Verify, Action::ChoosePrimary] {
-            assert!(check(&Change::by_user(action, &password_only, now), &enrolled()).is_ok());
+            assert!(check(&Change::by_user(action, &password_only, now), &enrolled(), None).is_ok());
         }
     }
 
     #[test]
-    fn a_completion_rechecks_what_its_setup_recorded() {
+    fn a_token_of_an_ended_session_authorizes_nothing() {
+        let now = 10_000;
+        let fresh = principal(Some(now), None);
+        let mut ended = enrolled();
+        ended.end_sessions_except(None);
+        for action in Action::ALL
+            .into_iter()
+            .filter(|a| !matches!(a, Action::ResetMember | Action::Enforce | Action::LiftEnforcement))
+        {
+            assert_eq!(
+                check(&Change::by_user(action, &fresh, now), &ended, None).unwrap_err(),
+                Refusal::SessionEnded,
+                "{action:?}"
+            );
+        }
+        let mut expired = enrolled();
+        expired.sessions.get_mut("s1").unwrap().ends_at = now;
+        assert_eq!(
+            check(&Change::by_user(Action::Verify, &fresh, now), &expired, None).unwrap_err(),
+            Refusal::SessionEnded
+        );
+        let owner = principal(Some(now), Some("OWNER"));
+        assert_eq!(admin(Action::Enforce, &owner, &ended, now).unwrap_err(), Refusal::SessionEnded);
+    }
+
+    #[test]
+    fn a_completion_honours_a_recorded_step_up_while_its_session_lives_and_for_15_minutes() {
         let now = 10_000;
         let password_only = principal(None, None);
         let change = Change::completing(MfaType::MagicLink, Actor::LinkHolder, now);
         let mut record = enrolled();
-        assert!(check(&change, &record).is_ok(), "nothing pending: the completion refuses that itself");
-        record.pending_setups.insert(MfaType::MagicLink, PendingSetup { stepped_up: false, item: None, started_at: 0 });
-        assert_eq!(check(&change, &record).unwrap_err(), Refusal::StepUpRequired, "begun without a fresh factor");
-        record.pending_setups.insert(MfaType::MagicLink, PendingSetup { stepped_up: true, item: None, started_at: 0 });
-        assert!(check(&change, &record).is_ok());
-        record
-            .pending_setups
-            .insert(MfaType::GoogleAuth, PendingSetup { stepped_up: false, item: None, started_at: 0 });
+        assert!(check(&change, &record, None).is_ok(), "nothing pending: the completion refuses that itself");
+        let pending = |stepped_up_in: Option<&str>, started_at| PendingSetup {
+            stepped_up_in: stepped_up_in.map(String::from),
+            item: None,
+            started_at,
+        };
+        record.pending_setups.insert(MfaType::MagicLink, pending(None, now));
+        assert_eq!(check(&change, &record, None).unwrap_err(), Refusal::StepUpRequired, "begun without a fresh factor");
+        record.pending_setups.insert(MfaType::MagicLink, pending(Some("s1"), now - STEP_UP_MAX_AGE));
+        assert!(check(&change, &record, None).is_ok());
+        assert_eq!(change.acting_session(&record), Some("s1"), "the completion acts in the setup's session");
+        record.pending_setups.insert(MfaType::MagicLink, pending(Some("s1"), now - STEP_UP_MAX_AGE - 1));
+        assert_eq!(check(&change, &record, None).unwrap_err(), Refusal::StepUpRequired, "stepped up too long ago");
+        record.pending_setups.insert(MfaType::MagicLink, pending(Some("s2"), now));
+        assert_eq!(check(&change, &record, None).unwrap_err(), Refusal::StepUpRequired, "its session has ended");
+        record.pending_setups.insert(MfaType::GoogleAuth, pending(None, now));
         let other = Change::completing(MfaType::GoogleAuth, Actor::User(&password_only), now);
-        assert!(check(&other, &record).is_err(), "the record of another method does not count");
+        assert!(check(&other, &record, None).is_err(), "the record of another method does not count");
         let fresh = principal(Some(now), None);
-        assert!(check(&Change::completing(MfaType::GoogleAuth, Actor::User(&fresh), now), &record).is_ok());
-        assert!(check(&change, &UserMfaRecord::new("u1")).is_ok(), "no MFA to protect");
+        assert!(check(&Change::completing(MfaType::GoogleAuth, Actor::User(&fresh), now), &record, None).is_ok());
+        assert!(check(&change, &UserMfaRecord::new("u1"), None).is_ok(), "no MFA to protect");
+    }
+
+    #[test]
+    fn ending_sessions_voids_the_setups_stepped_up_in_them() {
+        let mut r = enrolled();
+        r.sessions.insert("s2".into(), LiveSession { started_at: 0, ends_at: 100_000 });
+        r.begin_setup(MfaType::Passkey, Some("s2".into()), Some("h".into()), 5);
+        r.begin_setup(MfaType::MagicLink, Some("s1".into()), Some("m".into()), 5);
+        r.end_sessions_except(Some("s1"));
+        assert!(!r.pending_setups.contains_key(&MfaType::Passkey), "begun in the ended session");
+        assert_eq!(r.state(MfaType::Passkey), MethodState::NotConfigured);
+        assert!(r.pending_setups.contains_key(&MfaType::MagicLink), "begun in the session that goes on");
+        assert_eq!(r.sessions.keys().collect::<Vec<_>>(), ["s1"]);
     }
 
     #[test]
@@ -369,24 +453,25 @@ mod tests {
         let mut member = enrolled();
         member.version = 3;
         member.org_id = Some("o1".into());
-        let admin = principal(Some(now), Some("ADMINISTRATOR"));
-        assert!(check(&Change::by_admin(Action::ResetMember, &admin, now), &member).is_ok());
+        let own = enrolled();
+        let acting = principal(Some(now), Some("ADMINISTRATOR"));
+        let reset = |p: &Principal, own: &UserMfaRecord, member: &UserMfaRecord| {
+            check(&Change::by_admin(Action::ResetMember, p, now), member, Some(own))
+        };
+        assert!(reset(&acting, &own, &member).is_ok());
         let password_only = principal(None, Some("OWNER"));
+        assert_eq!(reset(&password_only, &own, &member).unwrap_err(), Refusal::StepUpRequired);
         assert_eq!(
-            check(&Change::by_admin(Action::ResetMember, &password_only, now), &member).unwrap_err(),
-            Refusal::StepUpRequired
+            reset(&password_only, &UserMfaRecord::new("u1"), &member).unwrap_err(),
+            Refusal::MfaSetupRequired,
+            "an administrator without MFA is told to set it up"
         );
         let plain_member = principal(Some(now), Some("MEMBER"));
-        assert_eq!(
-            check(&Change::by_admin(Action::ResetMember, &plain_member, now), &member).unwrap_err(),
-            Refusal::Forbidden
-        );
-        member.org_id = Some("o2".into());
-        assert_eq!(
-            check(&Change::by_admin(Action::ResetMember, &admin, now), &member).unwrap_err(),
-            Refusal::UserNotFound
-        );
-        assert!(admin_requirements(Action::Enforce, &password_only, now).is_ok(), "the role is enough to require MFA");
-        assert!(admin_requirements(Action::LiftEnforcement, &password_only, now).is_err());
+        assert_eq!(reset(&plain_member, &own, &member).unwrap_err(), Refusal::Forbidden);
+        let mut moved = member.clone();
+        moved.org_id = Some("o2".into());
+        assert_eq!(reset(&acting, &own, &moved).unwrap_err(), Refusal::UserNotFound);
+        assert!(admin(Action::Enforce, &password_only, &own, now).is_ok(), "the role is enough to require MFA");
+        assert!(admin(Action::LiftEnforcement, &password_only, &own, now).is_err());
     }
 }

@@ -38,6 +38,8 @@ pub enum Refusal {
     TokenExpired,
     PlatformTokenRequired,
     InvalidRefreshToken,
+    /// A full-access token of a session that has ended.
+    SessionEnded,
     MissingBody,
     InvalidJson {
         line: usize,
@@ -94,12 +96,13 @@ pub enum Refusal {
 
 impl Refusal {
     /// Every machine code, as `openapi.yaml`'s error schema lists them.
-    pub const CODES: [&'static str; 35] = [
+    pub const CODES: [&'static str; 36] = [
         "MISSING_TOKEN",
         "INVALID_TOKEN",
         "TOKEN_EXPIRED",
         "PLATFORM_TOKEN_REQUIRED",
         "INVALID_REFRESH_TOKEN",
+        "SESSION_ENDED",
         "MISSING_BODY",
         "INVALID_JSON",
         "INVALID_FIELD",
@@ -135,9 +138,12 @@ impl Refusal {
     pub fn status(&self) -> StatusCode {
         use Refusal::*;
         match self {
-            MissingToken | InvalidToken(_) | TokenExpired | PlatformTokenRequired | InvalidRefreshToken => {
-                StatusCode::UNAUTHORIZED
-            }
+            MissingToken
+            | InvalidToken(_)
+            | TokenExpired
+            | PlatformTokenRequired
+            | InvalidRefreshToken
+            | SessionEnded => StatusCode::UNAUTHORIZED,
             MissingBody
             | InvalidJson { .. }
             | InvalidField(_)
@@ -174,6 +180,7 @@ impl Refusal {
             TokenExpired => "TOKEN_EXPIRED",
             PlatformTokenRequired => "PLATFORM_TOKEN_REQUIRED",
             InvalidRefreshToken => "INVALID_REFRESH_TOKEN",
+            SessionEnded => "SESSION_ENDED",
             MissingBody => "MISSING_BODY",
             InvalidJson { .. } => "INVALID_JSON",
             InvalidField(_) => "INVALID_FIELD",
@@ -233,6 +240,9 @@ impl Refusal {
                 "Refreshing takes the platform's token as the bearer, not a full-access token; send the token your platform issued at sign-in."
             }
             InvalidRefreshToken => "The refresh token is invalid, expired or revoked; sign in again.",
+            SessionEnded => {
+                "This session has ended (its sign-in methods changed, or it was ended elsewhere); sign in again to get a new full-access token."
+            }
             MissingBody => "Request body is required: send a JSON object with Content-Type: application/json.",
             NoOrganization => "User not associated with an organization.",
             InvalidCode { backup: false } => {
@@ -340,6 +350,7 @@ impl Refusal {
             TokenExpired,
             PlatformTokenRequired,
             InvalidRefreshToken,
+            SessionEnded,
             MissingBody,
             InvalidJson { line: 1, column: 2 },
             InvalidField("Field `mfaType` is required.".into()),

@@ -50,6 +50,9 @@ impl Needs {
         if self.store || self.mail {
             vars.push("MFA_TLS_TRUST");
         }
+        if self.auth || self.signer {
+            vars.push("MFA_STAGE");
+        }
         if self.auth {
             vars.extend([
                 "MFA_PLATFORM_JWT_ALG",
@@ -191,7 +194,7 @@ pub const ROUTES: &[Route] = &[
         function: "mfa-passkey-auth-options",
         auth: AuthKind::Either,
         needs: Needs { webauthn: true, ..BASE },
-        dynamodb: WRITE,
+        dynamodb: CONSUME,
     },
     Route {
         method: "POST",

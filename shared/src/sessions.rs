@@ -1,33 +1,53 @@
-//! Sessions: what a passed second factor earns, and how long it lasts.
+//! Sessions: what a passed second factor earns, how long it lasts, and when it ends.
 //!
-//! A login (or a recovery) starts a session: a full-access token (ES256 JWT, 15 minutes,
-//! the platform token's identity claims plus `aal: 2`, `amr`, `auth_time`, `jti`) and an
-//! opaque refresh token (256 bits, stored as a SHA-256 hash, single use, rotating). The
-//! refresh tokens of one session form a chain that:
-//! - ends at an absolute time fixed at login (`MFA_SESSION_LIFETIME`, default 12 hours),
-//!   which rotation never moves;
-//! - ends when the user's factors change: the refresh token carries the user's session
-//!   epoch, which a reset or a method switched off raises, and each rotation checks it in
-//!   its transaction;
-//! - ends when a spent refresh token is presented again (the whole chain is revoked).
+//! A login (or a recovery) starts a session: an id (256 random bits, base64url) that the
+//! user's record lists with the session's start and absolute end, a full-access token
+//! (ES256 JWT, 15 minutes, the platform token's identity claims plus `aal: 2`, `amr`,
+//! `auth_time`, `sid`: the session's id) and an opaque refresh token (256 bits, stored as
+//! a SHA-256 hash, single use, rotating, bound to the session). A session is live while
+//! the record lists it and its end has not come; a token of any other session is refused
+//! with `401 SESSION_ENDED` on every route ([`ensure_live`], run against the record each
+//! request reads anyway). A session ends:
+//! - at its absolute end (`MFA_SESSION_LIFETIME` after the login, default 12 hours), which
+//!   rotation never moves;
+//! - when the user's factors change: a change that removes, switches off or replaces a
+//!   factor ends every other session of the user (the session that made it goes on), an
+//!   administrator's reset and a recovery end them all (`update::settle`); a setup stepped
+//!   up in an ended session is void with it;
+//! - when a spent refresh token is presented again (the session is taken off the record);
+//! - when the user has more than [`MAX_SESSIONS`] at once (the oldest ends).
 //!
 //! Refresh takes the *platform* token as its bearer, so the platform is asked again at
 //! every rotation, and the new access token's identity (`orgId`, `orgRole`, `email`) is
-//! read from it; `amr` and `auth_time` stay those of the login.
+//! read from it; `amr`, `auth_time` and `sid` stay those of the login.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::auth::{FullAccessClaims, IdentityClaims, Principal};
+use crate::auth::{FULL_ACCESS_AUDIENCE, FullAccessClaims, IdentityClaims, Principal};
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
-use crate::model::{RefreshToken, RevokedChain};
+use crate::model::{LiveSession, RefreshToken, UserMfaRecord};
 use crate::refusal::Refusal;
 use crate::store::{StoreError, Write};
 
 pub const ACCESS_LIFETIME: i64 = 15 * 60;
 pub use crate::auth::DEFAULT_SESSION_LIFETIME;
+/// Sessions one user may have at once; a login beyond them ends the oldest.
+pub const MAX_SESSIONS: usize = 20;
+
+/// A full-access token is honoured only while its session is live in `record` (the
+/// subject's own record, read by the request anyway); any other token passes through.
+pub fn ensure_live(principal: &Principal, record: &UserMfaRecord, now: i64) -> Result<(), Refusal> {
+    if !principal.session_verified {
+        return Ok(());
+    }
+    match principal.session_id.as_deref() {
+        Some(id) if record.user_id == principal.user_id.as_str() && record.has_live_session(id, now) => Ok(()),
+        _ => Err(Refusal::SessionEnded),
+    }
+}
 
 fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
@@ -62,11 +82,12 @@ fn identity_of(principal: &Principal) -> IdentityClaims {
     }
 }
 
-/// A full-access token for `principal` that expires in 15 minutes, or when the session
-/// does if that is sooner.
+/// A full-access token of session `session_id` for `principal` that expires in 15
+/// minutes, or when the session does if that is sooner.
 fn sign(
     app: &App,
     principal: &Principal,
+    session_id: &str,
     amr: Vec<String>,
     auth_time: i64,
     session_end: i64,
@@ -77,48 +98,59 @@ fn sign(
     let token = signer.sign(&FullAccessClaims {
         identity: identity_of(principal),
         iss: signer.issuer.clone(),
+        aud: FULL_ACCESS_AUDIENCE.to_string(),
         iat: now,
         exp: expires_at,
         aal: 2,
         amr,
         auth_time,
+        sid: session_id.to_string(),
         jti: random_id(),
     })?;
     Ok((token.into(), expires_at))
 }
 
-/// Starts a session after a second factor passed at `now`, for a user whose session epoch
-/// is `epoch`: the tokens, and the write that stores the refresh token, which belongs in
-/// the same transaction as the record update that accepted the factor.
+/// Starts a session after a second factor passed at `now`: the session is listed in the
+/// user's `record` (expired ones are dropped; beyond [`MAX_SESSIONS`] the oldest ends),
+/// and the tokens are returned with the write that stores the refresh token, which
+/// belongs in the same transaction as the record update that accepted the factor.
 pub fn start(
     app: &App,
     principal: &Principal,
     amr: &[&str],
-    epoch: u64,
+    record: &mut UserMfaRecord,
     now: i64,
 ) -> Result<(Session, Write), Refusal> {
     let session_end = now + app.signer()?.session_lifetime;
+    let session_id = random_id();
+    record.sessions.retain(|_, s| now < s.ends_at);
+    while record.sessions.len() >= MAX_SESSIONS {
+        let Some(oldest) = record.sessions.iter().min_by_key(|(_, s)| s.started_at).map(|(id, _)| id.clone()) else {
+            break;
+        };
+        record.end_session(&oldest);
+    }
+    record.sessions.insert(session_id.clone(), LiveSession { started_at: now, ends_at: session_end });
     let amr: Vec<String> = amr.iter().map(|s| s.to_string()).collect();
-    let (full_access_token, expires_at) = sign(app, principal, amr.clone(), now, session_end, now)?;
+    let (full_access_token, expires_at) = sign(app, principal, &session_id, amr.clone(), now, session_end, now)?;
     let refresh_token = random_id();
     let stored = RefreshToken {
         user_id: principal.user_id.as_str().to_string(),
-        chain_id: random_id(),
+        session_id,
         used: false,
         amr,
         auth_time: now,
-        session_epoch: epoch,
         expires_at: session_end,
     };
     let put = app.store.put_refresh(&sha256_hex(refresh_token.as_bytes()), &stored)?;
     Ok((Session { full_access_token, refresh_token: refresh_token.into(), expires_at }, put))
 }
 
-/// Rotates a refresh token: the presented one is spent and a new one of the same chain
+/// Rotates a refresh token: the presented one is spent and a new one of the same session
 /// returned, with a new access token keeping the original `auth_time` (refreshing never
 /// counts as a fresh second factor). `principal` must come from a platform token. A spent
-/// token presented again revokes the chain; a session past its end, or begun before the
-/// user's factors last changed, is over.
+/// token presented again ends its session; a session past its end, or no longer listed in
+/// the user's record, is over.
 pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString) -> Result<Session, Refusal> {
     if principal.session_verified {
         return Err(Refusal::PlatformTokenRequired);
@@ -132,34 +164,32 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
         .filter(|t| t.user_id == principal.user_id.as_str() && now < t.expires_at)
         .ok_or(Refusal::InvalidRefreshToken)?;
     if stored.used {
-        revoke_chain(app, &stored, now).await?;
+        end(app, &stored).await?;
         return Err(Refusal::InvalidRefreshToken);
     }
     let (full_access_token, expires_at) =
-        sign(app, principal, stored.amr.clone(), stored.auth_time, stored.expires_at, now)?;
+        sign(app, principal, &stored.session_id, stored.amr.clone(), stored.auth_time, stored.expires_at, now)?;
     let refresh_token = random_id();
     let next = RefreshToken { used: false, ..stored.clone() };
     let writes = vec![
         app.store.spend_refresh(&hash)?,
-        app.store.chain_live(&stored.chain_id)?,
-        app.store.session_live(&stored.user_id, stored.session_epoch)?,
+        app.store.session_live(&stored.user_id, &stored.session_id)?,
         app.store.put_refresh(&sha256_hex(refresh_token.as_bytes()), &next)?,
     ];
     match app.store.transact(writes).await {
         Ok(()) => Ok(Session { full_access_token, refresh_token: refresh_token.into(), expires_at }),
-        // Spent by a concurrent request, the chain revoked, or the user's sessions ended:
-        // the chain is over either way.
+        // Spent by a concurrent request, or the session ended: it is over either way.
         Err(StoreError::Spent) => {
-            revoke_chain(app, &stored, now).await?;
+            end(app, &stored).await?;
             Err(Refusal::InvalidRefreshToken)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn revoke_chain(app: &App, token: &RefreshToken, now: i64) -> Result<(), StoreError> {
-    tracing::warn!(user_id = %token.user_id, "a refresh chain ends: a spent token was presented again, or the session was ended");
-    let revoked =
-        RevokedChain { user_id: token.user_id.clone(), revoked_at: now, expires_at: token.expires_at.max(now) };
-    app.store.revoke_chain(&token.chain_id, &revoked).await
+/// Ends the session of `token` (a spent refresh token presented again): its full-access
+/// tokens and every other refresh token of it stop working.
+async fn end(app: &App, token: &RefreshToken) -> Result<(), StoreError> {
+    tracing::warn!(user_id = %token.user_id, "a session ends: a spent refresh token was presented again, or the session was over");
+    app.store.end_session(&token.user_id, &token.session_id).await
 }

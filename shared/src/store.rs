@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::model::{Ceremony, CeremonyKind, LinkToken, OrgPolicy, Purpose, RefreshToken, RevokedChain, UserMfaRecord};
+use crate::model::{Ceremony, CeremonyKind, LinkToken, OrgPolicy, Purpose, RefreshToken, UserMfaRecord};
 
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
@@ -37,10 +37,10 @@ mod keys {
     pub fn refresh(token_hash: &str) -> (String, String) {
         (format!("REFRESH#{token_hash}"), "REFRESH".into())
     }
-    pub fn chain(chain_id: &str) -> (String, String) {
-        (format!("CHAIN#{chain_id}"), "CHAIN".into())
-    }
 }
+
+/// The record's attribute that lists the user's live sessions by id.
+const SESSIONS_ATTRIBUTE: &str = "sessions";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -137,19 +137,6 @@ impl Store {
         Ok(TransactWriteItem::builder().put(built(put.build())?).build())
     }
 
-    /// Puts a new item on its own (never overwriting one).
-    async fn create<T: Serialize>(&self, value: &T, keys: (String, String)) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(value, keys)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-
     async fn delete(&self, keys: (String, String)) -> Result<(), StoreError> {
         self.client.delete_item().table_name(&self.table).set_key(Some(key(keys))).send().await.map_err(classify)?;
         Ok(())
@@ -238,6 +225,17 @@ impl Store {
         };
         let other = responses.next().flatten().map(from_item::<T>).transpose()?;
         Ok((user, other))
+    }
+
+    /// The records of a member and of the administrator acting on them, in one round trip
+    /// (the administrator's own record tells whether their session is live).
+    pub async fn load_user_and_actor(
+        &self,
+        user_id: &str,
+        actor_id: &str,
+    ) -> Result<(UserMfaRecord, UserMfaRecord), StoreError> {
+        let (user, actor) = self.load_user_and::<UserMfaRecord>(user_id, keys::user(actor_id)).await?;
+        Ok((user, actor.unwrap_or_else(|| UserMfaRecord::new(actor_id))))
     }
 
     /// The user's record and a magic-link token, in one round trip.
@@ -350,11 +348,6 @@ impl Store {
         self.put_new(ceremony, keys::ceremony(&ceremony.user_id, challenge_hash))
     }
 
-    /// Stores a ceremony on its own (one that changes nothing in the record).
-    pub async fn create_ceremony(&self, challenge_hash: &str, ceremony: &Ceremony) -> Result<(), StoreError> {
-        self.create(ceremony, keys::ceremony(&ceremony.user_id, challenge_hash)).await
-    }
-
     /// The write that finishes a ceremony: once, before it expires, for its kind only.
     pub fn consume_ceremony(
         &self,
@@ -369,6 +362,13 @@ impl Store {
     /// Removes a ceremony that failed verification, so its challenge is spent either way.
     pub async fn delete_ceremony(&self, user_id: &str, challenge_hash: &str) -> Result<(), StoreError> {
         self.delete(keys::ceremony(user_id, challenge_hash)).await
+    }
+
+    /// The write that removes a ceremony replaced by a newer one (gone already is fine).
+    pub fn drop_ceremony(&self, user_id: &str, challenge_hash: &str) -> Result<Write, StoreError> {
+        let delete =
+            Delete::builder().table_name(&self.table).set_key(Some(key(keys::ceremony(user_id, challenge_hash))));
+        Ok(TransactWriteItem::builder().delete(built(delete.build())?).build())
     }
 
     // Sessions ----------------------------------------------------------------------------
@@ -394,42 +394,40 @@ impl Store {
         Ok(TransactWriteItem::builder().update(built(update.build())?).build())
     }
 
-    /// A check, in a transaction, that a refresh chain was not revoked.
-    pub fn chain_live(&self, chain_id: &str) -> Result<Write, StoreError> {
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::chain(chain_id))))
-            .condition_expression("attribute_not_exists(pk)");
-        Ok(TransactWriteItem::builder().condition_check(built(check.build())?).build())
-    }
-
-    /// Revokes a refresh chain: no token of it rotates again.
-    pub async fn revoke_chain(&self, chain_id: &str, revoked: &RevokedChain) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(revoked, keys::chain(chain_id))?))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-
-    /// A check, in a transaction, that the user's sessions of `epoch` have not been ended
-    /// (by a reset or a method switched off) since.
-    pub fn session_live(&self, user_id: &str, epoch: u64) -> Result<Write, StoreError> {
-        // Records written before sessions had epochs lack the attribute: that is epoch 0.
-        let condition = if epoch == 0 {
-            "attribute_exists(pk) AND (attribute_not_exists(sessionEpoch) OR sessionEpoch = :epoch)"
-        } else {
-            "attribute_exists(pk) AND sessionEpoch = :epoch"
-        };
+    /// A check, in a transaction, that the user's record still lists session `session_id`
+    /// (it has not ended since the refresh token was issued).
+    pub fn session_live(&self, user_id: &str, session_id: &str) -> Result<Write, StoreError> {
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::user(user_id))))
-            .condition_expression(condition)
-            .expression_attribute_values(":epoch", AttributeValue::N(epoch.to_string()));
+            .condition_expression("attribute_exists(#sessions.#id)")
+            .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
+            .expression_attribute_names("#id", session_id);
         Ok(TransactWriteItem::builder().condition_check(built(check.build())?).build())
+    }
+
+    /// Takes session `session_id` off the user's record, bumping its version so a
+    /// concurrent update of the record reads it again (already gone is fine). The one
+    /// write of the record outside `update`: it changes nothing but the session list, so a
+    /// refused refresh needs no read of the record.
+    pub async fn end_session(&self, user_id: &str, session_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::user(user_id))))
+            .update_expression("REMOVE #sessions.#id SET version = version + :one")
+            .condition_expression("attribute_exists(#sessions.#id)")
+            .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
+            .expression_attribute_names("#id", session_id)
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .send()
+            .await
+            .map_err(classify);
+        match result {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     // Transactions ------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 //! The one way a user's MFA record changes: read it (one round trip, with the
-//! organization policy when asked), ask the policy whether the change may be made to the
-//! state just read, let the step change it, and write it back conditional on its version,
-//! with the step's one-time items in the same transaction. When another request wrote
-//! first, all of it runs again on the fresh record, so a one-time value checked in a step
-//! is accepted at most once and the policy always decides on the state the write replaces.
+//! organization policy when asked, or with the acting administrator's own record), ask the
+//! policy whether the change may be made to the state just read, let the step change it,
+//! settle what the change implies for sessions and the organization binding, and write it
+//! back conditional on its version, with the step's one-time items in the same
+//! transaction. When another request wrote first, all of it runs again on the fresh
+//! record, so a one-time value checked in a step is accepted at most once and the policy
+//! always decides on the state the write replaces.
 
 use crate::App;
 use crate::model::{OrgPolicy, UserMfaRecord};
@@ -58,26 +60,29 @@ pub async fn user_with_loaded<T>(
             let jitter = crate::crypto::random_bytes::<1>()[0] as u64 % 20;
             tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64 + jitter)).await;
         }
-        let (mut record, org_policy) = match loaded.take() {
-            Some(record) => (record, None),
-            None => app.store.load_user_and_policy(user_id, org_id).await?,
+        let (mut record, org_policy, admin_record) = match (loaded.take(), change.actor) {
+            (Some(record), _) => (record, None, None),
+            // An administrator's own record tells whether their session is live.
+            (None, Actor::Admin(admin)) => {
+                let (record, own) = app.store.load_user_and_actor(user_id, admin.user_id.as_str()).await?;
+                (record, None, Some(own))
+            }
+            (None, _) => {
+                let (record, policy) = app.store.load_user_and_policy(user_id, org_id).await?;
+                (record, policy, None)
+            }
         };
-        policy::check(change, &record)?;
+        policy::check(change, &record, admin_record.as_ref())?;
         let before = record.clone();
         let (outcome, extra) = match step(&mut record, org_policy.as_ref()) {
             Ok((t, extra)) => (Ok(t), extra),
             Err(e) => (Err(e), Vec::new()),
         };
+        if outcome.is_ok() {
+            settle(change, &before, &mut record);
+        }
         if record == before && extra.is_empty() {
             return outcome;
-        }
-        // The user's own token tells their organization and address: keep them with the
-        // record (an administrator acts only within the member's organization).
-        if let Actor::User(p) = change.actor {
-            record.org_id = p.org_id.clone();
-            if p.email.is_some() {
-                record.email = p.email.clone();
-            }
         }
         let saved = if extra.is_empty() {
             app.store.save_user(&mut record).await
@@ -92,4 +97,29 @@ pub async fn user_with_loaded<T>(
         }
     }
     unreachable!("the loop returns on its last attempt")
+}
+
+/// What a change that succeeded implies, decided here for every change alike:
+/// - one that removed, switched off or replaced a factor ends every other session of the
+///   user: the session that made it goes on (`Change::acting_session`); an administrator's
+///   change leaves none;
+/// - the user's organization and address are bound from their own token only when the
+///   request proved a second factor: a full-access token of a live session, or a login
+///   that started a session just now; or while the user has no MFA yet (their password is
+///   all there is to prove, and the first enrolment binds them). A failed or
+///   password-only request never moves them, so no token naming another organization
+///   puts a member within reach of that organization's administrators.
+fn settle(change: &Change, before: &UserMfaRecord, record: &mut UserMfaRecord) {
+    if record.lost_or_replaced_a_factor_of(before) {
+        record.end_sessions_except(change.acting_session(before));
+    }
+    if let Actor::User(p) = change.actor {
+        let started_a_session = record.sessions.keys().any(|id| !before.sessions.contains_key(id));
+        if p.session_verified || started_a_session || !before.has_mfa_enabled() {
+            record.org_id = p.org_id.clone();
+            if p.email.is_some() {
+                record.email = p.email.clone();
+            }
+        }
+    }
 }

@@ -86,7 +86,7 @@ pub async fn successes(c: &Counting) -> Vec<Row> {
     let u = Person::new();
     let (secret, codes) = enroll_totp_with_codes(&api, &u).await;
     rows.push(c.measure("mfa-recover", "recover", Some(&u.platform_token()), json!({"code": codes[0]})).await);
-    let fresh = u.full_access_token(now());
+    let fresh = u.full_access_token(now()).await;
     rows.push(c.measure("mfa-backup-codes", "backup-codes", Some(&fresh), Value::Null).await);
     let (_, refresh) = login_with_totp(&api, &u, &secret).await;
     rows.push(
@@ -163,7 +163,7 @@ pub async fn successes(c: &Counting) -> Vec<Row> {
     let admin = Person::in_org(&org, "OWNER");
     let member = Person::in_org(&org, "MEMBER");
     enroll_totp_with_codes(&api, &member).await;
-    let admin_token = admin.full_access_token(now());
+    let admin_token = admin.full_access_token(now()).await;
     rows.push(c.measure("mfa-reset", "reset a member", Some(&admin_token), json!({"resetUserId": member.id})).await);
     rows.push(c.measure("mfa-organization-enforce", "enforce", Some(&admin_token), json!({"enforced": true})).await);
     rows.push(c.measure("mfa-jwks", "jwks", None, Value::Null).await);
@@ -184,5 +184,12 @@ pub async fn refusals(c: &Counting) -> Vec<Row> {
             rows.push(c.measure(route.function, "bad input", Some(&token), json!([1, 2])).await);
         }
     }
+    // An activation token naming a user id that cannot be one is refused before any read.
+    use base64::Engine;
+    let bad_user = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("bad\u{7}user");
+    let token = format!("{}.{bad_user}", "A".repeat(43));
+    rows.push(
+        c.measure("mfa-magic-link-activate", "a malformed user in the token", None, json!({"token": token})).await,
+    );
     rows
 }

@@ -36,8 +36,8 @@ fn var(name: &str) -> String {
 pub fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
     STACK.get_or_init(|| {
-        let issuer =
-            std::env::var("MFA_TOKEN_ISSUER").unwrap_or_else(|_| mfa_shared::auth::DEFAULT_TOKEN_ISSUER.into());
+        let stage = std::env::var("MFA_STAGE").unwrap_or_else(|_| "dev".into());
+        let issuer = std::env::var("MFA_TOKEN_ISSUER").unwrap_or_else(|_| mfa_shared::auth::default_issuer(&stage));
         Stack {
             api_url: var("MFA_API_URL"),
             platform_secret: var("MFA_PLATFORM_JWT_KEY"),
@@ -115,11 +115,29 @@ impl Person {
             org_role: self.role.clone(),
             session_verified: false,
             auth_time: None,
+            session_id: None,
         }
     }
 
-    /// A full-access token as this service issues it after a second factor at `auth_time`.
-    pub fn full_access_token(&self, auth_time: i64) -> String {
+    /// A full-access token as this service issues it after a second factor at
+    /// `auth_time`, of a new session that the person's record lists (as a login would
+    /// leave it; the record is created if there is none).
+    pub async fn full_access_token(&self, auth_time: i64) -> String {
+        let session = unique("session");
+        seed(self, |r| {
+            let live = mfa_shared::model::LiveSession { started_at: auth_time, ends_at: auth_time + 12 * 3600 };
+            r.sessions.insert(session.clone(), live);
+        })
+        .await;
+        self.sign_full_access(&session, auth_time)
+    }
+
+    /// A full-access token of a session that has ended (the record does not list it).
+    pub fn ended_session_token(&self, auth_time: i64) -> String {
+        self.sign_full_access(&unique("ended"), auth_time)
+    }
+
+    fn sign_full_access(&self, session: &str, auth_time: i64) -> String {
         let s = stack();
         let now = now();
         s.signer
@@ -132,11 +150,13 @@ impl Person {
                     org_role: self.role.clone(),
                 },
                 iss: s.signer.issuer.clone(),
+                aud: mfa_shared::auth::FULL_ACCESS_AUDIENCE.into(),
                 iat: now,
                 exp: now + 900,
                 aal: 2,
                 amr: vec!["otp".into()],
                 auth_time,
+                sid: session.to_string(),
                 jti: unique("jti"),
             })
             .expect("signing works")
@@ -430,15 +450,24 @@ pub fn assert_error(reply: &Reply, status: u16, code: &str) {
 
 /// Changes `person`'s stored MFA record directly (a state the HTTP API would take several
 /// steps and mails to reach), keeping whatever it already holds.
-pub async fn seed(person: &Person, change: impl FnOnce(&mut mfa_shared::model::UserMfaRecord)) {
+pub async fn seed(person: &Person, change: impl Fn(&mut mfa_shared::model::UserMfaRecord)) {
     let store = store().await;
-    let (mut record, _) = store.load_user_and_policy(&person.id, None).await.expect("the record loads");
-    change(&mut record);
-    if person.org.is_some() {
-        record.org_id = person.org.clone();
+    // Another request of the same person may write between the read and the write: then
+    // read again, as the service does.
+    for _ in 0..5 {
+        let (mut record, _) = store.load_user_and_policy(&person.id, None).await.expect("the record loads");
+        change(&mut record);
+        if person.org.is_some() {
+            record.org_id = person.org.clone();
+        }
+        record.email.get_or_insert_with(|| person.email.clone());
+        match store.save_user(&mut record).await {
+            Ok(()) => return,
+            Err(mfa_shared::store::StoreError::Conflict) => continue,
+            Err(e) => panic!("the seeded record is not saved: {e}"),
+        }
     }
-    record.email.get_or_insert_with(|| person.email.clone());
-    store.save_user(&mut record).await.expect("the seeded record is saved");
+    panic!("the seeded record kept changing under the seed");
 }
 
 /// Logs `person` in over HTTP with an authenticator code of the current step (the kit's

@@ -49,8 +49,7 @@ async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Re
         change,
         |record| {
             let mut writes = login.check(app, record, now)?;
-            let (session, put) =
-                sessions::start(app, &principal, &["pwd", login.amr(), "mfa"], record.session_epoch, now)?;
+            let (session, put) = sessions::start(app, &principal, &["pwd", login.amr(), "mfa"], record, now)?;
             writes.push(put);
             Ok((session, writes))
         },
@@ -65,7 +64,8 @@ struct RecoverInput {
     code: SecretString,
 }
 
-/// `POST /mfa/recover`: logs in with a backup code, which is spent; the user is told by mail.
+/// `POST /mfa/recover`: logs in with a backup code, which is spent; every earlier session
+/// of the user ends; the user is told by mail.
 pub async fn recover(app: &App, req: Request) -> Response<Body> {
     respond(recover_run(app, &req).await)
 }
@@ -84,7 +84,7 @@ async fn recover_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
         |record| {
             let to = notify::recipients(record, principal.email.as_deref());
             let left = backup_codes::spend(record, &input.code)?;
-            let (session, put) = sessions::start(app, &principal, &["pwd", "mfa"], record.session_epoch, now)?;
+            let (session, put) = sessions::start(app, &principal, &["pwd", "mfa"], record, now)?;
             Ok(((session, left, to), vec![put]))
         },
         || Refusal::InvalidCode { backup: true },

@@ -28,10 +28,13 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     let principal = app.auth()?.authenticate(req)?;
     let input: EnforceInput = body::json(req)?;
     let action = if input.enforced { Action::Enforce } else { Action::LiftEnforcement };
-    let org = policy::authorize_admin(app, action, &principal).await?;
+    let org = principal.org_id.as_deref().ok_or(Refusal::NoOrganization)?;
     let now = app.clock.now();
     for attempt in 1..=3 {
-        let (_, current) = app.store.load_user_and_policy(principal.user_id.as_str(), Some(org)).await?;
+        // The administrator's own record (is their session live, do they have MFA) and the
+        // policy, in one round trip.
+        let (own, current) = app.store.load_user_and_policy(principal.user_id.as_str(), Some(org)).await?;
+        policy::admin(action, &principal, &own, now)?;
         let mut current = current.unwrap_or_else(|| OrgPolicy { org_id: org.to_string(), ..OrgPolicy::default() });
         current.enforced = input.enforced;
         current.updated_by = Some(principal.user_id.as_str().to_string());

@@ -27,7 +27,8 @@ struct DeviceInfo {
     name: Option<String>,
 }
 
-/// `POST /mfa/setup`: starts setting up a method.
+/// `POST /mfa/setup`: starts setting up a method; while the user has MFA, every address of
+/// theirs hears that a factor is being added.
 pub async fn setup(app: &App, req: Request) -> Response<Body> {
     respond(setup_run(app, &req).await)
 }
@@ -37,8 +38,11 @@ async fn setup_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> 
     let principal = app.auth()?.authenticate(req)?;
     let input: SetupInput = body::json(req)?;
     let name = input.device_info.and_then(|d| d.name);
-    let data = methods::setup(app, &principal, input.mfa_type, input.email, name).await?;
-    Ok(envelope::data(&data))
+    let started = methods::setup(app, &principal, input.mfa_type, input.email, name).await?;
+    if !started.to.is_empty() {
+        notify::send(app, &started.to, started.notice).await;
+    }
+    Ok(envelope::data(&started.data))
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@ use crate::App;
 use crate::envelope::{self, respond};
 use crate::model::{MethodInfo, MfaStatus};
 use crate::refusal::Refusal;
+use crate::sessions;
 
 /// `GET /mfa/status`: the caller's MFA status (with their organization's policy).
 pub async fn status(app: &App, req: Request) -> Response<Body> {
@@ -18,6 +19,7 @@ async fn status_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     let principal = app.auth()?.authenticate(req)?;
     let (record, policy) =
         app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
+    sessions::ensure_live(&principal, &record, app.clock.now())?;
     Ok(envelope::data(&MfaStatus::new(&record, policy.as_ref(), principal.session_verified)))
 }
 
@@ -31,5 +33,6 @@ async fn methods_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     let principal = app.auth()?.authenticate(req)?;
     // The policy is not needed here, so only the user record is read.
     let (record, _) = app.store.load_user_and_policy(principal.user_id.as_str(), None).await?;
+    sessions::ensure_live(&principal, &record, app.clock.now())?;
     Ok(envelope::data(&MethodInfo::list(&record)))
 }

@@ -61,13 +61,16 @@ pub async fn regenerate(app: &App, principal: &Principal) -> Result<(Vec<SecretS
 }
 
 /// The recovery check: spends `presented` if it is one of the user's unused codes (while
-/// MFA is enabled). Returns how many are left; a wrong code counts as a failure.
+/// MFA is enabled), and ends every session of the user (whoever recovers may be the
+/// only one who still has the account, so nobody else's session goes on). Returns how
+/// many codes are left; a wrong code counts as a failure.
 pub fn spend(record: &mut UserMfaRecord, presented: &SecretString) -> Result<usize, Failure> {
     let typed = hash(presented.expose_secret());
     let position = typed.as_ref().and_then(|h| record.backup_codes.iter().position(|c| c == h));
     match position {
         Some(i) if record.has_mfa_enabled() => {
             record.backup_codes.remove(i);
+            record.end_sessions_except(None);
             Ok(record.backup_codes.len())
         }
         _ => Err(Failure::Counted(Refusal::InvalidCode { backup: true })),

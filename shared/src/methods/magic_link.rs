@@ -5,11 +5,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::Completed;
+use super::{Completed, Started};
 use crate::App;
-use crate::auth::Principal;
+use crate::auth::{Principal, UserId};
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
 use crate::lockout::Failure;
 use crate::mail::{Mail, html_escape};
@@ -52,10 +52,11 @@ pub fn hash_presented(token: &SecretString) -> Option<String> {
     ok.then(|| sha256_hex(token.as_bytes()))
 }
 
-/// The user an activation token names, if it names one.
-pub fn user_of(token: &SecretString) -> Option<String> {
+/// The user an activation token names, if it names a well-formed one (parsed before
+/// anything is read with it).
+pub fn user_of(token: &SecretString) -> Option<UserId> {
     let (_, user) = token.expose_secret().trim().split_once('.')?;
-    String::from_utf8(URL_SAFE_NO_PAD.decode(user).ok()?).ok()
+    UserId::parse(&String::from_utf8(URL_SAFE_NO_PAD.decode(user).ok()?).ok()?)
 }
 
 /// Seconds to wait before another mail may be sent, given the recent send times.
@@ -120,22 +121,24 @@ pub fn mail(purpose: Purpose, to: &str, link: &str) -> Mail {
 // Against the store ------------------------------------------------------------------------
 
 /// `POST /mfa/setup` for MAGIC_LINK: mails an activation link to `email` (or the token's).
-pub async fn setup(app: &App, principal: &Principal, email: Option<String>) -> Result<Value, Refusal> {
-    let to = send(app, principal, Purpose::Activate, email).await?;
-    Ok(json!({"email": to, "verificationRequired": true}))
+pub async fn setup(app: &App, principal: &Principal, email: Option<String>) -> Result<Started, Refusal> {
+    let (address, to) = send(app, principal, Purpose::Activate, email).await?;
+    let notice = Notice::SetupStarted { method: MfaType::MagicLink, address: Some(address.clone()) };
+    Ok(Started { data: json!({"email": address, "verificationRequired": true}), notice, to })
 }
 
 /// Mails a link: an activation link (setup; to `email` or the token's email) or a login
 /// link (to the activated address). The send-limit slot and the hashed token are stored
 /// in one conditional write *before* the mail goes out, so concurrent sends never exceed
 /// the limit; a token whose mail failed is removed, and was never usable anyway (only its
-/// hash is stored). A failed send still counts toward the limit. Returns the address.
+/// hash is stored). A failed send still counts toward the limit. Returns the address, and
+/// for an activation link of a user who has MFA every address to tell of the setup.
 pub async fn send(
     app: &App,
     principal: &Principal,
     purpose: Purpose,
     email: Option<String>,
-) -> Result<String, Refusal> {
+) -> Result<(String, Vec<String>), Refusal> {
     let mailer = app.mailer()?;
     let now = app.clock.now();
     let user = principal.user_id.as_str();
@@ -157,12 +160,16 @@ pub async fn send(
     };
     let change = Change::by_user(action, principal, now);
     let (token, hash) = new_token((purpose == Purpose::Activate).then_some(user));
-    let to = update::user_with(
+    let (to, told) = update::user_with(
         app,
         user,
         None,
         &change,
         |record, _| {
+            let told = match purpose {
+                Purpose::Activate => super::setup_recipients(record, principal.email.as_deref()),
+                Purpose::Login => Vec::new(),
+            };
             let to = match &requested {
                 Some(to) => to.clone(),
                 None => {
@@ -177,7 +184,7 @@ pub async fn send(
             }
             record_send(&mut record.magic_link_sends, now);
             if purpose == Purpose::Activate {
-                record.begin_setup(MfaType::MagicLink, change.has_fresh_factor(), Some(hash.clone()), now);
+                record.begin_setup(MfaType::MagicLink, change.stepped_up_in(), Some(hash.clone()), now);
             }
             let stored = LinkToken {
                 user_id: user.to_string(),
@@ -186,7 +193,7 @@ pub async fn send(
                 created_at: now,
                 expires_at: now + TOKEN_LIFETIME,
             };
-            Ok((to, vec![app.store.put_token(&hash, &stored)?]))
+            Ok(((to, told), vec![app.store.put_token(&hash, &stored)?]))
         },
         || Refusal::Internal,
     )
@@ -198,7 +205,7 @@ pub async fn send(
         }
         return Err(e.into());
     }
-    Ok(to)
+    Ok((to, told))
 }
 
 /// Enables MAGIC_LINK for the user an activation token was sent to, consuming the token
@@ -211,9 +218,9 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
     let hash = hash_presented(token).ok_or(Refusal::InvalidLink)?;
     let user = user_of(token).ok_or(Refusal::InvalidLink)?;
     // The token and the record it names in one read round trip.
-    let (record, item) = app.store.load_user_and_token(&user, &hash).await?;
+    let (record, item) = app.store.load_user_and_token(user.as_str(), &hash).await?;
     let item = item
-        .filter(|t| t.is_valid_for(Purpose::Activate, now) && t.user_id == user)
+        .filter(|t| t.is_valid_for(Purpose::Activate, now) && t.user_id == user.as_str())
         .filter(|t| match actor {
             Actor::User(p) => p.user_id.as_str() == t.user_id,
             Actor::Admin(_) => false,
@@ -295,7 +302,7 @@ mod tests {
         assert_eq!(user_of(&token), None);
         // An activation token names its user; the random part is still the secret.
         let (activation, hash) = new_token(Some("user-7"));
-        assert_eq!(user_of(&activation).as_deref(), Some("user-7"));
+        assert_eq!(user_of(&activation).as_ref().map(UserId::as_str), Some("user-7"));
         assert_eq!(hash_presented(&activation), Some(hash));
         let (random, _) = activation.expose_secret().split_once('.').unwrap();
         assert_eq!(URL_SAFE_NO_PAD.decode(random).unwrap().len(), 32);

@@ -64,14 +64,29 @@ pub struct Completed {
     pub to: Vec<String>,
 }
 
-/// `POST /mfa/setup`: begins setting up `method`; returns the setup's `data`.
+/// A setup that was begun: its `data`, and, when the user already had MFA, the notice
+/// that a factor is being added and every address the user had to send it to.
+#[derive(Debug)]
+pub struct Started {
+    pub data: Value,
+    pub notice: Notice,
+    pub to: Vec<String>,
+}
+
+/// Who hears that a setup began on `record` (the state before it): every address of a
+/// user who has MFA; nobody for a user enrolling a first factor.
+pub fn setup_recipients(record: &UserMfaRecord, actor_email: Option<&str>) -> Vec<String> {
+    if record.has_mfa_enabled() { crate::notify::recipients(record, actor_email) } else { Vec::new() }
+}
+
+/// `POST /mfa/setup`: begins setting up `method`.
 pub async fn setup(
     app: &App,
     principal: &Principal,
     method: MfaType,
     email: Option<String>,
     device_name: Option<String>,
-) -> Result<Value, Refusal> {
+) -> Result<Started, Refusal> {
     match method {
         MfaType::GoogleAuth => totp::setup(app, principal).await,
         MfaType::MagicLink => magic_link::setup(app, principal, email).await,

@@ -14,13 +14,13 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
-use super::Completed;
+use super::{Completed, Started};
 use crate::App;
 use crate::auth::Principal;
 use crate::config::RelyingPartyConfig;
 use crate::crypto::sha256_hex;
 use crate::lockout::Failure;
-use crate::model::{Ceremony, CeremonyKind, MfaType, StoredPasskey, UserMfaRecord};
+use crate::model::{Ceremony, CeremonyKind, MfaType, OpenCeremony, StoredPasskey, UserMfaRecord};
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
@@ -31,6 +31,9 @@ use crate::update;
 pub const CEREMONY_LIFETIME: i64 = 5 * 60;
 /// Passkeys one user may register.
 pub const MAX_PASSKEYS: usize = 10;
+/// Login ceremonies one user may have open at once; opening another replaces the oldest
+/// (so a password-only caller cannot fill the table with ceremonies).
+pub const MAX_OPEN_CEREMONIES: usize = 3;
 
 pub fn relying_party(config: &RelyingPartyConfig) -> Result<Webauthn, String> {
     let origin = Url::parse(&config.origin).map_err(|_| "MFA_RP_ORIGIN is not a URL".to_string())?;
@@ -100,15 +103,16 @@ fn ceremony<O: serde::Serialize, S: serde::Serialize>(
 
 /// `POST /mfa/setup` for PASSKEY: creation options (existing credentials excluded), with
 /// the registration state stored under the challenge in the same write that records the
-/// pending setup (one read, one write). `name` names the passkey.
-pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Result<Value, Refusal> {
+/// pending setup (one read, one write); the ceremony of a setup it replaces is removed in
+/// that write. `name` names the passkey.
+pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Result<Started, Refusal> {
     let (webauthn, rp) = app.webauthn()?;
     let now = app.clock.now();
     let user = principal.user_id.as_str();
     let user_name = principal.email.clone().unwrap_or_else(|| user.to_string());
     let name: Option<String> = name.filter(|n| !n.trim().is_empty()).map(|n| n.trim().chars().take(64).collect());
     let change = Change::by_user(Action::StartSetup, principal, now);
-    let (public_key, challenge) = update::user_with(
+    let (public_key, challenge, to) = update::user_with(
         app,
         user,
         None,
@@ -117,6 +121,7 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
             if record.passkeys.len() >= MAX_PASSKEYS {
                 return Err(Refusal::PasskeyLimit { max: MAX_PASSKEYS });
             }
+            let to = super::setup_recipients(record, principal.email.as_deref());
             let handle = record
                 .webauthn_user_id
                 .as_deref()
@@ -136,13 +141,17 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
                 })?;
             let (public_key, challenge, hash, item) =
                 ceremony(user, CeremonyKind::Registration, &options.public_key, &state, name.clone(), now)?;
-            record.begin_setup(MfaType::Passkey, change.has_fresh_factor(), Some(hash.clone()), now);
-            Ok(((public_key, challenge), vec![app.store.put_ceremony(&hash, &item)?]))
+            let mut writes = vec![app.store.put_ceremony(&hash, &item)?];
+            if let Some(replaced) = record.pending_setups.get(&MfaType::Passkey).and_then(|p| p.item.clone()) {
+                writes.push(app.store.drop_ceremony(user, &replaced)?);
+            }
+            record.begin_setup(MfaType::Passkey, change.stepped_up_in(), Some(hash.clone()), now);
+            Ok(((public_key, challenge, to), writes))
         },
         || Refusal::Internal,
     )
     .await?;
-    Ok(json!({
+    let data = json!({
         "challenge": challenge,
         "rpName": rp.name,
         "rpID": rp.id,
@@ -150,7 +159,8 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
         "userName": user_name,
         "userId": public_key["user"]["id"],
         "publicKey": public_key,
-    }))
+    });
+    Ok(Started { data, notice: Notice::SetupStarted { method: MfaType::Passkey, address: None }, to })
 }
 
 /// `POST /mfa/passkey/complete-registration` (and verify-setup for PASSKEY): verifies the
@@ -175,6 +185,9 @@ pub async fn complete(
     let challenge_hash = sha256_hex(challenge.as_bytes());
     // The ceremony and the record in one read round trip.
     let (record, ceremony) = app.store.load_user_and_ceremony(user, &challenge_hash).await?;
+    // Before the ceremony is spent on a failed attestation: a token of an ended session
+    // touches nothing.
+    crate::sessions::ensure_live(principal, &record, now)?;
     let ceremony = ceremony
         .filter(|c| c.kind == CeremonyKind::Registration && now < c.expires_at)
         .ok_or(Refusal::CeremonyExpired)?;
@@ -228,23 +241,43 @@ pub async fn complete(
     Ok(Completed { notice: Notice::PasskeyAdded { name }, to })
 }
 
-/// `POST /mfa/passkey/auth-options`: request options for the user's passkeys.
+/// `POST /mfa/passkey/auth-options`: request options for the user's passkeys. The
+/// ceremony is stored, and listed in the user's record, in one write; beyond
+/// [`MAX_OPEN_CEREMONIES`] open at once the oldest is removed in that write.
 pub async fn auth_options(app: &App, principal: &Principal) -> Result<Value, Refusal> {
     let (webauthn, _) = app.webauthn()?;
     let now = app.clock.now();
     let user = principal.user_id.as_str();
-    let (record, _) = app.store.load_user_and_policy(user, None).await?;
-    let passkeys: Vec<Passkey> = record.passkeys.iter().filter_map(|p| serde_json::from_str(&p.passkey).ok()).collect();
-    if !record.state(MfaType::Passkey).is_enabled() || passkeys.is_empty() {
-        return Err(Refusal::MethodNotEnabled(MfaType::Passkey));
-    }
-    let (options, state) = webauthn.start_passkey_authentication(&passkeys).map_err(|e| {
-        tracing::error!(error = %e, "starting a passkey authentication failed");
-        Refusal::Internal
-    })?;
-    let (public_key, challenge, hash, item) =
-        ceremony(user, CeremonyKind::Authentication, &options.public_key, &state, None, now)?;
-    app.store.create_ceremony(&hash, &item).await?;
+    let change = Change::by_user(Action::Verify, principal, now);
+    let (public_key, challenge) = update::user_with(
+        app,
+        user,
+        None,
+        &change,
+        |record, _| {
+            let passkeys: Vec<Passkey> =
+                record.passkeys.iter().filter_map(|p| serde_json::from_str(&p.passkey).ok()).collect();
+            if !record.state(MfaType::Passkey).is_enabled() || passkeys.is_empty() {
+                return Err(Refusal::MethodNotEnabled(MfaType::Passkey));
+            }
+            let (options, state) = webauthn.start_passkey_authentication(&passkeys).map_err(|e| {
+                tracing::error!(error = %e, "starting a passkey authentication failed");
+                Refusal::Internal
+            })?;
+            let (public_key, challenge, hash, item) =
+                ceremony(user, CeremonyKind::Authentication, &options.public_key, &state, None, now)?;
+            let mut writes = vec![app.store.put_ceremony(&hash, &item)?];
+            record.open_ceremonies.retain(|c| now < c.expires_at);
+            while record.open_ceremonies.len() >= MAX_OPEN_CEREMONIES {
+                let oldest = record.open_ceremonies.remove(0);
+                writes.push(app.store.drop_ceremony(user, &oldest.challenge_hash)?);
+            }
+            record.open_ceremonies.push(OpenCeremony { challenge_hash: hash, expires_at: item.expires_at });
+            Ok(((public_key, challenge), writes))
+        },
+        || Refusal::Internal,
+    )
+    .await?;
     Ok(json!({
         "challenge": challenge,
         "rpId": public_key["rpId"],
@@ -334,6 +367,7 @@ pub fn check_assertion(
     stored.counter = result.counter();
     stored.last_used_at = Some(now);
     let hash = checked.challenge_hash.clone().unwrap_or_default();
+    record.open_ceremonies.retain(|c| c.challenge_hash != hash);
     Ok(vec![app.store.consume_ceremony(&record.user_id, &hash, CeremonyKind::Authentication, now)?])
 }
 

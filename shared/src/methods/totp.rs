@@ -7,10 +7,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde_json::json;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
-use super::{Completed, backup_codes};
+use super::{Completed, Started, backup_codes};
 use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, Keyring, Sealed, SecretSlice, SecretString, random_bytes};
@@ -122,7 +122,7 @@ fn open_secret(keyring: &Keyring, user_id: &str, sealed: &Sealed) -> Result<Secr
 
 /// `POST /mfa/setup`: a new secret, pending until a code from it completes the setup, and
 /// ten backup codes that work once it has. Setting up again replaces a pending secret.
-pub async fn setup(app: &App, principal: &Principal) -> Result<Value, Refusal> {
+pub async fn setup(app: &App, principal: &Principal) -> Result<Started, Refusal> {
     let keyring = app.keyring()?;
     let now = app.clock.now();
     let account = principal.email.as_deref().unwrap_or(principal.user_id.as_str());
@@ -134,19 +134,21 @@ pub async fn setup(app: &App, principal: &Principal) -> Result<Value, Refusal> {
     let user = principal.user_id.as_str();
     let sealed = seal_secret(keyring, user, enrollment.raw_secret.expose_secret());
     let change = Change::by_user(Action::StartSetup, principal, now);
-    update::user(app, user, None, &change, |record, _| {
+    let to = update::user(app, user, None, &change, |record, _| {
+        let to = super::setup_recipients(record, principal.email.as_deref());
         record.totp.pending = Some(sealed.clone());
         record.pending_backup_codes = hashes.clone();
-        record.begin_setup(MfaType::GoogleAuth, change.has_fresh_factor(), None, now);
-        Ok(())
+        record.begin_setup(MfaType::GoogleAuth, change.stepped_up_in(), None, now);
+        Ok(to)
     })
     .await?;
-    Ok(json!({
+    let data = json!({
         "secret": enrollment.secret.expose_secret(),
         "otpauthUrl": enrollment.otpauth_url.expose_secret(),
         "qrCode": enrollment.qr_code.expose_secret(),
         "backupCodes": codes.iter().map(|c| c.expose_secret()).collect::<Vec<_>>(),
-    }))
+    });
+    Ok(Started { data, notice: Notice::SetupStarted { method: MfaType::GoogleAuth, address: None }, to })
 }
 
 /// Activates the pending secret if `code` comes from it: the verified secret, the backup

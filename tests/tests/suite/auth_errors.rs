@@ -66,11 +66,13 @@ async fn wrong_signature_is_401() {
         .sign(&mfa_shared::auth::FullAccessClaims {
             identity: mfa_shared::auth::IdentityClaims { sub: Some(me.id.clone()), ..Default::default() },
             iss: stack().signer.issuer.clone(),
+            aud: mfa_shared::auth::FULL_ACCESS_AUDIENCE.into(),
             iat: now,
             exp: now + 600,
             aal: 2,
             amr: vec!["otp".into()],
             auth_time: now,
+            sid: "s".into(),
             jti: "x".into(),
         })
         .unwrap();

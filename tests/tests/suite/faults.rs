@@ -132,7 +132,7 @@ async fn a_broken_ses_is_a_503_for_links_and_never_holds_up_a_change() {
         // A change whose notice cannot be mailed is still made, in time.
         let third = Person::new();
         enroll_totp(&mfa_tests::Api::new(), &third).await;
-        let fresh = third.full_access_token(now());
+        let fresh = third.full_access_token(now()).await;
         let (reply, disable) =
             call(&watch.url, "POST", "/mfa/disable", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await;
         assert_eq!(reply.status, 200, "{}", reply.body);

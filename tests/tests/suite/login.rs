@@ -211,11 +211,13 @@ async fn full_access_tokens_that_expired_are_refused() {
         .sign(&mfa_shared::auth::FullAccessClaims {
             identity: mfa_shared::auth::IdentityClaims { sub: Some(me.id.clone()), ..Default::default() },
             iss: s.signer.issuer.clone(),
+            aud: mfa_shared::auth::FULL_ACCESS_AUDIENCE.into(),
             iat: t - 2000,
             exp: t - 1000,
             aal: 2,
             amr: vec!["otp".into()],
             auth_time: t - 2000,
+            sid: "s".into(),
             jti: unique("jti"),
         })
         .unwrap();
@@ -235,7 +237,7 @@ async fn backup_codes_work_once_and_regeneration_voids_the_old_ones() {
     assert_error(&api.post("/mfa/recover", Some(&pre), json!({"code": codes[0]})).await, 400, "INVALID_CODE");
 
     assert_error(&api.send("POST", "/mfa/backup-codes", Some(&pre), None).await, 403, "STEP_UP_REQUIRED");
-    let r = api.send("POST", "/mfa/backup-codes", Some(&me.full_access_token(now())), None).await;
+    let r = api.send("POST", "/mfa/backup-codes", Some(&me.full_access_token(now()).await), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let fresh: Vec<String> =
         r.body["data"]["backupCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
@@ -305,8 +307,9 @@ async fn enforcement_matrix() {
     // Lifting enforcement needs the owner's own fresh second factor.
     let r = api.post("/mfa/organization/enforce", Some(&owner.platform_token()), json!({"enforced": false})).await;
     assert_error(&r, 403, "MFA_SETUP_REQUIRED");
-    let r =
-        api.post("/mfa/organization/enforce", Some(&owner.full_access_token(now())), json!({"enforced": false})).await;
+    let r = api
+        .post("/mfa/organization/enforce", Some(&owner.full_access_token(now()).await), json!({"enforced": false}))
+        .await;
     assert_eq!(r.body, json!({"success": true, "message": "MFA enforcement disabled for organization"}));
     assert_eq!(status(&member).await["isRequired"], json!(false));
 }
@@ -316,7 +319,7 @@ async fn change_notices_arrive_without_secrets() {
     let api = Api::new();
     let me = Person::new();
     enroll_totp_with_codes(&api, &me).await;
-    let fresh = me.full_access_token(now());
+    let fresh = me.full_access_token(now()).await;
     assert_eq!(api.post("/mfa/disable", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await.status, 200);
     assert_eq!(api.post("/mfa/enable", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await.status, 200);
     assert_eq!(api.send("POST", "/mfa/reset", Some(&fresh), None).await.status, 200);

@@ -16,7 +16,7 @@ async fn a_pre_mfa_token_cannot_disable_reset_or_replace_an_enabled_factor() {
     let me = Person::new();
     enroll_totp(&api, &me).await;
     let pre = me.platform_token();
-    let stale = me.full_access_token(now() - 16 * 60);
+    let stale = me.full_access_token(now() - 16 * 60).await;
     for token in [&pre, &stale] {
         let r = api.post("/mfa/disable", Some(token), json!({"mfaType": "GOOGLE_AUTH"})).await;
         assert_error(&r, 403, "STEP_UP_REQUIRED");
@@ -30,7 +30,7 @@ async fn a_pre_mfa_token_cannot_disable_reset_or_replace_an_enabled_factor() {
     assert_eq!(status(&api, &me).await["enabledMethods"], json!(["GOOGLE_AUTH"]), "nothing changed");
 
     // With a recent second factor each of them works.
-    let fresh = me.full_access_token(now());
+    let fresh = me.full_access_token(now()).await;
     let r = api.post("/mfa/setup", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     remember_secret(r.body["data"]["secret"].as_str().unwrap());
@@ -82,7 +82,7 @@ async fn enable_disable_and_primary_follow_the_method_state() {
     assert_eq!(status(&api, &me).await["primaryMethod"], json!("PASSKEY"));
 
     // Disabling the primary moves primary to the other enabled method.
-    let fresh = me.full_access_token(now());
+    let fresh = me.full_access_token(now()).await;
     let r = api.post("/mfa/disable", Some(&fresh), json!({"mfaType": "PASSKEY"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let s = status(&api, &me).await;
@@ -109,7 +109,7 @@ async fn an_enforced_user_keeps_at_least_one_method() {
     enroll_totp(&api, &me).await;
     let mut policy = OrgPolicy { org_id: org.clone(), enforced: true, ..Default::default() };
     store().await.save_policy(&mut policy).await.unwrap();
-    let fresh = me.full_access_token(now());
+    let fresh = me.full_access_token(now()).await;
     let r = api.post("/mfa/disable", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await;
     assert_error(&r, 403, "ORG_ENFORCED");
     assert_eq!(status(&api, &me).await["isEnabled"], json!(true));
@@ -130,12 +130,12 @@ async fn administrators_reset_only_within_their_organization() {
 
     assert_error(&api.post("/mfa/reset", Some(&colleague.platform_token()), body.clone()).await, 403, "FORBIDDEN");
     assert_error(
-        &api.post("/mfa/reset", Some(&foreign_admin.full_access_token(now())), body.clone()).await,
+        &api.post("/mfa/reset", Some(&foreign_admin.full_access_token(now()).await), body.clone()).await,
         404,
         "USER_NOT_FOUND",
     );
     assert_error(&api.post("/mfa/reset", Some(&no_org.platform_token()), body.clone()).await, 400, "NO_ORGANIZATION");
-    let fresh_admin = admin.full_access_token(now());
+    let fresh_admin = admin.full_access_token(now()).await;
     let unknown = json!({"resetUserId": unique("nobody")});
     assert_error(&api.post("/mfa/reset", Some(&fresh_admin), unknown).await, 404, "USER_NOT_FOUND");
     assert_error(&api.post("/mfa/reset", Some(&fresh_admin), json!({"resetUserId": 5})).await, 400, "INVALID_FIELD");
@@ -153,6 +153,6 @@ async fn administrators_reset_only_within_their_organization() {
     enroll_totp(&api, &owner).await;
     enroll_totp(&api, &member).await;
     assert_error(&api.post("/mfa/reset", Some(&owner.platform_token()), body.clone()).await, 403, "STEP_UP_REQUIRED");
-    let r = api.post("/mfa/reset", Some(&owner.full_access_token(now())), body).await;
+    let r = api.post("/mfa/reset", Some(&owner.full_access_token(now()).await), body).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }

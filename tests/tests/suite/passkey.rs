@@ -148,7 +148,7 @@ async fn more_passkeys_need_step_up_and_are_listed() {
             let r = api.post("/mfa/setup", Some(&pre), json!({"mfaType": "PASSKEY"})).await;
             assert_error(&r, 403, "STEP_UP_REQUIRED");
         }
-        let token = if n == 0 { pre.clone() } else { me.full_access_token(now()) };
+        let token = if n == 0 { pre.clone() } else { me.full_access_token(now()).await };
         let data = setup(&api, &token, name).await;
         // Existing credentials are excluded.
         assert_eq!(data["publicKey"]["excludeCredentials"].as_array().map_or(0, Vec::len), n);

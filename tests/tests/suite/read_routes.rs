@@ -72,7 +72,7 @@ async fn seeded_method_state_is_reported() {
     );
 
     // A full-access token marks the session verified.
-    let r = api.get("/mfa/status", Some(&me.full_access_token(now()))).await;
+    let r = api.get("/mfa/status", Some(&me.full_access_token(now()).await)).await;
     assert_eq!(r.body["data"]["sessionVerified"], json!(true), "{}", r.body);
 }
 

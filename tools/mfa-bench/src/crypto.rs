@@ -37,11 +37,13 @@ pub fn run() -> Value {
     let claims = mfa_shared::auth::FullAccessClaims {
         identity: mfa_shared::auth::IdentityClaims { sub: Some("bench".into()), ..Default::default() },
         iss: "mfa-service".into(),
+        aud: mfa_shared::auth::FULL_ACCESS_AUDIENCE.into(),
         iat: now,
         exp: now + 900,
         aal: 2,
         amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
         auth_time: now,
+        sid: "s".into(),
         jti: "bench".into(),
     };
     let sign_rate = per_second(|| {

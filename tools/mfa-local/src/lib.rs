@@ -278,11 +278,13 @@ Resources:
         let claims = mfa_shared::auth::FullAccessClaims {
             identity: Default::default(),
             iss: "t".into(),
+            aud: mfa_shared::auth::FULL_ACCESS_AUDIENCE.into(),
             iat: now(),
             exp: now() + 60,
             aal: 2,
             amr: vec!["otp".into()],
             auth_time: now(),
+            sid: "s".into(),
             jti: "j".into(),
         };
         assert!(signer.sign(&claims).is_ok());

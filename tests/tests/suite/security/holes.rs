@@ -54,7 +54,8 @@ async fn hole1_a_password_only_token_cannot_add_an_authenticator_next_to_a_magic
         let r = api.post("/mfa/setup", Some(&me.platform_token()), json!({"mfaType": "PASSKEY"})).await;
         assert_error(&r, 403, "STEP_UP_REQUIRED");
         // With a recent second factor the same setup works.
-        let r = api.post("/mfa/setup", Some(&me.full_access_token(now())), json!({"mfaType": "GOOGLE_AUTH"})).await;
+        let r =
+            api.post("/mfa/setup", Some(&me.full_access_token(now()).await), json!({"mfaType": "GOOGLE_AUTH"})).await;
         assert_eq!(r.status, 200, "{}", r.body);
         remember_secret(r.body["data"]["secret"].as_str().unwrap());
     }
@@ -114,7 +115,11 @@ async fn hole1_a_pending_authenticator_begun_before_mfa_cannot_complete_after() 
     assert_eq!(status(&api, &me).await["enabledMethods"], json!(["MAGIC_LINK"]));
     // The user's own fresh second factor completes it.
     let r = api
-        .post("/mfa/verify-setup", Some(&me.full_access_token(now())), json!({"mfaType": "GOOGLE_AUTH", "code": code}))
+        .post(
+            "/mfa/verify-setup",
+            Some(&me.full_access_token(now()).await),
+            json!({"mfaType": "GOOGLE_AUTH", "code": code}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
@@ -128,7 +133,7 @@ async fn hole1_enabling_a_disabled_method_needs_step_up() {
     let r = api.post("/mfa/enable", Some(&me.platform_token()), json!({"mfaType": "PASSKEY"})).await;
     assert_error(&r, 403, "STEP_UP_REQUIRED");
     assert_eq!(status(&api, &me).await["enabledMethods"], json!(["GOOGLE_AUTH"]));
-    let r = api.post("/mfa/enable", Some(&me.full_access_token(now())), json!({"mfaType": "PASSKEY"})).await;
+    let r = api.post("/mfa/enable", Some(&me.full_access_token(now()).await), json!({"mfaType": "PASSKEY"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -139,7 +144,7 @@ async fn hole1_change_notices_reach_every_address_the_user_had_before() {
     enroll_totp(&api, &me).await;
     // The user (with a fresh second factor) moves magic links to a new address.
     let new_address = format!("{}@new.example", unique("me"));
-    let fresh = me.full_access_token(now());
+    let fresh = me.full_access_token(now()).await;
     let r = api.post("/mfa/setup", Some(&fresh), json!({"mfaType": "MAGIC_LINK", "email": new_address})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let (_, link) = link_in(&nth_mail(&new_address, 1).await);
@@ -154,7 +159,7 @@ async fn hole1_change_notices_reach_every_address_the_user_had_before() {
     );
     // A later change is mailed to the magic-link address as well as the token's.
     let token_email = format!("{}@elsewhere.example", unique("me"));
-    let other_token = Person { email: token_email.clone(), ..me.clone() }.full_access_token(now());
+    let other_token = Person { email: token_email.clone(), ..me.clone() }.full_access_token(now()).await;
     assert_eq!(api.post("/mfa/disable", Some(&other_token), json!({"mfaType": "GOOGLE_AUTH"})).await.status, 200);
     for address in [&me.email, &new_address, &token_email] {
         assert!(
@@ -211,7 +216,7 @@ async fn hole2_self_reset_disable_and_admin_reset_end_every_session() {
         remember_secret(r.body["refreshToken"].as_str().unwrap());
         ((), r.body["refreshToken"].as_str().unwrap().to_string())
     };
-    assert_eq!(api.send("POST", "/mfa/reset", Some(&me.full_access_token(now())), None).await.status, 200);
+    assert_eq!(api.send("POST", "/mfa/reset", Some(&me.full_access_token(now()).await), None).await.status, 200);
     for refresh in [&first, &second] {
         let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": refresh})).await;
         assert_error(&r, 401, "INVALID_REFRESH_TOKEN");
@@ -222,7 +227,9 @@ async fn hole2_self_reset_disable_and_admin_reset_end_every_session() {
     let secret = enroll_totp(&api, &me).await;
     let (_, refresh) = login_with_totp(&api, &me, &secret).await;
     assert_eq!(
-        api.post("/mfa/disable", Some(&me.full_access_token(now())), json!({"mfaType": "GOOGLE_AUTH"})).await.status,
+        api.post("/mfa/disable", Some(&me.full_access_token(now()).await), json!({"mfaType": "GOOGLE_AUTH"}))
+            .await
+            .status,
         200
     );
     let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": refresh})).await;
@@ -232,7 +239,7 @@ async fn hole2_self_reset_disable_and_admin_reset_end_every_session() {
     let me = Person::in_org(&org, "MEMBER");
     let secret = enroll_totp(&api, &me).await;
     let (_, refresh) = login_with_totp(&api, &me, &secret).await;
-    let r = api.post("/mfa/reset", Some(&admin.full_access_token(now())), json!({"resetUserId": me.id})).await;
+    let r = api.post("/mfa/reset", Some(&admin.full_access_token(now()).await), json!({"resetUserId": me.id})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": refresh})).await;
     assert_error(&r, 401, "INVALID_REFRESH_TOKEN");
@@ -299,15 +306,16 @@ async fn hole3_lifting_enforcement_needs_the_admins_own_fresh_second_factor() {
     assert_eq!(on.status, 200, "turning enforcement on needs only the role: {}", on.body);
     let off = api.post("/mfa/organization/enforce", Some(&owner.platform_token()), json!({"enforced": false})).await;
     assert_error(&off, 403, "STEP_UP_REQUIRED");
-    let stale = owner.full_access_token(now() - 16 * 60);
+    let stale = owner.full_access_token(now() - 16 * 60).await;
     assert_error(
         &api.post("/mfa/organization/enforce", Some(&stale), json!({"enforced": false})).await,
         403,
         "STEP_UP_REQUIRED",
     );
     assert_eq!(status(&api, &owner).await["isEnforced"], json!(true));
-    let off =
-        api.post("/mfa/organization/enforce", Some(&owner.full_access_token(now())), json!({"enforced": false})).await;
+    let off = api
+        .post("/mfa/organization/enforce", Some(&owner.full_access_token(now()).await), json!({"enforced": false}))
+        .await;
     assert_eq!(off.status, 200, "{}", off.body);
     // An owner without MFA is told to set it up first.
     let other = Person::in_org(&unique("org"), "OWNER");
@@ -338,7 +346,11 @@ async fn hole4_a_member_cannot_clear_the_reenrolment_an_admin_required() {
     enroll_totp(&api, &member).await;
     let admin = Person::in_org(&org, "OWNER");
     let r = api
-        .post("/mfa/reset", Some(&admin.full_access_token(now())), json!({"resetUserId": member.id, "enable": true}))
+        .post(
+            "/mfa/reset",
+            Some(&admin.full_access_token(now()).await),
+            json!({"resetUserId": member.id, "enable": true}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(status(&api, &member).await["isRequired"], json!(true));
@@ -430,7 +442,7 @@ async fn hole7_an_assertion_is_refused_once_passkey_is_disabled() {
     let me = Person::new();
     let mut key = register_passkey(&api, &me.platform_token()).await;
     let signed = passkey_assertion(&api, &me, &mut key).await;
-    let r = api.post("/mfa/disable", Some(&me.full_access_token(now())), json!({"mfaType": "PASSKEY"})).await;
+    let r = api.post("/mfa/disable", Some(&me.full_access_token(now()).await), json!({"mfaType": "PASSKEY"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = api
         .post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "PASSKEY", "credential": signed}))

@@ -2,15 +2,16 @@
 //! routes that take two actions, each of them) against every kind of caller, each cell
 //! on a fresh user in DynamoDB Local, through the shared handlers (`TestApp::call` runs
 //! each function's as its binary would). A full-access token older than 15 minutes is
-//! made by moving the application's clock, not by minting an odd token. Every cell is the contract's answer:
-//! its status and, for a refusal, its code.
+//! made by moving the application's clock, not by minting an odd token; a token of an
+//! ended session is one whose session the user's record does not list. Every cell is the
+//! contract's answer: its status and, for a refusal, its code.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mfa_shared::App;
 use mfa_shared::crypto::{ExposeSecret, random_bytes};
 use mfa_shared::methods::{backup_codes, totp};
-use mfa_shared::model::{MethodState, MfaType};
+use mfa_shared::model::{LiveSession, MethodState, MfaType};
 use mfa_shared::routes::{AuthKind, ROUTES, route};
 use mfa_shared::sessions;
 use mfa_tests::{Person, TestApp, now, remember_secret, seed, stack, unique};
@@ -38,9 +39,11 @@ enum Caller {
     Member,
     /// An `OWNER` of another organization, with a fresh full-access token of their own.
     AdminOfAnotherOrganization,
+    /// The user's full-access token, second factor just now, of a session that has ended.
+    EndedSession,
 }
 
-const CALLERS: [Caller; 12] = [
+const CALLERS: [Caller; 13] = [
     Caller::NoToken,
     Caller::Malformed,
     Caller::ExpiredBeyondLeeway,
@@ -53,6 +56,7 @@ const CALLERS: [Caller; 12] = [
     Caller::StaleFullAccess,
     Caller::Member,
     Caller::AdminOfAnotherOrganization,
+    Caller::EndedSession,
 ];
 
 /// What a cell must answer: a status, and a code unless it is a success.
@@ -60,7 +64,8 @@ type Expect = (u16, &'static str);
 const OK: Expect = (200, "");
 const STEP_UP: Expect = (403, "STEP_UP_REQUIRED");
 
-/// The answers of the six valid callers, in `CALLERS` order from `PlatformWithoutMfa`.
+/// The answers of the six valid callers of live sessions, in `CALLERS` order from
+/// `PlatformWithoutMfa`.
 #[derive(Clone, Copy)]
 struct Op {
     function: &'static str,
@@ -78,6 +83,12 @@ fn ops() -> Vec<Op> {
         Op { function: "mfa-methods", what: "methods", valid: same(OK) },
         Op { function: "mfa-setup", what: "setup GOOGLE_AUTH", valid: step_up },
         Op { function: "mfa-verify-setup", what: "verify-setup of a setup begun without step-up", valid: step_up },
+        Op { function: "mfa-verify-setup", what: "verify-setup of a setup stepped up 16 minutes ago", valid: step_up },
+        Op {
+            function: "mfa-verify-setup",
+            what: "verify-setup of a setup stepped up just now in a live session",
+            valid: same(OK),
+        },
         Op { function: "mfa-enable", what: "enable a disabled PASSKEY", valid: step_up },
         Op {
             function: "mfa-disable",
@@ -162,13 +173,22 @@ fn ops() -> Vec<Op> {
 }
 
 /// The contract's answer for `caller`: the six invalid tokens are refused before anything
-/// else on every route that takes a bearer token; routes without one ignore them.
+/// else on every route that takes a bearer token, and a token of an ended session on every
+/// route that takes a full-access token; routes without a bearer ignore them.
 fn expected(op: &Op, caller: Caller) -> Expect {
     let index = CALLERS.iter().position(|c| *c == caller).unwrap();
+    let auth = route(op.function).unwrap().auth;
+    if caller == Caller::EndedSession {
+        return match auth {
+            AuthKind::None => op.valid[0],
+            AuthKind::Platform => (401, "PLATFORM_TOKEN_REQUIRED"),
+            AuthKind::Either => (401, "SESSION_ENDED"),
+        };
+    }
     if index >= 6 {
         return op.valid[index - 6];
     }
-    if route(op.function).unwrap().auth == AuthKind::None {
+    if auth == AuthKind::None {
         return op.valid[0];
     }
     match caller {
@@ -186,9 +206,9 @@ async fn enrol(app: &App, person: &Person) -> (Vec<u8>, String) {
     codes.iter().for_each(|c| remember_secret(c.expose_secret()));
     seed(person, |r| {
         r.set_state(MfaType::GoogleAuth, MethodState::Enabled);
-        r.totp.active = Some(sealed);
+        r.totp.active = Some(sealed.clone());
         r.primary_method = Some(MfaType::GoogleAuth);
-        r.backup_codes = hashes;
+        r.backup_codes = hashes.clone();
         r.set_state(MfaType::MagicLink, MethodState::Enabled);
         r.magic_link_email = Some(person.email.clone());
     })
@@ -227,12 +247,22 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
     let mut body = json!(null);
     match (op.function, op.what) {
         ("mfa-setup", _) => body = json!({"mfaType": "GOOGLE_AUTH"}),
-        ("mfa-verify-setup", _) => {
+        ("mfa-verify-setup", what) => {
+            // Begun without step-up, or stepped up in a live session of the user's (not
+            // the caller's) 16 minutes ago or just now.
             let pending = random_bytes::<20>().to_vec();
             let sealed = totp::seal_secret(app.keyring().unwrap(), &me.id, &pending);
+            let (stepped_up_in, started) = match what {
+                "verify-setup of a setup stepped up 16 minutes ago" => (Some(unique("session")), at - 16 * 60),
+                "verify-setup of a setup stepped up just now in a live session" => (Some(unique("session")), at),
+                _ => (None, t),
+            };
             seed(&me, |r| {
-                r.totp.pending = Some(sealed);
-                r.begin_setup(MfaType::GoogleAuth, false, None, t);
+                r.totp.pending = Some(sealed.clone());
+                if let Some(session) = &stepped_up_in {
+                    r.sessions.insert(session.clone(), LiveSession { started_at: started, ends_at: started + 3600 });
+                }
+                r.begin_setup(MfaType::GoogleAuth, stepped_up_in.clone(), None, started);
             })
             .await;
             body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&pending, at)});
@@ -260,10 +290,9 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
             body = json!({"code": if backup.is_empty() { "AAAA-AAAA-AAAA-AAAA".to_string() } else { backup.clone() }})
         }
         ("mfa-token-refresh", _) => {
-            let (record, _) = test.store().load_user_and_policy(&me.id, None).await.unwrap();
-            let (session, put) =
-                sessions::start(app, &me.principal(), &["pwd", "otp", "mfa"], record.session_epoch, t).unwrap();
-            test.store().transact(vec![put]).await.unwrap();
+            let (mut record, _) = test.store().load_user_and_policy(&me.id, None).await.unwrap();
+            let (session, put) = sessions::start(app, &me.principal(), &["pwd", "otp", "mfa"], &mut record, t).unwrap();
+            test.store().save_user_with(&mut record, vec![put]).await.unwrap();
             remember_secret(session.refresh_token.expose_secret());
             body = json!({"refreshToken": session.refresh_token.expose_secret()});
         }
@@ -288,8 +317,9 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
         )),
         Caller::PlatformWithoutMfa | Caller::PlatformWithMfa => Some(me.platform_token()),
         Caller::FreshFullAccess | Caller::StaleFullAccess | Caller::Member | Caller::AdminOfAnotherOrganization => {
-            Some(me.full_access_token(t))
+            Some(me.full_access_token(t).await)
         }
+        Caller::EndedSession => Some(me.ended_session_token(t)),
     };
     let (status, answer) = test.call(op.function, token.as_deref(), body).await;
     if let Some(r) = answer["refreshToken"].as_str() {
