@@ -412,6 +412,49 @@ impl TokenSigner {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+
+    fn problems(source: &dyn crate::config::Source) -> String {
+        let mut r = Reader::new(source);
+        TokenVerifier::read(&mut r);
+        r.finish().err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_deployed_stage_needs_the_platform_issuer_and_audience() {
+        let prod = [("MFA_STAGE", "prod"), ("MFA_PLATFORM_JWT_KEY", "k"), ("MFA_TOKEN_PUBLIC_KEYS", JWKS)];
+        let said = problems(&prod);
+        assert!(said.contains("MFA_PLATFORM_JWT_ISSUER") && said.contains("MFA_PLATFORM_JWT_AUDIENCE"), "{said}");
+        assert!(said.contains("deployed stage"), "the message says why: {said}");
+        let with_both = [
+            ("MFA_STAGE", "staging"),
+            ("MFA_PLATFORM_JWT_KEY", "k"),
+            ("MFA_TOKEN_PUBLIC_KEYS", JWKS),
+            ("MFA_PLATFORM_JWT_ISSUER", "https://platform.example"),
+            ("MFA_PLATFORM_JWT_AUDIENCE", "mfa-api"),
+        ];
+        assert_eq!(problems(&with_both), "");
+        let dev = [("MFA_PLATFORM_JWT_KEY", "k"), ("MFA_TOKEN_PUBLIC_KEYS", JWKS)];
+        assert_eq!(problems(&dev), "", "dev (the default) keeps both optional");
+    }
+
+    #[test]
+    fn each_stage_has_its_own_issuer_and_full_access_tokens_their_own_audience() {
+        assert_ne!(default_issuer("staging"), default_issuer("prod"));
+        let verifier = |issuer: &str| {
+            TokenVerifier::new(PlatformKey::Hs256(b"p".to_vec()), None, None, parse_jwks(JWKS).unwrap(), issuer, 0)
+        };
+        let v = verifier(&default_issuer("prod"));
+        assert_eq!(v.service_validation.aud.as_ref().map(|a| a.len()), Some(1));
+        assert!(v.service_validation.aud.as_ref().unwrap().contains(FULL_ACCESS_AUDIENCE));
+        assert!(v.service_validation.iss.as_ref().unwrap().contains("mfa-service/prod"));
+    }
+}
+
 /// Fuzzing: any bearer string, and any claims signed with the platform's own key, give a
 /// principal or a 401; nothing panics.
 #[cfg(test)]

@@ -306,3 +306,98 @@ fn ended4_a_deployed_stage_refuses_to_start_without_the_platform_issuer_and_audi
         assert!(!output.contains("configuration is incomplete"), "{stage}: {output}");
     }
 }
+
+// Replacing a factor ends sessions too; adding one does not -------------------------------
+
+#[tokio::test]
+async fn ended2_replacing_a_factor_ends_the_other_sessions_and_adding_one_does_not() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let (acting, _) = login_with_totp_step(&api, &me, &secret, 0).await;
+    let (other, _) = login_with_totp_step(&api, &me, &secret, 1).await;
+
+    // Another factor added in the acting session: the other session goes on.
+    mfa_tests::register_passkey(&api, &acting).await;
+    assert_eq!(api.get("/mfa/status", Some(&other)).await.status, 200, "adding a passkey ends no session");
+
+    // A new authenticator secret replaces the old one: the other session ends.
+    let r = api.post("/mfa/setup", Some(&acting), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(api.get("/mfa/status", Some(&other)).await.status, 200, "beginning a replacement ends nothing");
+    let replacement = secret_of(&r);
+    let code = totp_code(&replacement, 0).await;
+    let r = api.post("/mfa/verify-setup", Some(&acting), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_error(&api.get("/mfa/status", Some(&other)).await, 401, "SESSION_ENDED");
+    assert_eq!(api.get("/mfa/status", Some(&acting)).await.status, 200, "the acting session goes on");
+}
+
+#[tokio::test]
+async fn ended2_moving_magic_links_to_another_address_ends_the_other_sessions() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    seed_magic_link(&me).await;
+    let (acting, _) = login_with_totp_step(&api, &me, &secret, 0).await;
+    let (other, _) = login_with_totp_step(&api, &me, &secret, 1).await;
+    let elsewhere = format!("{}@new.example", unique("me"));
+    let r = api.post("/mfa/setup", Some(&acting), json!({"mfaType": "MAGIC_LINK", "email": elsewhere})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The link is opened without any bearer token: the completion acts in the session
+    // that began the setup.
+    let (_, link) = link_in(&nth_mail(&elsewhere, 1).await);
+    assert_eq!(api.post("/mfa/magic-link/activate", None, json!({"token": link})).await.status, 200);
+    assert_error(&api.get("/mfa/status", Some(&other)).await, 401, "SESSION_ENDED");
+    assert_eq!(api.get("/mfa/status", Some(&acting)).await.status, 200, "the session that began it goes on");
+}
+
+// Abuse limits -----------------------------------------------------------------------------
+
+/// The passkey ceremony items of `user_id` in the table.
+async fn ceremonies_of(user_id: &str) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let sdk = aws_config::load_from_env().await;
+    let out = aws_sdk_dynamodb::Client::new(&sdk)
+        .query()
+        .table_name(&mfa_tests::stack().table)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :ceremony)")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("USER#{user_id}")))
+        .expression_attribute_values(":ceremony", AttributeValue::S("CEREMONY#".into()))
+        .send()
+        .await
+        .expect("the query works");
+    out.count() as usize
+}
+
+#[tokio::test]
+async fn a_user_has_at_most_three_open_login_ceremonies_and_the_oldest_is_replaced() {
+    let api = Api::new();
+    let me = Person::new();
+    let mut key = mfa_tests::register_passkey(&api, &me.platform_token()).await;
+    assert_eq!(ceremonies_of(&me.id).await, 0, "the registration ceremony was spent");
+    let first = mfa_tests::passkey_assertion(&api, &me, &mut key).await;
+    for _ in 0..5 {
+        let r = api.send("POST", "/mfa/passkey/auth-options", Some(&me.platform_token()), None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(ceremonies_of(&me.id).await, 3, "six opened, three open");
+    let r = api
+        .post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "PASSKEY", "credential": first}))
+        .await;
+    assert_error(&r, 400, "CEREMONY_EXPIRED");
+    let latest = mfa_tests::passkey_assertion(&api, &me, &mut key).await;
+    let r = api
+        .post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "PASSKEY", "credential": latest}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    remember_secret(r.body["refreshToken"].as_str().unwrap());
+    assert_eq!(ceremonies_of(&me.id).await, 2, "the one answered is spent");
+
+    // A replaced registration ceremony goes too.
+    let token = me.full_access_token(mfa_tests::now()).await;
+    for _ in 0..3 {
+        assert_eq!(api.post("/mfa/setup", Some(&token), json!({"mfaType": "PASSKEY"})).await.status, 200);
+    }
+    assert_eq!(ceremonies_of(&me.id).await, 3, "two login ceremonies and the latest registration");
+}
