@@ -58,6 +58,10 @@ pub struct UserMfaRecord {
     /// SHA-256 hashes of the unused backup codes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backup_codes: Vec<String>,
+    /// The session the backup codes were issued in, if one was (none for the codes of a
+    /// first enrolment): when a change ends that session, the codes go with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_codes_issued_in: Option<String>,
     /// Hashes of codes issued with a setup that is not verified yet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_backup_codes: Vec<String>,
@@ -99,17 +103,26 @@ pub struct UserMfaRecord {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingSetup {
-    /// The session whose fresh second factor began it, if one did: its completion honours
-    /// that step-up while the session lives and for 15 minutes from `started_at`
-    /// (`policy::Requirement::AuthorizedSetup`), and the session's end voids the setup.
+    /// The fresh second factor that began it, if one did: its completion honours that
+    /// step-up as long as a step-up lasts (`policy::Requirement::AuthorizedSetup`), and
+    /// the end of its session voids the setup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stepped_up_in: Option<String>,
+    pub step_up: Option<StepUp>,
     /// The hash of the one mailed token or passkey challenge that may complete it; a newer
     /// setup of the same method replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
     #[serde(default)]
     pub started_at: i64,
+}
+
+/// A step-up recorded with a setup: the session whose second factor it was, and when
+/// that factor passed (the token's `auth_time`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepUp {
+    pub session: String,
+    pub at: i64,
 }
 
 /// A live session, as the user's record knows it.
@@ -169,13 +182,13 @@ impl UserMfaRecord {
     }
 
     /// Records a setup of `method` begun at `now`: the method is pending unless already
-    /// configured, and the setup remembers the session whose fresh second factor began it
-    /// (if one did) and which item finishes it.
-    pub fn begin_setup(&mut self, method: MfaType, stepped_up_in: Option<String>, item: Option<String>, now: i64) {
+    /// configured, and the setup remembers the fresh second factor that began it (if one
+    /// did) and which item finishes it.
+    pub fn begin_setup(&mut self, method: MfaType, step_up: Option<StepUp>, item: Option<String>, now: i64) {
         if self.state(method) == MethodState::NotConfigured {
             self.set_state(method, MethodState::Pending);
         }
-        self.pending_setups.insert(method, PendingSetup { stepped_up_in, item, started_at: now });
+        self.pending_setups.insert(method, PendingSetup { step_up, item, started_at: now });
     }
 
     /// Forgets the pending setup of `method` and what it would have enabled (a pending
@@ -284,7 +297,7 @@ impl UserMfaRecord {
         let voided: Vec<MfaType> = self
             .pending_setups
             .iter()
-            .filter(|(_, p)| p.stepped_up_in.as_deref().is_some_and(|s| !self.sessions.contains_key(s)))
+            .filter(|(_, p)| p.step_up.as_ref().is_some_and(|s| !self.sessions.contains_key(&s.session)))
             .map(|(m, _)| *m)
             .collect();
         for method in voided {
@@ -294,7 +307,8 @@ impl UserMfaRecord {
 
     /// Whether this record, compared with `before`, lost a factor or had one replaced: a
     /// method switched off or no longer configured, the authenticator secret or the
-    /// magic-link address replaced or removed, a passkey removed. Such a change ends the
+    /// magic-link address replaced or removed, a passkey removed, the backup codes
+    /// replaced by new ones (spending one is not replacing them). Such a change ends the
     /// user's other sessions (`update::settle`); adding a factor does not.
     pub fn lost_or_replaced_a_factor_of(&self, before: &UserMfaRecord) -> bool {
         MfaType::ALL.into_iter().any(|m| {
@@ -303,6 +317,16 @@ impl UserMfaRecord {
         }) || (before.totp.active.is_some() && before.totp.active != self.totp.active)
             || (before.magic_link_email.is_some() && before.magic_link_email != self.magic_link_email)
             || before.passkeys.iter().any(|p| !self.passkeys.iter().any(|q| q.id == p.id))
+            || (!before.backup_codes.is_empty() && self.backup_codes.iter().any(|c| !before.backup_codes.contains(c)))
+    }
+
+    /// Forgets the backup codes when the session they were issued in is not `keep` (it
+    /// ends now): codes an ended session obtained do not outlive it.
+    pub fn void_backup_codes_unless_issued_in(&mut self, keep: Option<&str>) {
+        if self.backup_codes_issued_in.as_deref().is_some_and(|s| Some(s) != keep) {
+            self.backup_codes.clear();
+            self.backup_codes_issued_in = None;
+        }
     }
 
     /// Returns every method to not configured and forgets every secret and pending setup.
@@ -314,6 +338,7 @@ impl UserMfaRecord {
         self.primary_method = None;
         self.totp = TotpState::default();
         self.backup_codes.clear();
+        self.backup_codes_issued_in = None;
         self.pending_backup_codes.clear();
         self.magic_link_email = None;
         self.passkeys.clear();

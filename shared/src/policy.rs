@@ -16,7 +16,7 @@
 //! authorizes nothing (`sessions::ensure_live`).
 
 use crate::auth::Principal;
-use crate::model::{MfaType, UserMfaRecord};
+use crate::model::{MfaType, StepUp, UserMfaRecord};
 use crate::refusal::Refusal;
 use crate::sessions;
 
@@ -231,10 +231,20 @@ impl<'a> Change<'a> {
         self.actor.principal().is_some_and(|p| fresh(p, self.now))
     }
 
-    /// The session to record with a setup this change begins: the actor's, when its second
-    /// factor is fresh (the setup is then stepped up in it).
-    pub fn stepped_up_in(&self) -> Option<String> {
-        self.has_fresh_factor().then(|| self.actor.principal().and_then(|p| p.session_id.clone())).flatten()
+    /// The step-up to record with a setup this change begins: the actor's second factor
+    /// and its session, when it is fresh.
+    pub fn step_up(&self) -> Option<StepUp> {
+        let p = self.actor.principal().filter(|_| self.has_fresh_factor())?;
+        Some(StepUp { session: p.session_id.clone()?, at: p.auth_time? })
+    }
+
+    /// The session the actor acts in, when it is a live session of the user's own (the
+    /// backup codes a change issues belong to it).
+    pub fn user_session(&self) -> Option<String> {
+        match self.actor {
+            Actor::User(p) if p.session_verified => p.session_id.clone(),
+            _ => None,
+        }
     }
 
     /// The session that makes this change, judged on the record `before` it: the user's
@@ -248,7 +258,8 @@ impl<'a> Change<'a> {
                 .method
                 .filter(|_| self.action == Action::CompleteSetup)
                 .and_then(|m| before.pending_setups.get(&m))
-                .and_then(|p| p.stepped_up_in.as_deref()),
+                .and_then(|p| p.step_up.as_ref())
+                .map(|s| s.session.as_str()),
         }
     }
 }
@@ -271,9 +282,13 @@ pub fn check(change: &Change, record: &UserMfaRecord, admin_record: Option<&User
         Requirement::FreshFactor if !enrolled || change.has_fresh_factor() => Ok(()),
         Requirement::FreshFactor => Err(Refusal::StepUpRequired),
         Requirement::AuthorizedSetup => match change.method.and_then(|m| record.pending_setups.get(&m)) {
+            // A recorded step-up lasts as long as the step-up itself: 15 minutes from the
+            // second factor (so never longer than 15 minutes from the setup's start), and
+            // only while its session lives.
             Some(pending) if enrolled && !change.has_fresh_factor() => {
-                let recorded = pending.stepped_up_in.as_deref().is_some_and(|s| record.has_live_session(s, change.now))
-                    && change.now - pending.started_at <= STEP_UP_MAX_AGE;
+                let recorded = pending.step_up.as_ref().is_some_and(|s| {
+                    record.has_live_session(&s.session, change.now) && change.now - s.at <= STEP_UP_MAX_AGE
+                });
                 if recorded { Ok(()) } else { Err(Refusal::StepUpRequired) }
             }
             _ => Ok(()),
@@ -299,11 +314,11 @@ pub fn check(change: &Change, record: &UserMfaRecord, admin_record: Option<&User
 /// table says so) their own fresh second factor are established against their own
 /// record `own`: an administrator with no MFA of their own is told to set it up.
 pub fn admin<'p>(action: Action, acting: &'p Principal, own: &UserMfaRecord, now: i64) -> Result<&'p str, Refusal> {
+    sessions::ensure_live(acting, own, now)?;
     let org = acting.org_id.as_deref().ok_or(Refusal::NoOrganization)?;
     if !acting.is_org_admin() {
         return Err(Refusal::Forbidden);
     }
-    sessions::ensure_live(acting, own, now)?;
     match action.requirement() {
         Requirement::AdminRole => Ok(org),
         Requirement::AdminFreshFactor if fresh(acting, now) => Ok(org),
@@ -412,10 +427,11 @@ mod tests {
         let change = Change::completing(MfaType::MagicLink, Actor::LinkHolder, now);
         let mut record = enrolled();
         assert!(check(&change, &record, None).is_ok(), "nothing pending: the completion refuses that itself");
-        let pending = |stepped_up_in: Option<&str>, started_at| PendingSetup {
-            stepped_up_in: stepped_up_in.map(String::from),
+        // `factor_at`: when the step-up's second factor passed; the setup began at `now`.
+        let pending = |session: Option<&str>, factor_at| PendingSetup {
+            step_up: session.map(|s| StepUp { session: s.into(), at: factor_at }),
             item: None,
-            started_at,
+            started_at: now,
         };
         record.pending_setups.insert(MfaType::MagicLink, pending(None, now));
         assert_eq!(check(&change, &record, None).unwrap_err(), Refusal::StepUpRequired, "begun without a fresh factor");
@@ -423,7 +439,11 @@ mod tests {
         assert!(check(&change, &record, None).is_ok());
         assert_eq!(change.acting_session(&record), Some("s1"), "the completion acts in the setup's session");
         record.pending_setups.insert(MfaType::MagicLink, pending(Some("s1"), now - STEP_UP_MAX_AGE - 1));
-        assert_eq!(check(&change, &record, None).unwrap_err(), Refusal::StepUpRequired, "stepped up too long ago");
+        assert_eq!(
+            check(&change, &record, None).unwrap_err(),
+            Refusal::StepUpRequired,
+            "its second factor passed more than 15 minutes ago, however recent the setup"
+        );
         record.pending_setups.insert(MfaType::MagicLink, pending(Some("s2"), now));
         assert_eq!(check(&change, &record, None).unwrap_err(), Refusal::StepUpRequired, "its session has ended");
         record.pending_setups.insert(MfaType::GoogleAuth, pending(None, now));
@@ -438,8 +458,9 @@ mod tests {
     fn ending_sessions_voids_the_setups_stepped_up_in_them() {
         let mut r = enrolled();
         r.sessions.insert("s2".into(), LiveSession { started_at: 0, ends_at: 100_000 });
-        r.begin_setup(MfaType::Passkey, Some("s2".into()), Some("h".into()), 5);
-        r.begin_setup(MfaType::MagicLink, Some("s1".into()), Some("m".into()), 5);
+        let step_up = |s: &str| Some(StepUp { session: s.into(), at: 5 });
+        r.begin_setup(MfaType::Passkey, step_up("s2"), Some("h".into()), 5);
+        r.begin_setup(MfaType::MagicLink, step_up("s1"), Some("m".into()), 5);
         r.end_sessions_except(Some("s1"));
         assert!(!r.pending_setups.contains_key(&MfaType::Passkey), "begun in the ended session");
         assert_eq!(r.state(MfaType::Passkey), MethodState::NotConfigured);

@@ -69,7 +69,9 @@ where
         SdkError::ServiceError(se) => {
             let code = se.err().code().unwrap_or_default();
             match code {
-                "ConditionalCheckFailedException" => StoreError::Conflict,
+                // Our condition failed, or another transaction holds the item right now:
+                // read again and retry.
+                "ConditionalCheckFailedException" | "TransactionConflictException" => StoreError::Conflict,
                 "ProvisionedThroughputExceededException"
                 | "ThrottlingException"
                 | "RequestLimitExceeded"
@@ -411,23 +413,31 @@ impl Store {
     /// write of the record outside `update`: it changes nothing but the session list, so a
     /// refused refresh needs no read of the record.
     pub async fn end_session(&self, user_id: &str, session_id: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::user(user_id))))
-            .update_expression("REMOVE #sessions.#id SET version = version + :one")
-            .condition_expression("attribute_exists(#sessions.#id)")
-            .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
-            .expression_attribute_names("#id", session_id)
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .send()
-            .await
-            .map_err(classify);
-        match result {
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
+        for attempt in 1..=3 {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(keys::user(user_id))))
+                .update_expression("REMOVE #sessions.#id SET version = version + :one")
+                .condition_expression("attribute_exists(#sessions.#id)")
+                .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
+                .expression_attribute_names("#id", session_id)
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .send()
+                .await;
+            let Err(err) = result else { return Ok(()) };
+            match err.as_service_error().and_then(|e| e.code()) {
+                // Not listed: the session has ended already.
+                Some("ConditionalCheckFailedException") => return Ok(()),
+                // A transaction holds the record right now: try again.
+                Some("TransactionConflictException") if attempt < 3 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                }
+                _ => return Err(classify(err)),
+            }
         }
+        unreachable!("the loop returns on its last attempt")
     }
 
     // Transactions ------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 
 use crate::App;
 use crate::model::{OrgPolicy, UserMfaRecord};
-use crate::policy::{self, Actor, Change};
+use crate::policy::{self, Action, Actor, Change};
 use crate::refusal::Refusal;
 use crate::store::{StoreError, Write};
 
@@ -100,22 +100,28 @@ pub async fn user_with_loaded<T>(
 }
 
 /// What a change that succeeded implies, decided here for every change alike:
-/// - one that removed, switched off or replaced a factor ends every other session of the
-///   user: the session that made it goes on (`Change::acting_session`); an administrator's
-///   change leaves none;
+/// - a reset, or a change that removed, switched off or replaced a factor (backup codes
+///   included), ends every other session of the user: the session that made it goes on
+///   (`Change::acting_session`); an administrator's reset leaves none. What the ended
+///   sessions obtained ends with them: the setups stepped up in them and the backup codes
+///   issued in them;
 /// - the user's organization and address are bound from their own token only when the
-///   request proved a second factor: a full-access token of a live session, or a login
-///   that started a session just now; or while the user has no MFA yet (their password is
-///   all there is to prove, and the first enrolment binds them). A failed or
-///   password-only request never moves them, so no token naming another organization
-///   puts a member within reach of that organization's administrators.
+///   request proved a fresh second factor: a full-access token whose factor is at most 15
+///   minutes old, a login that started a session just now, or the first enrolment of a
+///   user who had no MFA. A failed, password-only or merely refreshed request never moves
+///   them, so no token naming another organization (or none) moves a member within reach
+///   of another organization's administrators, or out of reach of their own.
 fn settle(change: &Change, before: &UserMfaRecord, record: &mut UserMfaRecord) {
-    if record.lost_or_replaced_a_factor_of(before) {
-        record.end_sessions_except(change.acting_session(before));
+    let resets = matches!(change.action, Action::ResetSelf | Action::ResetMember);
+    if resets || record.lost_or_replaced_a_factor_of(before) {
+        let keep = change.acting_session(before);
+        record.end_sessions_except(keep);
+        record.void_backup_codes_unless_issued_in(keep);
     }
     if let Actor::User(p) = change.actor {
         let started_a_session = record.sessions.keys().any(|id| !before.sessions.contains_key(id));
-        if p.session_verified || started_a_session || !before.has_mfa_enabled() {
+        let first_enrolment = !before.has_mfa_enabled() && record.has_mfa_enabled();
+        if policy::fresh(p, change.now) || started_a_session || first_enrolment {
             record.org_id = p.org_id.clone();
             if p.email.is_some() {
                 record.email = p.email.clone();

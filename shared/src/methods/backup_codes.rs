@@ -54,6 +54,7 @@ pub async fn regenerate(app: &App, principal: &Principal) -> Result<(Vec<SecretS
         }
         let to = notify::recipients(record, principal.email.as_deref());
         record.backup_codes = hashes.clone();
+        record.backup_codes_issued_in = change.user_session();
         Ok(to)
     })
     .await?;

@@ -184,7 +184,7 @@ pub async fn send(
             }
             record_send(&mut record.magic_link_sends, now);
             if purpose == Purpose::Activate {
-                record.begin_setup(MfaType::MagicLink, change.stepped_up_in(), Some(hash.clone()), now);
+                record.begin_setup(MfaType::MagicLink, change.step_up(), Some(hash.clone()), now);
             }
             let stored = LinkToken {
                 user_id: user.to_string(),
@@ -219,6 +219,9 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
     let user = user_of(token).ok_or(Refusal::InvalidLink)?;
     // The token and the record it names in one read round trip.
     let (record, item) = app.store.load_user_and_token(user.as_str(), &hash).await?;
+    if let Actor::User(p) = actor {
+        crate::sessions::ensure_live(p, &record, now)?;
+    }
     let item = item
         .filter(|t| t.is_valid_for(Purpose::Activate, now) && t.user_id == user.as_str())
         .filter(|t| match actor {

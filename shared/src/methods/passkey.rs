@@ -145,7 +145,7 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
             if let Some(replaced) = record.pending_setups.get(&MfaType::Passkey).and_then(|p| p.item.clone()) {
                 writes.push(app.store.drop_ceremony(user, &replaced)?);
             }
-            record.begin_setup(MfaType::Passkey, change.stepped_up_in(), Some(hash.clone()), now);
+            record.begin_setup(MfaType::Passkey, change.step_up(), Some(hash.clone()), now);
             Ok(((public_key, challenge, to), writes))
         },
         || Refusal::Internal,
@@ -343,7 +343,13 @@ pub fn check_assertion(
     if !record.state(MfaType::Passkey).is_enabled() {
         return Err(Refusal::MethodNotEnabled(MfaType::Passkey).into());
     }
-    let refusal = || if checked.ceremony_found { Refusal::InvalidCredential } else { Refusal::CeremonyExpired };
+    // An assertion of a ceremony that is not open (expired, answered, or replaced by a
+    // newer one, which anyone with the password can open) proves nothing either way: it
+    // is refused without counting, so opening ceremonies cannot lock the user out.
+    if !checked.ceremony_found {
+        return Err(Failure::Uncounted(Refusal::CeremonyExpired));
+    }
+    let refusal = || Refusal::InvalidCredential;
     let result = match &checked.outcome {
         Ok(r) => r,
         Err(detail) => {

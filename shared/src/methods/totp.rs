@@ -138,7 +138,7 @@ pub async fn setup(app: &App, principal: &Principal) -> Result<Started, Refusal>
         let to = super::setup_recipients(record, principal.email.as_deref());
         record.totp.pending = Some(sealed.clone());
         record.pending_backup_codes = hashes.clone();
-        record.begin_setup(MfaType::GoogleAuth, change.stepped_up_in(), None, now);
+        record.begin_setup(MfaType::GoogleAuth, change.step_up(), None, now);
         Ok(to)
     })
     .await?;
@@ -152,11 +152,13 @@ pub async fn setup(app: &App, principal: &Principal) -> Result<Started, Refusal>
 }
 
 /// Activates the pending secret if `code` comes from it: the verified secret, the backup
-/// codes issued with it, and the method on. A wrong code counts as a failure.
+/// codes issued with it (belonging to `session`, the session the completion acts in), and
+/// the method on. A wrong code counts as a failure.
 fn activate_pending(
     record: &mut UserMfaRecord,
     keyring: &Keyring,
     code: &SecretString,
+    session: Option<String>,
     now: i64,
 ) -> Result<(), Failure> {
     let Some(sealed) = record.totp.pending.clone() else {
@@ -173,6 +175,7 @@ fn activate_pending(
     record.totp.pending = None;
     record.totp.last_step = Some(step);
     record.backup_codes = std::mem::take(&mut record.pending_backup_codes);
+    record.backup_codes_issued_in = session;
     Ok(())
 }
 
@@ -188,7 +191,8 @@ pub async fn complete(app: &App, principal: &Principal, code: &SecretString) -> 
         change,
         |record| {
             let to = notify::recipients(record, principal.email.as_deref());
-            activate_pending(record, keyring, code, now).map(|()| (to, Vec::new()))
+            let session = change.acting_session(record).map(String::from);
+            activate_pending(record, keyring, code, session, now).map(|()| (to, Vec::new()))
         },
         || Refusal::Internal,
     )

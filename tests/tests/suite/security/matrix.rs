@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mfa_shared::App;
 use mfa_shared::crypto::{ExposeSecret, random_bytes};
 use mfa_shared::methods::{backup_codes, totp};
-use mfa_shared::model::{LiveSession, MethodState, MfaType};
+use mfa_shared::model::{LiveSession, MethodState, MfaType, StepUp};
 use mfa_shared::routes::{AuthKind, ROUTES, route};
 use mfa_shared::sessions;
 use mfa_tests::{Person, TestApp, now, remember_secret, seed, stack, unique};
@@ -252,17 +252,21 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
             // the caller's) 16 minutes ago or just now.
             let pending = random_bytes::<20>().to_vec();
             let sealed = totp::seal_secret(app.keyring().unwrap(), &me.id, &pending);
-            let (stepped_up_in, started) = match what {
-                "verify-setup of a setup stepped up 16 minutes ago" => (Some(unique("session")), at - 16 * 60),
-                "verify-setup of a setup stepped up just now in a live session" => (Some(unique("session")), at),
+            let (step_up, started) = match what {
+                "verify-setup of a setup stepped up 16 minutes ago" => {
+                    (Some(StepUp { session: unique("session"), at: at - 16 * 60 }), at - 16 * 60)
+                }
+                "verify-setup of a setup stepped up just now in a live session" => {
+                    (Some(StepUp { session: unique("session"), at }), at)
+                }
                 _ => (None, t),
             };
             seed(&me, |r| {
                 r.totp.pending = Some(sealed.clone());
-                if let Some(session) = &stepped_up_in {
-                    r.sessions.insert(session.clone(), LiveSession { started_at: started, ends_at: started + 3600 });
+                if let Some(s) = &step_up {
+                    r.sessions.insert(s.session.clone(), LiveSession { started_at: s.at, ends_at: s.at + 3600 });
                 }
-                r.begin_setup(MfaType::GoogleAuth, stepped_up_in.clone(), None, started);
+                r.begin_setup(MfaType::GoogleAuth, step_up.clone(), None, started);
             })
             .await;
             body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&pending, at)});

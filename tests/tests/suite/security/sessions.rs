@@ -62,7 +62,7 @@ async fn ended1_a_setup_stepped_up_in_a_session_that_ended_cannot_be_completed_w
 }
 
 #[tokio::test]
-async fn ended1_a_setup_stepped_up_more_than_15_minutes_ago_cannot_be_completed_with_the_password() {
+async fn ended1_a_setup_stepped_up_with_a_factor_over_15_minutes_old_cannot_be_completed_with_the_password() {
     let api = Api::new();
     let me = Person::new();
     let secret = enroll_totp(&api, &me).await;
@@ -73,12 +73,14 @@ async fn ended1_a_setup_stepped_up_more_than_15_minutes_ago_cannot_be_completed_
     let (status, body) = test.call("mfa-verify-login", Some(&pre), login).await;
     assert_eq!(status, 200, "{body}");
     let fresh = body["fullAccessToken"].as_str().unwrap().to_string();
+    // Ten minutes after the login the token is still fresh: the setup records the step-up.
+    test.clock.advance(10 * 60);
     let (status, body) = test.call("mfa-setup", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await;
     assert_eq!(status, 200, "{body}");
     let theirs = mfa_shared::methods::totp::decode_secret(body["data"]["secret"].as_str().unwrap()).unwrap();
     remember_secret(body["data"]["secret"].as_str().unwrap());
-    // 16 minutes later the recorded step-up is over.
-    test.clock.advance(16 * 60);
+    // 16 minutes after the second factor (6 after the setup began) the step-up is over.
+    test.clock.advance(6 * 60);
     let code = mfa_shared::methods::totp::code_at(&theirs, test.clock.now());
     let (status, body) =
         test.call("mfa-verify-setup", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
@@ -400,4 +402,81 @@ async fn a_user_has_at_most_three_open_login_ceremonies_and_the_oldest_is_replac
         assert_eq!(api.post("/mfa/setup", Some(&token), json!({"mfaType": "PASSKEY"})).await.status, 200);
     }
     assert_eq!(ceremonies_of(&me.id).await, 3, "two login ceremonies and the latest registration");
+}
+
+// What an ended session obtained ends with it ---------------------------------------------
+
+#[tokio::test]
+async fn ended2_backup_codes_an_ended_session_obtained_end_with_it_and_regenerating_ends_other_sessions() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    seed_magic_link(&me).await;
+    // The attacker's phished session asks for new backup codes.
+    let (attacker, _) = login_with_totp_step(&api, &me, &secret, 0).await;
+    let (mine, _) = login_with_totp_step(&api, &me, &secret, 1).await;
+    let r = api.send("POST", "/mfa/backup-codes", Some(&attacker), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let theirs: Vec<String> =
+        r.body["data"]["backupCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    theirs.iter().for_each(|c| remember_secret(c));
+    // New codes replace a recovery factor: the user's other session ended.
+    assert_error(&api.get("/mfa/status", Some(&mine)).await, 401, "SESSION_ENDED");
+    // The user signs in again (with a link) and switches the authenticator off: the
+    // attacker's session ends, and the codes it obtained with it.
+    let r = api.send("POST", "/mfa/magic-link/send", Some(&me.platform_token()), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, link) = link_in(&nth_mail(&me.email, 1).await);
+    let r = api
+        .post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "MAGIC_LINK", "token": link}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    remember_secret(r.body["refreshToken"].as_str().unwrap());
+    let mine = r.body["fullAccessToken"].as_str().unwrap().to_string();
+    assert_eq!(api.post("/mfa/disable", Some(&mine), json!({"mfaType": "GOOGLE_AUTH"})).await.status, 200);
+    let r = api.post("/mfa/recover", Some(&me.platform_token()), json!({"code": theirs[0]})).await;
+    assert_error(&r, 400, "INVALID_CODE");
+    assert_eq!(api.get("/mfa/status", Some(&mine)).await.status, 200, "the user's session goes on");
+}
+
+#[tokio::test]
+async fn ended2_an_admin_reset_ends_every_session_even_with_nothing_configured() {
+    let api = Api::new();
+    let org = unique("org");
+    let admin = Person::in_org(&org, "OWNER");
+    let member = Person::in_org(&org, "MEMBER");
+    // The member's session goes on after a reset of their own (nothing is configured now).
+    let lingering = member.full_access_token(mfa_tests::now()).await;
+    assert_eq!(api.send("POST", "/mfa/reset", Some(&lingering), None).await.status, 200);
+    assert_eq!(api.get("/mfa/status", Some(&lingering)).await.status, 200);
+    let admin_token = admin.full_access_token(mfa_tests::now()).await;
+    let r = api.post("/mfa/reset", Some(&admin_token), json!({"resetUserId": member.id})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_error(&api.get("/mfa/status", Some(&lingering)).await, 401, "SESSION_ENDED");
+}
+
+#[tokio::test]
+async fn ended3_a_session_whose_factor_is_stale_cannot_move_the_organization() {
+    let api = Api::new();
+    let (org_a, org_b) = (unique("org"), unique("org"));
+    let me = Person::in_org(&org_a, "MEMBER");
+    enroll_totp(&api, &me).await;
+    // A live session whose second factor is 20 minutes old, its token (as refreshed with a
+    // platform token) naming organization B: it is not fresh, so it binds nothing. (The
+    // kit binds the person it seeds a session for: bind A again after.)
+    let moved = Person { org: Some(org_b.clone()), ..me.clone() };
+    let stale = moved.full_access_token(mfa_tests::now() - 20 * 60).await;
+    seed(&me, |r| r.org_id = Some(org_a.clone())).await;
+    let r = api.post("/mfa/primary", Some(&stale), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let admin_b = Person::in_org(&org_b, "OWNER");
+    let admin_token = admin_b.full_access_token(mfa_tests::now()).await;
+    let r = api.post("/mfa/reset", Some(&admin_token), json!({"resetUserId": me.id})).await;
+    assert_error(&r, 404, "USER_NOT_FOUND");
+    // A fresh second factor of the user's own does move it (the platform says so).
+    let fresh = moved.full_access_token(mfa_tests::now()).await;
+    seed(&me, |r| r.org_id = Some(org_a.clone())).await;
+    assert_eq!(api.post("/mfa/primary", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await.status, 200);
+    let r = api.post("/mfa/reset", Some(&admin_token), json!({"resetUserId": me.id})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
