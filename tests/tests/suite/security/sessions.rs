@@ -24,6 +24,19 @@ fn secret_of(reply: &mfa_tests::Reply) -> Vec<u8> {
     mfa_shared::methods::totp::decode_secret(secret).expect("base32")
 }
 
+/// Logs `p` in with the first login link mailed to them (MAGIC_LINK must be on); returns
+/// the full-access token.
+async fn login_with_magic_link(api: &Api, p: &Person) -> String {
+    let r = api.send("POST", "/mfa/magic-link/send", Some(&p.platform_token()), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, link) = link_in(&nth_mail(&p.email, 1).await);
+    let r =
+        api.post("/mfa/verify-login", Some(&p.platform_token()), json!({"mfaType": "MAGIC_LINK", "token": link})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    remember_secret(r.body["refreshToken"].as_str().unwrap());
+    r.body["fullAccessToken"].as_str().unwrap().to_string()
+}
+
 async fn enabled(api: &Api, p: &Person) -> Value {
     api.get("/mfa/status", Some(&p.platform_token())).await.body["data"]["enabledMethods"].clone()
 }
@@ -160,15 +173,7 @@ async fn ended2_a_change_in_one_session_ends_the_others_and_the_acting_session_g
     // A self reset in the acting session: a session begun since ends, the acting one goes on.
     let r = api.post("/mfa/enable", Some(&acting), json!({"mfaType": "MAGIC_LINK"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = api.send("POST", "/mfa/magic-link/send", Some(&me.platform_token()), None).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let (_, link) = link_in(&nth_mail(&me.email, 1).await);
-    let r = api
-        .post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "MAGIC_LINK", "token": link}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    remember_secret(r.body["refreshToken"].as_str().unwrap());
-    let third = r.body["fullAccessToken"].as_str().unwrap().to_string();
+    let third = login_with_magic_link(&api, &me).await;
     assert_eq!(api.get("/mfa/status", Some(&third)).await.status, 200);
     assert_eq!(api.send("POST", "/mfa/reset", Some(&acting), None).await.status, 200);
     assert_error(&api.get("/mfa/status", Some(&third)).await, 401, "SESSION_ENDED");
@@ -424,15 +429,7 @@ async fn ended2_backup_codes_an_ended_session_obtained_end_with_it_and_regenerat
     assert_error(&api.get("/mfa/status", Some(&mine)).await, 401, "SESSION_ENDED");
     // The user signs in again (with a link) and switches the authenticator off: the
     // attacker's session ends, and the codes it obtained with it.
-    let r = api.send("POST", "/mfa/magic-link/send", Some(&me.platform_token()), None).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let (_, link) = link_in(&nth_mail(&me.email, 1).await);
-    let r = api
-        .post("/mfa/verify-login", Some(&me.platform_token()), json!({"mfaType": "MAGIC_LINK", "token": link}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    remember_secret(r.body["refreshToken"].as_str().unwrap());
-    let mine = r.body["fullAccessToken"].as_str().unwrap().to_string();
+    let mine = login_with_magic_link(&api, &me).await;
     assert_eq!(api.post("/mfa/disable", Some(&mine), json!({"mfaType": "GOOGLE_AUTH"})).await.status, 200);
     let r = api.post("/mfa/recover", Some(&me.platform_token()), json!({"code": theirs[0]})).await;
     assert_error(&r, 400, "INVALID_CODE");
