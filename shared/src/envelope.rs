@@ -46,7 +46,9 @@ impl Refusal {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if let Some(allow) = self.allow() {
-            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            if let Ok(allow) = HeaderValue::from_str(allow) {
+                headers.insert(header::ALLOW, allow);
+            }
         }
         response
     }
@@ -60,6 +62,12 @@ pub fn data<T: Serialize>(data: &T) -> Response<Body> {
 /// `{"success": true, "message": message}`.
 pub fn message(message: &str) -> Response<Body> {
     json_response(StatusCode::OK, &json!({ "success": true, "message": message }))
+}
+
+/// `{"success": true, "message": message, "data": data}`: a message with something to
+/// show once (the backup codes of a first factor).
+pub fn message_with_data<T: Serialize>(message: &str, data: &T) -> Response<Body> {
+    json_response(StatusCode::OK, &json!({ "success": true, "message": message, "data": data }))
 }
 
 /// A JSON response with the given status and an already-shaped body.
@@ -118,7 +126,7 @@ mod tests {
 
     #[test]
     fn method_not_allowed_names_the_allowed_method() {
-        let r = Refusal::MethodNotAllowed { method: "POST".into(), path: "/mfa/status".into(), allow: "GET" }
+        let r = Refusal::MethodNotAllowed { method: "POST".into(), path: "/mfa/status".into(), allow: "GET".into() }
             .into_response();
         assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(r.headers()["allow"], "GET");

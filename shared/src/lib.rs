@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod envelope;
+pub mod factors;
 pub mod handlers;
 pub mod lockout;
 pub mod mail;

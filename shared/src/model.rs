@@ -1,13 +1,15 @@
-//! Every stored shape (the user's MFA record and its method state machine, the
+//! Every stored shape (the user's MFA record, read from its older shape too; the
 //! organization policy, link tokens, passkey ceremonies, refresh tokens) and the views
-//! that `GET /mfa/status` and `GET /mfa/methods` return. Where each is stored (its keys)
-//! is the store's business.
+//! that `GET /mfa/status` and `GET /mfa/methods` return. The factors a record holds, and
+//! the method state derived from them, are `factors`'. Where each is stored (its keys) is
+//! the store's business.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Sealed;
+use crate::factors::{self, Factor, FactorState, Material, PasskeyCredential};
 use crate::refusal::Refusal;
 
 pub use crate::method::MfaType;
@@ -35,14 +37,16 @@ impl MethodState {
     }
 }
 
-/// The user's MFA record. Every write is conditional on `version`.
+/// The user's MFA record. Every write is conditional on `version`. Records written
+/// before factors existed (one state and one secret per method) are converted as they
+/// are read (`legacy`), and written in this shape the next time they change.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "legacy::Stored")]
 pub struct UserMfaRecord {
     pub user_id: String,
-    /// Methods absent from the map are not configured.
-    #[serde(default)]
-    pub methods: BTreeMap<MfaType, MethodState>,
+    /// Every factor the user has or is setting up (see `factors`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<Factor>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_method: Option<MfaType>,
     /// Set when an administrator reset the user with `enable: true`.
@@ -52,9 +56,10 @@ pub struct UserMfaRecord {
     pub failed_attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<i64>,
-    /// The authenticator-app secrets, encrypted.
-    #[serde(default)]
-    pub totp: TotpState,
+    /// The last authenticator time step accepted, of any of the user's authenticators:
+    /// each step is accepted once per user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_last_step: Option<u64>,
     /// SHA-256 hashes of the unused backup codes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backup_codes: Vec<String>,
@@ -62,24 +67,15 @@ pub struct UserMfaRecord {
     /// first enrolment): when a change ends that session, the codes go with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_codes_issued_in: Option<String>,
-    /// Hashes of codes issued with a setup that is not verified yet.
+    /// Hashes of codes issued with an authenticator setup that is not verified yet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_backup_codes: Vec<String>,
-    /// The address magic links go to, once activated (or while activation is pending).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub magic_link_email: Option<String>,
     /// When magic-link mails were sent in the last hour (the send limit).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub magic_link_sends: Vec<i64>,
-    /// Registered passkeys (at most `MAX_PASSKEYS`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub passkeys: Vec<StoredPasskey>,
     /// The WebAuthn user handle (a random UUID), fixed at the first passkey setup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webauthn_user_id: Option<String>,
-    /// Setups begun and not completed yet, by method.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub pending_setups: BTreeMap<MfaType, PendingSetup>,
     /// The user's live sessions by id (see `sessions`): a full-access token or refresh
     /// token of a session not listed here belongs to a session that has ended.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -99,7 +95,7 @@ pub struct UserMfaRecord {
     pub version: u64,
 }
 
-/// A setup begun and not completed yet.
+/// A setup begun and not completed yet (kept with its pending factor).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingSetup {
@@ -143,26 +139,9 @@ pub struct OpenCeremony {
     pub expires_at: i64,
 }
 
-/// Authenticator-app state: the verified secret, a replacement waiting for its first
-/// code, and the last time step accepted (each step is accepted once).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TotpState {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<Sealed>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending: Option<Sealed>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_step: Option<u64>,
-}
-
 impl UserMfaRecord {
     pub fn new(user_id: &str) -> Self {
         Self { user_id: user_id.to_string(), ..Self::default() }
-    }
-
-    pub fn state(&self, method: MfaType) -> MethodState {
-        self.methods.get(&method).copied().unwrap_or_default()
     }
 
     pub fn enabled_methods(&self) -> Vec<MfaType> {
@@ -170,100 +149,7 @@ impl UserMfaRecord {
     }
 
     pub fn has_mfa_enabled(&self) -> bool {
-        MfaType::ALL.into_iter().any(|m| self.state(m).is_enabled())
-    }
-
-    pub fn set_state(&mut self, method: MfaType, state: MethodState) {
-        if state == MethodState::NotConfigured {
-            self.methods.remove(&method);
-        } else {
-            self.methods.insert(method, state);
-        }
-    }
-
-    /// Records a setup of `method` begun at `now`: the method is pending unless already
-    /// configured, and the setup remembers the fresh second factor that began it (if one
-    /// did) and which item finishes it.
-    pub fn begin_setup(&mut self, method: MfaType, step_up: Option<StepUp>, item: Option<String>, now: i64) {
-        if self.state(method) == MethodState::NotConfigured {
-            self.set_state(method, MethodState::Pending);
-        }
-        self.pending_setups.insert(method, PendingSetup { step_up, item, started_at: now });
-    }
-
-    /// Forgets the pending setup of `method` and what it would have enabled (a pending
-    /// authenticator secret and the backup codes issued with it); a method that was only
-    /// pending is not configured again.
-    pub fn void_setup(&mut self, method: MfaType) {
-        if self.pending_setups.remove(&method).is_none() {
-            return;
-        }
-        if method == MfaType::GoogleAuth {
-            self.totp.pending = None;
-            self.pending_backup_codes.clear();
-        }
-        if self.state(method) == MethodState::Pending {
-            self.set_state(method, MethodState::NotConfigured);
-        }
-    }
-
-    /// Finishes the pending setup of `method` that `item` (a token or challenge hash; none
-    /// for an authenticator, whose pending secret is in the record) belongs to: the method
-    /// is on. Returns false, changing nothing, when no such setup is pending (never begun,
-    /// finished already, or replaced by a newer one): every completion goes through here,
-    /// so none completes what was not begun.
-    #[must_use]
-    pub fn complete_setup(&mut self, method: MfaType, item: Option<&str>) -> bool {
-        if self.pending_setups.get(&method).is_none_or(|p| p.item.as_deref() != item) {
-            return false;
-        }
-        self.pending_setups.remove(&method);
-        self.turn_on(method);
-        true
-    }
-
-    /// Switches `method` on; the first method on becomes the primary one.
-    pub fn turn_on(&mut self, method: MfaType) {
-        let had_primary = self.primary().is_some();
-        self.set_state(method, MethodState::Enabled);
-        if !had_primary {
-            self.primary_method = Some(method);
-        }
-    }
-
-    /// Switches `method` off (it stays configured); the primary moves to another enabled
-    /// method. (Sessions end in the write: `update::settle`.)
-    pub fn turn_off(&mut self, method: MfaType) {
-        self.set_state(method, MethodState::Disabled);
-        if self.primary_method == Some(method) {
-            self.primary_method = self.enabled_methods().first().copied();
-        }
-    }
-
-    /// `POST /mfa/enable`: a disabled method back on. True when something changed (an
-    /// enabled method stays as it is); a method never verified cannot be switched on.
-    pub fn enable(&mut self, method: MfaType) -> Result<bool, Refusal> {
-        match self.state(method) {
-            MethodState::Enabled => Ok(false),
-            MethodState::Disabled => {
-                self.turn_on(method);
-                Ok(true)
-            }
-            MethodState::NotConfigured | MethodState::Pending => Err(Refusal::MethodNotConfigured(method)),
-        }
-    }
-
-    /// `POST /mfa/disable`: an enabled method off, unless MFA is `required` of the user and
-    /// it is their last one.
-    pub fn disable(&mut self, method: MfaType, required: bool) -> Result<(), Refusal> {
-        if !self.state(method).is_enabled() {
-            return Err(Refusal::MethodNotEnabled(method));
-        }
-        if required && self.enabled_methods() == [method] {
-            return Err(Refusal::OrgEnforced);
-        }
-        self.turn_off(method);
-        Ok(())
+        self.factors.iter().any(Factor::is_enabled)
     }
 
     /// `POST /mfa/primary`: which enabled method a login asks for first.
@@ -295,10 +181,15 @@ impl UserMfaRecord {
 
     fn void_setups_of_ended_sessions(&mut self) {
         let voided: Vec<MfaType> = self
-            .pending_setups
+            .factors
             .iter()
-            .filter(|(_, p)| p.step_up.as_ref().is_some_and(|s| !self.sessions.contains_key(&s.session)))
-            .map(|(m, _)| *m)
+            .filter(|f| {
+                f.setup
+                    .as_ref()
+                    .and_then(|s| s.step_up.as_ref())
+                    .is_some_and(|s| !self.sessions.contains_key(&s.session))
+            })
+            .map(Factor::kind)
             .collect();
         for method in voided {
             self.void_setup(method);
@@ -306,18 +197,17 @@ impl UserMfaRecord {
     }
 
     /// Whether this record, compared with `before`, lost a factor or had one replaced: a
-    /// method switched off or no longer configured, the authenticator secret or the
-    /// magic-link address replaced or removed, a passkey removed, the backup codes
-    /// replaced by new ones (spending one is not replacing them). Such a change ends the
-    /// user's other sessions (`update::settle`); adding a factor does not.
+    /// factor switched off or removed, or the backup codes replaced by new ones (spending
+    /// one is not replacing them). Such a change ends the user's other sessions
+    /// (`update::settle`); adding a factor does not.
     pub fn lost_or_replaced_a_factor_of(&self, before: &UserMfaRecord) -> bool {
-        MfaType::ALL.into_iter().any(|m| {
-            (before.state(m).is_enabled() && !self.state(m).is_enabled())
-                || (before.state(m).is_configured() && !self.state(m).is_configured())
-        }) || (before.totp.active.is_some() && before.totp.active != self.totp.active)
-            || (before.magic_link_email.is_some() && before.magic_link_email != self.magic_link_email)
-            || before.passkeys.iter().any(|p| !self.passkeys.iter().any(|q| q.id == p.id))
-            || (!before.backup_codes.is_empty() && self.backup_codes.iter().any(|c| !before.backup_codes.contains(c)))
+        let now_state = |id: &str| self.factor(id).map(|f| f.state);
+        before.factors.iter().any(|f| match (f.state, now_state(&f.id)) {
+            (FactorState::Enabled, Some(FactorState::Enabled)) => false,
+            (FactorState::Enabled, _) => true,
+            (FactorState::Disabled, None) => true,
+            (FactorState::Disabled | FactorState::Pending, _) => false,
+        }) || (!before.backup_codes.is_empty() && self.backup_codes.iter().any(|c| !before.backup_codes.contains(c)))
     }
 
     /// Forgets the backup codes when the session they were issued in is not `keep` (it
@@ -329,19 +219,16 @@ impl UserMfaRecord {
         }
     }
 
-    /// Returns every method to not configured and forgets every secret and pending setup.
-    /// The failure count and lock stay (a reset is no way around a lockout), and so does
-    /// `is_required`. (Sessions end in the write: `update::settle`.)
+    /// Removes every factor and forgets every secret and pending setup. The failure count
+    /// and lock stay (a reset is no way around a lockout), and so does `is_required`.
+    /// (Sessions end in the write: `update::settle`.)
     pub fn reset(&mut self) {
-        self.pending_setups.clear();
-        self.methods.clear();
+        self.factors.clear();
         self.primary_method = None;
-        self.totp = TotpState::default();
+        self.totp_last_step = None;
         self.backup_codes.clear();
         self.backup_codes_issued_in = None;
         self.pending_backup_codes.clear();
-        self.magic_link_email = None;
-        self.passkeys.clear();
         self.open_ceremonies.clear();
     }
 
@@ -351,19 +238,170 @@ impl UserMfaRecord {
     }
 }
 
-/// One registered passkey as kept in the user's record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StoredPasskey {
-    /// The credential id, base64url.
-    pub id: String,
-    pub name: String,
-    pub created_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<i64>,
-    pub counter: u32,
-    /// The serialised `webauthn_rs::prelude::Passkey` (public key material only).
-    pub passkey: String,
+/// The record as stored before factors existed, read into today's shape: an authenticator
+/// secret (active, and one pending), a magic-link address, the passkeys, each method's
+/// state and its pending setup become factors (ids derived from what each holds, so they
+/// are stable until the record is written again). A method marked on with nothing to
+/// prove it (no secret, address or credential) has no factor to convert and is not
+/// configured.
+mod legacy {
+    use super::*;
+
+    /// Both shapes: today's fields, and the old ones (read, never written).
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Stored {
+        user_id: String,
+        #[serde(default)]
+        factors: Vec<Factor>,
+        #[serde(default)]
+        primary_method: Option<MfaType>,
+        #[serde(default)]
+        is_required: bool,
+        #[serde(default)]
+        failed_attempts: u32,
+        #[serde(default)]
+        locked_until: Option<i64>,
+        #[serde(default)]
+        totp_last_step: Option<u64>,
+        #[serde(default)]
+        backup_codes: Vec<String>,
+        #[serde(default)]
+        backup_codes_issued_in: Option<String>,
+        #[serde(default)]
+        pending_backup_codes: Vec<String>,
+        #[serde(default)]
+        magic_link_sends: Vec<i64>,
+        #[serde(default)]
+        webauthn_user_id: Option<String>,
+        #[serde(default)]
+        sessions: BTreeMap<String, LiveSession>,
+        #[serde(default)]
+        open_ceremonies: Vec<OpenCeremony>,
+        #[serde(default)]
+        org_id: Option<String>,
+        #[serde(default)]
+        email: Option<String>,
+        #[serde(default)]
+        version: u64,
+        // The shape before factors.
+        #[serde(default)]
+        methods: BTreeMap<MfaType, MethodState>,
+        #[serde(default)]
+        totp: OldTotp,
+        #[serde(default)]
+        magic_link_email: Option<String>,
+        #[serde(default)]
+        passkeys: Vec<OldPasskey>,
+        #[serde(default)]
+        pending_setups: BTreeMap<MfaType, PendingSetup>,
+    }
+
+    #[derive(Default, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct OldTotp {
+        #[serde(default)]
+        active: Option<Sealed>,
+        #[serde(default)]
+        pending: Option<Sealed>,
+        #[serde(default)]
+        last_step: Option<u64>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct OldPasskey {
+        id: String,
+        name: String,
+        created_at: i64,
+        #[serde(default)]
+        last_used_at: Option<i64>,
+        counter: u32,
+        passkey: String,
+    }
+
+    impl From<Stored> for UserMfaRecord {
+        fn from(s: Stored) -> Self {
+            let mut factors = s.factors;
+            let old = !s.methods.is_empty() || s.totp.active.is_some() || !s.passkeys.is_empty();
+            if factors.is_empty() && old {
+                let state = |m: MfaType| match s.methods.get(&m).copied().unwrap_or_default() {
+                    MethodState::Enabled => Some(FactorState::Enabled),
+                    MethodState::Disabled => Some(FactorState::Disabled),
+                    MethodState::Pending | MethodState::NotConfigured => None,
+                };
+                let user = s.user_id.as_str();
+                let factor = |kind: MfaType, key: &str, name: String, state, created_at, material| Factor {
+                    id: factors::derived_id(user, kind, key),
+                    name,
+                    state,
+                    created_at,
+                    last_used_at: None,
+                    setup: None,
+                    material,
+                };
+                if let (Some(secret), Some(st)) = (&s.totp.active, state(MfaType::GoogleAuth)) {
+                    let material = Material::GoogleAuth { secret: secret.clone() };
+                    factors.push(factor(
+                        MfaType::GoogleAuth,
+                        &secret.data,
+                        "Authenticator app".into(),
+                        st,
+                        0,
+                        material,
+                    ));
+                }
+                if let (Some(address), Some(st)) = (&s.magic_link_email, state(MfaType::MagicLink)) {
+                    let material = Material::MagicLink { address: address.clone() };
+                    factors.push(factor(MfaType::MagicLink, address, address.clone(), st, 0, material));
+                }
+                if let Some(st) = state(MfaType::Passkey) {
+                    for p in &s.passkeys {
+                        let credential =
+                            PasskeyCredential { id: p.id.clone(), counter: p.counter, passkey: p.passkey.clone() };
+                        let material = Material::Passkey { credential: Some(credential) };
+                        let mut f = factor(MfaType::Passkey, &p.id, p.name.clone(), st, p.created_at, material);
+                        f.last_used_at = p.last_used_at;
+                        factors.push(f);
+                    }
+                }
+                for (method, setup) in &s.pending_setups {
+                    let material = match method {
+                        MfaType::GoogleAuth => s.totp.pending.clone().map(|secret| Material::GoogleAuth { secret }),
+                        // The address a pending link went to is in the link's own item.
+                        MfaType::MagicLink => Some(Material::MagicLink { address: String::new() }),
+                        MfaType::Passkey => Some(Material::Passkey { credential: None }),
+                    };
+                    if let Some(material) = material {
+                        let key = format!("pending:{}", setup.item.as_deref().unwrap_or_default());
+                        let name = method.name().to_string();
+                        let mut f = factor(*method, &key, name, FactorState::Pending, setup.started_at, material);
+                        f.setup = Some(setup.clone());
+                        factors.push(f);
+                    }
+                }
+            }
+            UserMfaRecord {
+                user_id: s.user_id,
+                factors,
+                primary_method: s.primary_method,
+                is_required: s.is_required,
+                failed_attempts: s.failed_attempts,
+                locked_until: s.locked_until,
+                totp_last_step: s.totp_last_step.or(s.totp.last_step),
+                backup_codes: s.backup_codes,
+                backup_codes_issued_in: s.backup_codes_issued_in,
+                pending_backup_codes: s.pending_backup_codes,
+                magic_link_sends: s.magic_link_sends,
+                webauthn_user_id: s.webauthn_user_id,
+                sessions: s.sessions,
+                open_ceremonies: s.open_ceremonies,
+                org_id: s.org_id,
+                email: s.email,
+                version: s.version,
+            }
+        }
+    }
 }
 
 /// What a mailed link is for: an activation link cannot log in, a login link cannot activate.
@@ -390,6 +428,9 @@ pub struct LinkToken {
     pub user_id: String,
     pub purpose: Purpose,
     pub email: String,
+    /// The factor it was sent for (none on tokens stored before factors had ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor_id: Option<String>,
     pub created_at: i64,
     /// Also the table's TTL attribute, so DynamoDB removes spent-by-time tokens.
     pub expires_at: i64,
@@ -425,8 +466,6 @@ pub struct Ceremony {
     pub kind: CeremonyKind,
     /// The serialised `PasskeyRegistration` / `PasskeyAuthentication`.
     pub state: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
     pub expires_at: i64,
 }
 
@@ -527,8 +566,32 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A factor of `kind` in `state`, with stand-in material.
+    fn factor(kind: MfaType, state: FactorState, id: &str) -> Factor {
+        let material = match kind {
+            MfaType::GoogleAuth => Material::GoogleAuth { secret: Sealed { kid: "k".into(), data: id.into() } },
+            MfaType::MagicLink => Material::MagicLink { address: format!("{id}@example.com") },
+            MfaType::Passkey => Material::Passkey { credential: None },
+        };
+        let setup = (state == FactorState::Pending).then(PendingSetup::default);
+        Factor { id: id.into(), name: id.into(), state, created_at: 0, last_used_at: None, setup, material }
+    }
+
     fn record(states: &[(MfaType, MethodState)], primary: Option<MfaType>) -> UserMfaRecord {
-        UserMfaRecord { methods: states.iter().copied().collect(), primary_method: primary, ..UserMfaRecord::new("u1") }
+        let factors = states
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (m, st))| {
+                let state = match st {
+                    MethodState::Enabled => FactorState::Enabled,
+                    MethodState::Disabled => FactorState::Disabled,
+                    MethodState::Pending => FactorState::Pending,
+                    MethodState::NotConfigured => return None,
+                };
+                Some(factor(*m, state, &format!("f{i}")))
+            })
+            .collect();
+        UserMfaRecord { factors, primary_method: primary, ..UserMfaRecord::new("u1") }
     }
 
     #[test]
@@ -580,7 +643,7 @@ mod tests {
         r.is_required = true;
         let before = r.clone();
         r.reset();
-        assert!(!r.has_mfa_enabled());
+        assert!(!r.has_mfa_enabled() && r.factors.is_empty());
         assert!(r.backup_codes.is_empty() && r.primary_method.is_none());
         assert_eq!(r.failed_attempts, 3);
         assert!(r.is_required, "an administrator's requirement outlives a reset");
@@ -590,52 +653,41 @@ mod tests {
     #[test]
     fn the_first_method_on_is_primary_and_turning_off_moves_it() {
         let mut r = UserMfaRecord::new("u1");
-        r.begin_setup(MfaType::Passkey, None, Some("h".into()), 5);
+        let setup = |item: &str| PendingSetup { item: Some(item.into()), ..Default::default() };
+        let id = r.begin_setup(Material::Passkey { credential: None }, "Key".into(), setup("h"), 5).unwrap();
         assert_eq!(r.state(MfaType::Passkey), MethodState::Pending);
-        assert!(!r.complete_setup(MfaType::Passkey, Some("other")) && !r.complete_setup(MfaType::GoogleAuth, None));
+        assert!(r.complete_setup(MfaType::Passkey, Some("other"), None, 6).is_none());
+        assert!(r.complete_setup(MfaType::GoogleAuth, None, None, 6).is_none());
         assert_eq!(r.state(MfaType::Passkey), MethodState::Pending, "nothing changed");
-        assert!(r.complete_setup(MfaType::Passkey, Some("h")));
-        assert!(r.pending_setups.is_empty());
-        assert!(!r.complete_setup(MfaType::Passkey, Some("h")), "a setup completes once");
+        assert_eq!(r.complete_setup(MfaType::Passkey, Some("h"), None, 6).map(|f| f.id.clone()), Some(id));
+        assert_eq!(r.primary_method, Some(MfaType::Passkey));
+        assert!(r.complete_setup(MfaType::Passkey, Some("h"), None, 6).is_none(), "a setup completes once");
         let before = r.clone();
-        r.turn_on(MfaType::GoogleAuth);
+        r.factors.push(factor(MfaType::GoogleAuth, FactorState::Enabled, "t"));
         assert_eq!(r.primary_method, Some(MfaType::Passkey));
         assert!(!r.lost_or_replaced_a_factor_of(&before), "adding a factor ends no session");
         let before = r.clone();
-        r.turn_off(MfaType::Passkey);
+        r.disable(MfaType::Passkey, false).unwrap();
         assert_eq!(r.primary_method, Some(MfaType::GoogleAuth));
         assert!(r.lost_or_replaced_a_factor_of(&before), "switching one off does");
     }
 
     #[test]
-    fn replacing_a_secret_an_address_or_removing_a_passkey_is_losing_a_factor() {
-        let sealed = |b: &str| crate::crypto::Sealed { kid: "k".into(), data: b.into() };
-        let passkey = |id: &str| StoredPasskey {
-            id: id.into(),
-            name: id.into(),
-            created_at: 0,
-            last_used_at: None,
-            counter: 0,
-            passkey: String::new(),
-        };
-        let mut before = record(&[(MfaType::GoogleAuth, MethodState::Enabled)], None);
-        before.totp.active = Some(sealed("one"));
-        before.magic_link_email = Some("a@example.com".into());
-        before.passkeys = vec![passkey("p1")];
+    fn removing_a_factor_or_replacing_backup_codes_is_losing_a_factor() {
+        let mut before =
+            record(&[(MfaType::GoogleAuth, MethodState::Enabled), (MfaType::Passkey, MethodState::Disabled)], None);
+        before.backup_codes = vec!["a".into(), "b".into()];
         let mut after = before.clone();
-        after.totp.active = Some(sealed("two"));
-        assert!(after.lost_or_replaced_a_factor_of(&before), "a new authenticator secret");
+        after.remove_factor("f1", false).unwrap();
+        assert!(after.lost_or_replaced_a_factor_of(&before), "a disabled passkey removed");
         let mut after = before.clone();
-        after.magic_link_email = Some("b@example.com".into());
-        assert!(after.lost_or_replaced_a_factor_of(&before), "another magic-link address");
+        after.backup_codes = vec!["c".into()];
+        assert!(after.lost_or_replaced_a_factor_of(&before), "new backup codes");
         let mut after = before.clone();
-        after.passkeys.clear();
-        assert!(after.lost_or_replaced_a_factor_of(&before), "a passkey removed");
-        let mut after = before.clone();
-        after.passkeys.push(passkey("p2"));
-        after.passkeys[0].counter = 7;
-        after.backup_codes = vec!["h".into()];
-        assert!(!after.lost_or_replaced_a_factor_of(&before), "a passkey added or used, new backup codes");
+        after.backup_codes.remove(0);
+        after.factors.push(factor(MfaType::MagicLink, FactorState::Enabled, "m"));
+        after.factors[0].last_used_at = Some(9);
+        assert!(!after.lost_or_replaced_a_factor_of(&before), "a code spent, a factor added or used");
     }
 
     #[test]
@@ -655,6 +707,33 @@ mod tests {
         assert_eq!(r.disable(MfaType::GoogleAuth, false), Err(Refusal::MethodNotEnabled(MfaType::GoogleAuth)));
         assert_eq!(r.enable(MfaType::GoogleAuth), Ok(true));
         assert_eq!(r.primary(), Some(MfaType::GoogleAuth));
+    }
+
+    #[test]
+    fn a_record_of_the_shape_before_factors_is_read_into_factors() {
+        let old = json!({
+            "userId": "u1",
+            "methods": {"GOOGLE_AUTH": "ENABLED", "MAGIC_LINK": "DISABLED", "PASSKEY": "ENABLED"},
+            "primaryMethod": "GOOGLE_AUTH",
+            "totp": {"active": {"kid": "k", "data": "sealed"}, "lastStep": 42},
+            "magicLinkEmail": "ada@example.com",
+            "passkeys": [{"id": "cred", "name": "Laptop", "createdAt": 7, "counter": 3, "passkey": "{}"}],
+            "backupCodes": ["h1"],
+            "sessionEpoch": 2,
+            "version": 5
+        });
+        let r: UserMfaRecord = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!(r.enabled_methods(), vec![MfaType::GoogleAuth, MfaType::Passkey]);
+        assert_eq!(r.state(MfaType::MagicLink), MethodState::Disabled);
+        assert_eq!((r.totp_last_step, r.version, r.primary()), (Some(42), 5, Some(MfaType::GoogleAuth)));
+        let passkey = r.factors.iter().find(|f| f.kind() == MfaType::Passkey).unwrap();
+        assert_eq!((passkey.name.as_str(), passkey.created_at), ("Laptop", 7));
+        let again: UserMfaRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(r.factors, again.factors, "converted ids are the same at every read");
+        // Written back, it is in today's shape, and reads the same.
+        let written = serde_json::to_value(&r).unwrap();
+        assert!(written.get("methods").is_none() && written.get("totp").is_none(), "{written}");
+        assert_eq!(serde_json::from_value::<UserMfaRecord>(written).unwrap(), r);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use crate::App;
 use crate::mail::{Mail, html_escape};
+use crate::methods::magic_link;
 use crate::model::{MfaType, UserMfaRecord};
 
 #[derive(Debug)]
@@ -22,6 +23,10 @@ pub enum Notice {
         by_admin: bool,
     },
     PasskeyAdded {
+        name: String,
+    },
+    FactorRemoved {
+        method: MfaType,
         name: String,
     },
     BackupCodeUsed {
@@ -64,6 +69,10 @@ impl Notice {
                 "Your two-step sign-in was reset".into(),
                 "All two-step sign-in methods were removed from your account.".into(),
             ),
+            Notice::FactorRemoved { method, name } => (
+                "A sign-in method was removed".into(),
+                format!("{} \"{name}\" was removed from your account.", method.name()),
+            ),
             Notice::PasskeyAdded { name } => {
                 ("A passkey was added".into(), format!("A passkey named \"{name}\" was added to your account."))
             }
@@ -103,11 +112,12 @@ impl Notice {
 }
 
 /// The addresses a user has before a change: the email of the token they act with (if
-/// they act themselves), the address last seen in their token, and their magic-link
-/// address; each once.
+/// they act themselves), the address their record is bound to, and every magic-link
+/// address they have proven; each once.
 pub fn recipients(before: &UserMfaRecord, actor_email: Option<&str>) -> Vec<String> {
     let mut to: Vec<String> = Vec::new();
-    for address in [actor_email, before.email.as_deref(), before.magic_link_email.as_deref()].into_iter().flatten() {
+    let proven = before.factors.iter().filter(|f| f.state.is_configured()).filter_map(magic_link::address_of);
+    for address in [actor_email, before.email.as_deref()].into_iter().flatten().chain(proven) {
         let address = address.trim();
         if !address.is_empty() && !to.iter().any(|t| t.eq_ignore_ascii_case(address)) {
             to.push(address.to_string());
@@ -149,7 +159,15 @@ mod tests {
     fn every_address_the_user_had_hears_once() {
         let mut before = UserMfaRecord::new("u1");
         before.email = Some("Ada@Example.com".into());
-        before.magic_link_email = Some("links@example.org".into());
+        before.factors.push(crate::factors::Factor {
+            id: "f".into(),
+            name: "links".into(),
+            state: crate::factors::FactorState::Disabled,
+            created_at: 0,
+            last_used_at: None,
+            setup: None,
+            material: crate::factors::Material::MagicLink { address: "links@example.org".into() },
+        });
         assert_eq!(recipients(&before, Some("ada@example.com")), ["ada@example.com", "links@example.org"]);
         assert_eq!(recipients(&UserMfaRecord::new("u2"), None), Vec::<String>::new());
     }

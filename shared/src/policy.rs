@@ -41,6 +41,10 @@ pub enum Action {
     Disable,
     /// Ten new backup codes, the old ones void.
     RegenerateBackupCodes,
+    /// Renaming one factor.
+    RenameFactor,
+    /// Removing one factor.
+    RemoveFactor,
     /// Removing every factor of one's own account.
     ResetSelf,
     /// An administrator removing every factor of a member.
@@ -103,6 +107,8 @@ pub const TABLE: &[(Action, &str, Requirement)] = &[
     (Action::Enable, "`enable`", Requirement::FreshFactor),
     (Action::Disable, "`disable`", Requirement::FreshFactor),
     (Action::RegenerateBackupCodes, "`backup-codes`", Requirement::FreshFactor),
+    (Action::RenameFactor, "`PATCH factors/{factorId}`", Requirement::FreshFactor),
+    (Action::RemoveFactor, "`DELETE factors/{factorId}`", Requirement::FreshFactor),
     (Action::ResetSelf, "`reset` (no `resetUserId`, or one's own)", Requirement::FreshFactor),
     (Action::ResetMember, "`reset` with another user's `resetUserId`", Requirement::AdminFreshFactor),
     (Action::Enforce, "`organization/enforce` `{enforced: true}`", Requirement::AdminRole),
@@ -112,7 +118,7 @@ pub const TABLE: &[(Action, &str, Requirement)] = &[
 impl Action {
     /// Every action, each once (a new one fails to compile in [`Action::index`] until it
     /// is listed here and in [`TABLE`]).
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::Verify,
         Action::ChoosePrimary,
         Action::StartSetup,
@@ -120,6 +126,8 @@ impl Action {
         Action::Enable,
         Action::Disable,
         Action::RegenerateBackupCodes,
+        Action::RenameFactor,
+        Action::RemoveFactor,
         Action::ResetSelf,
         Action::ResetMember,
         Action::Enforce,
@@ -136,10 +144,12 @@ impl Action {
             Action::Enable => 4,
             Action::Disable => 5,
             Action::RegenerateBackupCodes => 6,
-            Action::ResetSelf => 7,
-            Action::ResetMember => 8,
-            Action::Enforce => 9,
-            Action::LiftEnforcement => 10,
+            Action::RenameFactor => 7,
+            Action::RemoveFactor => 8,
+            Action::ResetSelf => 9,
+            Action::ResetMember => 10,
+            Action::Enforce => 11,
+            Action::LiftEnforcement => 12,
         }
     }
 
@@ -153,6 +163,8 @@ impl Action {
             Action::Enable => "Switch a configured method back on",
             Action::Disable => "Switch a method off",
             Action::RegenerateBackupCodes => "Regenerate backup codes",
+            Action::RenameFactor => "Rename a factor",
+            Action::RemoveFactor => "Remove a factor",
             Action::ResetSelf => "Reset one's own MFA",
             Action::ResetMember => "Reset a member's MFA",
             Action::Enforce => "Require MFA in the organization",
@@ -257,8 +269,8 @@ impl<'a> Change<'a> {
             Actor::User(_) | Actor::LinkHolder => self
                 .method
                 .filter(|_| self.action == Action::CompleteSetup)
-                .and_then(|m| before.pending_setups.get(&m))
-                .and_then(|p| p.step_up.as_ref())
+                .and_then(|m| before.pending(m))
+                .and_then(|f| f.setup.as_ref()?.step_up.as_ref())
                 .map(|s| s.session.as_str()),
         }
     }
@@ -281,7 +293,7 @@ pub fn check(change: &Change, record: &UserMfaRecord, admin_record: Option<&User
         Requirement::Token => Ok(()),
         Requirement::FreshFactor if !enrolled || change.has_fresh_factor() => Ok(()),
         Requirement::FreshFactor => Err(Refusal::StepUpRequired),
-        Requirement::AuthorizedSetup => match change.method.and_then(|m| record.pending_setups.get(&m)) {
+        Requirement::AuthorizedSetup => match change.method.and_then(|m| record.pending(m)?.setup.as_ref()) {
             // A recorded step-up lasts as long as the step-up itself: 15 minutes from the
             // second factor (so never longer than 15 minutes from the setup's start), and
             // only while its session lives.
@@ -334,7 +346,24 @@ pub fn admin<'p>(action: Action, acting: &'p Principal, own: &UserMfaRecord, now
 mod tests {
     use super::*;
     use crate::auth::UserId;
-    use crate::model::{LiveSession, MethodState, PendingSetup};
+    use crate::factors::{Factor, FactorState, Material};
+    use crate::model::{LiveSession, PendingSetup};
+
+    fn factor(material: Material, state: FactorState, setup: Option<PendingSetup>) -> Factor {
+        Factor {
+            id: crate::factors::new_id(),
+            name: "f".into(),
+            state,
+            created_at: 0,
+            last_used_at: None,
+            setup,
+            material,
+        }
+    }
+
+    fn link() -> Material {
+        Material::MagicLink { address: "a@example.com".into() }
+    }
 
     #[test]
     fn every_action_is_in_the_table_once_and_in_order() {
@@ -361,7 +390,8 @@ mod tests {
     /// A record of `u1` with an authenticator on and session `s1` live.
     fn enrolled() -> UserMfaRecord {
         let mut r = UserMfaRecord::new("u1");
-        r.set_state(MfaType::GoogleAuth, MethodState::Enabled);
+        let secret = crate::crypto::Sealed { kid: "k".into(), data: "d".into() };
+        r.factors.push(factor(Material::GoogleAuth { secret }, FactorState::Enabled, None));
         r.sessions.insert("s1".into(), LiveSession { started_at: 0, ends_at: 100_000 });
         r
     }
@@ -372,9 +402,15 @@ mod tests {
         let password_only = principal(None, None);
         let fresh = principal(Some(now - STEP_UP_MAX_AGE), None);
         let stale = principal(Some(now - STEP_UP_MAX_AGE - 1), None);
-        for action in
-            [Action::StartSetup, Action::Enable, Action::Disable, Action::RegenerateBackupCodes, Action::ResetSelf]
-        {
+        for action in [
+            Action::StartSetup,
+            Action::Enable,
+            Action::Disable,
+            Action::RegenerateBackupCodes,
+            Action::RenameFactor,
+            Action::RemoveFactor,
+            Action::ResetSelf,
+        ] {
             assert!(
                 check(&Change::by_user(action, &password_only, now), &UserMfaRecord::new("u1"), None).is_ok(),
                 "{action:?}"
@@ -428,25 +464,34 @@ mod tests {
         let mut record = enrolled();
         assert!(check(&change, &record, None).is_ok(), "nothing pending: the completion refuses that itself");
         // `factor_at`: when the step-up's second factor passed; the setup began at `now`.
-        let pending = |session: Option<&str>, factor_at| PendingSetup {
-            step_up: session.map(|s| StepUp { session: s.into(), at: factor_at }),
-            item: None,
-            started_at: now,
+        let pending = |session: Option<&str>, factor_at| {
+            let setup = PendingSetup {
+                step_up: session.map(|s| StepUp { session: s.into(), at: factor_at }),
+                item: None,
+                started_at: now,
+            };
+            factor(link(), FactorState::Pending, Some(setup))
         };
-        record.pending_setups.insert(MfaType::MagicLink, pending(None, now));
+        let set = |record: &mut UserMfaRecord, f: Factor| {
+            record.factors.retain(|g| !(g.kind() == f.kind() && g.state == FactorState::Pending));
+            record.factors.push(f);
+        };
+        set(&mut record, pending(None, now));
         assert_eq!(check(&change, &record, None).unwrap_err(), Refusal::StepUpRequired, "begun without a fresh factor");
-        record.pending_setups.insert(MfaType::MagicLink, pending(Some("s1"), now - STEP_UP_MAX_AGE));
+        set(&mut record, pending(Some("s1"), now - STEP_UP_MAX_AGE));
         assert!(check(&change, &record, None).is_ok());
         assert_eq!(change.acting_session(&record), Some("s1"), "the completion acts in the setup's session");
-        record.pending_setups.insert(MfaType::MagicLink, pending(Some("s1"), now - STEP_UP_MAX_AGE - 1));
+        set(&mut record, pending(Some("s1"), now - STEP_UP_MAX_AGE - 1));
         assert_eq!(
             check(&change, &record, None).unwrap_err(),
             Refusal::StepUpRequired,
             "its second factor passed more than 15 minutes ago, however recent the setup"
         );
-        record.pending_setups.insert(MfaType::MagicLink, pending(Some("s2"), now));
+        set(&mut record, pending(Some("s2"), now));
         assert_eq!(check(&change, &record, None).unwrap_err(), Refusal::StepUpRequired, "its session has ended");
-        record.pending_setups.insert(MfaType::GoogleAuth, pending(None, now));
+        let secret = crate::crypto::Sealed { kid: "k".into(), data: "p".into() };
+        let setup = PendingSetup { step_up: None, item: None, started_at: now };
+        set(&mut record, factor(Material::GoogleAuth { secret }, FactorState::Pending, Some(setup)));
         let other = Change::completing(MfaType::GoogleAuth, Actor::User(&password_only), now);
         assert!(check(&other, &record, None).is_err(), "the record of another method does not count");
         let fresh = principal(Some(now), None);
@@ -458,13 +503,17 @@ mod tests {
     fn ending_sessions_voids_the_setups_stepped_up_in_them() {
         let mut r = enrolled();
         r.sessions.insert("s2".into(), LiveSession { started_at: 0, ends_at: 100_000 });
-        let step_up = |s: &str| Some(StepUp { session: s.into(), at: 5 });
-        r.begin_setup(MfaType::Passkey, step_up("s2"), Some("h".into()), 5);
-        r.begin_setup(MfaType::MagicLink, step_up("s1"), Some("m".into()), 5);
+        let setup = |s: &str, item: &str| PendingSetup {
+            step_up: Some(StepUp { session: s.into(), at: 5 }),
+            item: Some(item.into()),
+            started_at: 5,
+        };
+        r.begin_setup(Material::Passkey { credential: None }, "k".into(), setup("s2", "h"), 5).unwrap();
+        r.begin_setup(link(), "m".into(), setup("s1", "m"), 5).unwrap();
         r.end_sessions_except(Some("s1"));
-        assert!(!r.pending_setups.contains_key(&MfaType::Passkey), "begun in the ended session");
-        assert_eq!(r.state(MfaType::Passkey), MethodState::NotConfigured);
-        assert!(r.pending_setups.contains_key(&MfaType::MagicLink), "begun in the session that goes on");
+        assert!(r.pending(MfaType::Passkey).is_none(), "begun in the ended session");
+        assert_eq!(r.state(MfaType::Passkey), crate::model::MethodState::NotConfigured);
+        assert!(r.pending(MfaType::MagicLink).is_some(), "begun in the session that goes on");
         assert_eq!(r.sessions.keys().collect::<Vec<_>>(), ["s1"]);
     }
 

@@ -63,7 +63,7 @@ pub enum Refusal {
     MethodNotAllowed {
         method: String,
         path: String,
-        allow: &'static str,
+        allow: String,
     },
     RouteNotFound {
         method: String,
@@ -78,9 +78,13 @@ pub enum Refusal {
     MethodNotConfigured(MfaType),
     SetupNotPending(MfaType),
     MfaNotEnabled,
-    PasskeyLimit {
+    /// The user already has the most factors of this type.
+    FactorLimit {
+        method: MfaType,
         max: usize,
     },
+    /// No factor of the user's has that id.
+    FactorNotFound,
     PasskeyExists,
     NoEmail,
     ConcurrentUpdate,
@@ -96,7 +100,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// Every machine code, as `openapi.yaml`'s error schema lists them.
-    pub const CODES: [&'static str; 36] = [
+    pub const CODES: [&'static str; 37] = [
         "MISSING_TOKEN",
         "INVALID_TOKEN",
         "TOKEN_EXPIRED",
@@ -125,7 +129,8 @@ impl Refusal {
         "METHOD_NOT_CONFIGURED",
         "SETUP_NOT_PENDING",
         "MFA_NOT_ENABLED",
-        "PASSKEY_LIMIT",
+        "FACTOR_LIMIT",
+        "FACTOR_NOT_FOUND",
         "PASSKEY_EXISTS",
         "NO_EMAIL",
         "CONCURRENT_UPDATE",
@@ -156,13 +161,13 @@ impl Refusal {
             | AlreadyUsed => StatusCode::BAD_REQUEST,
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            RouteNotFound { .. } | UserNotFound => StatusCode::NOT_FOUND,
+            RouteNotFound { .. } | UserNotFound | FactorNotFound => StatusCode::NOT_FOUND,
             StepUpRequired | MfaSetupRequired | Forbidden | OrgEnforced => StatusCode::FORBIDDEN,
             MethodNotEnabled(_)
             | MethodNotConfigured(_)
             | SetupNotPending(_)
             | MfaNotEnabled
-            | PasskeyLimit { .. }
+            | FactorLimit { .. }
             | PasskeyExists
             | NoEmail
             | ConcurrentUpdate => StatusCode::CONFLICT,
@@ -203,7 +208,8 @@ impl Refusal {
             MethodNotConfigured(_) => "METHOD_NOT_CONFIGURED",
             SetupNotPending(_) => "SETUP_NOT_PENDING",
             MfaNotEnabled => "MFA_NOT_ENABLED",
-            PasskeyLimit { .. } => "PASSKEY_LIMIT",
+            FactorLimit { .. } => "FACTOR_LIMIT",
+            FactorNotFound => "FACTOR_NOT_FOUND",
             PasskeyExists => "PASSKEY_EXISTS",
             NoEmail => "NO_EMAIL",
             ConcurrentUpdate => "CONCURRENT_UPDATE",
@@ -266,6 +272,7 @@ impl Refusal {
                 "MFA is required for your account, so its last enabled method cannot be disabled; enable another method first."
             }
             MfaNotEnabled => "Backup codes need MFA; enable a method first.",
+            FactorNotFound => "You have no factor with that id; list yours with GET /mfa/factors.",
             PasskeyExists => "This passkey is already registered.",
             NoEmail => "There is no email address for magic links; set up MAGIC_LINK again.",
             ConcurrentUpdate => "Your MFA settings changed while this request ran; reload them and try again.",
@@ -309,8 +316,12 @@ impl Refusal {
                 )
                 .into();
             }
-            PasskeyLimit { max } => {
-                return format!("You already have {max} passkeys; remove them with POST /mfa/reset first.").into();
+            FactorLimit { method, max } => {
+                return format!(
+                    "You already have {max} {} factors, the most there may be; remove one (DELETE /mfa/factors/<factorId>) first.",
+                    method.as_str()
+                )
+                .into();
             }
             TooManyAttempts { seconds } => {
                 let minutes = seconds.div_ceil(60);
@@ -334,7 +345,7 @@ impl Refusal {
     }
 
     /// The methods to send as `Allow` (405).
-    pub fn allow(&self) -> Option<&'static str> {
+    pub fn allow(&self) -> Option<&str> {
         match self {
             Refusal::MethodNotAllowed { allow, .. } => Some(allow),
             _ => None,
@@ -362,7 +373,7 @@ impl Refusal {
             CeremonyExpired,
             InvalidCredential,
             AlreadyUsed,
-            MethodNotAllowed { method: "POST".into(), path: "/mfa/status".into(), allow: "GET" },
+            MethodNotAllowed { method: "POST".into(), path: "/mfa/status".into(), allow: "GET".into() },
             RouteNotFound { method: "GET".into(), path: "/nowhere".into() },
             UserNotFound,
             StepUpRequired,
@@ -373,7 +384,8 @@ impl Refusal {
             MethodNotConfigured(MfaType::GoogleAuth),
             SetupNotPending(MfaType::GoogleAuth),
             MfaNotEnabled,
-            PasskeyLimit { max: 10 },
+            FactorLimit { method: MfaType::Passkey, max: 10 },
+            FactorNotFound,
             PasskeyExists,
             NoEmail,
             ConcurrentUpdate,

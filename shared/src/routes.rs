@@ -125,6 +125,30 @@ pub const ROUTES: &[Route] = &[
         dynamodb: READ,
     },
     Route {
+        method: "GET",
+        path: "/mfa/factors",
+        function: "mfa-factors",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: READ,
+    },
+    Route {
+        method: "PATCH",
+        path: "/mfa/factors/{factorId}",
+        function: "mfa-factor-rename",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: WRITE,
+    },
+    Route {
+        method: "DELETE",
+        path: "/mfa/factors/{factorId}",
+        function: "mfa-factor-remove",
+        auth: AuthKind::Either,
+        needs: Needs { mail: true, ..BASE },
+        dynamodb: WRITE,
+    },
+    Route {
         method: "POST",
         path: "/mfa/setup",
         function: "mfa-setup",
@@ -283,9 +307,25 @@ pub fn route(function: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.function == function)
 }
 
-/// The methods a path accepts, if the path is known.
-pub fn allowed_methods(path: &str) -> Option<&'static str> {
-    ROUTES.iter().find(|r| r.path == path).map(|r| r.method)
+/// Whether a concrete request path is one of the route's: each `{name}` segment of the
+/// route's path matches any one non-empty segment.
+pub fn matches(route_path: &str, path: &str) -> bool {
+    let (mut want, mut have) = (route_path.split('/'), path.split('/'));
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return true,
+            (Some(w), Some(h)) if w.starts_with('{') && w.ends_with('}') && !h.is_empty() => continue,
+            (Some(w), Some(h)) if w == h => continue,
+            _ => return false,
+        }
+    }
+}
+
+/// The methods a path accepts (`GET` or, for a path several routes share, e.g.
+/// `PATCH, DELETE`), if the path is known.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    let methods: Vec<&str> = ROUTES.iter().filter(|r| matches(r.path, path)).map(|r| r.method).collect();
+    (!methods.is_empty()).then(|| methods.join(", "))
 }
 
 #[cfg(test)]
@@ -301,10 +341,25 @@ mod tests {
     }
 
     #[test]
-    fn functions_and_paths_are_unique() {
+    fn functions_and_routes_are_unique() {
         for (i, r) in ROUTES.iter().enumerate() {
-            assert!(ROUTES[i + 1..].iter().all(|o| o.function != r.function && o.path != r.path), "{}", r.function);
+            assert!(
+                ROUTES[i + 1..].iter().all(|o| o.function != r.function && (o.path, o.method) != (r.path, r.method)),
+                "{}",
+                r.function
+            );
         }
         assert!(route(FALLBACK_FUNCTION).is_none());
+    }
+
+    #[test]
+    fn path_parameters_match_one_segment() {
+        assert!(matches("/mfa/factors/{factorId}", "/mfa/factors/fAbc"));
+        assert!(!matches("/mfa/factors/{factorId}", "/mfa/factors/"));
+        assert!(!matches("/mfa/factors/{factorId}", "/mfa/factors/a/b"));
+        assert!(!matches("/mfa/factors/{factorId}", "/mfa/factors"));
+        assert_eq!(allowed_methods("/mfa/factors/x").as_deref(), Some("PATCH, DELETE"));
+        assert_eq!(allowed_methods("/mfa/status").as_deref(), Some("GET"));
+        assert_eq!(allowed_methods("/nowhere"), None);
     }
 }

@@ -36,10 +36,25 @@ impl Counting {
 
     /// Runs one request in process; returns its row.
     async fn measure(&self, function: &'static str, case: &'static str, token: Option<&str>, body: Value) -> Row {
+        self.measure_on(function, case, None, token, body).await
+    }
+
+    /// [`Counting::measure`] of a route with a `{factorId}` in its path.
+    async fn measure_on(
+        &self,
+        function: &'static str,
+        case: &'static str,
+        factor: Option<&str>,
+        token: Option<&str>,
+        body: Value,
+    ) -> Row {
         self.trips.take();
         // The clock stands still in a TestApp; measured requests run at the real time.
         self.test.clock.set(now());
-        let (status, _) = self.test.call(function, token, body).await;
+        let (status, _) = match factor {
+            Some(id) => self.test.call_on(function, id, token, body).await,
+            None => self.test.call(function, token, body).await,
+        };
         let (reads, writes) = self.trips.take();
         Row { function, case, status, reads, writes }
     }
@@ -93,9 +108,16 @@ pub async fn successes(c: &Counting) -> Vec<Row> {
         c.measure("mfa-token-refresh", "refresh", Some(&u.platform_token()), json!({"refreshToken": refresh})).await,
     );
     rows.push(c.measure("mfa-primary", "primary", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await);
-    crate::seed(&u, |r| r.set_state(mfa_shared::model::MfaType::Passkey, mfa_shared::model::MethodState::Disabled))
-        .await;
+    let passkey = crate::stand_in(mfa_shared::model::MfaType::Passkey, mfa_shared::factors::FactorState::Disabled, &u);
+    crate::seed(&u, |r| r.factors.push(passkey.clone())).await;
     rows.push(c.measure("mfa-enable", "enable", Some(&fresh), json!({"mfaType": "PASSKEY"})).await);
+    rows.push(c.measure("mfa-factors", "factors", Some(&fresh), Value::Null).await);
+    let id = passkey.id.as_str();
+    let rename = json!({"name": "Old key"});
+    rows.push(c.measure_on("mfa-factor-rename", "rename a factor", Some(id), Some(&fresh), rename).await);
+    rows.push(c.measure_on("mfa-factor-remove", "remove a factor", Some(id), Some(&fresh), Value::Null).await);
+    let passkey = crate::stand_in(mfa_shared::model::MfaType::Passkey, mfa_shared::factors::FactorState::Enabled, &u);
+    crate::seed(&u, |r| r.factors.push(passkey.clone())).await;
     rows.push(c.measure("mfa-disable", "disable", Some(&fresh), json!({"mfaType": "PASSKEY"})).await);
     rows.push(c.measure("mfa-reset", "reset oneself", Some(&fresh), Value::Null).await);
 

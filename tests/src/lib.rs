@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use lambda_http::Request;
 use lambda_http::http::HeaderValue;
 use mfa_shared::auth::{FullAccessClaims, IdentityClaims, TokenSigner};
+use mfa_shared::factors::{Factor, FactorState, Material};
 use mfa_shared::store::Store;
 use serde_json::{Value, json};
 
@@ -192,6 +193,17 @@ impl TestApp {
     /// the bearer and `body` (`null`: no body).
     pub async fn call(&self, function: &str, token: Option<&str>, body: Value) -> (u16, Value) {
         parse(&self.respond(function, token, body).await)
+    }
+
+    /// [`TestApp::call`] for a route with a path parameter (`{factorId}`): the event's is
+    /// replaced by `id`.
+    pub async fn call_on(&self, function: &str, id: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        use lambda_http::RequestExt;
+        let mut req = event(function, token);
+        *req.body_mut() =
+            if body.is_null() { lambda_http::Body::Empty } else { lambda_http::Body::Text(body.to_string()) };
+        let params = std::collections::HashMap::from([("factorId".to_string(), id.to_string())]);
+        parse(&handle(&self.app, &jwks_document(), function, req.with_path_parameters(params)).await)
     }
 
     /// [`TestApp::call`], keeping the whole response (headers too).
@@ -438,6 +450,15 @@ pub async fn enroll_totp_with_codes(api: &Api, person: &Person) -> (Vec<u8>, Vec
     (raw, codes)
 }
 
+/// Asserts the answer of a completed setup that enabled a user's first factor: success,
+/// `message`, and the ten backup codes issued with it (recorded for the scans).
+pub fn assert_first_factor(body: &Value, message: &str) {
+    assert_eq!((body["success"].clone(), body["message"].clone()), (json!(true), json!(message)), "{body}");
+    let codes = body["data"]["backupCodes"].as_array().unwrap_or_else(|| panic!("backup codes with it: {body}"));
+    assert_eq!(codes.len(), 10, "{body}");
+    codes.iter().for_each(|c| remember_secret(c.as_str().expect("a code")));
+}
+
 /// Asserts the failure envelope: status, machine code, a sentence, JSON content type.
 pub fn assert_error(reply: &Reply, status: u16, code: &str) {
     assert_eq!(reply.status, status, "body: {}", reply.body);
@@ -512,6 +533,9 @@ pub async fn handle(
     match function {
         "mfa-status" => handlers::status(app, req).await,
         "mfa-methods" => handlers::methods(app, req).await,
+        "mfa-factors" => handlers::factors(app, req).await,
+        "mfa-factor-rename" => handlers::rename_factor(app, req).await,
+        "mfa-factor-remove" => handlers::remove_factor(app, req).await,
         "mfa-setup" => handlers::setup(app, req).await,
         "mfa-verify-setup" => handlers::verify_setup(app, req).await,
         "mfa-enable" => handlers::enable(app, req).await,
@@ -534,13 +558,53 @@ pub async fn handle(
     }
 }
 
+/// A factor of `kind` for `person`, in `state`, as a completed (or, pending, a begun)
+/// setup would leave it: an authenticator with a new secret sealed under the stack's keys,
+/// links to the person's own address, a passkey without a credential (so it cannot log
+/// in). Returns the factor, to push onto a record being seeded.
+pub fn stand_in(kind: mfa_shared::model::MfaType, state: FactorState, person: &Person) -> Factor {
+    use mfa_shared::model::MfaType;
+    let material = match kind {
+        MfaType::GoogleAuth => {
+            let keyring = mfa_shared::crypto::Keyring::parse(&var("MFA_ENCRYPTION_KEYS")).expect("the stack's keys");
+            let raw = mfa_shared::crypto::random_bytes::<20>();
+            Material::GoogleAuth { secret: mfa_shared::methods::totp::seal_secret(&keyring, &person.id, &raw) }
+        }
+        MfaType::MagicLink => Material::MagicLink { address: person.email.clone() },
+        MfaType::Passkey => Material::Passkey { credential: None },
+    };
+    let setup = (state == FactorState::Pending).then(|| mfa_shared::model::PendingSetup {
+        step_up: None,
+        item: None,
+        started_at: now(),
+    });
+    Factor {
+        id: mfa_shared::factors::new_id(),
+        name: kind.name().to_string(),
+        state,
+        created_at: now(),
+        last_used_at: None,
+        setup,
+        material,
+    }
+}
+
+/// The registered passkeys of a record: each factor with its credential.
+pub fn passkeys(record: &mfa_shared::model::UserMfaRecord) -> Vec<(&Factor, &mfa_shared::factors::PasskeyCredential)> {
+    record
+        .factors
+        .iter()
+        .filter_map(|f| match &f.material {
+            Material::Passkey { credential: Some(c) } => Some((f, c)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Turns MAGIC_LINK on for `person` in the store, links going to their own address.
 pub async fn seed_magic_link(person: &Person) {
-    seed(person, |r| {
-        r.set_state(mfa_shared::model::MfaType::MagicLink, mfa_shared::model::MethodState::Enabled);
-        r.magic_link_email = Some(person.email.clone());
-    })
-    .await;
+    let factor = stand_in(mfa_shared::model::MfaType::MagicLink, FactorState::Enabled, person);
+    seed(person, |r| r.factors.push(factor.clone())).await;
 }
 
 /// The relying party's origin the stack is configured with.

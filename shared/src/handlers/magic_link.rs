@@ -14,8 +14,16 @@ use crate::notify;
 use crate::policy::Actor;
 use crate::refusal::Refusal;
 
-/// `POST /mfa/magic-link/send`: mails a login link (MAGIC_LINK must be enabled). Takes no
-/// input; sending never resets the failure count.
+/// `{factorId?}`: the address to send a login link to, when the user has several.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendInput {
+    factor_id: Option<String>,
+}
+
+/// `POST /mfa/magic-link/send`: mails a login link (MAGIC_LINK must be enabled) to the
+/// address named, or the one used (or added) most recently. Takes no other input; sending
+/// never resets the failure count.
 pub async fn send(app: &App, req: Request) -> Response<Body> {
     respond(send_run(app, &req).await)
 }
@@ -23,8 +31,8 @@ pub async fn send(app: &App, req: Request) -> Response<Body> {
 async fn send_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
-    let _: serde_json::Value = body::json_or_default(req)?;
-    magic_link::send(app, &principal, Purpose::Login, None).await?;
+    let input: SendInput = body::json_or_default(req)?;
+    magic_link::send(app, &principal, Purpose::Login, None, input.factor_id.as_deref()).await?;
     Ok(envelope::message("Magic link sent successfully"))
 }
 
@@ -44,5 +52,5 @@ async fn activate_run(app: &App, req: &Request) -> Result<Response<Body>, Refusa
     let input: ActivateInput = body::json(req)?;
     let completed = magic_link::activate(app, &input.token, Actor::LinkHolder).await?;
     notify::send(app, &completed.to, completed.notice).await;
-    Ok(envelope::message("Magic link MFA activated successfully"))
+    Ok(super::completed("Magic link MFA activated successfully", completed.backup_codes))
 }

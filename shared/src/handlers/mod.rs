@@ -3,6 +3,7 @@
 //! JSON envelope, never an `Err` that API Gateway would turn into a bare 502.
 
 mod backup_codes;
+mod factors;
 mod fallback;
 mod login;
 mod magic_link;
@@ -15,6 +16,7 @@ mod setup;
 mod status;
 
 pub use backup_codes::regenerate_backup_codes;
+pub use factors::{list as factors, remove as remove_factor, rename as rename_factor};
 pub use fallback::fallback;
 pub use login::{recover, verify_login};
 pub use magic_link::{activate as magic_link_activate, send as magic_link_send};
@@ -43,8 +45,24 @@ fn require_method(req: &Request, expected: &'static str) -> Result<(), Refusal> 
     Err(Refusal::MethodNotAllowed {
         method: req.method().as_str().to_string(),
         path: path.to_string(),
-        allow: allowed_methods(path).unwrap_or(expected),
+        allow: allowed_methods(path).unwrap_or_else(|| expected.to_string()),
     })
+}
+
+/// The answer of a completed setup: its message, and the backup codes issued with it when
+/// it enabled the user's first factor (`data.backupCodes`, shown this once).
+fn completed(
+    message: &str,
+    backup_codes: Option<Vec<crate::crypto::SecretString>>,
+) -> lambda_http::Response<lambda_http::Body> {
+    use crate::crypto::ExposeSecret;
+    match backup_codes {
+        None => crate::envelope::message(message),
+        Some(codes) => {
+            let codes: Vec<&str> = codes.iter().map(|c| c.expose_secret()).collect();
+            crate::envelope::message_with_data(message, &serde_json::json!({ "backupCodes": codes }))
+        }
+    }
 }
 
 /// `{mfaType}`: the body of enable, disable and primary.

@@ -14,9 +14,11 @@ use crate::notify;
 use crate::refusal::Refusal;
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct CompleteInput {
     credential: Value,
     challenge: String,
+    factor_id: Option<String>,
 }
 
 /// `POST /mfa/passkey/complete-registration` and `-1`: `{credential, challenge}`.
@@ -31,9 +33,11 @@ async fn complete_run(app: &App, req: &Request) -> Result<Response<Body>, Refusa
     if !input.credential.is_object() {
         return Err(Refusal::InvalidField("Field `credential` must be the registration response object.".into()));
     }
-    let completed = passkey::complete(app, &principal, input.credential, Some(&input.challenge)).await?;
+    let completed =
+        passkey::complete(app, &principal, input.credential, Some(&input.challenge), input.factor_id.as_deref())
+            .await?;
     notify::send(app, &completed.to, completed.notice).await;
-    Ok(envelope::message("Passkey registration completed"))
+    Ok(super::completed("Passkey registration completed", completed.backup_codes))
 }
 
 /// `POST /mfa/passkey/auth-options`: takes no input.

@@ -65,5 +65,5 @@ async fn verify_setup_run(app: &App, req: &Request) -> Result<Response<Body>, Re
     let input: VerifySetupInput = body::json(req)?;
     let completed = methods::complete(app, &principal, input.mfa_type, &input.presented).await?;
     notify::send(app, &completed.to, completed.notice).await;
-    Ok(envelope::message("MFA setup verified and enabled"))
+    Ok(super::completed("MFA setup verified and enabled", completed.backup_codes))
 }

@@ -61,6 +61,23 @@ pub async fn regenerate(app: &App, principal: &Principal) -> Result<(Vec<SecretS
     Ok((codes, to))
 }
 
+/// With the completion that enables a user's `first` factor (of any type), the backup
+/// codes `hashes` are issued (belonging to `session`, the session the completion acts in).
+/// Returns whether they were.
+pub fn issue_with_first_factor(
+    record: &mut UserMfaRecord,
+    first: bool,
+    hashes: &[String],
+    session: Option<String>,
+) -> bool {
+    if first && record.has_mfa_enabled() {
+        record.backup_codes = hashes.to_vec();
+        record.backup_codes_issued_in = session;
+        return true;
+    }
+    false
+}
+
 /// The recovery check: spends `presented` if it is one of the user's unused codes (while
 /// MFA is enabled), and ends every session of the user (whoever recovers may be the
 /// only one who still has the account, so nobody else's session goes on). Returns how

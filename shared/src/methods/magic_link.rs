@@ -7,13 +7,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
-use super::{Completed, Started};
+use super::{Completed, Started, backup_codes};
 use crate::App;
 use crate::auth::{Principal, UserId};
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
+use crate::factors::{Factor, FactorState, Material};
 use crate::lockout::Failure;
 use crate::mail::{Mail, html_escape};
-use crate::model::{LinkToken, MfaType, Purpose, UserMfaRecord};
+use crate::model::{LinkToken, MfaType, PendingSetup, Purpose, UserMfaRecord};
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
@@ -122,7 +123,7 @@ pub fn mail(purpose: Purpose, to: &str, link: &str) -> Mail {
 
 /// `POST /mfa/setup` for MAGIC_LINK: mails an activation link to `email` (or the token's).
 pub async fn setup(app: &App, principal: &Principal, email: Option<String>) -> Result<Started, Refusal> {
-    let (address, to) = send(app, principal, Purpose::Activate, email).await?;
+    let (address, to) = send(app, principal, Purpose::Activate, email, None).await?;
     let notice = Notice::SetupStarted { method: MfaType::MagicLink, address: Some(address.clone()) };
     Ok(Started { data: json!({"email": address, "verificationRequired": true}), notice, to })
 }
@@ -138,6 +139,7 @@ pub async fn send(
     principal: &Principal,
     purpose: Purpose,
     email: Option<String>,
+    factor_id: Option<&str>,
 ) -> Result<(String, Vec<String>), Refusal> {
     let mailer = app.mailer()?;
     let now = app.clock.now();
@@ -170,26 +172,36 @@ pub async fn send(
                 Purpose::Activate => super::setup_recipients(record, principal.email.as_deref()),
                 Purpose::Login => Vec::new(),
             };
-            let to = match &requested {
-                Some(to) => to.clone(),
+            let login_factor = match &requested {
+                Some(_) => None,
                 None => {
-                    if !record.state(MfaType::MagicLink).is_enabled() {
-                        return Err(Refusal::MethodNotEnabled(MfaType::MagicLink));
+                    if factor_id.is_some_and(|id| record.factor(id).is_none_or(|f| f.kind() != MfaType::MagicLink)) {
+                        return Err(Refusal::FactorNotFound);
                     }
-                    record.magic_link_email.clone().or_else(|| principal.email.clone()).ok_or(Refusal::NoEmail)?
+                    let factor = record
+                        .login_factor(MfaType::MagicLink, factor_id)
+                        .ok_or(Refusal::MethodNotEnabled(MfaType::MagicLink))?;
+                    Some((factor.id.clone(), address_of(factor).ok_or(Refusal::NoEmail)?.to_string()))
                 }
             };
             if let Some(wait) = send_wait(&record.magic_link_sends, now) {
                 return Err(Refusal::RateLimited { seconds: wait as u64 });
             }
             record_send(&mut record.magic_link_sends, now);
-            if purpose == Purpose::Activate {
-                record.begin_setup(MfaType::MagicLink, change.step_up(), Some(hash.clone()), now);
-            }
+            let (factor, to) = match (&requested, login_factor) {
+                (Some(to), _) => {
+                    let material = Material::MagicLink { address: to.clone() };
+                    let setup = PendingSetup { step_up: change.step_up(), item: Some(hash.clone()), started_at: now };
+                    (record.begin_setup(material, to.clone(), setup, now)?, to.clone())
+                }
+                (None, Some((id, to))) => (id, to),
+                (None, None) => return Err(Refusal::MethodNotEnabled(MfaType::MagicLink)),
+            };
             let stored = LinkToken {
                 user_id: user.to_string(),
                 purpose,
                 email: to.clone(),
+                factor_id: Some(factor),
                 created_at: now,
                 expires_at: now + TOKEN_LIFETIME,
             };
@@ -231,7 +243,8 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
         })
         .ok_or(Refusal::InvalidLink)?;
     let change = Change::completing(MfaType::MagicLink, actor, now);
-    let to = update::user_with_loaded(
+    let (codes, hashes) = backup_codes::generate();
+    let (to, first) = update::user_with_loaded(
         app,
         &item.user_id,
         None,
@@ -239,19 +252,43 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
         &change,
         |record, _| {
             let mut to = notify::recipients(record, change.actor.user_email());
-            if !record.complete_setup(MfaType::MagicLink, Some(&hash)) {
-                return Err(Refusal::InvalidLink);
+            let session = change.acting_session(record).map(String::from);
+            let first = !record.has_mfa_enabled();
+            let factor =
+                record.complete_setup(MfaType::MagicLink, Some(&hash), None, now).ok_or(Refusal::InvalidLink)?;
+            factor.material = Material::MagicLink { address: item.email.clone() };
+            factor.name = item.email.clone();
+            let id = factor.id.clone();
+            // The address proven again: the factor that already had it is switched on
+            // instead of a second one being added.
+            let same = |f: &Factor| {
+                f.id != id
+                    && f.state.is_configured()
+                    && address_of(f).is_some_and(|a| a.eq_ignore_ascii_case(&item.email))
+            };
+            if let Some(earlier) = record.factors.iter().position(same) {
+                record.factors.retain(|f| f.id != id);
+                record.factors[earlier].state = FactorState::Enabled;
             }
             if !to.iter().any(|t| t.eq_ignore_ascii_case(&item.email)) {
                 to.push(item.email.clone());
             }
-            record.magic_link_email = Some(item.email.clone());
-            Ok((to, vec![app.store.consume_token(&hash, Purpose::Activate, now)?]))
+            backup_codes::issue_with_first_factor(record, first, &hashes, session);
+            Ok(((to, first), vec![app.store.consume_token(&hash, Purpose::Activate, now)?]))
         },
         || Refusal::InvalidLink,
     )
     .await?;
-    Ok(Completed { notice: Notice::MethodEnabled(MfaType::MagicLink), to })
+    let backup_codes = first.then_some(codes);
+    Ok(Completed { notice: Notice::MethodEnabled(MfaType::MagicLink), to, backup_codes })
+}
+
+/// The address of a magic-link factor.
+pub fn address_of(factor: &Factor) -> Option<&str> {
+    match &factor.material {
+        Material::MagicLink { address } => Some(address),
+        Material::GoogleAuth { .. } | Material::Passkey { .. } => None,
+    }
 }
 
 /// `POST /mfa/verify-setup` for MAGIC_LINK: the caller's own activation token.
@@ -274,18 +311,28 @@ pub async fn find_login_link(
     Ok((FoundLink(item.map(|item| (hash, item))), Some(record)))
 }
 
-/// The login check: the token must be a live login token of the record's user; returns
-/// the write that consumes it. A wrong, foreign, expired or spent token counts as a failure.
-pub fn check_login(app: &App, record: &UserMfaRecord, found: &FoundLink, now: i64) -> Result<Vec<Write>, Failure> {
+/// The login check: the token must be a live login token of the record's user, sent for
+/// a factor that is still enabled; returns the write that consumes it. A wrong, foreign,
+/// expired or spent token counts as a failure.
+pub fn check_login(app: &App, record: &mut UserMfaRecord, found: &FoundLink, now: i64) -> Result<Vec<Write>, Failure> {
     if !record.state(MfaType::MagicLink).is_enabled() {
         return Err(Refusal::MethodNotEnabled(MfaType::MagicLink).into());
     }
-    match &found.0 {
-        Some((hash, t)) if t.is_valid_for(Purpose::Login, now) && t.user_id == record.user_id => {
-            Ok(vec![app.store.consume_token(hash, Purpose::Login, now)?])
-        }
-        _ => Err(Failure::Counted(Refusal::InvalidLink)),
+    let Some((hash, t)) = &found.0 else { return Err(Failure::Counted(Refusal::InvalidLink)) };
+    if !t.is_valid_for(Purpose::Login, now) || t.user_id != record.user_id {
+        return Err(Failure::Counted(Refusal::InvalidLink));
     }
+    // Tokens sent before factors had ids name only their address.
+    let factor = record.factors.iter_mut().find(|f| {
+        f.is_enabled()
+            && match &t.factor_id {
+                Some(id) => f.id == *id,
+                None => address_of(f).is_some_and(|a| a.eq_ignore_ascii_case(&t.email)),
+            }
+    });
+    let Some(factor) = factor else { return Err(Failure::Counted(Refusal::InvalidLink)) };
+    factor.last_used_at = Some(now);
+    Ok(vec![app.store.consume_token(hash, Purpose::Login, now)?])
 }
 
 #[cfg(test)]
@@ -318,6 +365,7 @@ mod tests {
             user_id: "u".into(),
             purpose: Purpose::Login,
             email: "e@x.io".into(),
+            factor_id: None,
             created_at: 0,
             expires_at: 600,
         };

@@ -32,6 +32,8 @@ pub struct Presented {
     pub token: Option<SecretString>,
     pub credential: Option<Value>,
     pub challenge: Option<String>,
+    /// The factor the proof is for, when the caller names one.
+    pub factor_id: Option<String>,
 }
 
 impl Presented {
@@ -57,11 +59,13 @@ fn secret_is_blank(secret: &SecretString) -> bool {
     secret.expose_secret().trim().is_empty()
 }
 
-/// A setup that was completed: the notice to send and every address to send it to.
+/// A setup that was completed: the notice to send and every address to send it to, and
+/// the backup codes issued with it when it enabled the user's first factor (shown once).
 #[derive(Debug)]
 pub struct Completed {
     pub notice: Notice,
     pub to: Vec<String>,
+    pub backup_codes: Option<Vec<SecretString>>,
 }
 
 /// A setup that was begun: its `data`, and, when the user already had MFA, the notice
@@ -88,7 +92,7 @@ pub async fn setup(
     device_name: Option<String>,
 ) -> Result<Started, Refusal> {
     match method {
-        MfaType::GoogleAuth => totp::setup(app, principal).await,
+        MfaType::GoogleAuth => totp::setup(app, principal, device_name).await,
         MfaType::MagicLink => magic_link::setup(app, principal, email).await,
         MfaType::Passkey => passkey::setup(app, principal, device_name).await,
     }
@@ -103,11 +107,14 @@ pub async fn complete(
     presented: &Presented,
 ) -> Result<Completed, Refusal> {
     match method {
-        MfaType::GoogleAuth => totp::complete(app, principal, presented.code(method)?).await,
+        MfaType::GoogleAuth => {
+            totp::complete(app, principal, presented.code(method)?, presented.factor_id.as_deref()).await
+        }
         MfaType::MagicLink => magic_link::complete(app, principal, presented.token(method)?).await,
         MfaType::Passkey => {
             let credential = presented.credential(method)?.clone();
-            passkey::complete(app, principal, credential, presented.challenge.as_deref()).await
+            let (challenge, factor_id) = (presented.challenge.as_deref(), presented.factor_id.as_deref());
+            passkey::complete(app, principal, credential, challenge, factor_id).await
         }
     }
 }
@@ -116,7 +123,8 @@ pub async fn complete(
 /// read (reads of its one-time item, signature checks); [`Login::check`] decides in the
 /// record's write.
 pub enum Login {
-    Code(SecretString),
+    /// An authenticator code, for the factor named or any enabled authenticator.
+    Code(SecretString, Option<String>),
     Link(magic_link::FoundLink),
     Assertion(passkey::CheckedAssertion),
 }
@@ -131,7 +139,7 @@ impl Login {
         presented: &Presented,
     ) -> Result<(Login, Option<UserMfaRecord>), Refusal> {
         Ok(match method {
-            MfaType::GoogleAuth => (Login::Code(presented.code(method)?.clone()), None),
+            MfaType::GoogleAuth => (Login::Code(presented.code(method)?.clone(), presented.factor_id.clone()), None),
             MfaType::MagicLink => {
                 let (found, record) = magic_link::find_login_link(app, principal, presented.token(method)?).await?;
                 (Login::Link(found), record)
@@ -147,7 +155,7 @@ impl Login {
     /// The `amr` value the method adds to a full-access token.
     pub fn amr(&self) -> &'static str {
         match self {
-            Login::Code(_) => "otp",
+            Login::Code(..) => "otp",
             Login::Link(_) => "email",
             Login::Assertion(_) => "hwk",
         }
@@ -156,7 +164,9 @@ impl Login {
     /// The check in the record's write: the one-time writes it spends, or why it failed.
     pub fn check(&self, app: &App, record: &mut UserMfaRecord, now: i64) -> Result<Vec<Write>, Failure> {
         match self {
-            Login::Code(code) => totp::check(record, app.keyring()?, code, now).map(|()| Vec::new()),
+            Login::Code(code, factor_id) => {
+                totp::check(record, app.keyring()?, code, factor_id.as_deref(), now).map(|()| Vec::new())
+            }
             Login::Link(found) => magic_link::check_login(app, record, found, now),
             Login::Assertion(checked) => passkey::check_assertion(app, record, checked, now),
         }
@@ -165,7 +175,7 @@ impl Login {
     /// The answer when the one-time item was spent by a concurrent request.
     pub fn spent(&self) -> Refusal {
         match self {
-            Login::Code(_) => Refusal::CodeAlreadyUsed,
+            Login::Code(..) => Refusal::CodeAlreadyUsed,
             Login::Link(_) => Refusal::InvalidLink,
             Login::Assertion(_) => Refusal::CeremonyExpired,
         }

@@ -19,8 +19,9 @@ use crate::App;
 use crate::auth::Principal;
 use crate::config::RelyingPartyConfig;
 use crate::crypto::sha256_hex;
+use crate::factors::{Factor, Material, PasskeyCredential};
 use crate::lockout::Failure;
-use crate::model::{Ceremony, CeremonyKind, MfaType, OpenCeremony, StoredPasskey, UserMfaRecord};
+use crate::model::{Ceremony, CeremonyKind, MfaType, OpenCeremony, PendingSetup, UserMfaRecord};
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
@@ -29,8 +30,6 @@ use crate::update;
 
 /// How long a ceremony may take.
 pub const CEREMONY_LIFETIME: i64 = 5 * 60;
-/// Passkeys one user may register.
-pub const MAX_PASSKEYS: usize = 10;
 /// Login ceremonies one user may have open at once; opening another replaces the oldest
 /// (so a password-only caller cannot fill the table with ceremonies).
 pub const MAX_OPEN_CEREMONIES: usize = 3;
@@ -83,19 +82,13 @@ fn ceremony<O: serde::Serialize, S: serde::Serialize>(
     kind: CeremonyKind,
     options: &O,
     state: &S,
-    name: Option<String>,
     now: i64,
 ) -> Result<(Value, String, String, Ceremony), Refusal> {
     let public_key = serde_json::to_value(options).map_err(|_| Refusal::Internal)?;
     let challenge = public_key["challenge"].as_str().unwrap_or_default().to_string();
     let hash = sha256_hex(challenge.as_bytes());
-    let item = Ceremony {
-        user_id: user.to_string(),
-        kind,
-        state: serialize(state)?,
-        name,
-        expires_at: now + CEREMONY_LIFETIME,
-    };
+    let item =
+        Ceremony { user_id: user.to_string(), kind, state: serialize(state)?, expires_at: now + CEREMONY_LIFETIME };
     Ok((public_key, challenge, hash, item))
 }
 
@@ -110,17 +103,13 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
     let now = app.clock.now();
     let user = principal.user_id.as_str();
     let user_name = principal.email.clone().unwrap_or_else(|| user.to_string());
-    let name: Option<String> = name.filter(|n| !n.trim().is_empty()).map(|n| n.trim().chars().take(64).collect());
     let change = Change::by_user(Action::StartSetup, principal, now);
-    let (public_key, challenge, to) = update::user_with(
+    let (public_key, challenge, to, factor_id) = update::user_with(
         app,
         user,
         None,
         &change,
         |record, _| {
-            if record.passkeys.len() >= MAX_PASSKEYS {
-                return Err(Refusal::PasskeyLimit { max: MAX_PASSKEYS });
-            }
             let to = super::setup_recipients(record, principal.email.as_deref());
             let handle = record
                 .webauthn_user_id
@@ -128,25 +117,26 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
                 .and_then(|h| Uuid::parse_str(h).ok())
                 .unwrap_or_else(|| Uuid::from_bytes(crate::crypto::random_bytes::<16>()));
             record.webauthn_user_id = Some(handle.to_string());
-            let exclude: Vec<CredentialID> = record
-                .passkeys
-                .iter()
-                .filter_map(|p| serde_json::from_str::<Passkey>(&p.passkey).ok())
-                .map(|p| p.cred_id().clone())
-                .collect();
+            let exclude: Vec<CredentialID> =
+                registered(record, None).into_iter().map(|(_, p)| p.cred_id().clone()).collect();
             let (options, state) =
                 webauthn.start_passkey_registration(handle, &user_name, &user_name, Some(exclude)).map_err(|e| {
                     tracing::error!(error = %e, "starting a passkey registration failed");
                     Refusal::Internal
                 })?;
             let (public_key, challenge, hash, item) =
-                ceremony(user, CeremonyKind::Registration, &options.public_key, &state, name.clone(), now)?;
+                ceremony(user, CeremonyKind::Registration, &options.public_key, &state, now)?;
             let mut writes = vec![app.store.put_ceremony(&hash, &item)?];
-            if let Some(replaced) = record.pending_setups.get(&MfaType::Passkey).and_then(|p| p.item.clone()) {
+            let replaced = record.pending(MfaType::Passkey).and_then(|f| f.setup.as_ref()?.item.clone());
+            if let Some(replaced) = replaced {
                 writes.push(app.store.drop_ceremony(user, &replaced)?);
             }
-            record.begin_setup(MfaType::Passkey, change.step_up(), Some(hash.clone()), now);
-            Ok(((public_key, challenge, to), writes))
+            let setup = PendingSetup { step_up: change.step_up(), item: Some(hash.clone()), started_at: now };
+            let count = record.factors.iter().filter(|f| f.kind() == MfaType::Passkey).count();
+            let default_name = format!("Passkey {}", count + 1);
+            let factor_name = name.clone().unwrap_or(default_name);
+            let id = record.begin_setup(Material::Passkey { credential: None }, factor_name, setup, now)?;
+            Ok(((public_key, challenge, to, id), writes))
         },
         || Refusal::Internal,
     )
@@ -159,6 +149,7 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
         "userName": user_name,
         "userId": public_key["user"]["id"],
         "publicKey": public_key,
+        "factorId": factor_id,
     });
     Ok(Started { data, notice: Notice::SetupStarted { method: MfaType::Passkey, address: None }, to })
 }
@@ -173,6 +164,7 @@ pub async fn complete(
     principal: &Principal,
     credential: Value,
     challenge: Option<&str>,
+    factor_id: Option<&str>,
 ) -> Result<Completed, Refusal> {
     let (webauthn, _) = app.webauthn()?;
     let now = app.clock.now();
@@ -206,39 +198,51 @@ pub async fn complete(
     let id = credential_id(passkey.cred_id());
     let serialized = serialize(&passkey)?;
     let change = Change::completing(MfaType::Passkey, Actor::User(principal), now);
-    let (name, to) = update::user_with_loaded(
+    let (codes, hashes) = super::backup_codes::generate();
+    let (name, to, first) = update::user_with_loaded(
         app,
         user,
         None,
         Some(record),
         &change,
         |record, _| {
-            if record.passkeys.len() >= MAX_PASSKEYS {
-                return Err(Refusal::PasskeyLimit { max: MAX_PASSKEYS });
-            }
-            if record.passkeys.iter().any(|p| p.id == id) {
+            if record.factors.iter().any(|f| credential_of(f).is_some_and(|c| c.id == id)) {
                 return Err(Refusal::PasskeyExists);
             }
             let to = notify::recipients(record, principal.email.as_deref());
-            if !record.complete_setup(MfaType::Passkey, Some(&challenge_hash)) {
-                return Err(Refusal::CeremonyExpired);
-            }
-            let name = ceremony.name.clone().unwrap_or_else(|| format!("Passkey {}", record.passkeys.len() + 1));
-            record.passkeys.push(StoredPasskey {
-                id: id.clone(),
-                name: name.clone(),
-                created_at: now,
-                last_used_at: None,
-                counter: 0,
-                passkey: serialized.clone(),
-            });
+            let session = change.acting_session(record).map(String::from);
+            let first = !record.has_mfa_enabled();
+            let factor = record
+                .complete_setup(MfaType::Passkey, Some(&challenge_hash), factor_id, now)
+                .ok_or(Refusal::CeremonyExpired)?;
+            let credential = PasskeyCredential { id: id.clone(), counter: 0, passkey: serialized.clone() };
+            factor.material = Material::Passkey { credential: Some(credential) };
+            let name = factor.name.clone();
+            super::backup_codes::issue_with_first_factor(record, first, &hashes, session);
             let consume = app.store.consume_ceremony(user, &challenge_hash, CeremonyKind::Registration, now)?;
-            Ok(((name, to), vec![consume]))
+            Ok(((name, to, first), vec![consume]))
         },
         || Refusal::CeremonyExpired,
     )
     .await?;
-    Ok(Completed { notice: Notice::PasskeyAdded { name }, to })
+    Ok(Completed { notice: Notice::PasskeyAdded { name }, to, backup_codes: first.then_some(codes) })
+}
+
+/// The credential of a passkey factor, once registered.
+fn credential_of(factor: &Factor) -> Option<&PasskeyCredential> {
+    match &factor.material {
+        Material::Passkey { credential } => credential.as_ref(),
+        Material::GoogleAuth { .. } | Material::MagicLink { .. } => None,
+    }
+}
+
+/// The registered passkeys of the user's enabled passkey factors (only `only` when
+/// given), with their factor ids; any that is not readable is left out.
+fn registered(record: &UserMfaRecord, only: Option<&str>) -> Vec<(String, Passkey)> {
+    record
+        .enabled_factors(MfaType::Passkey, only)
+        .filter_map(|f| Some((f.id.clone(), serde_json::from_str(&credential_of(f)?.passkey).ok()?)))
+        .collect()
 }
 
 /// `POST /mfa/passkey/auth-options`: request options for the user's passkeys. The
@@ -255,9 +259,8 @@ pub async fn auth_options(app: &App, principal: &Principal) -> Result<Value, Ref
         None,
         &change,
         |record, _| {
-            let passkeys: Vec<Passkey> =
-                record.passkeys.iter().filter_map(|p| serde_json::from_str(&p.passkey).ok()).collect();
-            if !record.state(MfaType::Passkey).is_enabled() || passkeys.is_empty() {
+            let passkeys: Vec<Passkey> = registered(record, None).into_iter().map(|(_, p)| p).collect();
+            if passkeys.is_empty() {
                 return Err(Refusal::MethodNotEnabled(MfaType::Passkey));
             }
             let (options, state) = webauthn.start_passkey_authentication(&passkeys).map_err(|e| {
@@ -265,7 +268,7 @@ pub async fn auth_options(app: &App, principal: &Principal) -> Result<Value, Ref
                 Refusal::Internal
             })?;
             let (public_key, challenge, hash, item) =
-                ceremony(user, CeremonyKind::Authentication, &options.public_key, &state, None, now)?;
+                ceremony(user, CeremonyKind::Authentication, &options.public_key, &state, now)?;
             let mut writes = vec![app.store.put_ceremony(&hash, &item)?];
             record.open_ceremonies.retain(|c| now < c.expires_at);
             while record.open_ceremonies.len() >= MAX_OPEN_CEREMONIES {
@@ -358,12 +361,17 @@ pub fn check_assertion(
         }
     };
     let id = credential_id(result.cred_id());
-    let Some(stored) = record.passkeys.iter_mut().find(|p| p.id == id) else {
+    let user_id = record.user_id.clone();
+    let factor = record.factors.iter_mut().find(|f| f.is_enabled() && credential_of(f).is_some_and(|c| c.id == id));
+    let Some(factor) = factor else {
+        return Err(Failure::Counted(refusal()));
+    };
+    let Material::Passkey { credential: Some(stored) } = &mut factor.material else {
         return Err(Failure::Counted(refusal()));
     };
     // Authenticators that keep no counter send 0 every time; any other must move forward.
     if (result.counter() != 0 || stored.counter != 0) && result.counter() <= stored.counter {
-        tracing::warn!(user_id = %record.user_id, "a passkey assertion's counter did not move past the stored one");
+        tracing::warn!(%user_id, "a passkey assertion's counter did not move past the stored one");
         return Err(Failure::Counted(refusal()));
     }
     if let Ok(mut passkey) = serde_json::from_str::<Passkey>(&stored.passkey) {
@@ -371,7 +379,7 @@ pub fn check_assertion(
         stored.passkey = serialize(&passkey)?;
     }
     stored.counter = result.counter();
-    stored.last_used_at = Some(now);
+    factor.last_used_at = Some(now);
     let hash = checked.challenge_hash.clone().unwrap_or_default();
     record.open_ceremonies.retain(|c| c.challenge_hash != hash);
     Ok(vec![app.store.consume_ceremony(&record.user_id, &hash, CeremonyKind::Authentication, now)?])

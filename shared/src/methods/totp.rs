@@ -14,8 +14,9 @@ use super::{Completed, Started, backup_codes};
 use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, Keyring, Sealed, SecretSlice, SecretString, random_bytes};
+use crate::factors::{Factor, Material};
 use crate::lockout::{self, Failure};
-use crate::model::{MfaType, UserMfaRecord};
+use crate::model::{MfaType, PendingSetup, UserMfaRecord};
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
@@ -120,9 +121,12 @@ fn open_secret(keyring: &Keyring, user_id: &str, sealed: &Sealed) -> Result<Secr
 
 // Against the store ------------------------------------------------------------------------
 
-/// `POST /mfa/setup`: a new secret, pending until a code from it completes the setup, and
-/// ten backup codes that work once it has. Setting up again replaces a pending secret.
-pub async fn setup(app: &App, principal: &Principal) -> Result<Started, Refusal> {
+/// `POST /mfa/setup`: a new authenticator (a factor of its own, next to any the user has),
+/// pending until a code from its secret completes the setup. A setup of a user's first
+/// factor also shows ten backup codes, which work once it is verified (a user who has MFA
+/// keeps the codes they have: `backupCodes` is empty). Setting up again replaces a
+/// pending secret.
+pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Result<Started, Refusal> {
     let keyring = app.keyring()?;
     let now = app.clock.now();
     let account = principal.email.as_deref().unwrap_or(principal.user_id.as_str());
@@ -134,53 +138,76 @@ pub async fn setup(app: &App, principal: &Principal) -> Result<Started, Refusal>
     let user = principal.user_id.as_str();
     let sealed = seal_secret(keyring, user, enrollment.raw_secret.expose_secret());
     let change = Change::by_user(Action::StartSetup, principal, now);
-    let to = update::user(app, user, None, &change, |record, _| {
+    let (factor_id, to, first) = update::user(app, user, None, &change, |record, _| {
         let to = super::setup_recipients(record, principal.email.as_deref());
-        record.totp.pending = Some(sealed.clone());
-        record.pending_backup_codes = hashes.clone();
-        record.begin_setup(MfaType::GoogleAuth, change.step_up(), None, now);
-        Ok(to)
+        let first = !record.has_mfa_enabled();
+        let setup = PendingSetup { step_up: change.step_up(), item: None, started_at: now };
+        let name = name.clone().unwrap_or_else(|| MfaType::GoogleAuth.name().to_string());
+        let id = record.begin_setup(Material::GoogleAuth { secret: sealed.clone() }, name, setup, now)?;
+        record.pending_backup_codes = if first { hashes.clone() } else { Vec::new() };
+        Ok((id, to, first))
     })
     .await?;
+    let shown: Vec<&str> = if first { codes.iter().map(|c| c.expose_secret()).collect() } else { Vec::new() };
     let data = json!({
         "secret": enrollment.secret.expose_secret(),
         "otpauthUrl": enrollment.otpauth_url.expose_secret(),
         "qrCode": enrollment.qr_code.expose_secret(),
-        "backupCodes": codes.iter().map(|c| c.expose_secret()).collect::<Vec<_>>(),
+        "backupCodes": shown,
+        "factorId": factor_id,
     });
     Ok(Started { data, notice: Notice::SetupStarted { method: MfaType::GoogleAuth, address: None }, to })
 }
 
-/// Activates the pending secret if `code` comes from it: the verified secret, the backup
-/// codes issued with it (belonging to `session`, the session the completion acts in), and
-/// the method on. A wrong code counts as a failure.
+/// The sealed secret of an authenticator factor.
+fn secret_of(factor: &Factor) -> Option<&Sealed> {
+    match &factor.material {
+        Material::GoogleAuth { secret } => Some(secret),
+        Material::MagicLink { .. } | Material::Passkey { .. } => None,
+    }
+}
+
+/// Enables the pending authenticator (`factor_id`, when the caller names one) if `code`
+/// comes from its secret; the backup codes issued with it work from now on when it is the
+/// user's first factor (they belong to `session`, the session the completion acts in). A
+/// wrong code counts as a failure.
 fn activate_pending(
     record: &mut UserMfaRecord,
     keyring: &Keyring,
     code: &SecretString,
+    factor_id: Option<&str>,
     session: Option<String>,
     now: i64,
 ) -> Result<(), Failure> {
-    let Some(sealed) = record.totp.pending.clone() else {
-        return Err(Refusal::SetupNotPending(MfaType::GoogleAuth).into());
+    let not_pending = || Refusal::SetupNotPending(MfaType::GoogleAuth);
+    let pending = record.pending(MfaType::GoogleAuth).filter(|f| factor_id.is_none_or(|id| f.id == id));
+    let Some((id, sealed)) = pending.and_then(|f| Some((f.id.clone(), secret_of(f)?.clone()))) else {
+        return Err(not_pending().into());
     };
     let secret = open_secret(keyring, &record.user_id, &sealed)?;
     let Some(step) = matching_step(secret.expose_secret(), code.expose_secret(), now) else {
         return Err(Failure::Counted(Refusal::InvalidCode { backup: false }));
     };
-    if !record.complete_setup(MfaType::GoogleAuth, None) {
-        return Err(Refusal::SetupNotPending(MfaType::GoogleAuth).into());
+    let first = !record.has_mfa_enabled();
+    record.complete_setup(MfaType::GoogleAuth, None, Some(&id), now).ok_or_else(not_pending)?;
+    // Another authenticator may have used a later step meanwhile; a completion spends no
+    // login step of its own.
+    record.totp_last_step = record.totp_last_step.max(Some(step));
+    let codes = std::mem::take(&mut record.pending_backup_codes);
+    if first && !codes.is_empty() {
+        record.backup_codes = codes;
+        record.backup_codes_issued_in = session;
     }
-    record.totp.active = Some(sealed);
-    record.totp.pending = None;
-    record.totp.last_step = Some(step);
-    record.backup_codes = std::mem::take(&mut record.pending_backup_codes);
-    record.backup_codes_issued_in = session;
     Ok(())
 }
 
 /// `POST /mfa/verify-setup` for GOOGLE_AUTH.
-pub async fn complete(app: &App, principal: &Principal, code: &SecretString) -> Result<Completed, Refusal> {
+pub async fn complete(
+    app: &App,
+    principal: &Principal,
+    code: &SecretString,
+    factor_id: Option<&str>,
+) -> Result<Completed, Refusal> {
     let keyring = app.keyring()?;
     let now = app.clock.now();
     let change = Change::completing(MfaType::GoogleAuth, Actor::User(principal), now);
@@ -192,25 +219,52 @@ pub async fn complete(app: &App, principal: &Principal, code: &SecretString) -> 
         |record| {
             let to = notify::recipients(record, principal.email.as_deref());
             let session = change.acting_session(record).map(String::from);
-            activate_pending(record, keyring, code, session, now).map(|()| (to, Vec::new()))
+            activate_pending(record, keyring, code, factor_id, session, now).map(|()| (to, Vec::new()))
         },
         || Refusal::Internal,
     )
     .await?;
-    Ok(Completed { notice: Notice::MethodEnabled(MfaType::GoogleAuth), to })
+    Ok(Completed { notice: Notice::MethodEnabled(MfaType::GoogleAuth), to, backup_codes: None })
 }
 
-/// The login check: `code` against the enabled secret, its time step recorded so it is
-/// never accepted again. A wrong or reused code counts as a failure.
-pub fn check(record: &mut UserMfaRecord, keyring: &Keyring, code: &SecretString, now: i64) -> Result<(), Failure> {
-    let sealed = match (&record.totp.active, record.state(MfaType::GoogleAuth).is_enabled()) {
-        (Some(s), true) => s.clone(),
-        _ => return Err(Refusal::MethodNotEnabled(MfaType::GoogleAuth).into()),
-    };
-    let secret = open_secret(keyring, &record.user_id, &sealed)?;
-    match matching_step(secret.expose_secret(), code.expose_secret(), now) {
-        Some(step) if record.totp.last_step.is_none_or(|last| step > last) => {
-            record.totp.last_step = Some(step);
+/// The login check: `code` against every enabled authenticator of the user (only
+/// `factor_id` when the caller names one); the time step it belongs to is recorded for the
+/// user, so no step is ever accepted twice, whichever authenticator it came from. A wrong
+/// or reused code counts as a failure.
+pub fn check(
+    record: &mut UserMfaRecord,
+    keyring: &Keyring,
+    code: &SecretString,
+    factor_id: Option<&str>,
+    now: i64,
+) -> Result<(), Failure> {
+    if let Some(id) = factor_id {
+        let factor = record.factor(id).filter(|f| f.kind() == MfaType::GoogleAuth).ok_or(Refusal::FactorNotFound)?;
+        if !factor.is_enabled() {
+            return Err(Refusal::MethodNotEnabled(MfaType::GoogleAuth).into());
+        }
+    }
+    let candidates: Vec<(String, Sealed)> = record
+        .enabled_factors(MfaType::GoogleAuth, factor_id)
+        .filter_map(|f| Some((f.id.clone(), secret_of(f)?.clone())))
+        .collect();
+    if candidates.is_empty() {
+        return Err(Refusal::MethodNotEnabled(MfaType::GoogleAuth).into());
+    }
+    let mut matched = None;
+    for (id, sealed) in candidates {
+        let secret = open_secret(keyring, &record.user_id, &sealed)?;
+        if let Some(step) = matching_step(secret.expose_secret(), code.expose_secret(), now) {
+            matched = Some((id, step));
+            break;
+        }
+    }
+    match matched {
+        Some((id, step)) if record.totp_last_step.is_none_or(|last| step > last) => {
+            record.totp_last_step = Some(step);
+            if let Some(f) = record.factor_mut(&id) {
+                f.last_used_at = Some(now);
+            }
             Ok(())
         }
         Some(_) => Err(Failure::Counted(Refusal::CodeAlreadyUsed)),

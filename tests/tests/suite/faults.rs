@@ -20,7 +20,9 @@ const BOUND: Duration = Duration::from_secs(3);
 fn reaching_the_store(function: &str) -> (&'static str, Value) {
     let token43 = "A".repeat(43);
     match function {
-        "mfa-status" | "mfa-methods" => ("GET", Value::Null),
+        "mfa-status" | "mfa-methods" | "mfa-factors" => ("GET", Value::Null),
+        "mfa-factor-rename" => ("PATCH", json!({"name": "New name"})),
+        "mfa-factor-remove" => ("DELETE", Value::Null),
         "mfa-setup" => ("POST", json!({"mfaType": "GOOGLE_AUTH"})),
         "mfa-verify-setup" => ("POST", json!({"mfaType": "GOOGLE_AUTH", "code": "123456"})),
         "mfa-enable" | "mfa-disable" | "mfa-primary" => ("POST", json!({"mfaType": "GOOGLE_AUTH"})),
@@ -36,6 +38,11 @@ fn reaching_the_store(function: &str) -> (&'static str, Value) {
         "mfa-organization-enforce" => ("POST", json!({"enforced": true})),
         other => panic!("no request for {other}: add one that reaches the store"),
     }
+}
+
+/// A request path of a route's path (a factor id for its `{factorId}`).
+fn concrete(route_path: &str) -> String {
+    route_path.replace("{factorId}", "fSomeFactorId0001")
 }
 
 /// Starts `path`'s function in `url`'s watch with a request that touches no dependency
@@ -75,9 +82,9 @@ async fn a_broken_dynamodb_is_a_503_within_3_seconds_on_every_route() {
         let token = me.platform_token();
         let routes: Vec<_> = ROUTES.iter().filter(|r| r.needs.store).collect();
         let warming = routes.iter().map(|route| {
-            let (url, path) = (watch.url.clone(), route.path);
+            let (url, path) = (watch.url.clone(), concrete(route.path));
             let (method, _) = reaching_the_store(route.function);
-            tokio::spawn(async move { warm(&url, method, path).await })
+            tokio::spawn(async move { warm(&url, method, &path).await })
         });
         for task in warming.collect::<Vec<_>>() {
             task.await.unwrap();
@@ -85,9 +92,9 @@ async fn a_broken_dynamodb_is_a_503_within_3_seconds_on_every_route() {
         let calls = routes.iter().map(|route| {
             let (url, token) = (watch.url.clone(), token.clone());
             let (method, body) = reaching_the_store(route.function);
-            let (path, function) = (route.path, route.function);
+            let (path, function) = (concrete(route.path), route.function);
             tokio::spawn(async move {
-                let (reply, elapsed) = call(&url, method, path, Some(&token), body).await;
+                let (reply, elapsed) = call(&url, method, &path, Some(&token), body).await;
                 (function, reply, elapsed)
             })
         });

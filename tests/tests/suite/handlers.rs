@@ -1,8 +1,9 @@
 //! The shared handlers fed the `events/` files (real API Gateway HTTP API events), with
 //! their state in DynamoDB Local: what `cargo lambda invoke --data-file` would exercise.
 
+use mfa_shared::factors::FactorState;
 use mfa_shared::handlers;
-use mfa_shared::model::{MethodState, MfaType};
+use mfa_shared::model::MfaType;
 use mfa_tests::{Person, app, event, parse, store};
 use serde_json::json;
 
@@ -16,7 +17,7 @@ async fn status_event() {
 
     let store = store().await;
     let (mut record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
-    record.methods.insert(MfaType::Passkey, MethodState::Enabled);
+    record.factors.push(mfa_tests::stand_in(MfaType::Passkey, FactorState::Enabled, &me));
     store.save_user(&mut record).await.unwrap();
     let (_, body) = parse(&handlers::status(&app, event("mfa-status", Some(&me.platform_token()))).await);
     assert_eq!(body["data"]["enabledMethods"], json!(["PASSKEY"]));
@@ -51,9 +52,9 @@ async fn optimistic_locking_refuses_a_stale_write() {
     let store = store().await;
     let (mut first, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
     let mut second = first.clone();
-    first.methods.insert(MfaType::GoogleAuth, MethodState::Enabled);
+    first.factors.push(mfa_tests::stand_in(MfaType::GoogleAuth, FactorState::Enabled, &me));
     store.save_user(&mut first).await.unwrap();
-    second.methods.insert(MfaType::MagicLink, MethodState::Enabled);
+    second.factors.push(mfa_tests::stand_in(MfaType::MagicLink, FactorState::Enabled, &me));
     let err = store.save_user(&mut second).await.unwrap_err();
     assert!(matches!(err, mfa_shared::store::StoreError::Conflict), "{err}");
     assert_eq!(second.version, 0, "a failed write leaves the version as read");
@@ -74,6 +75,9 @@ async fn every_event_answers_as_the_contract_says() {
     let expected: &[(&str, u16, &str)] = &[
         ("mfa-status", 200, ""),
         ("mfa-methods", 200, ""),
+        ("mfa-factors", 200, ""),
+        ("mfa-factor-rename", 404, "FACTOR_NOT_FOUND"),
+        ("mfa-factor-remove", 404, "FACTOR_NOT_FOUND"),
         ("mfa-setup", 200, ""),
         ("mfa-verify-setup", 400, "INVALID_CODE"),
         ("mfa-enable", 409, "METHOD_NOT_CONFIGURED"),

@@ -7,7 +7,8 @@ use std::process::Command;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use mfa_shared::model::{MethodState, MfaType};
+use mfa_shared::factors::FactorState;
+use mfa_shared::model::MfaType;
 use mfa_tests::{
     Api, Person, assert_error, enroll_totp_with_codes, link_in, mails_to, now, nth_mail, remember_secret, stack, store,
     unique,
@@ -96,8 +97,7 @@ async fn login_with_a_magic_link_from_the_mail() {
     let me = Person::new();
     let store = store().await;
     let (mut record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
-    record.set_state(MfaType::MagicLink, MethodState::Enabled);
-    record.magic_link_email = Some(me.email.clone());
+    record.factors.push(mfa_tests::stand_in(MfaType::MagicLink, FactorState::Enabled, &me));
     store.save_user(&mut record).await.unwrap();
     let pre = me.platform_token();
     let r = api.send("POST", "/mfa/magic-link/send", Some(&pre), None).await;
@@ -143,7 +143,7 @@ async fn failures_of_every_method_share_one_lockout() {
     enroll_totp_with_codes(&api, &me).await;
     let store = store().await;
     let (mut record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
-    record.set_state(MfaType::MagicLink, MethodState::Enabled);
+    record.factors.push(mfa_tests::stand_in(MfaType::MagicLink, FactorState::Enabled, &me));
     store.save_user(&mut record).await.unwrap();
     let pre = me.platform_token();
     for _ in 0..3 {

@@ -46,7 +46,7 @@ async fn activation_by_mail_works_once() {
     assert_error(&r, 405, "METHOD_NOT_ALLOWED");
 
     let r = activate(&api, &token).await;
-    assert_eq!(r.body, json!({"success": true, "message": "Magic link MFA activated successfully"}));
+    mfa_tests::assert_first_factor(&r.body, "Magic link MFA activated successfully");
     let s = api.get("/mfa/status", Some(&me.platform_token())).await;
     assert_eq!(s.body["data"]["enabledMethods"], json!(["MAGIC_LINK"]));
     assert_eq!(s.body["data"]["primaryMethod"], json!("MAGIC_LINK"));

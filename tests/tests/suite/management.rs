@@ -2,7 +2,8 @@
 //! token can never remove or replace a factor), organization enforcement, and
 //! administrators acting only within their own organization.
 
-use mfa_shared::model::{MethodState, MfaType, OrgPolicy};
+use mfa_shared::factors::FactorState;
+use mfa_shared::model::{MfaType, OrgPolicy};
 use mfa_tests::{Api, Person, assert_error, enroll_totp, now, remember_secret, store, unique};
 use serde_json::json;
 
@@ -73,7 +74,7 @@ async fn enable_disable_and_primary_follow_the_method_state() {
     enroll_totp(&api, &me).await;
     let store = store().await;
     let (mut record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
-    record.set_state(MfaType::Passkey, MethodState::Enabled);
+    record.factors.push(mfa_tests::stand_in(MfaType::Passkey, FactorState::Enabled, &me));
     store.save_user(&mut record).await.unwrap();
     assert_eq!(status(&api, &me).await["primaryMethod"], json!("GOOGLE_AUTH"));
 

@@ -46,7 +46,7 @@ async fn register_then_authenticate_and_replays_are_refused() {
     let credential = register(&mut key, &data, origin());
     let body = json!({"credential": credential, "challenge": data["challenge"]});
     let r = api.post("/mfa/passkey/complete-registration", Some(&token), body.clone()).await;
-    assert_eq!(r.body, json!({"success": true, "message": "Passkey registration completed"}));
+    mfa_tests::assert_first_factor(&r.body, "Passkey registration completed");
     // The same registration again: the ceremony is spent.
     assert_error(&api.post("/mfa/passkey/complete-registration-1", Some(&token), body).await, 400, "CEREMONY_EXPIRED");
 
@@ -66,10 +66,10 @@ async fn register_then_authenticate_and_replays_are_refused() {
     assert_eq!(e.code(), "CEREMONY_EXPIRED", "a replayed assertion is refused");
 
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
-    assert_eq!(record.passkeys.len(), 1);
-    assert_eq!(record.passkeys[0].name, "Laptop");
-    assert!(record.passkeys[0].last_used_at.is_some(), "last use recorded");
-    assert!(record.passkeys[0].counter >= 1, "signature counter updated");
+    assert_eq!(mfa_tests::passkeys(&record).len(), 1);
+    assert_eq!(mfa_tests::passkeys(&record)[0].0.name, "Laptop");
+    assert!(mfa_tests::passkeys(&record)[0].0.last_used_at.is_some(), "last use recorded");
+    assert!(mfa_tests::passkeys(&record)[0].1.counter >= 1, "signature counter updated");
 }
 
 #[tokio::test]
@@ -100,7 +100,7 @@ async fn an_expired_ceremony_is_refused() {
     let credential = register(&mut key, &data, origin());
     let app = app().await.with_clock(Clock::fixed(now() + 5 * 60 + 1));
     let principal = app.auth().unwrap().verify(&me.platform_token()).unwrap();
-    let e = passkey::complete(&app, &principal, credential, data["challenge"].as_str()).await.unwrap_err();
+    let e = passkey::complete(&app, &principal, credential, data["challenge"].as_str(), None).await.unwrap_err();
     assert_eq!(e.code(), "CEREMONY_EXPIRED");
 }
 
@@ -121,7 +121,7 @@ async fn one_challenge_finished_by_two_concurrent_requests_succeeds_once() {
                 (app.clone(), principal.clone(), credential.clone(), challenge.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                passkey::complete(&app, &principal, credential, Some(&challenge)).await
+                passkey::complete(&app, &principal, credential, Some(&challenge), None).await
             })
         })
         .collect();
@@ -133,7 +133,7 @@ async fn one_challenge_finished_by_two_concurrent_requests_succeeds_once() {
     }
     assert_eq!(ok, 1);
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
-    assert_eq!(record.passkeys.len(), 1);
+    assert_eq!(mfa_tests::passkeys(&record).len(), 1);
 }
 
 #[tokio::test]
@@ -165,7 +165,7 @@ async fn more_passkeys_need_step_up_and_are_listed() {
         keys.push(key);
     }
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
-    let names: Vec<_> = record.passkeys.iter().map(|p| p.name.as_str()).collect();
+    let names: Vec<_> = mfa_tests::passkeys(&record).iter().map(|(f, _)| f.name.as_str()).collect();
     assert_eq!(names, ["One", "Two", "Three"]);
     let methods = api.get("/mfa/methods", Some(&pre)).await.body["data"].clone();
     assert_eq!((methods[2]["isConfigured"].clone(), methods[2]["isEnabled"].clone()), (json!(true), json!(true)));
@@ -199,7 +199,7 @@ async fn verify_setup_completes_a_passkey_registration() {
     let credential = register(&mut key, &data, origin());
     // The challenge is the one the credential answers; no need to send it separately.
     let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "PASSKEY", "credential": credential})).await;
-    assert_eq!(r.body, json!({"success": true, "message": "MFA setup verified and enabled"}));
+    mfa_tests::assert_first_factor(&r.body, "MFA setup verified and enabled");
     assert_eq!(api.get("/mfa/status", Some(&token)).await.body["data"]["enabledMethods"], json!(["PASSKEY"]));
     let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "PASSKEY"})).await;
     assert_error(&r, 400, "INVALID_FIELD");

@@ -1,7 +1,8 @@
 //! `GET /mfa/status` and `GET /mfa/methods` end to end: HTTP through `cargo lambda watch`
 //! to the real function binaries, state in DynamoDB Local.
 
-use mfa_shared::model::{MethodState, MfaType, OrgPolicy};
+use mfa_shared::factors::FactorState;
+use mfa_shared::model::{MfaType, OrgPolicy};
 use mfa_tests::{Api, Person, now, store, unique};
 use serde_json::json;
 
@@ -40,9 +41,9 @@ async fn seeded_method_state_is_reported() {
     let me = Person::new();
     let store = store().await;
     let (mut record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
-    record.methods.insert(MfaType::GoogleAuth, MethodState::Enabled);
-    record.methods.insert(MfaType::MagicLink, MethodState::Disabled);
-    record.methods.insert(MfaType::Passkey, MethodState::Pending);
+    record.factors.push(mfa_tests::stand_in(MfaType::GoogleAuth, FactorState::Enabled, &me));
+    record.factors.push(mfa_tests::stand_in(MfaType::MagicLink, FactorState::Disabled, &me));
+    record.factors.push(mfa_tests::stand_in(MfaType::Passkey, FactorState::Pending, &me));
     // The chosen primary is disabled: the first enabled method stands in.
     record.primary_method = Some(MfaType::MagicLink);
     store.save_user(&mut record).await.unwrap();

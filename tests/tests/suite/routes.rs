@@ -101,14 +101,31 @@ fn watch_router_matches() {
     let manifest: toml::Table = read("Cargo.toml").parse().unwrap();
     let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("a router table");
     let mut found = BTreeSet::new();
-    for (path, function) in router {
-        let function = function.as_str().expect("one function per path");
-        if function == FALLBACK_FUNCTION {
-            assert!(path == "/" || path == "/{*path}", "the fallback serves only the catch-all paths, not {path}");
+    for (path, entry) in router {
+        if let Some(function) = entry.as_str() {
+            // One function serves the path, whatever the method.
+            if function == FALLBACK_FUNCTION {
+                assert!(path == "/" || path == "/{*path}", "the fallback serves only the catch-all paths, not {path}");
+                continue;
+            }
+            let routes: Vec<_> = ROUTES.iter().filter(|r| r.path == path).collect();
+            assert_eq!(routes.len(), 1, "{path}: a path several routes share names each method");
+            found.insert((routes[0].method.to_string(), path.clone(), function.to_string()));
             continue;
         }
-        let method = ROUTES.iter().find(|r| r.path == path).map(|r| r.method.to_string()).unwrap_or_default();
-        found.insert((method, path.clone(), function.to_string()));
+        // A path several routes share: each method named, every other one to the fallback.
+        let mut methods = BTreeSet::new();
+        for route in entry.as_array().expect("a function or a list of methods") {
+            let method = route["method"].as_str().expect("a method").to_string();
+            let function = route["function"].as_str().expect("a function").to_string();
+            methods.insert(method.clone());
+            if function != FALLBACK_FUNCTION {
+                found.insert((method, path.clone(), function));
+            }
+        }
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            assert!(methods.contains(method), "{path}: {method} is routed (to the fallback, when no route takes it)");
+        }
     }
     assert!(router.contains_key("/{*path}"), "unknown paths go to the fallback");
     assert_eq!(found, expected());
@@ -153,7 +170,12 @@ fn events_match() {
             continue;
         }
         let (method, path) = route_key.split_once(' ').unwrap();
-        assert_eq!(event["rawPath"].as_str(), Some(path), "{name}");
+        let raw = event["rawPath"].as_str().unwrap_or_default();
+        assert!(mfa_shared::routes::matches(path, raw), "{name}: {raw} is a path of {path}");
+        if path.contains('{') {
+            let params = event["pathParameters"].as_object().expect("the path parameters of the event");
+            assert!(!params.is_empty(), "{name}: the event carries its path parameters");
+        }
         assert_eq!(event["requestContext"]["http"]["method"].as_str(), Some(method), "{name}");
         found.insert((method.to_string(), path.to_string(), function.to_string()));
     }
@@ -166,7 +188,7 @@ fn openapi_matches() {
     assert_eq!(doc["openapi"].as_str(), Some("3.1.0"));
     let mut found = BTreeSet::new();
     for (path, item) in doc["paths"].as_mapping().unwrap() {
-        for (method, _) in item.as_mapping().unwrap() {
+        for (method, _) in item.as_mapping().unwrap().iter().filter(|(k, _)| k.as_str() != Some("parameters")) {
             let (path, method) = (path.as_str().unwrap(), method.as_str().unwrap().to_uppercase());
             let function = ROUTES.iter().find(|r| r.path == path && r.method == method).map(|r| r.function.to_string());
             found.insert((method, path.to_string(), function.unwrap_or_else(|| "(not in ROUTES)".into())));

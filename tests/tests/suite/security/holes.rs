@@ -9,11 +9,13 @@
 //! 6. the magic-link send limit raced by concurrent requests;
 //! 7. passkey assertions accepted while PASSKEY is off, or with a counter gone backwards.
 
+use mfa_shared::factors::FactorState;
 use mfa_shared::methods::totp;
-use mfa_shared::model::{MethodState, MfaType};
+use mfa_shared::model::MfaType;
 use mfa_tests::{
     Api, Person, TestApp, assert_error, claims_of, enroll_totp, link_in, link_mails_to, login_with_totp, mails_to, now,
-    nth_mail, passkey_assertion, register_passkey, remember_secret, rp_origin, seed, seed_magic_link, stack, unique,
+    nth_mail, passkey_assertion, register_passkey, remember_secret, rp_origin, seed, seed_magic_link, stack, stand_in,
+    unique,
 };
 use serde_json::{Value, json};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -48,7 +50,7 @@ async fn hole1_a_password_only_token_cannot_add_an_authenticator_next_to_a_magic
     let api = Api::new();
     for method in [MfaType::MagicLink, MfaType::Passkey] {
         let me = Person::new();
-        seed(&me, |r| r.set_state(method, MethodState::Enabled)).await;
+        seed(&me, |r| r.factors.push(stand_in(method, FactorState::Enabled, &me))).await;
         let r = api.post("/mfa/setup", Some(&me.platform_token()), json!({"mfaType": "GOOGLE_AUTH"})).await;
         assert_error(&r, 403, "STEP_UP_REQUIRED");
         assert!(r.body.get("data").is_none(), "no secret and no backup codes were handed out");
@@ -130,7 +132,7 @@ async fn hole1_enabling_a_disabled_method_needs_step_up() {
     let api = Api::new();
     let me = Person::new();
     enroll_totp(&api, &me).await;
-    seed(&me, |r| r.set_state(MfaType::Passkey, MethodState::Disabled)).await;
+    seed(&me, |r| r.factors.push(stand_in(MfaType::Passkey, FactorState::Disabled, &me))).await;
     let r = api.post("/mfa/enable", Some(&me.platform_token()), json!({"mfaType": "PASSKEY"})).await;
     assert_error(&r, 403, "STEP_UP_REQUIRED");
     assert_eq!(status(&api, &me).await["enabledMethods"], json!(["GOOGLE_AUTH"]));

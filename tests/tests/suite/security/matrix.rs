@@ -10,11 +10,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mfa_shared::App;
 use mfa_shared::crypto::{ExposeSecret, random_bytes};
+use mfa_shared::factors::{FactorState, Material};
 use mfa_shared::methods::{backup_codes, totp};
-use mfa_shared::model::{LiveSession, MethodState, MfaType, StepUp};
+use mfa_shared::model::{LiveSession, MfaType, PendingSetup, StepUp};
 use mfa_shared::routes::{AuthKind, ROUTES, route};
 use mfa_shared::sessions;
-use mfa_tests::{Person, TestApp, now, remember_secret, seed, stack, unique};
+use mfa_tests::{Person, TestApp, now, remember_secret, seed, stack, stand_in, unique};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -81,6 +82,9 @@ fn ops() -> Vec<Op> {
     vec![
         Op { function: "mfa-status", what: "status", valid: same(OK) },
         Op { function: "mfa-methods", what: "methods", valid: same(OK) },
+        Op { function: "mfa-factors", what: "factors", valid: same(OK) },
+        Op { function: "mfa-factor-rename", what: "rename a disabled passkey", valid: step_up },
+        Op { function: "mfa-factor-remove", what: "remove a disabled passkey", valid: step_up },
         Op { function: "mfa-setup", what: "setup GOOGLE_AUTH", valid: step_up },
         Op { function: "mfa-verify-setup", what: "verify-setup of a setup begun without step-up", valid: step_up },
         Op { function: "mfa-verify-setup", what: "verify-setup of a setup stepped up 16 minutes ago", valid: step_up },
@@ -204,13 +208,13 @@ async fn enrol(app: &App, person: &Person) -> (Vec<u8>, String) {
     let sealed = totp::seal_secret(app.keyring().unwrap(), &person.id, &raw);
     let (codes, hashes) = backup_codes::generate();
     codes.iter().for_each(|c| remember_secret(c.expose_secret()));
+    let mut authenticator = stand_in(MfaType::GoogleAuth, FactorState::Enabled, person);
+    authenticator.material = Material::GoogleAuth { secret: sealed };
+    let links = stand_in(MfaType::MagicLink, FactorState::Enabled, person);
     seed(person, |r| {
-        r.set_state(MfaType::GoogleAuth, MethodState::Enabled);
-        r.totp.active = Some(sealed.clone());
+        r.factors.extend([authenticator.clone(), links.clone()]);
         r.primary_method = Some(MfaType::GoogleAuth);
         r.backup_codes = hashes.clone();
-        r.set_state(MfaType::MagicLink, MethodState::Enabled);
-        r.magic_link_email = Some(person.email.clone());
     })
     .await;
     (raw, codes[0].expose_secret().to_string())
@@ -245,6 +249,7 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
     }
     let at = clock.now();
     let mut body = json!(null);
+    let mut factor = None;
     match (op.function, op.what) {
         ("mfa-setup", _) => body = json!({"mfaType": "GOOGLE_AUTH"}),
         ("mfa-verify-setup", what) => {
@@ -262,18 +267,28 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
                 _ => (None, t),
             };
             seed(&me, |r| {
-                r.totp.pending = Some(sealed.clone());
                 if let Some(s) = &step_up {
                     r.sessions.insert(s.session.clone(), LiveSession { started_at: s.at, ends_at: s.at + 3600 });
                 }
-                r.begin_setup(MfaType::GoogleAuth, step_up.clone(), None, started);
+                let setup = PendingSetup { step_up: step_up.clone(), item: None, started_at: started };
+                let material = Material::GoogleAuth { secret: sealed.clone() };
+                r.begin_setup(material, "New".into(), setup, started).expect("room for an authenticator");
             })
             .await;
             body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&pending, at)});
         }
         ("mfa-enable", _) => {
-            seed(&me, |r| r.set_state(MfaType::Passkey, MethodState::Disabled)).await;
+            let passkey = stand_in(MfaType::Passkey, FactorState::Disabled, &me);
+            seed(&me, |r| r.factors.push(passkey.clone())).await;
             body = json!({"mfaType": "PASSKEY"});
+        }
+        ("mfa-factor-rename" | "mfa-factor-remove", _) => {
+            let passkey = stand_in(MfaType::Passkey, FactorState::Disabled, &me);
+            factor = Some(passkey.id.clone());
+            seed(&me, |r| r.factors.push(passkey.clone())).await;
+            if op.function == "mfa-factor-rename" {
+                body = json!({"name": "Old key"});
+            }
         }
         ("mfa-disable" | "mfa-primary", _) => body = json!({"mfaType": "GOOGLE_AUTH"}),
         ("mfa-reset", "reset a member with MFA") => {
@@ -325,7 +340,10 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
         }
         Caller::EndedSession => Some(me.ended_session_token(t)),
     };
-    let (status, answer) = test.call(op.function, token.as_deref(), body).await;
+    let (status, answer) = match &factor {
+        Some(id) => test.call_on(op.function, id, token.as_deref(), body).await,
+        None => test.call(op.function, token.as_deref(), body).await,
+    };
     if let Some(r) = answer["refreshToken"].as_str() {
         remember_secret(r);
     }

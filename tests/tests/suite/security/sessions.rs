@@ -9,10 +9,11 @@
 
 use std::process::Command;
 
-use mfa_shared::model::{MethodState, MfaType};
+use mfa_shared::factors::{FactorState, Material};
+use mfa_shared::model::MfaType;
 use mfa_tests::{
     Api, Person, TestApp, assert_error, enroll_totp, enroll_totp_with_codes, link_in, login_with_totp_step, mails_to,
-    nth_mail, remember_secret, repo_root, seed, seed_magic_link, totp_code, unique,
+    nth_mail, remember_secret, repo_root, seed, seed_magic_link, stand_in, totp_code, unique,
 };
 use serde_json::{Value, json};
 
@@ -191,8 +192,9 @@ async fn ended2_an_ended_sessions_token_cannot_switch_back_on_what_the_user_swit
     // The attacker's session adds a magic-link address of theirs…
     let (attacker, _) = login_with_totp_step(&api, &me, &secret, 0).await;
     seed(&me, |r| {
-        r.set_state(MfaType::MagicLink, MethodState::Enabled);
-        r.magic_link_email = Some("evil@attacker.example".into());
+        let mut theirs = stand_in(MfaType::MagicLink, FactorState::Enabled, &me);
+        theirs.material = Material::MagicLink { address: "evil@attacker.example".into() };
+        r.factors.push(theirs);
     })
     .await;
     // …the user switches it off…
@@ -316,26 +318,43 @@ fn ended4_a_deployed_stage_refuses_to_start_without_the_platform_issuer_and_audi
 
 // Replacing a factor ends sessions too; adding one does not -------------------------------
 
+/// The id of `p`'s factor of `kind` whose name or hint contains `like` (or the first).
+async fn factor_id(api: &Api, token: &str, kind: &str, like: &str) -> String {
+    let r = api.get("/mfa/factors", Some(token)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let list = r.body["data"].as_array().unwrap().clone();
+    let found = list.iter().find(|f| {
+        f["mfaType"] == json!(kind)
+            && (f["name"].as_str().unwrap_or("").contains(like) || f["hint"].as_str().unwrap_or("").contains(like))
+    });
+    found.unwrap_or_else(|| panic!("no {kind} factor like {like}: {list:?}"))["factorId"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
-async fn ended2_replacing_a_factor_ends_the_other_sessions_and_adding_one_does_not() {
+async fn ended2_replacing_an_authenticator_ends_the_other_sessions_and_adding_one_does_not() {
     let api = Api::new();
     let me = Person::new();
     let secret = enroll_totp(&api, &me).await;
     let (acting, _) = login_with_totp_step(&api, &me, &secret, 0).await;
     let (other, _) = login_with_totp_step(&api, &me, &secret, 1).await;
 
-    // Another factor added in the acting session: the other session goes on.
+    // Factors added in the acting session: the other session goes on.
     mfa_tests::register_passkey(&api, &acting).await;
     assert_eq!(api.get("/mfa/status", Some(&other)).await.status, 200, "adding a passkey ends no session");
-
-    // A new authenticator secret replaces the old one: the other session ends.
-    let r = api.post("/mfa/setup", Some(&acting), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    let r = api
+        .post("/mfa/setup", Some(&acting), json!({"mfaType": "GOOGLE_AUTH", "deviceInfo": {"name": "New phone"}}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(api.get("/mfa/status", Some(&other)).await.status, 200, "beginning a replacement ends nothing");
+    assert_eq!(r.body["data"]["backupCodes"], json!([]), "the user keeps the backup codes they have");
     let replacement = secret_of(&r);
     let code = totp_code(&replacement, 0).await;
     let r = api.post("/mfa/verify-setup", Some(&acting), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(api.get("/mfa/status", Some(&other)).await.status, 200, "a second authenticator ends no session");
+
+    // The old authenticator removed: the replacement is complete, the other session ends.
+    let old = factor_id(&api, &acting, "GOOGLE_AUTH", "Authenticator app").await;
+    assert_eq!(api.send("DELETE", &format!("/mfa/factors/{old}"), Some(&acting), None).await.status, 200);
     assert_error(&api.get("/mfa/status", Some(&other)).await, 401, "SESSION_ENDED");
     assert_eq!(api.get("/mfa/status", Some(&acting)).await.status, 200, "the acting session goes on");
 }
@@ -351,12 +370,14 @@ async fn ended2_moving_magic_links_to_another_address_ends_the_other_sessions() 
     let elsewhere = format!("{}@new.example", unique("me"));
     let r = api.post("/mfa/setup", Some(&acting), json!({"mfaType": "MAGIC_LINK", "email": elsewhere})).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    // The link is opened without any bearer token: the completion acts in the session
-    // that began the setup.
+    // The link is opened without any bearer token.
     let (_, link) = link_in(&nth_mail(&elsewhere, 1).await);
     assert_eq!(api.post("/mfa/magic-link/activate", None, json!({"token": link})).await.status, 200);
+    assert_eq!(api.get("/mfa/status", Some(&other)).await.status, 200, "a second address ends no session");
+    let old = factor_id(&api, &acting, "MAGIC_LINK", "@example.com").await;
+    assert_eq!(api.send("DELETE", &format!("/mfa/factors/{old}"), Some(&acting), None).await.status, 200);
     assert_error(&api.get("/mfa/status", Some(&other)).await, 401, "SESSION_ENDED");
-    assert_eq!(api.get("/mfa/status", Some(&acting)).await.status, 200, "the session that began it goes on");
+    assert_eq!(api.get("/mfa/status", Some(&acting)).await.status, 200, "the session that removed it goes on");
 }
 
 // Abuse limits -----------------------------------------------------------------------------
