@@ -5,6 +5,7 @@
 mod auth_errors;
 mod browser;
 mod budget;
+mod factors;
 mod faults;
 mod fuzz;
 mod google_auth;
