@@ -1,10 +1,13 @@
 # Shared by scripts/dev and scripts/test: install what the local stack needs, start
-# DynamoDB Local, the local SES v2 endpoint and `cargo lambda watch`, and stop them again.
-# Sourced, not run. Everything it starts is recorded in STACK_PIDS and stopped by stop_stack.
+# DynamoDB Local, the local SES v2 endpoint, the local SNS endpoint (moto's server) and
+# `cargo lambda watch`, and stop them again. Sourced, not run. Everything it starts is
+# recorded in STACK_PIDS and stopped by stop_stack.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 CARGO_LAMBDA_VERSION="1.9.2"
+# moto's server answers SNS `Publish` to a phone number and lists the texts it took.
+MOTO_SPEC=("moto[sns]==5.2.5" "flask==3.1.3" "flask-cors==6.0.5")
 STACK_PIDS=()
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
@@ -52,6 +55,14 @@ ensure_debian_tools() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+ensure_moto() {
+  local stamp="$VENV/.moto-$(printf '%s ' "${MOTO_SPEC[@]}" | sha256sum | cut -c1-12)"
+  [ -f "$stamp" ] && [ -x "$VENV/bin/moto_server" ] && return
+  log "installing moto's server (the local SNS) in .venv (pip)"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "${MOTO_SPEC[@]}" || die "pip install of moto failed"
+  touch "$stamp"
+}
+
 # The Python tools of the test command, pinned, in the same .venv.
 PY_TEST_TOOLS=("cfn-lint==1.58.0" "schemathesis==4.32.5")
 
@@ -67,6 +78,7 @@ install_dependencies() {
   ensure_java
   ensure_node_packages
   ensure_cargo_lambda
+  ensure_moto
 }
 
 # Waits until a TCP port on 127.0.0.1 accepts connections.
@@ -106,9 +118,27 @@ start_ses() {
   log "local SES v2 on http://127.0.0.1:$port (mails: http://127.0.0.1:$port/store)"
 }
 
+start_sns() {
+  local port=$1
+  port_free "$port" || die "port $port is taken; stop what uses it (the local SNS needs it)"
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > "$LOG_DIR/sns.log" 2>&1 &
+  STACK_PIDS+=($!)
+  wait_for_port "$port" "the local SNS (moto)" $!
+  # The first SNS request loads moto's SNS backend: make it now, not in a timed request.
+  python3 - "$port" <<'PY' || die "the local SNS did not answer"
+import sys, urllib.request
+request = urllib.request.Request(
+    f"http://127.0.0.1:{sys.argv[1]}/", data=b"Action=ListTopics&Version=2010-03-31",
+    headers={"Content-Type": "application/x-www-form-urlencoded",
+             "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0"})
+urllib.request.urlopen(request, timeout=10).read()
+PY
+  log "local SNS on http://127.0.0.1:$port (texts: http://127.0.0.1:$port/moto-api/data.json)"
+}
+
 # The environment every function and tool sees locally: dummy credentials, local endpoints.
 local_environment() {
-  local ddb_port=$1 ses_port=$2 keys=$3
+  local ddb_port=$1 ses_port=$2 sns_port=$3 keys=$4
   set -a
   # shellcheck disable=SC1090
   . "$keys"
@@ -117,6 +147,8 @@ local_environment() {
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
   export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$ses_port"
   export MFA_SES_STORE_URL="http://127.0.0.1:$ses_port/store"
+  export AWS_ENDPOINT_URL_SNS="http://127.0.0.1:$sns_port"
+  export MFA_SNS_STORE_URL="http://127.0.0.1:$sns_port/moto-api/data.json"
   export MFA_RP_ID=localhost MFA_RP_ORIGIN="http://localhost:8080" MFA_RP_NAME="MFA (local)"
   export MFA_MAIL_FROM="mfa@example.com" MFA_LINK_BASE_URL="http://localhost:8080/mfa/magic-link"
   export RUST_LOG="${RUST_LOG:-info}"

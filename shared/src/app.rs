@@ -12,7 +12,9 @@ use crate::auth::{TokenSigner, TokenVerifier};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Environment, MailConfig, Reader, RelyingPartyConfig, Source, StoreConfig};
 use crate::crypto::Keyring;
+use crate::delivery::Texter;
 use crate::mail::Mailer;
+use crate::method::MfaType;
 use crate::refusal::Refusal;
 use crate::store::Store;
 
@@ -42,6 +44,17 @@ pub fn sesv2_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
         .retry_config(retries())
         .build();
     aws_sdk_sesv2::Client::from_conf(config)
+}
+
+/// SNS gets SES's bounds, 1 s an attempt and 1.5 s in all: a text is sent after the
+/// store's work, and an undelivered code is removed after it, so a request that texts
+/// stays under 3 s.
+pub fn sns_client(sdk: &SdkConfig) -> aws_sdk_sns::Client {
+    let config = aws_sdk_sns::config::Builder::from(sdk)
+        .timeout_config(timeouts(Duration::from_secs(1), Duration::from_millis(1500)))
+        .retry_config(retries())
+        .build();
+    aws_sdk_sns::Client::from_conf(config)
 }
 
 /// The roots AWS service endpoints chain to (Amazon Trust Services: Amazon Root CA 1–4,
@@ -120,11 +133,15 @@ pub struct App {
     pub clock: Clock,
     keyring: Option<Keyring>,
     mailer: Option<Mailer>,
+    texter: Option<Texter>,
     webauthn: Option<webauthn_rs::Webauthn>,
     pub relying_party: Option<RelyingPartyConfig>,
     signer: Option<TokenSigner>,
     /// The issuer shown in authenticator apps (`MFA_TOTP_ISSUER`, default "MFA").
     pub totp_issuer: String,
+    /// The methods this deployment offers (`MFA_METHODS`; every function that takes a
+    /// bearer token reads it).
+    pub offered: Vec<MfaType>,
 }
 
 impl App {
@@ -159,12 +176,27 @@ impl App {
         };
         let signer = if needs.signer { TokenSigner::read(&mut r) } else { None };
         let totp_issuer = if needs.keyring { r.or("MFA_TOTP_ISSUER", "MFA") } else { String::new() };
-        let tls_trust = if needs.store || needs.mail { TlsTrust::read(&mut r) } else { TlsTrust::AwsRoots };
+        let offered = if needs.auth { crate::config::offered_methods(&mut r) } else { Vec::new() };
+        let tls_trust =
+            if needs.store || needs.mail || needs.sms { TlsTrust::read(&mut r) } else { TlsTrust::AwsRoots };
         r.finish()?;
         let sdk = sdk_config(tls_trust).await;
         let store = Store::new(dynamodb_client(&sdk), table);
         let mailer = mail.map(|config| Mailer::new(sesv2_client(&sdk), config));
-        Ok(Self { auth, store, clock: Clock::system(), keyring, mailer, webauthn, relying_party, signer, totp_issuer })
+        let texter = needs.sms.then(|| Texter::new(sns_client(&sdk)));
+        Ok(Self {
+            auth,
+            store,
+            clock: Clock::system(),
+            keyring,
+            mailer,
+            texter,
+            webauthn,
+            relying_party,
+            signer,
+            totp_issuer,
+            offered,
+        })
     }
 
     /// The same application on another clock (tests move time instead of sleeping).
@@ -186,6 +218,17 @@ impl App {
         self
     }
 
+    /// `method`, when this deployment offers it; else a `400` that names the ones it does.
+    pub fn offers(&self, method: MfaType) -> Result<MfaType, Refusal> {
+        if self.offered.contains(&method) {
+            return Ok(method);
+        }
+        let names: Vec<&str> = self.offered.iter().map(|m| m.as_str()).collect();
+        Err(Refusal::InvalidField(
+            format!("{} is not offered here; `mfaType` must be one of {}.", method.as_str(), names.join(", ")).into(),
+        ))
+    }
+
     /// The token verifier (every function whose route takes a bearer token).
     pub fn auth(&self) -> Result<&TokenVerifier, Refusal> {
         self.auth.as_ref().ok_or_else(|| {
@@ -199,6 +242,20 @@ impl App {
             tracing::error!("this function was started without mail settings");
             Refusal::Internal
         })
+    }
+
+    pub fn texter(&self) -> Result<&Texter, Refusal> {
+        self.texter.as_ref().ok_or_else(|| {
+            tracing::error!("this function was started without text message sending");
+            Refusal::Internal
+        })
+    }
+
+    /// The same application texting through another SNS client (tests point it at an
+    /// endpoint that is down).
+    pub fn with_texter(mut self, texter: Texter) -> Self {
+        self.texter = Some(texter);
+        self
     }
 
     pub fn webauthn(&self) -> Result<(&webauthn_rs::Webauthn, &RelyingPartyConfig), Refusal> {

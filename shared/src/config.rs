@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::method::MfaType;
+
 /// Where settings come from: the process environment in production, a map in tests.
 pub trait Source: Sync {
     fn get(&self, name: &str) -> Option<String>;
@@ -132,6 +134,28 @@ impl<'a> Reader<'a> {
             Ok(())
         }
     }
+}
+
+/// The methods a deployment offers (`MFA_METHODS`, comma-separated wire names; Flashback's
+/// three unless set). EMAIL_OTP and SMS are off unless named: NIST SP 800-63B rev. 4
+/// does not accept email as an out-of-band authenticator and classes SMS as restricted.
+pub fn offered_methods(r: &mut Reader) -> Vec<MfaType> {
+    let Some(raw) = r.optional("MFA_METHODS") else { return MfaType::DEFAULT_OFFERED.to_vec() };
+    let mut methods = Vec::new();
+    for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match MfaType::parse(name) {
+            Some(m) if !methods.contains(&m) => methods.push(m),
+            Some(_) => {}
+            None => r.invalid(
+                "MFA_METHODS",
+                format!("`{name}` is no method; use GOOGLE_AUTH, MAGIC_LINK, PASSKEY, EMAIL_OTP or SMS"),
+            ),
+        }
+    }
+    if methods.is_empty() {
+        r.invalid("MFA_METHODS", "names no method");
+    }
+    methods
 }
 
 /// The DynamoDB table. The endpoint comes from the AWS SDK's own settings

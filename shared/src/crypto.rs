@@ -1,11 +1,14 @@
 //! Secrets at rest and one-time values, on `aws-lc-rs`: AES-256-GCM with a keyring
-//! (the key id is stored beside the ciphertext, so keys rotate), SHA-256 for values that
-//! are only ever compared, and the system CSPRNG.
+//! (the key id is stored beside the ciphertext, so keys rotate), HMAC-SHA256 under keys
+//! derived from the same keyring for short one-time codes (a 6-digit code's plain hash
+//! could be reversed by trying them all; its MAC cannot without the key), SHA-256 for
+//! values of 80 bits and more that are only ever compared, and the system CSPRNG.
 
 use std::collections::HashMap;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
 use aws_lc_rs::digest::{SHA256, digest};
+use aws_lc_rs::{hkdf, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -44,10 +47,33 @@ pub enum CryptoError {
     Corrupt,
 }
 
-/// AES-256-GCM keys by id; the first one seals, all of them open.
+/// AES-256-GCM keys by id; the first one seals, all of them open. Each has an HMAC key
+/// derived from it (HKDF-SHA256), for codes.
 pub struct Keyring {
     active: String,
     keys: HashMap<String, RandomizedNonceKey>,
+    macs: HashMap<String, hmac::Key>,
+}
+
+/// A code's MAC as stored: which key, and the tag (hex).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mac {
+    pub kid: String,
+    pub tag: String,
+}
+
+/// The HMAC key derived from a keyring key (never the AES key itself).
+fn mac_key(bytes: &[u8]) -> hmac::Key {
+    struct Len;
+    impl hkdf::KeyType for Len {
+        fn len(&self) -> usize {
+            32
+        }
+    }
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"mfa-keyring").extract(bytes);
+    let mut out = [0u8; 32];
+    prk.expand(&[b"one-time codes"], Len).and_then(|okm| okm.fill(&mut out)).expect("32 bytes are a valid HKDF length");
+    hmac::Key::new(hmac::HMAC_SHA256, &out)
 }
 
 impl Keyring {
@@ -69,6 +95,7 @@ impl Keyring {
     pub fn parse(spec: &str) -> Option<Self> {
         let mut active = None;
         let mut keys = HashMap::new();
+        let mut macs = HashMap::new();
         for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (kid, key) = entry.split_once(':')?;
             let bytes = URL_SAFE_NO_PAD.decode(key.trim().trim_end_matches('=')).ok()?;
@@ -78,8 +105,23 @@ impl Keyring {
             let key = RandomizedNonceKey::new(&AES_256_GCM, &bytes).ok()?;
             active.get_or_insert_with(|| kid.to_string());
             keys.insert(kid.to_string(), key);
+            macs.insert(kid.to_string(), mac_key(&bytes));
         }
-        Some(Self { active: active?, keys })
+        Some(Self { active: active?, keys, macs })
+    }
+
+    /// The MAC of `value` in `context` (the user, the factor, the purpose), under the
+    /// active key.
+    pub fn mac(&self, value: &[u8], context: &str) -> Mac {
+        let tag = hmac::sign(&self.macs[&self.active], &mac_input(value, context));
+        Mac { kid: self.active.clone(), tag: tag.as_ref().iter().map(|b| format!("{b:02x}")).collect() }
+    }
+
+    /// Whether `value` in `context` has the MAC `mac` (compared in constant time).
+    pub fn verify_mac(&self, mac: &Mac, value: &[u8], context: &str) -> bool {
+        let Some(key) = self.macs.get(&mac.kid) else { return false };
+        let Some(tag) = from_hex(&mac.tag) else { return false };
+        hmac::verify(key, &mac_input(value, context), &tag).is_ok()
     }
 
     /// Encrypts `plaintext`, bound to `context` (e.g. the user id and purpose) so a
@@ -110,9 +152,39 @@ impl Keyring {
     }
 }
 
+fn mac_input(value: &[u8], context: &str) -> Vec<u8> {
+    // The context's length first, so no context and value run into another pair.
+    let mut input = (context.len() as u64).to_be_bytes().to_vec();
+    input.extend_from_slice(context.as_bytes());
+    input.extend_from_slice(value);
+    input
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn macs_bind_their_context_and_rotate() {
+        let old = spec("k1");
+        let ring = Keyring::parse(&old).unwrap();
+        let mac = ring.mac(b"123456", "u1/f1/LOGIN");
+        assert!(ring.verify_mac(&mac, b"123456", "u1/f1/LOGIN"));
+        assert!(!ring.verify_mac(&mac, b"123457", "u1/f1/LOGIN"));
+        assert!(!ring.verify_mac(&mac, b"123456", "u1/f1/SETUP"), "another purpose");
+        assert!(!ring.verify_mac(&mac, b"123456", "u2/f1/LOGIN"), "another user");
+        assert!(!mac.tag.contains("123456"));
+        let rotated = Keyring::parse(&format!("{},{old}", spec("k2"))).unwrap();
+        assert!(rotated.verify_mac(&mac, b"123456", "u1/f1/LOGIN"), "the old key still verifies");
+        assert!(!ring.verify_mac(&Mac { tag: "zz".into(), ..mac }, b"123456", "u1/f1/LOGIN"));
+    }
 
     fn spec(kid: &str) -> String {
         format!("{kid}:{}", URL_SAFE_NO_PAD.encode(random_bytes::<32>()))

@@ -56,6 +56,11 @@ pub enum Material {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         credential: Option<PasskeyCredential>,
     },
+    /// The address codes go to (proven by the first code sent there).
+    EmailOtp { address: String },
+    /// The phone codes go to, in E.164, AES-256-GCM sealed for its user; `hint` is what
+    /// the factor list shows of it.
+    Sms { phone: Sealed, hint: String },
 }
 
 impl Material {
@@ -64,14 +69,25 @@ impl Material {
             Material::GoogleAuth { .. } => MfaType::GoogleAuth,
             Material::MagicLink { .. } => MfaType::MagicLink,
             Material::Passkey { .. } => MfaType::Passkey,
+            Material::EmailOtp { .. } => MfaType::EmailOtp,
+            Material::Sms { .. } => MfaType::Sms,
         }
     }
 
-    /// What the factor list may show of it: a masked address; nothing of a secret.
+    /// What the factor list may show of it: a masked address or phone; nothing of a secret.
     pub fn hint(&self) -> Option<String> {
         match self {
             Material::GoogleAuth { .. } | Material::Passkey { .. } => None,
-            Material::MagicLink { address } => Some(mask_address(address)),
+            Material::MagicLink { address } | Material::EmailOtp { address } => Some(mask_address(address)),
+            Material::Sms { hint, .. } => Some(hint.clone()),
+        }
+    }
+
+    /// The address of an email factor (links or codes).
+    pub fn address(&self) -> Option<&str> {
+        match self {
+            Material::MagicLink { address } | Material::EmailOtp { address } => Some(address),
+            Material::GoogleAuth { .. } | Material::Passkey { .. } | Material::Sms { .. } => None,
         }
     }
 }
@@ -108,14 +124,26 @@ impl Factor {
     }
 }
 
-/// How many factors of `kind` one user may hold (configured ones; a pending setup is
-/// replaced by the next).
-pub fn cap(kind: MfaType) -> usize {
+/// The types that share one cap, and the cap: 5 authenticator apps, 10 passkeys, 3
+/// phones, 3 addresses (links and codes together). Configured factors count; a pending
+/// setup is replaced by the next.
+pub fn cap(kind: MfaType) -> (&'static [MfaType], usize) {
     match kind {
-        MfaType::GoogleAuth => 5,
-        MfaType::Passkey => 10,
-        MfaType::MagicLink => 3,
+        MfaType::GoogleAuth => (&[MfaType::GoogleAuth], 5),
+        MfaType::Passkey => (&[MfaType::Passkey], 10),
+        MfaType::MagicLink | MfaType::EmailOtp => (&[MfaType::MagicLink, MfaType::EmailOtp], 3),
+        MfaType::Sms => (&[MfaType::Sms], 3),
     }
+}
+
+/// `+14155550100` → `+1••••••••00`: the first digit and the last two.
+pub fn mask_phone(e164: &str) -> String {
+    let digits: Vec<char> = e164.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        return "••".into();
+    }
+    let hidden = "•".repeat(digits.len() - 3);
+    format!("+{}{hidden}{}{}", digits[0], digits[digits.len() - 2], digits[digits.len() - 1])
 }
 
 /// A new factor id: 96 random bits, base64url, behind `f`.
@@ -228,9 +256,10 @@ impl UserMfaRecord {
         now: i64,
     ) -> Result<String, Refusal> {
         let kind = material.kind();
-        let configured = self.factors.iter().filter(|f| f.kind() == kind && f.state.is_configured()).count();
-        if configured >= cap(kind) {
-            return Err(Refusal::FactorLimit { method: kind, max: cap(kind) });
+        let (class, max) = cap(kind);
+        let configured = self.factors.iter().filter(|f| class.contains(&f.kind()) && f.state.is_configured()).count();
+        if configured >= max {
+            return Err(Refusal::FactorLimit { method: kind, max });
         }
         self.factors.retain(|f| !(f.kind() == kind && f.state == FactorState::Pending));
         let id = new_id();
@@ -420,6 +449,7 @@ mod tests {
         let text = serde_json::to_string(&FactorView::list(&r)).unwrap();
         assert!(!text.contains("secret-") && !text.contains("ada@"), "{text}");
         assert!(text.contains("a••@example.com"), "{text}");
+        assert_eq!(mask_phone("+14155550100"), "+1••••••••00");
         assert_eq!(derived_id("u", MfaType::Passkey, "c"), derived_id("u", MfaType::Passkey, "c"));
         assert!(new_id().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }

@@ -5,6 +5,7 @@ use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use crate::config::MailConfig;
+use crate::refusal::Refusal;
 
 pub struct Mailer {
     client: Client,
@@ -55,7 +56,42 @@ impl Mailer {
     }
 }
 
+/// A minimal check that `email` can be a mail address (SES validates the rest).
+pub fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else { return false };
+    email.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
+}
+
+/// The address a setup of an email factor names: `email`, or the token's.
+pub fn requested_address(email: Option<String>, principal: &crate::auth::Principal) -> Result<String, Refusal> {
+    let to = email.or_else(|| principal.email.clone()).map(|e| e.trim().to_string()).ok_or_else(|| {
+        Refusal::InvalidField("Field `email` is required: your token carries no email address.".into())
+    })?;
+    if !is_plausible_email(&to) {
+        return Err(Refusal::InvalidField("Field `email` is not a valid email address.".into()));
+    }
+    Ok(to)
+}
+
 /// Escapes text for HTML bodies.
 pub fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plausible_emails() {
+        assert!(is_plausible_email("ada@example.com"));
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b.com,c@d.com"] {
+            assert!(!is_plausible_email(bad), "{bad}");
+        }
+    }
 }

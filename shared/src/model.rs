@@ -70,9 +70,10 @@ pub struct UserMfaRecord {
     /// Hashes of codes issued with an authenticator setup that is not verified yet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_backup_codes: Vec<String>,
-    /// When magic-link mails were sent in the last hour (the send limit).
+    /// When links and codes were sent to the user in the last hour (the send limit of
+    /// `delivery`, shared by every channel).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub magic_link_sends: Vec<i64>,
+    pub sends: Vec<i64>,
     /// The WebAuthn user handle (a random UUID), fixed at the first passkey setup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webauthn_user_id: Option<String>,
@@ -270,8 +271,8 @@ mod legacy {
         backup_codes_issued_in: Option<String>,
         #[serde(default)]
         pending_backup_codes: Vec<String>,
-        #[serde(default)]
-        magic_link_sends: Vec<i64>,
+        #[serde(default, alias = "magicLinkSends")]
+        sends: Vec<i64>,
         #[serde(default)]
         webauthn_user_id: Option<String>,
         #[serde(default)]
@@ -371,6 +372,8 @@ mod legacy {
                         // The address a pending link went to is in the link's own item.
                         MfaType::MagicLink => Some(Material::MagicLink { address: String::new() }),
                         MfaType::Passkey => Some(Material::Passkey { credential: None }),
+                        // Not offered before factors existed.
+                        MfaType::EmailOtp | MfaType::Sms => None,
                     };
                     if let Some(material) = material {
                         let key = format!("pending:{}", setup.item.as_deref().unwrap_or_default());
@@ -392,7 +395,7 @@ mod legacy {
                 backup_codes: s.backup_codes,
                 backup_codes_issued_in: s.backup_codes_issued_in,
                 pending_backup_codes: s.pending_backup_codes,
-                magic_link_sends: s.magic_link_sends,
+                sends: s.sends,
                 webauthn_user_id: s.webauthn_user_id,
                 sessions: s.sessions,
                 open_ceremonies: s.open_ceremonies,
@@ -433,6 +436,22 @@ pub struct LinkToken {
     pub factor_id: Option<String>,
     pub created_at: i64,
     /// Also the table's TTL attribute, so DynamoDB removes spent-by-time tokens.
+    pub expires_at: i64,
+}
+
+/// The stored side of a code sent by mail or text (`delivery`): its MAC, never the code,
+/// kept under the user's record key by method and purpose, so a newer code replaces it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeItem {
+    pub user_id: String,
+    /// The factor it was sent to.
+    pub factor_id: String,
+    /// The MAC's key id and tag.
+    pub kid: String,
+    pub tag: String,
+    pub created_at: i64,
+    /// Also the table's TTL attribute.
     pub expires_at: i64,
 }
 
@@ -493,6 +512,9 @@ pub struct OrgPolicy {
     pub org_id: String,
     #[serde(default)]
     pub enforced: bool,
+    /// The methods members may set up (of those the deployment offers); all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_methods: Option<Vec<MfaType>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -514,15 +536,31 @@ pub struct MfaStatus {
     pub session_verified: bool,
 }
 
+impl OrgPolicy {
+    /// Whether members may set up `method`.
+    pub fn allows(&self, method: MfaType) -> bool {
+        self.allowed_methods.as_ref().is_none_or(|allowed| allowed.contains(&method))
+    }
+}
+
 impl MfaStatus {
-    pub fn new(record: &UserMfaRecord, policy: Option<&OrgPolicy>, session_verified: bool) -> Self {
-        let enabled_methods = record.enabled_methods();
+    /// The status as a deployment offering `offered` shows it: methods it does not offer
+    /// are not listed (nor usable).
+    pub fn new(
+        record: &UserMfaRecord,
+        policy: Option<&OrgPolicy>,
+        session_verified: bool,
+        offered: &[MfaType],
+    ) -> Self {
+        let enabled_methods: Vec<MfaType> =
+            record.enabled_methods().into_iter().filter(|m| offered.contains(m)).collect();
         let is_enforced = policy.is_some_and(|p| p.enforced);
+        let primary = record.primary().filter(|m| offered.contains(m)).or_else(|| enabled_methods.first().copied());
         Self {
             is_enabled: !enabled_methods.is_empty(),
             is_required: record.is_required || is_enforced,
             is_enforced,
-            primary_method: record.primary(),
+            primary_method: primary,
             enabled_methods,
             session_verified,
         }
@@ -543,16 +581,19 @@ pub struct MethodInfo {
 }
 
 impl MethodInfo {
-    pub fn list(record: &UserMfaRecord) -> Vec<MethodInfo> {
+    /// One entry per method the deployment offers; a method the user's organization does
+    /// not allow is not available.
+    pub fn list(record: &UserMfaRecord, offered: &[MfaType], policy: Option<&OrgPolicy>) -> Vec<MethodInfo> {
         MfaType::ALL
             .into_iter()
+            .filter(|m| offered.contains(m))
             .map(|kind| {
                 let state = record.state(kind);
                 MethodInfo {
                     kind,
                     name: kind.name(),
                     description: kind.description(),
-                    is_available: true,
+                    is_available: policy.is_none_or(|p| p.allows(kind)),
                     is_configured: state.is_configured(),
                     is_enabled: state.is_enabled(),
                 }
@@ -572,6 +613,10 @@ mod tests {
             MfaType::GoogleAuth => Material::GoogleAuth { secret: Sealed { kid: "k".into(), data: id.into() } },
             MfaType::MagicLink => Material::MagicLink { address: format!("{id}@example.com") },
             MfaType::Passkey => Material::Passkey { credential: None },
+            MfaType::EmailOtp => Material::EmailOtp { address: format!("{id}@example.com") },
+            MfaType::Sms => {
+                Material::Sms { phone: Sealed { kid: "k".into(), data: id.into() }, hint: "+1••00".into() }
+            }
         };
         let setup = (state == FactorState::Pending).then(PendingSetup::default);
         Factor { id: id.into(), name: id.into(), state, created_at: 0, last_used_at: None, setup, material }
@@ -596,7 +641,7 @@ mod tests {
 
     #[test]
     fn new_user_status() {
-        let s = MfaStatus::new(&UserMfaRecord::new("u1"), None, false);
+        let s = MfaStatus::new(&UserMfaRecord::new("u1"), None, false, &MfaType::DEFAULT_OFFERED);
         assert_eq!(
             serde_json::to_value(&s).unwrap(),
             json!({"isEnabled": false, "isRequired": false, "isEnforced": false,
@@ -622,15 +667,19 @@ mod tests {
     #[test]
     fn enforcement_makes_mfa_required() {
         let policy = OrgPolicy { org_id: "o".into(), enforced: true, ..Default::default() };
-        let s = MfaStatus::new(&UserMfaRecord::new("u1"), Some(&policy), true);
+        let s = MfaStatus::new(&UserMfaRecord::new("u1"), Some(&policy), true, &MfaType::DEFAULT_OFFERED);
         assert!(s.is_enforced && s.is_required && s.session_verified && !s.is_enabled);
     }
 
     #[test]
     fn pending_is_neither_configured_nor_enabled() {
         let r = record(&[(MfaType::GoogleAuth, MethodState::Pending)], None);
-        let list = MethodInfo::list(&r);
-        assert_eq!(list.len(), 3);
+        let list = MethodInfo::list(&r, &MfaType::DEFAULT_OFFERED, None);
+        assert_eq!(list.len(), 3, "a default deployment lists Flashback's three");
+        assert_eq!(MethodInfo::list(&r, &MfaType::ALL, None).len(), 5);
+        let narrow = OrgPolicy { allowed_methods: Some(vec![MfaType::Passkey]), ..Default::default() };
+        let list_of_org = MethodInfo::list(&r, &MfaType::DEFAULT_OFFERED, Some(&narrow));
+        assert_eq!(list_of_org.iter().map(|m| m.is_available).collect::<Vec<_>>(), [false, false, true]);
         assert!(!list[0].is_configured && !list[0].is_enabled);
         assert_eq!(serde_json::to_value(&list[0]).unwrap()["type"], "GOOGLE_AUTH");
     }
@@ -743,6 +792,6 @@ mod tests {
             assert_eq!(v, m.as_str());
             assert_eq!(serde_json::from_value::<MfaType>(v).unwrap(), m);
         }
-        assert!(serde_json::from_value::<MfaType>(json!("SMS")).is_err());
+        assert!(serde_json::from_value::<MfaType>(json!("VOICE")).is_err());
     }
 }

@@ -6,7 +6,6 @@
 
 use crate::App;
 use crate::mail::{Mail, html_escape};
-use crate::methods::magic_link;
 use crate::model::{MfaType, UserMfaRecord};
 
 #[derive(Debug)]
@@ -52,6 +51,16 @@ impl Notice {
                     (MfaType::MagicLink, None) => {
                         "A new address for sign-in links is being added to your account.".into()
                     }
+                    (MfaType::EmailOtp, Some(address)) => {
+                        format!("A new address for sign-in codes, {address}, is being added to your account.")
+                    }
+                    (MfaType::EmailOtp, None) => {
+                        "A new address for sign-in codes is being added to your account.".into()
+                    }
+                    (MfaType::Sms, Some(phone)) => {
+                        format!("A new phone for sign-in codes, {phone}, is being added to your account.")
+                    }
+                    (MfaType::Sms, None) => "A new phone for sign-in codes is being added to your account.".into(),
                 };
                 ("A sign-in method is being added".into(), what)
             }
@@ -112,11 +121,11 @@ impl Notice {
 }
 
 /// The addresses a user has before a change: the email of the token they act with (if
-/// they act themselves), the address their record is bound to, and every magic-link
-/// address they have proven; each once.
+/// they act themselves), the address their record is bound to, and every address they
+/// have proven (for links or codes); each once.
 pub fn recipients(before: &UserMfaRecord, actor_email: Option<&str>) -> Vec<String> {
     let mut to: Vec<String> = Vec::new();
-    let proven = before.factors.iter().filter(|f| f.state.is_configured()).filter_map(magic_link::address_of);
+    let proven = before.factors.iter().filter(|f| f.state.is_configured()).filter_map(|f| f.material.address());
     for address in [actor_email, before.email.as_deref()].into_iter().flatten().chain(proven) {
         let address = address.trim();
         if !address.is_empty() && !to.iter().any(|t| t.eq_ignore_ascii_case(address)) {

@@ -16,7 +16,7 @@
 //! authorizes nothing (`sessions::ensure_live`).
 
 use crate::auth::Principal;
-use crate::model::{MfaType, StepUp, UserMfaRecord};
+use crate::model::{MfaType, OrgPolicy, StepUp, UserMfaRecord};
 use crate::refusal::Refusal;
 use crate::sessions;
 
@@ -53,6 +53,8 @@ pub enum Action {
     Enforce,
     /// No longer requiring it.
     LiftEnforcement,
+    /// Narrowing (or widening) the methods members may set up.
+    ChooseAllowedMethods,
 }
 
 /// What an action needs of its caller.
@@ -113,12 +115,13 @@ pub const TABLE: &[(Action, &str, Requirement)] = &[
     (Action::ResetMember, "`reset` with another user's `resetUserId`", Requirement::AdminFreshFactor),
     (Action::Enforce, "`organization/enforce` `{enforced: true}`", Requirement::AdminRole),
     (Action::LiftEnforcement, "`organization/enforce` `{enforced: false}`", Requirement::AdminFreshFactor),
+    (Action::ChooseAllowedMethods, "`organization/enforce` with `allowedMethods`", Requirement::AdminFreshFactor),
 ];
 
 impl Action {
     /// Every action, each once (a new one fails to compile in [`Action::index`] until it
     /// is listed here and in [`TABLE`]).
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Verify,
         Action::ChoosePrimary,
         Action::StartSetup,
@@ -132,6 +135,7 @@ impl Action {
         Action::ResetMember,
         Action::Enforce,
         Action::LiftEnforcement,
+        Action::ChooseAllowedMethods,
     ];
 
     /// The action's place in [`Action::ALL`].
@@ -150,6 +154,7 @@ impl Action {
             Action::ResetMember => 10,
             Action::Enforce => 11,
             Action::LiftEnforcement => 12,
+            Action::ChooseAllowedMethods => 13,
         }
     }
 
@@ -169,6 +174,7 @@ impl Action {
             Action::ResetMember => "Reset a member's MFA",
             Action::Enforce => "Require MFA in the organization",
             Action::LiftEnforcement => "Stop requiring it",
+            Action::ChooseAllowedMethods => "Choose the methods members may set up",
         }
     }
 
@@ -216,7 +222,8 @@ impl Actor<'_> {
 pub struct Change<'a> {
     pub action: Action,
     pub actor: Actor<'a>,
-    /// For [`Action::CompleteSetup`]: the method whose pending setup it finishes.
+    /// For [`Action::StartSetup`], the method of the new factor; for
+    /// [`Action::CompleteSetup`], the method whose pending setup it finishes.
     pub method: Option<MfaType>,
     pub now: i64,
 }
@@ -225,6 +232,11 @@ impl<'a> Change<'a> {
     /// The user acting on their own record.
     pub fn by_user(action: Action, principal: &'a Principal, now: i64) -> Self {
         Self { action, actor: Actor::User(principal), method: None, now }
+    }
+
+    /// The user beginning the setup of a `method` factor.
+    pub fn starting(method: MfaType, principal: &'a Principal, now: i64) -> Self {
+        Self { action: Action::StartSetup, actor: Actor::User(principal), method: Some(method), now }
     }
 
     /// An administrator acting on a member's record.
@@ -284,9 +296,21 @@ pub fn fresh(principal: &Principal, now: i64) -> bool {
 /// Whether `change` may be made to `record` (the state it is about to replace). For an
 /// administrator's action, `admin_record` is the administrator's own record, read with the
 /// member's.
-pub fn check(change: &Change, record: &UserMfaRecord, admin_record: Option<&UserMfaRecord>) -> Result<(), Refusal> {
+pub fn check(
+    change: &Change,
+    record: &UserMfaRecord,
+    admin_record: Option<&UserMfaRecord>,
+    org_policy: Option<&OrgPolicy>,
+) -> Result<(), Refusal> {
     if let Actor::User(p) = change.actor {
         sessions::ensure_live(p, record, change.now)?;
+    }
+    // An organization may narrow the methods its members set up.
+    if let (Action::StartSetup, Some(method), Some(org)) = (change.action, change.method, org_policy)
+        && !org.allows(method)
+    {
+        let allowed = org.allowed_methods.clone().unwrap_or_default();
+        return Err(Refusal::MethodNotAllowedByOrg { method, allowed });
     }
     let enrolled = record.has_mfa_enabled();
     match change.action.requirement() {
@@ -412,21 +436,21 @@ mod tests {
             Action::ResetSelf,
         ] {
             assert!(
-                check(&Change::by_user(action, &password_only, now), &UserMfaRecord::new("u1"), None).is_ok(),
+                check(&Change::by_user(action, &password_only, now), &UserMfaRecord::new("u1"), None, None).is_ok(),
                 "{action:?}"
             );
             assert_eq!(
-                check(&Change::by_user(action, &password_only, now), &enrolled(), None).unwrap_err(),
+                check(&Change::by_user(action, &password_only, now), &enrolled(), None, None).unwrap_err(),
                 Refusal::StepUpRequired
             );
             assert_eq!(
-                check(&Change::by_user(action, &stale, now), &enrolled(), None).unwrap_err(),
+                check(&Change::by_user(action, &stale, now), &enrolled(), None, None).unwrap_err(),
                 Refusal::StepUpRequired
             );
-            assert!(check(&Change::by_user(action, &fresh, now), &enrolled(), None).is_ok(), "{action:?}");
+            assert!(check(&Change::by_user(action, &fresh, now), &enrolled(), None, None).is_ok(), "{action:?}");
         }
         for action in [Action::Verify, Action::ChoosePrimary] {
-            assert!(check(&Change::by_user(action, &password_only, now), &enrolled(), None).is_ok());
+            assert!(check(&Change::by_user(action, &password_only, now), &enrolled(), None, None).is_ok());
         }
     }
 
@@ -441,7 +465,7 @@ mod tests {
             .filter(|a| !matches!(a, Action::ResetMember | Action::Enforce | Action::LiftEnforcement))
         {
             assert_eq!(
-                check(&Change::by_user(action, &fresh, now), &ended, None).unwrap_err(),
+                check(&Change::by_user(action, &fresh, now), &ended, None, None).unwrap_err(),
                 Refusal::SessionEnded,
                 "{action:?}"
             );
@@ -449,7 +473,7 @@ mod tests {
         let mut expired = enrolled();
         expired.sessions.get_mut("s1").unwrap().ends_at = now;
         assert_eq!(
-            check(&Change::by_user(Action::Verify, &fresh, now), &expired, None).unwrap_err(),
+            check(&Change::by_user(Action::Verify, &fresh, now), &expired, None, None).unwrap_err(),
             Refusal::SessionEnded
         );
         let owner = principal(Some(now), Some("OWNER"));
@@ -462,7 +486,7 @@ mod tests {
         let password_only = principal(None, None);
         let change = Change::completing(MfaType::MagicLink, Actor::LinkHolder, now);
         let mut record = enrolled();
-        assert!(check(&change, &record, None).is_ok(), "nothing pending: the completion refuses that itself");
+        assert!(check(&change, &record, None, None).is_ok(), "nothing pending: the completion refuses that itself");
         // `factor_at`: when the step-up's second factor passed; the setup began at `now`.
         let pending = |session: Option<&str>, factor_at| {
             let setup = PendingSetup {
@@ -477,26 +501,30 @@ mod tests {
             record.factors.push(f);
         };
         set(&mut record, pending(None, now));
-        assert_eq!(check(&change, &record, None).unwrap_err(), Refusal::StepUpRequired, "begun without a fresh factor");
+        assert_eq!(
+            check(&change, &record, None, None).unwrap_err(),
+            Refusal::StepUpRequired,
+            "begun without a fresh factor"
+        );
         set(&mut record, pending(Some("s1"), now - STEP_UP_MAX_AGE));
-        assert!(check(&change, &record, None).is_ok());
+        assert!(check(&change, &record, None, None).is_ok());
         assert_eq!(change.acting_session(&record), Some("s1"), "the completion acts in the setup's session");
         set(&mut record, pending(Some("s1"), now - STEP_UP_MAX_AGE - 1));
         assert_eq!(
-            check(&change, &record, None).unwrap_err(),
+            check(&change, &record, None, None).unwrap_err(),
             Refusal::StepUpRequired,
             "its second factor passed more than 15 minutes ago, however recent the setup"
         );
         set(&mut record, pending(Some("s2"), now));
-        assert_eq!(check(&change, &record, None).unwrap_err(), Refusal::StepUpRequired, "its session has ended");
+        assert_eq!(check(&change, &record, None, None).unwrap_err(), Refusal::StepUpRequired, "its session has ended");
         let secret = crate::crypto::Sealed { kid: "k".into(), data: "p".into() };
         let setup = PendingSetup { step_up: None, item: None, started_at: now };
         set(&mut record, factor(Material::GoogleAuth { secret }, FactorState::Pending, Some(setup)));
         let other = Change::completing(MfaType::GoogleAuth, Actor::User(&password_only), now);
-        assert!(check(&other, &record, None).is_err(), "the record of another method does not count");
+        assert!(check(&other, &record, None, None).is_err(), "the record of another method does not count");
         let fresh = principal(Some(now), None);
-        assert!(check(&Change::completing(MfaType::GoogleAuth, Actor::User(&fresh), now), &record, None).is_ok());
-        assert!(check(&change, &UserMfaRecord::new("u1"), None).is_ok(), "no MFA to protect");
+        assert!(check(&Change::completing(MfaType::GoogleAuth, Actor::User(&fresh), now), &record, None, None).is_ok());
+        assert!(check(&change, &UserMfaRecord::new("u1"), None, None).is_ok(), "no MFA to protect");
     }
 
     #[test]
@@ -526,7 +554,7 @@ mod tests {
         let own = enrolled();
         let acting = principal(Some(now), Some("ADMINISTRATOR"));
         let reset = |p: &Principal, own: &UserMfaRecord, member: &UserMfaRecord| {
-            check(&Change::by_admin(Action::ResetMember, p, now), member, Some(own))
+            check(&Change::by_admin(Action::ResetMember, p, now), member, Some(own), None)
         };
         assert!(reset(&acting, &own, &member).is_ok());
         let password_only = principal(None, Some("OWNER"));

@@ -29,6 +29,7 @@ pub enum TokenProblem {
 pub enum Dependency {
     Store,
     Mail,
+    Sms,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +75,11 @@ pub enum Refusal {
     MfaSetupRequired,
     Forbidden,
     OrgEnforced,
+    /// The member's organization allows only these methods.
+    MethodNotAllowedByOrg {
+        method: MfaType,
+        allowed: Vec<MfaType>,
+    },
     MethodNotEnabled(MfaType),
     MethodNotConfigured(MfaType),
     SetupNotPending(MfaType),
@@ -100,7 +106,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// Every machine code, as `openapi.yaml`'s error schema lists them.
-    pub const CODES: [&'static str; 37] = [
+    pub const CODES: [&'static str; 38] = [
         "MISSING_TOKEN",
         "INVALID_TOKEN",
         "TOKEN_EXPIRED",
@@ -125,6 +131,7 @@ impl Refusal {
         "MFA_SETUP_REQUIRED",
         "FORBIDDEN",
         "ORG_ENFORCED",
+        "METHOD_NOT_ALLOWED_BY_ORG",
         "METHOD_NOT_ENABLED",
         "METHOD_NOT_CONFIGURED",
         "SETUP_NOT_PENDING",
@@ -162,7 +169,9 @@ impl Refusal {
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             RouteNotFound { .. } | UserNotFound | FactorNotFound => StatusCode::NOT_FOUND,
-            StepUpRequired | MfaSetupRequired | Forbidden | OrgEnforced => StatusCode::FORBIDDEN,
+            StepUpRequired | MfaSetupRequired | Forbidden | OrgEnforced | MethodNotAllowedByOrg { .. } => {
+                StatusCode::FORBIDDEN
+            }
             MethodNotEnabled(_)
             | MethodNotConfigured(_)
             | SetupNotPending(_)
@@ -204,6 +213,7 @@ impl Refusal {
             MfaSetupRequired => "MFA_SETUP_REQUIRED",
             Forbidden => "FORBIDDEN",
             OrgEnforced => "ORG_ENFORCED",
+            MethodNotAllowedByOrg { .. } => "METHOD_NOT_ALLOWED_BY_ORG",
             MethodNotEnabled(_) => "METHOD_NOT_ENABLED",
             MethodNotConfigured(_) => "METHOD_NOT_CONFIGURED",
             SetupNotPending(_) => "SETUP_NOT_PENDING",
@@ -280,6 +290,9 @@ impl Refusal {
             Unavailable(Dependency::Mail) => {
                 "The email service is temporarily unavailable, so no mail was sent; try again in a minute."
             }
+            Unavailable(Dependency::Sms) => {
+                "The text message service is temporarily unavailable, so no code was sent; try again in a minute."
+            }
             Internal => "Something went wrong on our side; try again, and contact support if it persists.",
             InvalidJson { line, column } => {
                 return format!("Request body is not valid JSON (line {line}, column {column}); send a JSON object.")
@@ -294,6 +307,15 @@ impl Refusal {
             }
             RouteNotFound { method, path } => {
                 return format!("There is no route {method} {path}; check the path against the API reference.").into();
+            }
+            MethodNotAllowedByOrg { method, allowed } => {
+                let names: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+                return format!(
+                    "Your organization does not allow {}; set up one of {} instead.",
+                    method.as_str(),
+                    names.join(", ")
+                )
+                .into();
             }
             MethodNotEnabled(m) => {
                 return format!(
@@ -328,7 +350,10 @@ impl Refusal {
                 return format!("Too many failed verification attempts; try again in {minutes} minute(s).").into();
             }
             RateLimited { seconds } => {
-                return format!("A link was sent recently; wait {seconds} second(s) before asking for another.").into();
+                return format!(
+                    "A link or code was sent recently; wait {seconds} second(s) before asking for another."
+                )
+                .into();
             }
         };
         Cow::Borrowed(fixed)
@@ -339,7 +364,7 @@ impl Refusal {
         match self {
             Refusal::TooManyAttempts { seconds } | Refusal::RateLimited { seconds } => Some((*seconds).max(1)),
             Refusal::Unavailable(Dependency::Store) => Some(2),
-            Refusal::Unavailable(Dependency::Mail) => Some(60),
+            Refusal::Unavailable(Dependency::Mail | Dependency::Sms) => Some(60),
             _ => None,
         }
     }
@@ -380,6 +405,7 @@ impl Refusal {
             MfaSetupRequired,
             Forbidden,
             OrgEnforced,
+            MethodNotAllowedByOrg { method: MfaType::Sms, allowed: vec![MfaType::Passkey] },
             MethodNotEnabled(MfaType::Passkey),
             MethodNotConfigured(MfaType::GoogleAuth),
             SetupNotPending(MfaType::GoogleAuth),

@@ -30,6 +30,8 @@ pub struct Needs {
     /// `MFA_MAIL_FROM`, `MFA_LINK_BASE_URL` and an SES v2 client: the functions that send
     /// mail (links and notices).
     pub mail: bool,
+    /// An SNS client: the functions that text codes.
+    pub sms: bool,
     /// `MFA_RP_ID`, `MFA_RP_ORIGIN`, `MFA_RP_NAME`: the functions that run passkey ceremonies.
     pub webauthn: bool,
     /// `MFA_TOKEN_SIGNING_KEY` and `MFA_SESSION_LIFETIME`: the functions that start or
@@ -47,7 +49,7 @@ impl Needs {
         if self.store {
             vars.push("MFA_TABLE_NAME");
         }
-        if self.store || self.mail {
+        if self.store || self.mail || self.sms {
             vars.push("MFA_TLS_TRUST");
         }
         if self.auth || self.signer {
@@ -62,6 +64,7 @@ impl Needs {
                 "MFA_TOKEN_PUBLIC_KEYS",
                 "MFA_TOKEN_ISSUER",
                 "MFA_CLOCK_LEEWAY",
+                "MFA_METHODS",
             ]);
         }
         if self.keyring {
@@ -94,7 +97,8 @@ pub struct Route {
     pub function: &'static str,
     pub auth: AuthKind,
     pub needs: Needs,
-    /// The DynamoDB actions the function's role allows (SES `SendEmail` follows `needs.mail`).
+    /// The DynamoDB actions the function's role allows (SES `SendEmail` follows
+    /// `needs.mail`, SNS `Publish` `needs.sms`).
     pub dynamodb: &'static [&'static str],
 }
 
@@ -102,10 +106,20 @@ const READ: &[&str] = &["dynamodb:GetItem"];
 const WRITE: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
 /// Writes that also consume or remove one-time items.
 const CONSUME: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"];
+/// And texts: a phone number's send slot is updated in place.
+const SEND: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"];
 
 /// What every authenticated function needs; the rows add to it.
-const BASE: Needs =
-    Needs { auth: true, store: true, keyring: false, mail: false, webauthn: false, signer: false, public_keys: false };
+const BASE: Needs = Needs {
+    auth: true,
+    store: true,
+    keyring: false,
+    mail: false,
+    sms: false,
+    webauthn: false,
+    signer: false,
+    public_keys: false,
+};
 
 pub const ROUTES: &[Route] = &[
     Route {
@@ -153,8 +167,8 @@ pub const ROUTES: &[Route] = &[
         path: "/mfa/setup",
         function: "mfa-setup",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, webauthn: true, ..BASE },
-        dynamodb: CONSUME,
+        needs: Needs { keyring: true, mail: true, sms: true, webauthn: true, ..BASE },
+        dynamodb: SEND,
     },
     Route {
         method: "POST",
@@ -211,6 +225,22 @@ pub const ROUTES: &[Route] = &[
         auth: AuthKind::None,
         needs: Needs { auth: false, mail: true, ..BASE },
         dynamodb: CONSUME,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/email-code/send",
+        function: "mfa-email-code-send",
+        auth: AuthKind::Either,
+        needs: Needs { keyring: true, mail: true, ..BASE },
+        dynamodb: CONSUME,
+    },
+    Route {
+        method: "POST",
+        path: "/mfa/sms/send",
+        function: "mfa-sms-send",
+        auth: AuthKind::Either,
+        needs: Needs { keyring: true, sms: true, ..BASE },
+        dynamodb: SEND,
     },
     Route {
         method: "POST",
@@ -293,6 +323,7 @@ impl Needs {
         store: false,
         keyring: false,
         mail: false,
+        sms: false,
         webauthn: false,
         signer: false,
         public_keys: false,

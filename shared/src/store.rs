@@ -13,7 +13,9 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::model::{Ceremony, CeremonyKind, LinkToken, OrgPolicy, Purpose, RefreshToken, UserMfaRecord};
+use crate::model::{
+    Ceremony, CeremonyKind, CodeItem, LinkToken, MfaType, OrgPolicy, Purpose, RefreshToken, UserMfaRecord,
+};
 
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
@@ -36,6 +38,13 @@ mod keys {
     }
     pub fn refresh(token_hash: &str) -> (String, String) {
         (format!("REFRESH#{token_hash}"), "REFRESH".into())
+    }
+    pub fn code(user_id: &str, method: super::MfaType, purpose: super::Purpose) -> (String, String) {
+        (format!("USER#{user_id}"), format!("CODE#{}#{}", method.as_str(), purpose.as_str()))
+    }
+    /// A phone number's send count in one hour, under the number's MAC.
+    pub fn number_slot(number_tag: &str, hour: i64) -> (String, String) {
+        (format!("SMSLIMIT#{number_tag}"), format!("HOUR#{hour}"))
     }
 }
 
@@ -249,6 +258,16 @@ impl Store {
         self.load_user_and(user_id, keys::token(token_hash)).await
     }
 
+    /// The user's record and their live code of `method` for `purpose`, in one round trip.
+    pub async fn load_user_and_code(
+        &self,
+        user_id: &str,
+        method: MfaType,
+        purpose: Purpose,
+    ) -> Result<(UserMfaRecord, Option<CodeItem>), StoreError> {
+        self.load_user_and(user_id, keys::code(user_id, method, purpose)).await
+    }
+
     /// The user's record and a WebAuthn ceremony of theirs, in one round trip.
     pub async fn load_user_and_ceremony(
         &self,
@@ -341,6 +360,50 @@ impl Store {
     /// is fine.
     pub async fn delete_token(&self, token_hash: &str) -> Result<(), StoreError> {
         self.delete(keys::token(token_hash)).await
+    }
+
+    // Codes sent by mail or text ----------------------------------------------------------
+
+    /// The write that stores a new code of `method` for `purpose`, replacing an earlier one.
+    pub fn put_code(&self, method: MfaType, purpose: Purpose, code: &CodeItem) -> Result<Write, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(code, keys::code(&code.user_id, method, purpose))?));
+        Ok(TransactWriteItem::builder().put(built(put.build())?).build())
+    }
+
+    /// The write that spends a code: once, while it is the one with `tag` and unexpired.
+    pub fn consume_code(
+        &self,
+        user_id: &str,
+        method: MfaType,
+        purpose: Purpose,
+        tag: &str,
+        now: i64,
+    ) -> Result<Write, StoreError> {
+        self.consume(keys::code(user_id, method, purpose), "tag", tag, now)
+    }
+
+    /// Removes a code that was never delivered. A code already gone is fine.
+    pub async fn delete_code(&self, user_id: &str, method: MfaType, purpose: Purpose) -> Result<(), StoreError> {
+        self.delete(keys::code(user_id, method, purpose)).await
+    }
+
+    /// The write that takes one of a phone number's sends of this hour: at most `max`, and
+    /// none within `interval` seconds of the last.
+    pub fn take_number_slot(&self, number_tag: &str, now: i64, interval: i64, max: u32) -> Result<Write, StoreError> {
+        let hour = now.div_euclid(3600);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::number_slot(number_tag, hour))))
+            .update_expression("SET lastSent = :now, expiresAt = :expires ADD sent :one")
+            .condition_expression("attribute_not_exists(sent) OR (sent < :max AND lastSent <= :cut)")
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(":expires", AttributeValue::N(((hour + 2) * 3600).to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":max", AttributeValue::N(max.to_string()))
+            .expression_attribute_values(":cut", AttributeValue::N((now - interval).to_string()));
+        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
     }
 
     // WebAuthn ceremonies -----------------------------------------------------------------

@@ -72,7 +72,7 @@ pub async fn user_with_loaded<T>(
                 (record, policy, None)
             }
         };
-        policy::check(change, &record, admin_record.as_ref())?;
+        policy::check(change, &record, admin_record.as_ref(), org_policy.as_ref())?;
         let before = record.clone();
         let (outcome, extra) = match step(&mut record, org_policy.as_ref()) {
             Ok((t, extra)) => (Ok(t), extra),

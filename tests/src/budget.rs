@@ -144,6 +144,16 @@ pub async fn successes(c: &Counting) -> Vec<Row> {
     let l = Person::new();
     seed_magic_link(&l).await;
     rows.push(c.measure("mfa-magic-link-send", "send", Some(&l.platform_token()), Value::Null).await);
+    // Codes by mail and by text (a send slot each; a minute apart per user, so one user each).
+    for (function, kind) in [
+        ("mfa-email-code-send", mfa_shared::model::MfaType::EmailOtp),
+        ("mfa-sms-send", mfa_shared::model::MfaType::Sms),
+    ] {
+        let s = Person::new();
+        let factor = crate::stand_in(kind, mfa_shared::factors::FactorState::Enabled, &s);
+        crate::seed(&s, |r| r.factors.push(factor.clone())).await;
+        rows.push(c.measure(function, "send a login code", Some(&s.platform_token()), Value::Null).await);
+    }
     let (_, token) = link_in(&nth_mail(&l.email, 1).await);
     rows.push(
         c.measure(

@@ -238,12 +238,26 @@ pub async fn app() -> mfa_shared::App {
         store: true,
         keyring: true,
         mail: true,
+        sms: true,
         webauthn: true,
         signer: true,
         public_keys: false,
     })
     .await
     .expect("the test environment is complete")
+}
+
+/// The application as a default deployment builds it: the stack's settings but no
+/// `MFA_METHODS`, so it offers Flashback's three methods only.
+pub async fn default_deployment_app() -> mfa_shared::App {
+    struct Unset;
+    impl mfa_shared::config::Source for Unset {
+        fn get(&self, name: &str) -> Option<String> {
+            (name != "MFA_METHODS").then(|| mfa_shared::config::Environment.get(name)).flatten()
+        }
+    }
+    let needs = mfa_shared::routes::route("mfa-status").expect("a row").needs;
+    mfa_shared::App::from_source(&Unset, needs).await.expect("the test environment is complete")
 }
 
 pub fn repo_root() -> PathBuf {
@@ -381,6 +395,62 @@ pub async fn mails_to(to: &str) -> Vec<Value> {
         .filter(|m| m["destination"]["to"].as_array().is_some_and(|t| t.iter().any(|a| a.as_str() == Some(to))))
         .cloned()
         .collect()
+}
+
+/// The texts the local SNS took for `number`, oldest first (moto's `sns.SMS`).
+pub async fn texts_to(number: &str) -> Vec<String> {
+    let url = var("MFA_SNS_STORE_URL");
+    let data: Value = reqwest::get(&url).await.expect("the local SNS answers").json().await.expect("JSON data");
+    data["sns"]["SMS"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|t| t["phone_number"].as_str() == Some(number))
+        .filter_map(|t| t["message"].as_str().map(String::from))
+        .collect()
+}
+
+/// The six-digit code in a message (recorded for the scans).
+pub fn code_in(text: &str) -> String {
+    let code = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {text:?}"))
+        .to_string();
+    remember_secret(&code);
+    code
+}
+
+/// Waits for the `n`-th text to `number` and returns the code in it.
+pub async fn nth_text_code(number: &str, n: usize) -> String {
+    for _ in 0..50 {
+        let texts = texts_to(number).await;
+        if texts.len() >= n {
+            return code_in(&texts[n - 1]);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no text #{n} to {number} arrived at the local SNS");
+}
+
+/// Waits for the `n`-th mail with a code to `to` and returns the code in it.
+pub async fn nth_mail_code(to: &str, n: usize) -> String {
+    for _ in 0..50 {
+        let mails: Vec<Value> = mails_to(to)
+            .await
+            .into_iter()
+            .filter(|m| {
+                m["subject"] == json!("Your sign-in code")
+                    || m["subject"] == json!("Confirm this address for sign-in codes")
+            })
+            .collect();
+        if mails.len() >= n {
+            return code_in(mails[n - 1]["body"]["text"].as_str().expect("a text body"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no code mail #{n} to {to} arrived in the local SES store");
 }
 
 /// The link in a mail's plain-text body and the token in it.
@@ -522,7 +592,8 @@ pub fn claims_of(token: &str) -> Value {
 /// Runs `function`'s handler on `req`, as its binary would (`jwks` is the JWKS document
 /// the `mfa-jwks` binary builds at cold start). Every function of the route table has an
 /// arm here; an unknown one panics, so a new route cannot be left out of the tests that
-/// walk the table.
+/// walk the table. Each handler's future is boxed: unboxed, the future of this function
+/// would be as large as the largest of them, on a test thread's small stack.
 pub async fn handle(
     app: &mfa_shared::App,
     jwks: &str,
@@ -531,29 +602,31 @@ pub async fn handle(
 ) -> lambda_http::Response<lambda_http::Body> {
     use mfa_shared::handlers;
     match function {
-        "mfa-status" => handlers::status(app, req).await,
-        "mfa-methods" => handlers::methods(app, req).await,
-        "mfa-factors" => handlers::factors(app, req).await,
-        "mfa-factor-rename" => handlers::rename_factor(app, req).await,
-        "mfa-factor-remove" => handlers::remove_factor(app, req).await,
-        "mfa-setup" => handlers::setup(app, req).await,
-        "mfa-verify-setup" => handlers::verify_setup(app, req).await,
-        "mfa-enable" => handlers::enable(app, req).await,
-        "mfa-disable" => handlers::disable(app, req).await,
-        "mfa-primary" => handlers::primary(app, req).await,
-        "mfa-reset" => handlers::reset(app, req).await,
-        "mfa-magic-link-send" => handlers::magic_link_send(app, req).await,
-        "mfa-magic-link-activate" => handlers::magic_link_activate(app, req).await,
-        "mfa-passkey-auth-options" => handlers::passkey_auth_options(app, req).await,
+        "mfa-status" => Box::pin(handlers::status(app, req)).await,
+        "mfa-methods" => Box::pin(handlers::methods(app, req)).await,
+        "mfa-factors" => Box::pin(handlers::factors(app, req)).await,
+        "mfa-factor-rename" => Box::pin(handlers::rename_factor(app, req)).await,
+        "mfa-factor-remove" => Box::pin(handlers::remove_factor(app, req)).await,
+        "mfa-setup" => Box::pin(handlers::setup(app, req)).await,
+        "mfa-verify-setup" => Box::pin(handlers::verify_setup(app, req)).await,
+        "mfa-enable" => Box::pin(handlers::enable(app, req)).await,
+        "mfa-disable" => Box::pin(handlers::disable(app, req)).await,
+        "mfa-primary" => Box::pin(handlers::primary(app, req)).await,
+        "mfa-reset" => Box::pin(handlers::reset(app, req)).await,
+        "mfa-magic-link-send" => Box::pin(handlers::magic_link_send(app, req)).await,
+        "mfa-email-code-send" => Box::pin(handlers::send_email_code(app, req)).await,
+        "mfa-sms-send" => Box::pin(handlers::send_sms_code(app, req)).await,
+        "mfa-magic-link-activate" => Box::pin(handlers::magic_link_activate(app, req)).await,
+        "mfa-passkey-auth-options" => Box::pin(handlers::passkey_auth_options(app, req)).await,
         "mfa-passkey-complete-registration" | "mfa-passkey-complete-registration-1" => {
-            handlers::passkey_complete_registration(app, req).await
+            Box::pin(handlers::passkey_complete_registration(app, req)).await
         }
-        "mfa-verify-login" => handlers::verify_login(app, req).await,
-        "mfa-recover" => handlers::recover(app, req).await,
-        "mfa-backup-codes" => handlers::regenerate_backup_codes(app, req).await,
-        "mfa-token-refresh" => handlers::token_refresh(app, req).await,
-        "mfa-organization-enforce" => handlers::enforce(app, req).await,
-        "mfa-jwks" => handlers::jwks(jwks, req).await,
+        "mfa-verify-login" => Box::pin(handlers::verify_login(app, req)).await,
+        "mfa-recover" => Box::pin(handlers::recover(app, req)).await,
+        "mfa-backup-codes" => Box::pin(handlers::regenerate_backup_codes(app, req)).await,
+        "mfa-token-refresh" => Box::pin(handlers::token_refresh(app, req)).await,
+        "mfa-organization-enforce" => Box::pin(handlers::enforce(app, req)).await,
+        "mfa-jwks" => Box::pin(handlers::jwks(jwks, req)).await,
         other => panic!("no handler for {other}: add it to mfa_tests::handle"),
     }
 }
@@ -563,15 +636,18 @@ pub async fn handle(
 /// links to the person's own address, a passkey without a credential (so it cannot log
 /// in). Returns the factor, to push onto a record being seeded.
 pub fn stand_in(kind: mfa_shared::model::MfaType, state: FactorState, person: &Person) -> Factor {
+    use mfa_shared::methods::codes::Target;
     use mfa_shared::model::MfaType;
+    let keyring = mfa_shared::crypto::Keyring::parse(&var("MFA_ENCRYPTION_KEYS")).expect("the stack's keys");
     let material = match kind {
         MfaType::GoogleAuth => {
-            let keyring = mfa_shared::crypto::Keyring::parse(&var("MFA_ENCRYPTION_KEYS")).expect("the stack's keys");
             let raw = mfa_shared::crypto::random_bytes::<20>();
             Material::GoogleAuth { secret: mfa_shared::methods::totp::seal_secret(&keyring, &person.id, &raw) }
         }
         MfaType::MagicLink => Material::MagicLink { address: person.email.clone() },
         MfaType::Passkey => Material::Passkey { credential: None },
+        MfaType::EmailOtp => Material::EmailOtp { address: person.email.clone() },
+        MfaType::Sms => Target::Phone(phone_number()).material(&keyring, &person.id),
     };
     let setup = (state == FactorState::Pending).then(|| mfa_shared::model::PendingSetup {
         step_up: None,
@@ -599,6 +675,19 @@ pub fn passkeys(record: &mfa_shared::model::UserMfaRecord) -> Vec<(&Factor, &mfa
             _ => None,
         })
         .collect()
+}
+
+/// A phone number of its own for a test (each one's texts are limited per number): a
+/// valid San Francisco number (its exchange 200–999, never an N11 code).
+pub fn phone_number() -> String {
+    let n = u32::from_be_bytes(mfa_shared::crypto::random_bytes::<4>());
+    let mut exchange = 200 + n % 800;
+    if exchange % 100 == 11 {
+        exchange += 1;
+    }
+    let number = format!("+1415{exchange}{:04}", (n / 800) % 10_000);
+    remember_secret(&number);
+    number
 }
 
 /// Turns MAGIC_LINK on for `person` in the store, links going to their own address.
@@ -698,10 +787,21 @@ pub async fn verify_code(
     principal: &mfa_shared::auth::Principal,
     code: &str,
 ) -> Result<(), mfa_shared::Refusal> {
-    let presented = mfa_shared::methods::Presented { code: Some(code.into()), ..Default::default() };
-    let login =
-        mfa_shared::methods::Login::prepare(app, principal, mfa_shared::model::MfaType::GoogleAuth, &presented).await?;
-    check_only(app, principal, login).await
+    let proof = mfa_shared::proof::LoginProof::Authenticator { code: code.into(), factor_id: None };
+    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof).await?).await
+}
+
+/// Checks a code sent by mail or text (`method`) of `principal` (the code is spent).
+pub async fn verify_sent_code(
+    app: &mfa_shared::App,
+    principal: &mfa_shared::auth::Principal,
+    method: mfa_shared::model::MfaType,
+    code: &str,
+    factor_id: Option<&str>,
+) -> Result<(), mfa_shared::Refusal> {
+    let proof =
+        mfa_shared::proof::LoginProof::Sent { method, code: code.into(), factor_id: factor_id.map(String::from) };
+    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof).await?).await
 }
 
 /// Spends a login link of `principal`.
@@ -710,10 +810,8 @@ pub async fn verify_login_link(
     principal: &mfa_shared::auth::Principal,
     token: &str,
 ) -> Result<(), mfa_shared::Refusal> {
-    let presented = mfa_shared::methods::Presented { token: Some(token.into()), ..Default::default() };
-    let login =
-        mfa_shared::methods::Login::prepare(app, principal, mfa_shared::model::MfaType::MagicLink, &presented).await?;
-    check_only(app, principal, login).await
+    let proof = mfa_shared::proof::LoginProof::Link { token: token.into() };
+    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof).await?).await
 }
 
 /// Checks a passkey assertion of `principal` (its ceremony is spent).
@@ -722,8 +820,6 @@ pub async fn verify_assertion(
     principal: &mfa_shared::auth::Principal,
     credential: Value,
 ) -> Result<(), mfa_shared::Refusal> {
-    let presented = mfa_shared::methods::Presented { credential: Some(credential), ..Default::default() };
-    let login =
-        mfa_shared::methods::Login::prepare(app, principal, mfa_shared::model::MfaType::Passkey, &presented).await?;
-    check_only(app, principal, login).await
+    let proof = mfa_shared::proof::LoginProof::Assertion { credential };
+    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof).await?).await
 }

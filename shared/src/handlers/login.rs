@@ -11,10 +11,11 @@ use crate::body;
 use crate::crypto::SecretString;
 use crate::envelope::{json_response, respond};
 use crate::lockout;
-use crate::methods::{Login, Presented, backup_codes};
+use crate::methods::{Login, backup_codes};
 use crate::model::MfaType;
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
+use crate::proof::Presented;
 use crate::refusal::Refusal;
 use crate::sessions;
 
@@ -40,7 +41,8 @@ async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Re
     let principal = app.auth()?.authenticate(req)?;
     let input: VerifyLoginInput = body::json(req)?;
     let now = app.clock.now();
-    let (login, loaded) = Login::prepare(app, &principal, input.mfa_type, &input.presented).await?;
+    let proof = input.presented.for_login(input.mfa_type)?;
+    let (login, loaded) = Login::prepare(app, &principal, proof).await?;
     let change = Change::by_user(Action::Verify, &principal, now);
     let session = lockout::attempt(
         app,

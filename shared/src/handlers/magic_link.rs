@@ -14,13 +14,6 @@ use crate::notify;
 use crate::policy::Actor;
 use crate::refusal::Refusal;
 
-/// `{factorId?}`: the address to send a login link to, when the user has several.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SendInput {
-    factor_id: Option<String>,
-}
-
 /// `POST /mfa/magic-link/send`: mails a login link (MAGIC_LINK must be enabled) to the
 /// address named, or the one used (or added) most recently. Takes no other input; sending
 /// never resets the failure count.
@@ -31,8 +24,8 @@ pub async fn send(app: &App, req: Request) -> Response<Body> {
 async fn send_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
-    let input: SendInput = body::json_or_default(req)?;
-    magic_link::send(app, &principal, Purpose::Login, None, input.factor_id.as_deref()).await?;
+    let super::FactorChoice { factor_id } = body::json_or_default(req)?;
+    magic_link::send(app, &principal, Purpose::Login, None, factor_id.as_deref()).await?;
     Ok(envelope::message("Magic link sent successfully"))
 }
 

@@ -22,6 +22,7 @@ async fn enable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
+    app.offers(mfa_type)?;
     let change = Change::by_user(Action::Enable, &principal, app.clock.now());
     let changed = update::user(app, principal.user_id.as_str(), None, &change, |record, _| {
         let to = notify::recipients(record, principal.email.as_deref());
@@ -65,6 +66,7 @@ async fn primary_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
+    app.offers(mfa_type)?;
     let change = Change::by_user(Action::ChoosePrimary, &principal, app.clock.now());
     update::user(app, principal.user_id.as_str(), None, &change, |record, _| record.choose_primary(mfa_type)).await?;
     Ok(envelope::message("Primary MFA method updated"))

@@ -3,6 +3,7 @@
 //! JSON envelope, never an `Err` that API Gateway would turn into a bare 502.
 
 mod backup_codes;
+mod codes;
 mod factors;
 mod fallback;
 mod login;
@@ -16,6 +17,7 @@ mod setup;
 mod status;
 
 pub use backup_codes::regenerate_backup_codes;
+pub use codes::{send_email_code, send_sms_code};
 pub use factors::{list as factors, remove as remove_factor, rename as rename_factor};
 pub use fallback::fallback;
 pub use login::{recover, verify_login};
@@ -63,6 +65,13 @@ fn completed(
             crate::envelope::message_with_data(message, &serde_json::json!({ "backupCodes": codes }))
         }
     }
+}
+
+/// `{factorId?}`: the factor to send a login link or code to, when the user has several.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FactorChoice {
+    factor_id: Option<String>,
 }
 
 /// `{mfaType}`: the body of enable, disable and primary.

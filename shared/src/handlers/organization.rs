@@ -7,14 +7,17 @@ use super::require_method;
 use crate::App;
 use crate::body;
 use crate::envelope::{self, respond};
-use crate::model::OrgPolicy;
+use crate::model::{MfaType, OrgPolicy};
 use crate::policy::{self, Action};
 use crate::refusal::Refusal;
 use crate::store::StoreError;
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct EnforceInput {
     enforced: bool,
+    /// The methods members may set up, of those the deployment offers; absent keeps them.
+    allowed_methods: Option<Vec<MfaType>>,
 }
 
 /// `OWNER` and `ADMINISTRATOR` only; lifting enforcement also needs the administrator's
@@ -28,6 +31,14 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     let principal = app.auth()?.authenticate(req)?;
     let input: EnforceInput = body::json(req)?;
     let action = if input.enforced { Action::Enforce } else { Action::LiftEnforcement };
+    if let Some(allowed) = &input.allowed_methods {
+        if allowed.is_empty() {
+            return Err(Refusal::InvalidField("Field `allowedMethods` must name at least one method.".into()));
+        }
+        for method in allowed {
+            app.offers(*method)?;
+        }
+    }
     let org = principal.org_id.as_deref().ok_or(Refusal::NoOrganization)?;
     let now = app.clock.now();
     for attempt in 1..=3 {
@@ -35,8 +46,14 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
         // policy, in one round trip.
         let (own, current) = app.store.load_user_and_policy(principal.user_id.as_str(), Some(org)).await?;
         policy::admin(action, &principal, &own, now)?;
+        if input.allowed_methods.is_some() {
+            policy::admin(Action::ChooseAllowedMethods, &principal, &own, now)?;
+        }
         let mut current = current.unwrap_or_else(|| OrgPolicy { org_id: org.to_string(), ..OrgPolicy::default() });
         current.enforced = input.enforced;
+        if let Some(allowed) = &input.allowed_methods {
+            current.allowed_methods = Some(allowed.clone());
+        }
         current.updated_by = Some(principal.user_id.as_str().to_string());
         current.updated_at = Some(now);
         match app.store.save_policy(&mut current).await {

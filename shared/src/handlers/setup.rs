@@ -9,9 +9,10 @@ use super::require_method;
 use crate::App;
 use crate::body;
 use crate::envelope::{self, respond};
-use crate::methods::{self, Presented};
+use crate::methods;
 use crate::model::MfaType;
 use crate::notify;
+use crate::proof::Presented;
 use crate::refusal::Refusal;
 
 #[derive(Debug, Deserialize)]
@@ -19,6 +20,7 @@ use crate::refusal::Refusal;
 struct SetupInput {
     mfa_type: MfaType,
     email: Option<String>,
+    phone_number: Option<String>,
     device_info: Option<DeviceInfo>,
 }
 
@@ -37,8 +39,9 @@ async fn setup_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> 
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let input: SetupInput = body::json(req)?;
-    let name = input.device_info.and_then(|d| d.name);
-    let started = methods::setup(app, &principal, input.mfa_type, input.email, name).await?;
+    let name = input.device_info.and_then(|d| d.name).and_then(|n| crate::factors::clean_name(&n));
+    let request = methods::SetupRequest { email: input.email, phone_number: input.phone_number, name };
+    let started = methods::setup(app, &principal, input.mfa_type, request).await?;
     if !started.to.is_empty() {
         notify::send(app, &started.to, started.notice).await;
     }
@@ -63,7 +66,8 @@ async fn verify_setup_run(app: &App, req: &Request) -> Result<Response<Body>, Re
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let input: VerifySetupInput = body::json(req)?;
-    let completed = methods::complete(app, &principal, input.mfa_type, &input.presented).await?;
+    let proof = input.presented.for_setup(input.mfa_type)?;
+    let completed = methods::complete(app, &principal, proof).await?;
     notify::send(app, &completed.to, completed.notice).await;
     Ok(super::completed("MFA setup verified and enabled", completed.backup_codes))
 }

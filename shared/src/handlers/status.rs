@@ -20,7 +20,7 @@ async fn status_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     let (record, policy) =
         app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     sessions::ensure_live(&principal, &record, app.clock.now())?;
-    Ok(envelope::data(&MfaStatus::new(&record, policy.as_ref(), principal.session_verified)))
+    Ok(envelope::data(&MfaStatus::new(&record, policy.as_ref(), principal.session_verified, &app.offered)))
 }
 
 /// `GET /mfa/methods`: every method with the caller's state of it.
@@ -31,8 +31,9 @@ pub async fn methods(app: &App, req: Request) -> Response<Body> {
 async fn methods_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "GET")?;
     let principal = app.auth()?.authenticate(req)?;
-    // The policy is not needed here, so only the user record is read.
-    let (record, _) = app.store.load_user_and_policy(principal.user_id.as_str(), None).await?;
+    // The organization's policy says which methods are available to its members.
+    let (record, policy) =
+        app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     sessions::ensure_live(&principal, &record, app.clock.now())?;
-    Ok(envelope::data(&MethodInfo::list(&record)))
+    Ok(envelope::data(&MethodInfo::list(&record, &app.offered, policy.as_ref())))
 }

@@ -1,7 +1,8 @@
 //! MAGIC_LINK, email magic links: single-use tokens of 256 bits, stored only as SHA-256
 //! hashes, living 10 minutes, bound to their purpose (an activation token cannot log in
-//! and a login token cannot activate), and a per-user send limit. Below the pure rules:
-//! sending (setup and login links), activation, and the login check against the store.
+//! and a login token cannot activate) and their factor, sent by the one delivery rule
+//! (`delivery`). Below the pure rules: sending (setup and login links), activation, and
+//! the login check against the store.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,6 +12,7 @@ use super::{Completed, Started, backup_codes};
 use crate::App;
 use crate::auth::{Principal, UserId};
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
+use crate::delivery;
 use crate::factors::{Factor, FactorState, Material};
 use crate::lockout::Failure;
 use crate::mail::{Mail, html_escape};
@@ -20,13 +22,6 @@ use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
 use crate::store::Write;
 use crate::update;
-
-pub const TOKEN_LIFETIME: i64 = 10 * 60;
-/// At most one mail a minute…
-pub const MIN_INTERVAL: i64 = 60;
-/// …and five an hour.
-pub const MAX_PER_HOUR: usize = 5;
-const HOUR: i64 = 3600;
 
 /// A new token (what goes into the link) and its hash (what is stored). An activation
 /// token also names its user after a `.` (base64url), so the activation, which has no
@@ -60,38 +55,6 @@ pub fn user_of(token: &SecretString) -> Option<UserId> {
     UserId::parse(&String::from_utf8(URL_SAFE_NO_PAD.decode(user).ok()?).ok()?)
 }
 
-/// Seconds to wait before another mail may be sent, given the recent send times.
-pub fn send_wait(sent: &[i64], now: i64) -> Option<i64> {
-    let recent: Vec<i64> = sent.iter().copied().filter(|t| now - t < HOUR).collect();
-    let mut wait = 0;
-    if let Some(last) = recent.iter().max() {
-        wait = wait.max(last + MIN_INTERVAL - now);
-    }
-    if recent.len() >= MAX_PER_HOUR {
-        let mut sorted = recent.clone();
-        sorted.sort_unstable();
-        wait = wait.max(sorted[recent.len() - MAX_PER_HOUR] + HOUR - now);
-    }
-    (wait > 0).then_some(wait)
-}
-
-/// Records a send, keeping only the last hour.
-pub fn record_send(sent: &mut Vec<i64>, now: i64) {
-    sent.retain(|t| now - t < HOUR);
-    sent.push(now);
-}
-
-/// A minimal check that `email` can be a mail address (SES validates the rest).
-pub fn is_plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else { return false };
-    email.len() <= 254
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
-}
-
 /// The mail that carries a link (the link is the only secret in it).
 pub fn mail(purpose: Purpose, to: &str, link: &str) -> Mail {
     let (subject, intro, ignore) = match purpose {
@@ -106,7 +69,7 @@ pub fn mail(purpose: Purpose, to: &str, link: &str) -> Mail {
             "If you are not signing in right now, ignore this email and consider changing your password.",
         ),
     };
-    let minutes = TOKEN_LIFETIME / 60;
+    let minutes = delivery::LIFETIME / 60;
     let text = format!("{intro}\n\n{link}\n\nThe link works once and expires in {minutes} minutes.\n{ignore}\n");
     let html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif\"><p>{}</p>\
@@ -123,101 +86,71 @@ pub fn mail(purpose: Purpose, to: &str, link: &str) -> Mail {
 
 /// `POST /mfa/setup` for MAGIC_LINK: mails an activation link to `email` (or the token's).
 pub async fn setup(app: &App, principal: &Principal, email: Option<String>) -> Result<Started, Refusal> {
-    let (address, to) = send(app, principal, Purpose::Activate, email, None).await?;
+    let (address, to, factor_id) = send(app, principal, Purpose::Activate, email, None).await?;
     let notice = Notice::SetupStarted { method: MfaType::MagicLink, address: Some(address.clone()) };
-    Ok(Started { data: json!({"email": address, "verificationRequired": true}), notice, to })
+    let data = json!({"email": address, "verificationRequired": true, "factorId": factor_id});
+    Ok(Started { data, notice, to })
 }
 
-/// Mails a link: an activation link (setup; to `email` or the token's email) or a login
-/// link (to the activated address). The send-limit slot and the hashed token are stored
-/// in one conditional write *before* the mail goes out, so concurrent sends never exceed
-/// the limit; a token whose mail failed is removed, and was never usable anyway (only its
-/// hash is stored). A failed send still counts toward the limit. Returns the address, and
-/// for an activation link of a user who has MFA every address to tell of the setup.
+/// Mails a link: an activation link (setup, a new pending factor for `email` or the
+/// token's address) or a login link (to the factor named, or the one used most recently),
+/// by the one delivery rule (`delivery`: the hashed token and the send slot in one write
+/// before the mail). Returns the address, for an activation link of a user who has MFA
+/// every address to tell of the setup, and the factor the link is for.
 pub async fn send(
     app: &App,
     principal: &Principal,
     purpose: Purpose,
     email: Option<String>,
     factor_id: Option<&str>,
-) -> Result<(String, Vec<String>), Refusal> {
+) -> Result<(String, Vec<String>, String), Refusal> {
+    app.offers(MfaType::MagicLink)?;
     let mailer = app.mailer()?;
     let now = app.clock.now();
     let user = principal.user_id.as_str();
     let requested = match purpose {
         Purpose::Login => None,
-        Purpose::Activate => {
-            let to = email.or_else(|| principal.email.clone()).map(|e| e.trim().to_string()).ok_or_else(|| {
-                Refusal::InvalidField("Field `email` is required: your token carries no email address.".into())
-            })?;
-            if !is_plausible_email(&to) {
-                return Err(Refusal::InvalidField("Field `email` is not a valid email address.".into()));
-            }
-            Some(to)
-        }
+        Purpose::Activate => Some(crate::mail::requested_address(email, principal)?),
     };
-    let action = match purpose {
-        Purpose::Activate => Action::StartSetup,
-        Purpose::Login => Action::Verify,
+    let change = match purpose {
+        Purpose::Activate => Change::starting(MfaType::MagicLink, principal, now),
+        Purpose::Login => Change::by_user(Action::Verify, principal, now),
     };
-    let change = Change::by_user(action, principal, now);
     let (token, hash) = new_token((purpose == Purpose::Activate).then_some(user));
-    let (to, told) = update::user_with(
-        app,
-        user,
-        None,
-        &change,
-        |record, _| {
-            let told = match purpose {
-                Purpose::Activate => super::setup_recipients(record, principal.email.as_deref()),
-                Purpose::Login => Vec::new(),
-            };
-            let login_factor = match &requested {
-                Some(_) => None,
-                None => {
-                    if factor_id.is_some_and(|id| record.factor(id).is_none_or(|f| f.kind() != MfaType::MagicLink)) {
-                        return Err(Refusal::FactorNotFound);
-                    }
-                    let factor = record
-                        .login_factor(MfaType::MagicLink, factor_id)
-                        .ok_or(Refusal::MethodNotEnabled(MfaType::MagicLink))?;
-                    Some((factor.id.clone(), address_of(factor).ok_or(Refusal::NoEmail)?.to_string()))
-                }
-            };
-            if let Some(wait) = send_wait(&record.magic_link_sends, now) {
-                return Err(Refusal::RateLimited { seconds: wait as u64 });
-            }
-            record_send(&mut record.magic_link_sends, now);
-            let (factor, to) = match (&requested, login_factor) {
-                (Some(to), _) => {
-                    let material = Material::MagicLink { address: to.clone() };
-                    let setup = PendingSetup { step_up: change.step_up(), item: Some(hash.clone()), started_at: now };
-                    (record.begin_setup(material, to.clone(), setup, now)?, to.clone())
-                }
-                (None, Some((id, to))) => (id, to),
-                (None, None) => return Err(Refusal::MethodNotEnabled(MfaType::MagicLink)),
-            };
-            let stored = LinkToken {
-                user_id: user.to_string(),
-                purpose,
-                email: to.clone(),
-                factor_id: Some(factor),
-                created_at: now,
-                expires_at: now + TOKEN_LIFETIME,
-            };
-            Ok(((to, told), vec![app.store.put_token(&hash, &stored)?]))
-        },
-        || Refusal::Internal,
-    )
-    .await?;
     let link = format!("{}&purpose={}", mailer.link(token.expose_secret()), purpose.as_str().to_lowercase());
-    if let Err(e) = mailer.send(mail(purpose, &to, &link)).await {
-        if let Err(cleanup) = app.store.delete_token(&hash).await {
-            tracing::warn!(error = %cleanup, "an undelivered link token could not be removed; it expires unused");
-        }
-        return Err(e.into());
-    }
-    Ok((to, told))
+    let org = (purpose == Purpose::Activate).then_some(principal.org_id.as_deref()).flatten();
+    delivery::send(app, user, org, &change, |record| {
+        let told = match purpose {
+            Purpose::Activate => super::setup_recipients(record, principal.email.as_deref()),
+            Purpose::Login => Vec::new(),
+        };
+        let (factor, to) = match &requested {
+            Some(to) => {
+                let material = Material::MagicLink { address: to.clone() };
+                let setup = PendingSetup { step_up: change.step_up(), item: Some(hash.clone()), started_at: now };
+                (record.begin_setup(material, to.clone(), setup, now)?, to.clone())
+            }
+            None => {
+                let factor = super::login_factor(record, MfaType::MagicLink, factor_id)?;
+                (factor.id.clone(), address_of(factor).ok_or(Refusal::NoEmail)?.to_string())
+            }
+        };
+        let stored = LinkToken {
+            user_id: user.to_string(),
+            purpose,
+            email: to.clone(),
+            factor_id: Some(factor.clone()),
+            created_at: now,
+            expires_at: now + delivery::LIFETIME,
+        };
+        Ok(delivery::Prepared {
+            message: delivery::Message::Mail(mail(purpose, &to, &link)),
+            writes: vec![app.store.put_token(&hash, &stored)?],
+            undo: delivery::Undo::Token(hash.clone()),
+            answer: (to, told, factor),
+        })
+    })
+    .await
 }
 
 /// Enables MAGIC_LINK for the user an activation token was sent to, consuming the token
@@ -287,7 +220,9 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
 pub fn address_of(factor: &Factor) -> Option<&str> {
     match &factor.material {
         Material::MagicLink { address } => Some(address),
-        Material::GoogleAuth { .. } | Material::Passkey { .. } => None,
+        Material::GoogleAuth { .. } | Material::Passkey { .. } | Material::EmailOtp { .. } | Material::Sms { .. } => {
+            None
+        }
     }
 }
 
@@ -375,35 +310,10 @@ mod tests {
     }
 
     #[test]
-    fn one_a_minute_and_five_an_hour() {
-        let mut sent = Vec::new();
-        assert_eq!(send_wait(&sent, 1000), None);
-        record_send(&mut sent, 1000);
-        assert_eq!(send_wait(&sent, 1030), Some(30));
-        for t in [1060, 1120, 1180, 1240] {
-            assert_eq!(send_wait(&sent, t), None, "at {t}");
-            record_send(&mut sent, t);
-        }
-        // Five in the last hour: the next slot opens an hour after the first.
-        assert_eq!(send_wait(&sent, 1300), Some(1000 + 3600 - 1300));
-        assert_eq!(send_wait(&sent, 4600), None);
-        record_send(&mut sent, 4600);
-        assert!(sent.len() <= MAX_PER_HOUR);
-    }
-
-    #[test]
     fn the_link_is_the_only_secret_in_the_mail() {
         let m = mail(Purpose::Login, "a@b.io", "https://app.example/mfa?token=abc&purpose=login");
         assert!(m.text.contains("https://app.example/mfa?token=abc&purpose=login"));
         assert!(m.html.contains("href=\"https://app.example/mfa?token=abc&amp;purpose=login\""));
         assert!(m.text.contains("10 minutes"));
-    }
-
-    #[test]
-    fn plausible_emails() {
-        assert!(is_plausible_email("ada@example.com"));
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b.com,c@d.com"] {
-            assert!(!is_plausible_email(bad), "{bad}");
-        }
     }
 }

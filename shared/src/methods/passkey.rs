@@ -103,11 +103,11 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
     let now = app.clock.now();
     let user = principal.user_id.as_str();
     let user_name = principal.email.clone().unwrap_or_else(|| user.to_string());
-    let change = Change::by_user(Action::StartSetup, principal, now);
+    let change = Change::starting(MfaType::Passkey, principal, now);
     let (public_key, challenge, to, factor_id) = update::user_with(
         app,
         user,
-        None,
+        principal.org_id.as_deref(),
         &change,
         |record, _| {
             let to = super::setup_recipients(record, principal.email.as_deref());
@@ -232,7 +232,9 @@ pub async fn complete(
 fn credential_of(factor: &Factor) -> Option<&PasskeyCredential> {
     match &factor.material {
         Material::Passkey { credential } => credential.as_ref(),
-        Material::GoogleAuth { .. } | Material::MagicLink { .. } => None,
+        Material::GoogleAuth { .. } | Material::MagicLink { .. } | Material::EmailOtp { .. } | Material::Sms { .. } => {
+            None
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use crate::factors::{Factor, Material};
 use crate::lockout::{self, Failure};
 use crate::model::{MfaType, PendingSetup, UserMfaRecord};
 use crate::notify::{self, Notice};
-use crate::policy::{Action, Actor, Change};
+use crate::policy::{Actor, Change};
 use crate::refusal::Refusal;
 use crate::update;
 
@@ -137,8 +137,9 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
     let (codes, hashes) = backup_codes::generate();
     let user = principal.user_id.as_str();
     let sealed = seal_secret(keyring, user, enrollment.raw_secret.expose_secret());
-    let change = Change::by_user(Action::StartSetup, principal, now);
-    let (factor_id, to, first) = update::user(app, user, None, &change, |record, _| {
+    let change = Change::starting(MfaType::GoogleAuth, principal, now);
+    let org = principal.org_id.as_deref();
+    let (factor_id, to, first) = update::user(app, user, org, &change, |record, _| {
         let to = super::setup_recipients(record, principal.email.as_deref());
         let first = !record.has_mfa_enabled();
         let setup = PendingSetup { step_up: change.step_up(), item: None, started_at: now };
@@ -163,7 +164,9 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
 fn secret_of(factor: &Factor) -> Option<&Sealed> {
     match &factor.material {
         Material::GoogleAuth { secret } => Some(secret),
-        Material::MagicLink { .. } | Material::Passkey { .. } => None,
+        Material::MagicLink { .. } | Material::Passkey { .. } | Material::EmailOtp { .. } | Material::Sms { .. } => {
+            None
+        }
     }
 }
 

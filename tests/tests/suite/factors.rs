@@ -170,15 +170,23 @@ async fn a_record_in_the_shape_before_factors_is_read_and_upgraded() {
     let table = stack().table.clone();
     client.put_item().table_name(&table).set_item(Some(old_shape(&me, &sealed))).send().await.unwrap();
 
-    // Flashback's client sees what it saw.
+    // Flashback's client, against a default deployment, sees what it saw.
     let pre = me.platform_token();
-    let status = api.get("/mfa/status", Some(&pre)).await.body["data"].clone();
+    let default = mfa_tests::default_deployment_app().await;
+    let call = |function: &'static str| {
+        let (app, token) = (&default, pre.clone());
+        async move {
+            let resp = mfa_tests::handle(app, "", function, mfa_tests::event(function, Some(&token))).await;
+            mfa_tests::parse(&resp).1["data"].clone()
+        }
+    };
+    let status = call("mfa-status").await;
     assert_eq!(
         status,
         json!({"isEnabled": true, "isRequired": false, "isEnforced": false, "enabledMethods": ["GOOGLE_AUTH"],
                "primaryMethod": "GOOGLE_AUTH", "sessionVerified": false})
     );
-    let methods = api.get("/mfa/methods", Some(&pre)).await.body["data"].clone();
+    let methods = call("mfa-methods").await;
     let states: Vec<(Value, Value)> =
         methods.as_array().unwrap().iter().map(|m| (m["isConfigured"].clone(), m["isEnabled"].clone())).collect();
     assert_eq!(states, [(json!(true), json!(true)), (json!(true), json!(false)), (json!(false), json!(false))]);

@@ -7,7 +7,9 @@
 
 use std::time::{Duration, Instant};
 
+use mfa_shared::factors::FactorState;
 use mfa_shared::methods::totp;
+use mfa_shared::model::MfaType;
 use mfa_shared::routes::ROUTES;
 use mfa_tests::faults::{DiskDynamo, Hung, Throttling, Watch, refused};
 use mfa_tests::{Person, Reply, enroll_totp, mails_to, now, remember_secret, seed_magic_link, tokens_of, unique};
@@ -27,6 +29,7 @@ fn reaching_the_store(function: &str) -> (&'static str, Value) {
         "mfa-verify-setup" => ("POST", json!({"mfaType": "GOOGLE_AUTH", "code": "123456"})),
         "mfa-enable" | "mfa-disable" | "mfa-primary" => ("POST", json!({"mfaType": "GOOGLE_AUTH"})),
         "mfa-reset" | "mfa-magic-link-send" | "mfa-passkey-auth-options" | "mfa-backup-codes" => ("POST", Value::Null),
+        "mfa-email-code-send" | "mfa-sms-send" => ("POST", Value::Null),
         // An activation token names its user after a `.`.
         "mfa-magic-link-activate" => ("POST", json!({"token": format!("{token43}.dXNlcg")})),
         "mfa-passkey-complete-registration" | "mfa-passkey-complete-registration-1" => {
@@ -149,6 +152,56 @@ async fn a_broken_ses_is_a_503_for_links_and_never_holds_up_a_change() {
             setup.as_secs_f64(),
             send.as_secs_f64(),
             disable.as_secs_f64()
+        ));
+    }
+    println!("faults: {}", figures.join("; "));
+}
+
+/// The code items of `user_id` (`CODE#…`) in the table.
+async fn codes_of(user_id: &str) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let sdk = aws_config::load_from_env().await;
+    let out = aws_sdk_dynamodb::Client::new(&sdk)
+        .query()
+        .table_name(&mfa_tests::stack().table)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :code)")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("USER#{user_id}")))
+        .expression_attribute_values(":code", AttributeValue::S("CODE#".into()))
+        .send()
+        .await
+        .expect("the query works");
+    out.count() as usize
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broken_sns_is_a_503_within_3_seconds_and_leaves_no_code() {
+    let hung = Hung::start().await;
+    let refused = refused();
+    let mut figures = Vec::new();
+    for (kind, endpoint) in [("hung", hung.url.as_str()), ("refused", refused.as_str())] {
+        let watch = Watch::start(&format!("sns-{kind}"), &[("AWS_ENDPOINT_URL_SNS", endpoint)]);
+        for path in ["/mfa/setup", "/mfa/sms/send"] {
+            warm(&watch.url, "POST", path).await;
+        }
+        // A setup code: the pending phone is recorded, its code is gone again.
+        let me = Person::new();
+        let number = mfa_tests::phone_number();
+        let body = json!({"mfaType": "SMS", "phoneNumber": number});
+        let (reply, setup) = call(&watch.url, "POST", "/mfa/setup", Some(&me.platform_token()), body).await;
+        assert_unavailable(&format!("setup SMS with SNS {kind}"), &reply, setup);
+        assert_eq!(codes_of(&me.id).await, 0, "no code is left for a text that was not sent");
+        // A login code.
+        let other = Person::new();
+        let factor = mfa_tests::stand_in(MfaType::Sms, FactorState::Enabled, &other);
+        mfa_tests::seed(&other, |r| r.factors.push(factor.clone())).await;
+        let (reply, send) = call(&watch.url, "POST", "/mfa/sms/send", Some(&other.platform_token()), Value::Null).await;
+        assert_unavailable(&format!("sms send with SNS {kind}"), &reply, send);
+        assert_eq!(codes_of(&other.id).await, 0);
+        assert!(mfa_tests::texts_to(&number).await.is_empty(), "nothing reached the real local SNS");
+        figures.push(format!(
+            "SNS {kind}: setup 503 in {:.2} s, send 503 in {:.2} s",
+            setup.as_secs_f64(),
+            send.as_secs_f64()
         ));
     }
     println!("faults: {}", figures.join("; "));

@@ -103,7 +103,7 @@ async fn verify_setup_input_errors() {
         "INVALID_FIELD",
     );
     assert_error(
-        &api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "SMS", "code": "1"})).await,
+        &api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "VOICE", "code": "1"})).await,
         400,
         "INVALID_FIELD",
     );

@@ -33,7 +33,12 @@ async fn methods_event() {
     let me = Person::new();
     let (code, body) = parse(&handlers::methods(&app, event("mfa-methods", Some(&me.platform_token()))).await);
     assert_eq!(code, 200, "{body}");
-    assert_eq!(body["data"].as_array().map(Vec::len), Some(3));
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(app.offered.len()));
+    // A default deployment lists Flashback's three, as Flashback's client expects.
+    let default = mfa_tests::default_deployment_app().await;
+    let (_, body) = parse(&handlers::methods(&default, event("mfa-methods", Some(&me.platform_token()))).await);
+    let types: Vec<_> = body["data"].as_array().unwrap().iter().map(|m| m["type"].clone()).collect();
+    assert_eq!(types, [json!("GOOGLE_AUTH"), json!("MAGIC_LINK"), json!("PASSKEY")]);
     let (code, _) = parse(&handlers::methods(&app, event("mfa-methods", Some("garbage"))).await);
     assert_eq!(code, 401);
 }
@@ -85,6 +90,8 @@ async fn every_event_answers_as_the_contract_says() {
         ("mfa-primary", 409, "METHOD_NOT_ENABLED"),
         ("mfa-reset", 200, ""),
         ("mfa-magic-link-send", 409, "METHOD_NOT_ENABLED"),
+        ("mfa-email-code-send", 409, "METHOD_NOT_ENABLED"),
+        ("mfa-sms-send", 409, "METHOD_NOT_ENABLED"),
         ("mfa-magic-link-activate", 400, "INVALID_LINK"),
         ("mfa-passkey-auth-options", 409, "METHOD_NOT_ENABLED"),
         ("mfa-passkey-complete-registration", 400, "CEREMONY_EXPIRED"),

@@ -5,6 +5,7 @@
 mod auth_errors;
 mod browser;
 mod budget;
+mod codes;
 mod factors;
 mod faults;
 mod fuzz;

@@ -25,7 +25,8 @@ async fn new_user_has_no_mfa() {
     assert_eq!(r.status, 200);
     let list = r.body["data"].as_array().expect("data is a list");
     let types: Vec<_> = list.iter().map(|m| m["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["GOOGLE_AUTH", "MAGIC_LINK", "PASSKEY"]);
+    // The test stack offers every method (`MFA_METHODS`).
+    assert_eq!(types, ["GOOGLE_AUTH", "MAGIC_LINK", "PASSKEY", "EMAIL_OTP", "SMS"]);
     for m in list {
         assert_eq!(m["isAvailable"], json!(true));
         assert_eq!(m["isConfigured"], json!(false));
@@ -69,6 +70,8 @@ async fn seeded_method_state_is_reported() {
             (json!("GOOGLE_AUTH"), json!(true), json!(true)),
             (json!("MAGIC_LINK"), json!(true), json!(false)),
             (json!("PASSKEY"), json!(false), json!(false)),
+            (json!("EMAIL_OTP"), json!(false), json!(false)),
+            (json!("SMS"), json!(false), json!(false)),
         ]
     );
 

@@ -47,7 +47,8 @@ fn each_function_builds_its_app_from_its_row() {
 }
 
 /// Each function in `template.yaml` gets exactly the environment its row's needs read,
-/// the DynamoDB actions its row lists, and SES `SendEmail` only when it sends mail.
+/// the DynamoDB actions its row lists, SES `SendEmail` only when it sends mail and SNS
+/// `Publish` only when it texts.
 #[test]
 fn template_gives_each_function_its_environment_and_permissions() {
     let doc: Yaml = serde_norway::from_str(&read("template.yaml")).unwrap();
@@ -64,6 +65,7 @@ fn template_gives_each_function_its_environment_and_permissions() {
             .unwrap_or_default();
         let mut dynamodb = BTreeSet::new();
         let mut ses = false;
+        let mut sns = false;
         for policy in props["Policies"].as_sequence().map(Vec::as_slice).unwrap_or_default() {
             for statement in policy["Statement"].as_sequence().unwrap() {
                 let actions: Vec<String> = match &statement["Action"] {
@@ -74,6 +76,8 @@ fn template_gives_each_function_its_environment_and_permissions() {
                 for action in actions {
                     if action == "ses:SendEmail" {
                         ses = true;
+                    } else if action == "sns:Publish" {
+                        sns = true;
                     } else {
                         assert!(action.starts_with("dynamodb:"), "{binary}: unexpected action {action}");
                         dynamodb.insert(action);
@@ -82,7 +86,7 @@ fn template_gives_each_function_its_environment_and_permissions() {
             }
         }
         if binary == FALLBACK_FUNCTION {
-            assert!(env.is_empty() && dynamodb.is_empty() && !ses, "the fallback needs nothing");
+            assert!(env.is_empty() && dynamodb.is_empty() && !ses && !sns, "the fallback needs nothing");
             continue;
         }
         let row = route(&binary).unwrap_or_else(|| panic!("{binary} is not in the route table"));
@@ -91,6 +95,7 @@ fn template_gives_each_function_its_environment_and_permissions() {
         let wanted_ddb: BTreeSet<String> = row.dynamodb.iter().map(|a| a.to_string()).collect();
         assert_eq!(dynamodb, wanted_ddb, "{binary}: DynamoDB actions");
         assert_eq!(ses, row.needs.mail, "{binary}: ses:SendEmail");
+        assert_eq!(sns, row.needs.sms, "{binary}: sns:Publish");
         seen.insert(binary);
     }
     assert_eq!(seen.len(), ROUTES.len(), "every route's function is in the template");

@@ -116,6 +116,16 @@ fn ops() -> Vec<Op> {
             valid: [(409, "METHOD_NOT_ENABLED"), OK, OK, OK, OK, OK],
         },
         Op {
+            function: "mfa-email-code-send",
+            what: "send a login code by mail",
+            valid: [(409, "METHOD_NOT_ENABLED"), OK, OK, OK, OK, OK],
+        },
+        Op {
+            function: "mfa-sms-send",
+            what: "send a login code by text",
+            valid: [(409, "METHOD_NOT_ENABLED"), OK, OK, OK, OK, OK],
+        },
+        Op {
             function: "mfa-magic-link-activate",
             what: "activate an unknown link",
             valid: same((400, "INVALID_LINK")),
@@ -211,8 +221,10 @@ async fn enrol(app: &App, person: &Person) -> (Vec<u8>, String) {
     let mut authenticator = stand_in(MfaType::GoogleAuth, FactorState::Enabled, person);
     authenticator.material = Material::GoogleAuth { secret: sealed };
     let links = stand_in(MfaType::MagicLink, FactorState::Enabled, person);
+    let email_codes = stand_in(MfaType::EmailOtp, FactorState::Enabled, person);
+    let texts = stand_in(MfaType::Sms, FactorState::Enabled, person);
     seed(person, |r| {
-        r.factors.extend([authenticator.clone(), links.clone()]);
+        r.factors.extend([authenticator.clone(), links.clone(), email_codes.clone(), texts.clone()]);
         r.primary_method = Some(MfaType::GoogleAuth);
         r.backup_codes = hashes.clone();
     })

@@ -1,0 +1,10 @@
+//! `POST /mfa/email-code/send`: mails a login code (EMAIL_OTP).
+use lambda_http::{Error, run, service_fn, tracing};
+use mfa_shared::App;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let app = App::for_function("mfa-email-code-send").await?;
+    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::send_email_code(&app, req).await) })).await
+}
