@@ -242,3 +242,37 @@ async fn a_phone_number_gets_at_most_one_text_a_minute_whoever_asks() {
     let (record, _) = store().await.load_user_and_policy(&b.id, None).await.unwrap();
     assert!(record.sends.is_empty(), "the refused send took no slot of the user's");
 }
+
+#[tokio::test]
+async fn an_organization_narrows_the_methods_its_members_set_up() {
+    let api = Api::new();
+    let org = unique("org");
+    let owner = Person::in_org(&org, "OWNER");
+    let body = json!({"enforced": true, "allowedMethods": ["PASSKEY", "GOOGLE_AUTH"]});
+    // Choosing the methods needs the owner's own fresh second factor.
+    let r = api.post("/mfa/organization/enforce", Some(&owner.platform_token()), body.clone()).await;
+    assert_error(&r, 403, "MFA_SETUP_REQUIRED");
+    let r = api.post("/mfa/organization/enforce", Some(&owner.full_access_token(mfa_tests::now()).await), body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let bad = json!({"enforced": true, "allowedMethods": []});
+    let r = api.post("/mfa/organization/enforce", Some(&owner.full_access_token(mfa_tests::now()).await), bad).await;
+    assert_error(&r, 400, "INVALID_FIELD");
+
+    let member = Person::in_org(&org, "MEMBER");
+    let pre = member.platform_token();
+    let r = api.post("/mfa/setup", Some(&pre), json!({"mfaType": "SMS", "phoneNumber": phone_number()})).await;
+    assert_error(&r, 403, "METHOD_NOT_ALLOWED_BY_ORG");
+    let sentence = r.body["error"].as_str().unwrap();
+    assert!(sentence.contains("PASSKEY") && sentence.contains("GOOGLE_AUTH"), "{sentence}");
+    let methods = api.get("/mfa/methods", Some(&pre)).await.body["data"].clone();
+    let available: Vec<(Value, Value)> =
+        methods.as_array().unwrap().iter().map(|m| (m["type"].clone(), m["isAvailable"].clone())).collect();
+    assert!(available.contains(&(json!("SMS"), json!(false))) && available.contains(&(json!("PASSKEY"), json!(true))));
+    let r = api.post("/mfa/setup", Some(&pre), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_eq!(r.status, 200, "an allowed method: {}", r.body);
+    remember_secret(r.body["data"]["secret"].as_str().unwrap());
+    // Someone outside the organization is not narrowed.
+    let outsider = Person::new();
+    let r = api.post("/mfa/setup", Some(&outsider.platform_token()), json!({"mfaType": "EMAIL_OTP"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
