@@ -216,14 +216,9 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
     Ok(Completed { notice: Notice::MethodEnabled(MfaType::MagicLink), to, backup_codes })
 }
 
-/// The address of a magic-link factor.
+/// The address of a magic-link factor (none of a factor of another type).
 pub fn address_of(factor: &Factor) -> Option<&str> {
-    match &factor.material {
-        Material::MagicLink { address } => Some(address),
-        Material::GoogleAuth { .. } | Material::Passkey { .. } | Material::EmailOtp { .. } | Material::Sms { .. } => {
-            None
-        }
-    }
+    if let Material::MagicLink { address } = &factor.material { Some(address) } else { None }
 }
 
 /// `POST /mfa/verify-setup` for MAGIC_LINK: the caller's own activation token.

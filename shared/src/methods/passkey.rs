@@ -228,14 +228,9 @@ pub async fn complete(
     Ok(Completed { notice: Notice::PasskeyAdded { name }, to, backup_codes: first.then_some(codes) })
 }
 
-/// The credential of a passkey factor, once registered.
+/// The credential of a passkey factor, once registered (none of a factor of another type).
 fn credential_of(factor: &Factor) -> Option<&PasskeyCredential> {
-    match &factor.material {
-        Material::Passkey { credential } => credential.as_ref(),
-        Material::GoogleAuth { .. } | Material::MagicLink { .. } | Material::EmailOtp { .. } | Material::Sms { .. } => {
-            None
-        }
-    }
+    if let Material::Passkey { credential } = &factor.material { credential.as_ref() } else { None }
 }
 
 /// The registered passkeys of the user's enabled passkey factors (only `only` when

@@ -160,14 +160,9 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
     Ok(Started { data, notice: Notice::SetupStarted { method: MfaType::GoogleAuth, address: None }, to })
 }
 
-/// The sealed secret of an authenticator factor.
+/// The sealed secret of an authenticator factor (none of a factor of another type).
 fn secret_of(factor: &Factor) -> Option<&Sealed> {
-    match &factor.material {
-        Material::GoogleAuth { secret } => Some(secret),
-        Material::MagicLink { .. } | Material::Passkey { .. } | Material::EmailOtp { .. } | Material::Sms { .. } => {
-            None
-        }
-    }
+    if let Material::GoogleAuth { secret } = &factor.material { Some(secret) } else { None }
 }
 
 /// Enables the pending authenticator (`factor_id`, when the caller names one) if `code`
