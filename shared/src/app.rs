@@ -133,7 +133,10 @@ pub struct App {
     pub clock: Clock,
     keyring: Option<Keyring>,
     mailer: Option<Mailer>,
-    texter: Option<Texter>,
+    /// Built at the first text, from `sms_sdk` (the functions that text are few, and most
+    /// of their requests send none: the SNS client costs their cold start nothing).
+    texter: std::sync::OnceLock<Texter>,
+    sms_sdk: Option<SdkConfig>,
     webauthn: Option<webauthn_rs::Webauthn>,
     pub relying_party: Option<RelyingPartyConfig>,
     signer: Option<TokenSigner>,
@@ -183,14 +186,15 @@ impl App {
         let sdk = sdk_config(tls_trust).await;
         let store = Store::new(dynamodb_client(&sdk), table);
         let mailer = mail.map(|config| Mailer::new(sesv2_client(&sdk), config));
-        let texter = needs.sms.then(|| Texter::new(sns_client(&sdk)));
+        let sms_sdk = needs.sms.then(|| sdk.clone());
         Ok(Self {
             auth,
             store,
             clock: Clock::system(),
             keyring,
             mailer,
-            texter,
+            texter: std::sync::OnceLock::new(),
+            sms_sdk,
             webauthn,
             relying_party,
             signer,
@@ -245,16 +249,20 @@ impl App {
     }
 
     pub fn texter(&self) -> Result<&Texter, Refusal> {
-        self.texter.as_ref().ok_or_else(|| {
+        if let Some(texter) = self.texter.get() {
+            return Ok(texter);
+        }
+        let Some(sdk) = &self.sms_sdk else {
             tracing::error!("this function was started without text message sending");
-            Refusal::Internal
-        })
+            return Err(Refusal::Internal);
+        };
+        Ok(self.texter.get_or_init(|| Texter::new(sns_client(sdk))))
     }
 
     /// The same application texting through another SNS client (tests point it at an
     /// endpoint that is down).
-    pub fn with_texter(mut self, texter: Texter) -> Self {
-        self.texter = Some(texter);
+    pub fn with_texter(self, texter: Texter) -> Self {
+        let _ = self.texter.set(texter);
         self
     }
 

@@ -10,7 +10,11 @@ use serde_json::{Value, json};
 use crate::runtime::RuntimeApi;
 
 const BASELINE: &str = "hello-lambda";
-const RUNS: usize = 20;
+/// Spawns of each binary, round robin (`MFA_BENCH_RUNS`): medians of 60 hold still on a
+/// noisy machine where 20 wander by a tenth.
+fn runs() -> usize {
+    std::env::var("MFA_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(60)
+}
 
 fn root() -> PathBuf {
     mfa_tests::repo_root()
@@ -74,7 +78,8 @@ pub async fn run() -> Value {
     let names = functions();
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     // Round robin, so a drift of the machine's speed touches every binary alike.
-    for _ in 0..RUNS {
+    let runs = runs();
+    for _ in 0..runs {
         for (i, name) in names.iter().enumerate() {
             let (elapsed, mut child, _api) = spawn_and_answer(name, &event_without_dependencies(name)).await;
             times[i].push(elapsed.as_secs_f64() * 1000.0);
@@ -90,7 +95,7 @@ pub async fn run() -> Value {
         println!("{name:<40} {min:>9.2} {med:>9.2} {max:>9.2} {:>8.2}", med / baseline);
         rows.push(json!({"binary": name, "min_ms": min, "median_ms": med, "max_ms": max, "ratio": med / baseline}));
     }
-    json!({"runs": RUNS, "baseline": BASELINE, "rows": rows})
+    json!({"runs": runs, "baseline": BASELINE, "rows": rows})
 }
 
 /// Peak RSS of one function process serving a warm loop of real invocations (a status
