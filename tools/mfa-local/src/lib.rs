@@ -146,12 +146,25 @@ pub async fn scan_for_secrets(
         let item = item.map_err(|e| display_sdk(&e))?;
         report.items += 1;
         let text = format!("{item:?}");
-        if secrets.iter().any(|s| text.contains(s)) {
+        if secrets.iter().any(|s| contains_secret(&text, s)) {
             let key = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             report.hits.push((key("pk"), key("sk")));
         }
     }
     Ok(report)
+}
+
+/// Whether `secret` appears in `text`. A short one (a six-digit code) counts only as a
+/// whole word, never inside a longer run of letters and digits: a timestamp or a request id
+/// holds every six digits now and then, and a code stored or logged in plain text stands
+/// alone (`"123456"`, `code=123456`).
+pub fn contains_secret(text: &str, secret: &str) -> bool {
+    if secret.len() >= 12 {
+        return text.contains(secret);
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    text.match_indices(secret)
+        .any(|(i, _)| !word(text[..i].chars().next_back()) && !word(text[i + secret.len()..].chars().next()))
 }
 
 fn display_sdk<E: std::fmt::Debug>(e: &E) -> String {
@@ -330,5 +343,19 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
             _ => counts.1 += 1,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod secret_scan_tests {
+    use super::contains_secret;
+
+    #[test]
+    fn short_codes_count_as_whole_words_and_long_secrets_anywhere() {
+        assert!(contains_secret(r#"S("123456")"#, "123456"));
+        assert!(contains_secret("code=123456 sent", "123456"));
+        assert!(!contains_secret("at 1764612345678", "123456"), "inside a timestamp");
+        assert!(!contains_secret("id a123456b", "123456"));
+        assert!(contains_secret("xxabcdefghijklmnopxx", "abcdefghijklmnop"));
     }
 }

@@ -125,7 +125,7 @@ fn scan_logs(secrets_file: &str, logs: &[String]) -> Result<(), String> {
         let content = std::fs::read(log).map_err(|e| format!("reading {log}: {e}"))?;
         let content = String::from_utf8_lossy(&content);
         bytes += content.len();
-        let hits = secrets.iter().filter(|s| content.contains(**s)).count();
+        let hits = secrets.iter().filter(|s| mfa_local::contains_secret(&content, s)).count();
         if hits > 0 {
             // Say where, never what.
             eprintln!("scan-logs: {hits} secret value(s) appear in plain text in {log}");
