@@ -145,6 +145,12 @@ pub struct App {
     /// The methods this deployment offers (`MFA_METHODS`; every function that takes a
     /// bearer token reads it).
     pub offered: Vec<MfaType>,
+    /// How long audit events are kept, in seconds (`MFA_AUDIT_RETENTION`, default 400
+    /// days; every function with the store reads it).
+    pub audit_retention: u64,
+    /// How long a device may be remembered, in seconds (`MFA_DEVICE_LIFETIME`, default 14
+    /// days, 0: never), before an organization shortens it.
+    pub device_lifetime: u64,
 }
 
 impl App {
@@ -180,6 +186,16 @@ impl App {
         let signer = if needs.signer { TokenSigner::read(&mut r) } else { None };
         let totp_issuer = if needs.keyring { r.or("MFA_TOTP_ISSUER", "MFA") } else { String::new() };
         let offered = if needs.auth { crate::config::offered_methods(&mut r) } else { Vec::new() };
+        let audit_retention = if needs.store {
+            r.seconds("MFA_AUDIT_RETENTION", crate::audit::DEFAULT_RETENTION, 86_400..=3650 * 86_400)
+        } else {
+            crate::audit::DEFAULT_RETENTION
+        };
+        let device_lifetime = if needs.auth {
+            r.seconds("MFA_DEVICE_LIFETIME", crate::devices::DEFAULT_LIFETIME, 0..=90 * 86_400)
+        } else {
+            0
+        };
         let tls_trust =
             if needs.store || needs.mail || needs.sms { TlsTrust::read(&mut r) } else { TlsTrust::AwsRoots };
         r.finish()?;
@@ -200,6 +216,8 @@ impl App {
             signer,
             totp_issuer,
             offered,
+            audit_retention,
+            device_lifetime,
         })
     }
 

@@ -18,6 +18,7 @@ use lambda_http::Request;
 use lambda_http::http::header::AUTHORIZATION;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::audit::Origin;
 use crate::config::Reader;
 use crate::refusal::{Refusal, TokenProblem};
 
@@ -35,6 +36,11 @@ pub struct Principal {
     /// The session a full-access token belongs to (`sid`); honoured only while the
     /// user's record lists it (`sessions::ensure_live`).
     pub session_id: Option<String>,
+    /// The session was started by a remembered device (`amr` holds `device`): its token
+    /// never counts as a fresh second factor (`policy::fresh`).
+    pub by_device: bool,
+    /// Where the request came from (audit events carry it).
+    pub origin: Origin,
 }
 
 impl Principal {
@@ -267,7 +273,9 @@ impl TokenVerifier {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(Refusal::InvalidToken(TokenProblem::NotBearer))?;
-        self.verify(token)
+        let mut principal = self.verify(token)?;
+        principal.origin = Origin::of(req);
+        Ok(principal)
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, Refusal> {
@@ -281,6 +289,7 @@ impl TokenVerifier {
             }
             let mut p = principal(claims.identity, true, Some(claims.auth_time))?;
             p.session_id = Some(claims.sid);
+            p.by_device = claims.amr.iter().any(|a| a == crate::sessions::DEVICE_AMR);
             return Ok(p);
         }
         let data = jsonwebtoken::decode::<IdentityClaims>(token, &self.platform_key, &self.platform_validation)
@@ -320,6 +329,8 @@ fn principal(claims: IdentityClaims, session_verified: bool, auth_time: Option<i
         session_verified,
         auth_time,
         session_id: None,
+        by_device: false,
+        origin: Origin::default(),
     })
 }
 

@@ -9,12 +9,14 @@
 //! every table key and DynamoDB call in `store`.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod delivery;
+pub mod devices;
 pub mod envelope;
 pub mod factors;
 pub mod handlers;

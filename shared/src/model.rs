@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Sealed;
+use crate::devices::RememberedDevice;
 use crate::factors::{self, Factor, FactorState, Material, PasskeyCredential};
 use crate::refusal::Refusal;
 
@@ -84,6 +85,10 @@ pub struct UserMfaRecord {
     /// The passkey login ceremonies open now (at most `passkey::MAX_OPEN_CEREMONIES`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open_ceremonies: Vec<OpenCeremony>,
+    /// The user's remembered devices by id (see `devices`): only their tokens' hashes.
+    /// Always written (also empty), so a refused refresh can remove one by its path.
+    #[serde(default)]
+    pub devices: BTreeMap<String, RememberedDevice>,
     /// The organization the user belongs to and their address, bound by a request that
     /// proved a second factor (administrators act only on users of their own
     /// organization; notices go to the address). See `update::settle`.
@@ -130,6 +135,10 @@ pub struct LiveSession {
     pub started_at: i64,
     /// Its absolute end, which refreshing never moves.
     pub ends_at: i64,
+    /// Started by a remembered device, not by a second factor: it never counts as a fresh
+    /// one (no step-up, no organization binding).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_device: bool,
 }
 
 /// A passkey login ceremony that is open, by the hash of its challenge.
@@ -170,14 +179,18 @@ impl UserMfaRecord {
     /// Ends every session of the user but `keep` (the session that made a change, which
     /// goes on), and voids every pending setup begun in an ended one.
     pub fn end_sessions_except(&mut self, keep: Option<&str>) {
-        self.sessions.retain(|id, _| Some(id.as_str()) == keep);
-        self.void_setups_of_ended_sessions();
+        let ended: Vec<String> = self.sessions.keys().filter(|id| Some(id.as_str()) != keep).cloned().collect();
+        for id in ended {
+            self.end_session(&id);
+        }
     }
 
-    /// Ends session `id`, and voids every pending setup begun in it.
+    /// Ends session `id`, and voids every pending setup begun in it and every device
+    /// remembered in it (a device outlives its session's natural end, not its ending).
     pub fn end_session(&mut self, id: &str) {
         self.sessions.remove(id);
         self.void_setups_of_ended_sessions();
+        self.devices.retain(|_, d| d.session_id.as_deref() != Some(id));
     }
 
     fn void_setups_of_ended_sessions(&mut self) {
@@ -209,6 +222,18 @@ impl UserMfaRecord {
             (FactorState::Disabled, None) => true,
             (FactorState::Disabled | FactorState::Pending, _) => false,
         }) || (!before.backup_codes.is_empty() && self.backup_codes.iter().any(|c| !before.backup_codes.contains(c)))
+    }
+
+    /// Whether this record has a factor enabled that was not enabled in `before` (added,
+    /// or switched back on).
+    pub fn gained_a_factor_over(&self, before: &UserMfaRecord) -> bool {
+        self.factors.iter().any(|f| f.is_enabled() && !before.factor(&f.id).is_some_and(Factor::is_enabled))
+    }
+
+    /// Whether a backup code of `before` was spent (fewer codes, none new).
+    pub fn spent_a_backup_code_of(&self, before: &UserMfaRecord) -> bool {
+        self.backup_codes.len() < before.backup_codes.len()
+            && self.backup_codes.iter().all(|c| before.backup_codes.contains(c))
     }
 
     /// Forgets the backup codes when the session they were issued in is not `keep` (it
@@ -279,6 +304,8 @@ mod legacy {
         sessions: BTreeMap<String, LiveSession>,
         #[serde(default)]
         open_ceremonies: Vec<OpenCeremony>,
+        #[serde(default)]
+        devices: BTreeMap<String, RememberedDevice>,
         #[serde(default)]
         org_id: Option<String>,
         #[serde(default)]
@@ -399,6 +426,7 @@ mod legacy {
                 webauthn_user_id: s.webauthn_user_id,
                 sessions: s.sessions,
                 open_ceremonies: s.open_ceremonies,
+                devices: s.devices,
                 org_id: s.org_id,
                 email: s.email,
                 version: s.version,
@@ -503,6 +531,10 @@ pub struct RefreshToken {
     pub auth_time: i64,
     /// When the session ends, whatever the rotations; also the table's TTL attribute.
     pub expires_at: i64,
+    /// The device remembered by the login that started the session, if one was: when a
+    /// spent token of the chain is presented again, the device is forgotten with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
 }
 
 /// An organization's MFA policy.
@@ -515,6 +547,14 @@ pub struct OrgPolicy {
     /// The methods members may set up (of those the deployment offers); all when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_methods: Option<Vec<MfaType>>,
+    /// How long members' devices may be remembered, in days (0: not at all); the
+    /// deployment's lifetime when absent, and never longer than it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remember_device_days: Option<u32>,
+    /// With `enforced`: until when (Unix seconds) members without MFA may still log in
+    /// without it (`gracePeriodDays` from when enforcement began).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment_deadline: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -534,6 +574,14 @@ pub struct MfaStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_method: Option<MfaType>,
     pub session_verified: bool,
+    /// While the user's organization grants a grace period and the user has no MFA yet:
+    /// until when (Unix seconds) they may still sign in without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrollment_deadline: Option<i64>,
+    /// Required and without MFA, with no grace (left): the platform sends the user to
+    /// set up a method before anything else.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub must_enroll_now: bool,
 }
 
 impl OrgPolicy {
@@ -551,18 +599,28 @@ impl MfaStatus {
         policy: Option<&OrgPolicy>,
         session_verified: bool,
         offered: &[MfaType],
+        now: i64,
     ) -> Self {
         let enabled_methods: Vec<MfaType> =
             record.enabled_methods().into_iter().filter(|m| offered.contains(m)).collect();
         let is_enforced = policy.is_some_and(|p| p.enforced);
         let primary = record.primary().filter(|m| offered.contains(m)).or_else(|| enabled_methods.first().copied());
+        let is_required = record.is_required || is_enforced;
+        let enrolling = is_required && enabled_methods.is_empty();
+        // An administrator's reset that requires re-enrolment grants no grace.
+        let deadline = policy
+            .filter(|p| p.enforced && !record.is_required)
+            .and_then(|p| p.enrollment_deadline)
+            .filter(|d| enrolling && now < *d);
         Self {
             is_enabled: !enabled_methods.is_empty(),
-            is_required: record.is_required || is_enforced,
+            is_required,
             is_enforced,
             primary_method: primary,
             enabled_methods,
             session_verified,
+            enrollment_deadline: deadline,
+            must_enroll_now: enrolling && deadline.is_none(),
         }
     }
 }
@@ -641,7 +699,7 @@ mod tests {
 
     #[test]
     fn new_user_status() {
-        let s = MfaStatus::new(&UserMfaRecord::new("u1"), None, false, &MfaType::DEFAULT_OFFERED);
+        let s = MfaStatus::new(&UserMfaRecord::new("u1"), None, false, &MfaType::DEFAULT_OFFERED, 0);
         assert_eq!(
             serde_json::to_value(&s).unwrap(),
             json!({"isEnabled": false, "isRequired": false, "isEnforced": false,
@@ -667,7 +725,7 @@ mod tests {
     #[test]
     fn enforcement_makes_mfa_required() {
         let policy = OrgPolicy { org_id: "o".into(), enforced: true, ..Default::default() };
-        let s = MfaStatus::new(&UserMfaRecord::new("u1"), Some(&policy), true, &MfaType::DEFAULT_OFFERED);
+        let s = MfaStatus::new(&UserMfaRecord::new("u1"), Some(&policy), true, &MfaType::DEFAULT_OFFERED, 0);
         assert!(s.is_enforced && s.is_required && s.session_verified && !s.is_enabled);
     }
 

@@ -55,6 +55,10 @@ pub enum Action {
     LiftEnforcement,
     /// Narrowing (or widening) the methods members may set up.
     ChooseAllowedMethods,
+    /// Forgetting one's remembered devices (one or all): it weakens nothing.
+    ForgetDevices,
+    /// An administrator reading a member's audit events.
+    ReadMemberEvents,
 }
 
 /// What an action needs of its caller.
@@ -115,13 +119,19 @@ pub const TABLE: &[(Action, &str, Requirement)] = &[
     (Action::ResetMember, "`reset` with another user's `resetUserId`", Requirement::AdminFreshFactor),
     (Action::Enforce, "`organization/enforce` `{enforced: true}`", Requirement::AdminRole),
     (Action::LiftEnforcement, "`organization/enforce` `{enforced: false}`", Requirement::AdminFreshFactor),
-    (Action::ChooseAllowedMethods, "`organization/enforce` with `allowedMethods`", Requirement::AdminFreshFactor),
+    (
+        Action::ChooseAllowedMethods,
+        "`organization/enforce` with `allowedMethods`, `rememberDeviceDays` or `gracePeriodDays`",
+        Requirement::AdminFreshFactor,
+    ),
+    (Action::ForgetDevices, "`DELETE devices`, `DELETE devices/{deviceId}`", Requirement::Token),
+    (Action::ReadMemberEvents, "`events` with another user's `userId`", Requirement::AdminRole),
 ];
 
 impl Action {
     /// Every action, each once (a new one fails to compile in [`Action::index`] until it
     /// is listed here and in [`TABLE`]).
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::Verify,
         Action::ChoosePrimary,
         Action::StartSetup,
@@ -136,6 +146,8 @@ impl Action {
         Action::Enforce,
         Action::LiftEnforcement,
         Action::ChooseAllowedMethods,
+        Action::ForgetDevices,
+        Action::ReadMemberEvents,
     ];
 
     /// The action's place in [`Action::ALL`].
@@ -155,6 +167,8 @@ impl Action {
             Action::Enforce => 11,
             Action::LiftEnforcement => 12,
             Action::ChooseAllowedMethods => 13,
+            Action::ForgetDevices => 14,
+            Action::ReadMemberEvents => 15,
         }
     }
 
@@ -174,7 +188,11 @@ impl Action {
             Action::ResetMember => "Reset a member's MFA",
             Action::Enforce => "Require MFA in the organization",
             Action::LiftEnforcement => "Stop requiring it",
-            Action::ChooseAllowedMethods => "Choose the methods members may set up",
+            Action::ChooseAllowedMethods => {
+                "Choose the methods members may set up, and how long devices are remembered"
+            }
+            Action::ForgetDevices => "Forget remembered devices",
+            Action::ReadMemberEvents => "Read a member's audit events",
         }
     }
 
@@ -249,6 +267,12 @@ impl<'a> Change<'a> {
         Self { action: Action::CompleteSetup, actor, method: Some(method), now }
     }
 
+    /// Where the request came from (audit events carry it); nothing for a link holder.
+    pub fn origin(&self) -> &crate::audit::Origin {
+        static NONE: crate::audit::Origin = crate::audit::Origin { source_ip: None, user_agent: None };
+        self.actor.principal().map(|p| &p.origin).unwrap_or(&NONE)
+    }
+
     /// Whether the actor holds a second factor fresh enough for a step-up action (its
     /// session's liveness is checked against the record first, in [`check`]).
     pub fn has_fresh_factor(&self) -> bool {
@@ -290,7 +314,9 @@ impl<'a> Change<'a> {
 
 /// A full-access token whose second factor is at most [`STEP_UP_MAX_AGE`] old at `now`.
 pub fn fresh(principal: &Principal, now: i64) -> bool {
-    principal.session_verified && principal.auth_time.is_some_and(|t| now - t <= STEP_UP_MAX_AGE)
+    principal.session_verified
+        && !principal.by_device
+        && principal.auth_time.is_some_and(|t| now - t <= STEP_UP_MAX_AGE)
 }
 
 /// Whether `change` may be made to `record` (the state it is about to replace). For an
@@ -408,6 +434,8 @@ mod tests {
             session_verified: verified_at.is_some(),
             auth_time: verified_at,
             session_id: verified_at.map(|_| "s1".into()),
+            by_device: false,
+            origin: Default::default(),
         }
     }
 
@@ -416,7 +444,7 @@ mod tests {
         let mut r = UserMfaRecord::new("u1");
         let secret = crate::crypto::Sealed { kid: "k".into(), data: "d".into() };
         r.factors.push(factor(Material::GoogleAuth { secret }, FactorState::Enabled, None));
-        r.sessions.insert("s1".into(), LiveSession { started_at: 0, ends_at: 100_000 });
+        r.sessions.insert("s1".into(), LiveSession { started_at: 0, ends_at: 100_000, by_device: false });
         r
     }
 
@@ -530,7 +558,7 @@ mod tests {
     #[test]
     fn ending_sessions_voids_the_setups_stepped_up_in_them() {
         let mut r = enrolled();
-        r.sessions.insert("s2".into(), LiveSession { started_at: 0, ends_at: 100_000 });
+        r.sessions.insert("s2".into(), LiveSession { started_at: 0, ends_at: 100_000, by_device: false });
         let setup = |s: &str, item: &str| PendingSetup {
             step_up: Some(StepUp { session: s.into(), at: 5 }),
             item: Some(item.into()),

@@ -23,6 +23,30 @@ pub struct Presented {
     pub factor_id: Option<String>,
 }
 
+/// What a login names in `mfaType`: one of the methods, or `DEVICE` (a remembered
+/// device's token instead of a second factor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginMethod {
+    Factor(MfaType),
+    Device,
+}
+
+/// The `mfaType` of a login with a remembered device.
+pub const DEVICE: &str = "DEVICE";
+
+impl<'de> Deserialize<'de> for LoginMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        if name == DEVICE {
+            return Ok(LoginMethod::Device);
+        }
+        MfaType::parse(&name).map(LoginMethod::Factor).ok_or_else(|| {
+            let expected: Vec<&str> = MfaType::ALL.iter().map(|m| m.as_str()).chain([DEVICE]).collect();
+            serde::de::Error::custom(format!("unknown method `{name}`, expected one of {}", expected.join(", ")))
+        })
+    }
+}
+
 /// What completes a setup.
 pub enum SetupProof {
     /// A code of the pending authenticator's secret.

@@ -41,6 +41,9 @@ pub enum Refusal {
     InvalidRefreshToken,
     /// A full-access token of a session that has ended.
     SessionEnded,
+    /// A device token that is unknown, expired or forgotten, or that the user's
+    /// organization no longer honours.
+    DeviceNotRemembered,
     MissingBody,
     InvalidJson {
         line: usize,
@@ -91,6 +94,8 @@ pub enum Refusal {
     },
     /// No factor of the user's has that id.
     FactorNotFound,
+    /// No remembered device of that id.
+    DeviceNotFound,
     PasskeyExists,
     NoEmail,
     ConcurrentUpdate,
@@ -106,7 +111,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// Every machine code, as `openapi.yaml`'s error schema lists them.
-    pub const CODES: [&'static str; 38] = [
+    pub const CODES: [&'static str; 40] = [
         "MISSING_TOKEN",
         "INVALID_TOKEN",
         "TOKEN_EXPIRED",
@@ -121,6 +126,7 @@ impl Refusal {
         "INVALID_CODE",
         "CODE_ALREADY_USED",
         "INVALID_LINK",
+        "DEVICE_NOT_REMEMBERED",
         "CEREMONY_EXPIRED",
         "INVALID_CREDENTIAL",
         "ALREADY_USED",
@@ -138,6 +144,7 @@ impl Refusal {
         "MFA_NOT_ENABLED",
         "FACTOR_LIMIT",
         "FACTOR_NOT_FOUND",
+        "DEVICE_NOT_FOUND",
         "PASSKEY_EXISTS",
         "NO_EMAIL",
         "CONCURRENT_UPDATE",
@@ -163,12 +170,13 @@ impl Refusal {
             | InvalidCode { .. }
             | CodeAlreadyUsed
             | InvalidLink
+            | DeviceNotRemembered
             | CeremonyExpired
             | InvalidCredential
             | AlreadyUsed => StatusCode::BAD_REQUEST,
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            RouteNotFound { .. } | UserNotFound | FactorNotFound => StatusCode::NOT_FOUND,
+            RouteNotFound { .. } | UserNotFound | FactorNotFound | DeviceNotFound => StatusCode::NOT_FOUND,
             StepUpRequired | MfaSetupRequired | Forbidden | OrgEnforced | MethodNotAllowedByOrg { .. } => {
                 StatusCode::FORBIDDEN
             }
@@ -203,6 +211,7 @@ impl Refusal {
             InvalidCode { .. } => "INVALID_CODE",
             CodeAlreadyUsed => "CODE_ALREADY_USED",
             InvalidLink => "INVALID_LINK",
+            DeviceNotRemembered => "DEVICE_NOT_REMEMBERED",
             CeremonyExpired => "CEREMONY_EXPIRED",
             InvalidCredential => "INVALID_CREDENTIAL",
             AlreadyUsed => "ALREADY_USED",
@@ -220,6 +229,7 @@ impl Refusal {
             MfaNotEnabled => "MFA_NOT_ENABLED",
             FactorLimit { .. } => "FACTOR_LIMIT",
             FactorNotFound => "FACTOR_NOT_FOUND",
+            DeviceNotFound => "DEVICE_NOT_FOUND",
             PasskeyExists => "PASSKEY_EXISTS",
             NoEmail => "NO_EMAIL",
             ConcurrentUpdate => "CONCURRENT_UPDATE",
@@ -267,6 +277,9 @@ impl Refusal {
             InvalidCode { backup: true } => "The backup code is wrong or was already used; check it and try again.",
             CodeAlreadyUsed => "This code was already used; wait for the next code from your authenticator app.",
             InvalidLink => "This link is invalid, has expired or was already used; request a new one.",
+            DeviceNotRemembered => {
+                "This device is not remembered (it expired or was forgotten when the sign-in methods changed); verify with a second factor."
+            }
             CeremonyExpired => "This passkey ceremony has expired or was already completed; start again.",
             InvalidCredential => "The passkey response could not be verified; try again with the same device.",
             AlreadyUsed => "This one-time value was already used.",
@@ -283,6 +296,7 @@ impl Refusal {
             }
             MfaNotEnabled => "Backup codes need MFA; enable a method first.",
             FactorNotFound => "You have no factor with that id; list yours with GET /mfa/factors.",
+            DeviceNotFound => "You have no remembered device with that id; list yours with GET /mfa/devices.",
             PasskeyExists => "This passkey is already registered.",
             NoEmail => "There is no email address for magic links; set up MAGIC_LINK again.",
             ConcurrentUpdate => "Your MFA settings changed while this request ran; reload them and try again.",
@@ -395,6 +409,7 @@ impl Refusal {
             InvalidCode { backup: false },
             CodeAlreadyUsed,
             InvalidLink,
+            DeviceNotRemembered,
             CeremonyExpired,
             InvalidCredential,
             AlreadyUsed,
@@ -412,6 +427,7 @@ impl Refusal {
             MfaNotEnabled,
             FactorLimit { method: MfaType::Passkey, max: 10 },
             FactorNotFound,
+            DeviceNotFound,
             PasskeyExists,
             NoEmail,
             ConcurrentUpdate,

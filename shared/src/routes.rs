@@ -47,7 +47,7 @@ impl Needs {
     pub fn environment(&self) -> Vec<&'static str> {
         let mut vars = Vec::new();
         if self.store {
-            vars.push("MFA_TABLE_NAME");
+            vars.extend(["MFA_TABLE_NAME", "MFA_AUDIT_RETENTION"]);
         }
         if self.store || self.mail || self.sms {
             vars.push("MFA_TLS_TRUST");
@@ -65,6 +65,7 @@ impl Needs {
                 "MFA_TOKEN_ISSUER",
                 "MFA_CLOCK_LEEWAY",
                 "MFA_METHODS",
+                "MFA_DEVICE_LIFETIME",
             ]);
         }
         if self.keyring {
@@ -107,6 +108,8 @@ const WRITE: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
 /// Writes that also consume or remove one-time items.
 const CONSUME: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"];
 /// And texts: a phone number's send slot is updated in place.
+/// Reads of the audit trail: the record and a page of events.
+const EVENTS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
 const SEND: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"];
 
 /// What every authenticated function needs; the rows add to it.
@@ -161,6 +164,46 @@ pub const ROUTES: &[Route] = &[
         auth: AuthKind::Either,
         needs: Needs { mail: true, ..BASE },
         dynamodb: WRITE,
+    },
+    Route {
+        method: "GET",
+        path: "/mfa/devices",
+        function: "mfa-devices",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: READ,
+    },
+    Route {
+        method: "DELETE",
+        path: "/mfa/devices/{deviceId}",
+        function: "mfa-device-forget",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: WRITE,
+    },
+    Route {
+        method: "DELETE",
+        path: "/mfa/devices",
+        function: "mfa-devices-forget",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: WRITE,
+    },
+    Route {
+        method: "GET",
+        path: "/mfa/remember-device",
+        function: "mfa-remember-device",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: READ,
+    },
+    Route {
+        method: "GET",
+        path: "/mfa/events",
+        function: "mfa-events",
+        auth: AuthKind::Either,
+        needs: BASE,
+        dynamodb: EVENTS,
     },
     Route {
         method: "POST",

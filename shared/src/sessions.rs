@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 use crate::App;
 use crate::auth::{FULL_ACCESS_AUDIENCE, FullAccessClaims, IdentityClaims, Principal};
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
+use crate::devices::{Remember, RememberedDevice};
 use crate::model::{LiveSession, RefreshToken, UserMfaRecord};
 use crate::refusal::Refusal;
 use crate::store::{StoreError, Write};
@@ -58,17 +59,23 @@ pub struct Session {
     pub full_access_token: SecretString,
     pub refresh_token: SecretString,
     pub expires_at: i64,
+    /// The token of the device this login remembered (`rememberDevice: true`), shown once.
+    pub device_token: Option<SecretString>,
 }
 
 impl Session {
     pub fn body(&self, message: &str) -> Value {
-        json!({
+        let mut body = json!({
             "success": true,
             "message": message,
             "fullAccessToken": self.full_access_token.expose_secret(),
             "refreshToken": self.refresh_token.expose_secret(),
             "expiresAt": self.expires_at,
-        })
+        });
+        if let Some(token) = &self.device_token {
+            body["deviceToken"] = json!(token.expose_secret());
+        }
+        body
     }
 }
 
@@ -113,11 +120,54 @@ fn sign(
 /// Starts a session after a second factor passed at `now`: the session is listed in the
 /// user's `record` (expired ones are dropped; beyond [`MAX_SESSIONS`] the oldest ends),
 /// and the tokens are returned with the write that stores the refresh token, which
-/// belongs in the same transaction as the record update that accepted the factor.
+/// belongs in the same transaction as the record update that accepted the factor. With
+/// `remember` (and a lifetime above 0), the login also remembers its device.
 pub fn start(
     app: &App,
     principal: &Principal,
     amr: &[&str],
+    record: &mut UserMfaRecord,
+    now: i64,
+    remember: Option<&Remember>,
+) -> Result<(Session, Write), Refusal> {
+    let amr: Vec<String> = amr.iter().map(|s| s.to_string()).collect();
+    open(app, principal, Opening { amr, auth_time: now, device: None, remember }, record, now)
+}
+
+/// Starts a session with a remembered device instead of a second factor: its tokens carry
+/// the `amr` and `auth_time` of the login that remembered the device, with `device`
+/// added, so they never count as a fresh second factor.
+pub fn start_by_device(
+    app: &App,
+    principal: &Principal,
+    device_id: &str,
+    device: &RememberedDevice,
+    record: &mut UserMfaRecord,
+    now: i64,
+) -> Result<(Session, Write), Refusal> {
+    let mut amr = device.amr.clone();
+    if !amr.iter().any(|a| a == DEVICE_AMR) {
+        amr.push(DEVICE_AMR.to_string());
+    }
+    let opening = Opening { amr, auth_time: device.auth_time, device: Some(device_id.to_string()), remember: None };
+    open(app, principal, opening, record, now)
+}
+
+/// The `amr` value of a login with a remembered device.
+pub const DEVICE_AMR: &str = "device";
+
+struct Opening<'a> {
+    amr: Vec<String>,
+    auth_time: i64,
+    /// The remembered device that logged in, if one did.
+    device: Option<String>,
+    remember: Option<&'a Remember>,
+}
+
+fn open(
+    app: &App,
+    principal: &Principal,
+    opening: Opening,
     record: &mut UserMfaRecord,
     now: i64,
 ) -> Result<(Session, Write), Refusal> {
@@ -130,20 +180,31 @@ pub fn start(
         };
         record.end_session(&oldest);
     }
-    record.sessions.insert(session_id.clone(), LiveSession { started_at: now, ends_at: session_end });
-    let amr: Vec<String> = amr.iter().map(|s| s.to_string()).collect();
-    let (full_access_token, expires_at) = sign(app, principal, &session_id, amr.clone(), now, session_end, now)?;
+    let by_device = opening.device.is_some();
+    record
+        .sessions
+        .insert(session_id.clone(), LiveSession { started_at: opening.auth_time, ends_at: session_end, by_device });
+    let Opening { amr, auth_time, device, remember } = opening;
+    let (remembered, device_token) = match remember.filter(|r| r.lifetime > 0 && !by_device) {
+        Some(r) => {
+            let (id, token) = record.remember_device(r, amr.clone(), auth_time, &session_id, now);
+            (Some(id), Some(token))
+        }
+        None => (device, None),
+    };
+    let (full_access_token, expires_at) = sign(app, principal, &session_id, amr.clone(), auth_time, session_end, now)?;
     let refresh_token = random_id();
     let stored = RefreshToken {
         user_id: principal.user_id.as_str().to_string(),
         session_id,
         used: false,
         amr,
-        auth_time: now,
+        auth_time,
         expires_at: session_end,
+        device_id: remembered,
     };
     let put = app.store.put_refresh(&sha256_hex(refresh_token.as_bytes()), &stored)?;
-    Ok((Session { full_access_token, refresh_token: refresh_token.into(), expires_at }, put))
+    Ok((Session { full_access_token, refresh_token: refresh_token.into(), expires_at, device_token }, put))
 }
 
 /// Rotates a refresh token: the presented one is spent and a new one of the same session
@@ -177,7 +238,9 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
         app.store.put_refresh(&sha256_hex(refresh_token.as_bytes()), &next)?,
     ];
     match app.store.transact(writes).await {
-        Ok(()) => Ok(Session { full_access_token, refresh_token: refresh_token.into(), expires_at }),
+        Ok(()) => {
+            Ok(Session { full_access_token, refresh_token: refresh_token.into(), expires_at, device_token: None })
+        }
         // Spent by a concurrent request, or the session ended: it is over either way.
         Err(StoreError::Spent) => {
             end(app, &stored).await?;
@@ -191,5 +254,5 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
 /// tokens and every other refresh token of it stop working.
 async fn end(app: &App, token: &RefreshToken) -> Result<(), StoreError> {
     tracing::warn!(user_id = %token.user_id, "a session ends: a spent refresh token was presented again, or the session was over");
-    app.store.end_session(&token.user_id, &token.session_id).await
+    app.store.end_session(&token.user_id, &token.session_id, token.device_id.as_deref()).await
 }

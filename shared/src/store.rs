@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::audit::{self, Event};
 use crate::model::{
     Ceremony, CeremonyKind, CodeItem, LinkToken, MfaType, OrgPolicy, Purpose, RefreshToken, UserMfaRecord,
 };
@@ -50,6 +51,7 @@ mod keys {
 
 /// The record's attribute that lists the user's live sessions by id.
 const SESSIONS_ATTRIBUTE: &str = "sessions";
+const DEVICES_ATTRIBUTE: &str = "devices";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -343,6 +345,86 @@ impl Store {
         Ok(())
     }
 
+    /// Writes an organization policy (conditional on its version) and `extra` (its audit
+    /// event) in one transaction.
+    pub async fn save_policy_with(&self, policy: &mut OrgPolicy, extra: Vec<Write>) -> Result<(), StoreError> {
+        let expected = policy.version;
+        policy.version = expected + 1;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&*policy, keys::policy(&policy.org_id))?))
+            .condition_expression("attribute_not_exists(pk) OR version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()));
+        let mut items = vec![TransactWriteItem::builder().put(built(put.build())?).build()];
+        items.extend(extra);
+        let result = self.run(items, true).await;
+        if result.is_err() {
+            policy.version = expected;
+        }
+        result
+    }
+
+    // Audit events ------------------------------------------------------------------------
+
+    /// The write that stores an audit event (in the transaction of the change it records).
+    pub fn put_event(&self, event: &Event) -> Result<Write, StoreError> {
+        self.put_new(event, (keys::user(&event.user_id).0, audit::sort_key(event.at, &event.event_id)))
+    }
+
+    /// One page of a user's events, newest first, after the event whose sort key is
+    /// `after` (from the start when `None`). From the start, the one Query also returns
+    /// the user's record, which sorts just before the events; a later page reads the
+    /// record beside it (at the same time). The next page's key comes back when there may
+    /// be more.
+    pub async fn events_page(
+        &self,
+        user_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(UserMfaRecord, Vec<Event>, Option<String>), StoreError> {
+        let (pk, record_sk) = keys::user(user_id);
+        let from = after.unwrap_or(&record_sk).to_string();
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+            .expression_attribute_values(":from", AttributeValue::S(from.clone()))
+            .expression_attribute_values(":to", AttributeValue::S(format!("{}~", audit::SORT_PREFIX)))
+            .consistent_read(true)
+            .limit((limit + usize::from(after.is_none())) as i32);
+        if after.is_some() {
+            query = query.set_exclusive_start_key(Some(key((pk.clone(), from))));
+        }
+        let (out, loaded) = match after {
+            None => (query.send().await.map_err(classify)?, None),
+            Some(_) => {
+                let (out, record) = tokio::try_join!(
+                    async { query.send().await.map_err(classify) },
+                    self.load_user_and_policy(user_id, None)
+                )?;
+                (out, Some(record.0))
+            }
+        };
+        let mut record = loaded;
+        let mut events = Vec::new();
+        for item in out.items.unwrap_or_default() {
+            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            if sk == record_sk {
+                record = Some(from_item(item)?);
+            } else {
+                events.push((sk, from_item::<Event>(item)?));
+            }
+        }
+        let next = match out.last_evaluated_key {
+            Some(_) if events.len() >= limit => events.last().map(|(sk, _)| sk.clone()),
+            _ => None,
+        };
+        let record = record.unwrap_or_else(|| UserMfaRecord::new(user_id));
+        Ok((record, events.into_iter().map(|(_, e)| e).collect(), next))
+    }
+
     // Magic-link tokens -------------------------------------------------------------------
 
     /// The write that stores a new token (never overwriting one).
@@ -475,20 +557,32 @@ impl Store {
     /// concurrent update of the record reads it again (already gone is fine). The one
     /// write of the record outside `update`: it changes nothing but the session list, so a
     /// refused refresh needs no read of the record.
-    pub async fn end_session(&self, user_id: &str, session_id: &str) -> Result<(), StoreError> {
+    pub async fn end_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        device_id: Option<&str>,
+    ) -> Result<(), StoreError> {
         for attempt in 1..=3 {
-            let result = self
+            let mut update = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key(keys::user(user_id))))
-                .update_expression("REMOVE #sessions.#id SET version = version + :one")
+                .update_expression(match device_id {
+                    Some(_) => "REMOVE #sessions.#id, #devices.#device SET version = version + :one",
+                    None => "REMOVE #sessions.#id SET version = version + :one",
+                })
                 .condition_expression("attribute_exists(#sessions.#id)")
                 .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
                 .expression_attribute_names("#id", session_id)
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .send()
-                .await;
+                .expression_attribute_values(":one", AttributeValue::N("1".into()));
+            if let Some(device) = device_id {
+                update = update
+                    .expression_attribute_names("#devices", DEVICES_ATTRIBUTE)
+                    .expression_attribute_names("#device", device);
+            }
+            let result = update.send().await;
             let Err(err) = result else { return Ok(()) };
             match err.as_service_error().and_then(|e| e.code()) {
                 // Not listed: the session has ended already.

@@ -8,6 +8,7 @@
 //! always decides on the state the write replaces.
 
 use crate::App;
+use crate::audit;
 use crate::model::{OrgPolicy, UserMfaRecord};
 use crate::policy::{self, Action, Actor, Change};
 use crate::refusal::Refusal;
@@ -84,6 +85,18 @@ pub async fn user_with_loaded<T>(
         if record == before && extra.is_empty() {
             return outcome;
         }
+        // The events of the change ride in its write: none when the write loses.
+        let ending = match &outcome {
+            Ok(_) => Some(audit::Ending::Done),
+            Err(_) if matches!(change.action, Action::Verify | Action::CompleteSetup) => Some(audit::Ending::Failed),
+            Err(_) => None,
+        };
+        let mut extra = extra;
+        if let Some(ending) = ending {
+            for event in audit::events(change, &before, &record, ending, change.origin(), app.audit_retention) {
+                extra.push(app.store.put_event(&event)?);
+            }
+        }
         let saved = if extra.is_empty() {
             app.store.save_user(&mut record).await
         } else {
@@ -100,6 +113,8 @@ pub async fn user_with_loaded<T>(
 }
 
 /// What a change that succeeded implies, decided here for every change alike:
+/// - a change of the factors (one added, switched back on, replaced, removed or reset,
+///   or a backup code spent) forgets every remembered device;
 /// - a reset, or a change that removed, switched off or replaced a factor (backup codes
 ///   included), ends every other session of the user: the session that made it goes on
 ///   (`Change::acting_session`); an administrator's reset leaves none. What the ended
@@ -113,13 +128,18 @@ pub async fn user_with_loaded<T>(
 ///   of another organization's administrators, or out of reach of their own.
 fn settle(change: &Change, before: &UserMfaRecord, record: &mut UserMfaRecord) {
     let resets = matches!(change.action, Action::ResetSelf | Action::ResetMember);
-    if resets || record.lost_or_replaced_a_factor_of(before) {
+    let lost_or_replaced = record.lost_or_replaced_a_factor_of(before);
+    if resets || lost_or_replaced {
         let keep = change.acting_session(before);
         record.end_sessions_except(keep);
         record.void_backup_codes_unless_issued_in(keep);
     }
+    if resets || lost_or_replaced || record.gained_a_factor_over(before) || record.spent_a_backup_code_of(before) {
+        record.forget_devices();
+    }
     if let Actor::User(p) = change.actor {
-        let started_a_session = record.sessions.keys().any(|id| !before.sessions.contains_key(id));
+        // A session a remembered device started proves no second factor.
+        let started_a_session = record.sessions.iter().any(|(id, s)| !s.by_device && !before.sessions.contains_key(id));
         let first_enrolment = !before.has_mfa_enabled() && record.has_mfa_enabled();
         if policy::fresh(p, change.now) || started_a_session || first_enrolment {
             record.org_id = p.org_id.clone();

@@ -190,6 +190,25 @@ pub async fn successes(c: &Counting) -> Vec<Row> {
         .await,
     );
 
+    // Remembered devices: a login that remembers, one with the device, the list, whether
+    // remembering is allowed, forgetting one and all, and the audit trail.
+    let d = Person::new();
+    let raw = crate::enroll_totp(&api, &d).await;
+    let code = crate::totp_code(&raw, 0).await;
+    let remember = json!({"mfaType": "GOOGLE_AUTH", "code": code, "rememberDevice": true});
+    let pre = d.platform_token();
+    rows.push(c.measure("mfa-verify-login", "verify-login remembering the device", Some(&pre), remember).await);
+    let (_, device) = crate::login_remembering(&api, &d, &raw, 1).await;
+    let by_device = json!({"mfaType": "DEVICE", "deviceToken": device});
+    rows.push(c.measure("mfa-verify-login", "verify-login DEVICE", Some(&pre), by_device).await);
+    rows.push(c.measure("mfa-devices", "devices", Some(&pre), Value::Null).await);
+    rows.push(c.measure("mfa-remember-device", "remember-device", Some(&pre), Value::Null).await);
+    let listed = api.get("/mfa/devices", Some(&pre)).await;
+    let id = listed.body["data"][0]["deviceId"].as_str().expect("a remembered device").to_string();
+    rows.push(c.measure_on("mfa-device-forget", "forget a device", Some(&id), Some(&pre), Value::Null).await);
+    rows.push(c.measure("mfa-devices-forget", "forget every device", Some(&pre), Value::Null).await);
+    rows.push(c.measure("mfa-events", "events", Some(&pre), Value::Null).await);
+
     // Organizations.
     let org = crate::unique("org");
     let admin = Person::in_org(&org, "OWNER");

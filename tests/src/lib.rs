@@ -117,6 +117,8 @@ impl Person {
             session_verified: false,
             auth_time: None,
             session_id: None,
+            by_device: false,
+            origin: Default::default(),
         }
     }
 
@@ -126,7 +128,11 @@ impl Person {
     pub async fn full_access_token(&self, auth_time: i64) -> String {
         let session = unique("session");
         seed(self, |r| {
-            let live = mfa_shared::model::LiveSession { started_at: auth_time, ends_at: auth_time + 12 * 3600 };
+            let live = mfa_shared::model::LiveSession {
+                started_at: auth_time,
+                ends_at: auth_time + 12 * 3600,
+                by_device: false,
+            };
             r.sessions.insert(session.clone(), live);
         })
         .await;
@@ -202,7 +208,10 @@ impl TestApp {
         let mut req = event(function, token);
         *req.body_mut() =
             if body.is_null() { lambda_http::Body::Empty } else { lambda_http::Body::Text(body.to_string()) };
-        let params = std::collections::HashMap::from([("factorId".to_string(), id.to_string())]);
+        let params = std::collections::HashMap::from([
+            ("factorId".to_string(), id.to_string()),
+            ("deviceId".to_string(), id.to_string()),
+        ]);
         parse(&handle(&self.app, &jwks_document(), function, req.with_path_parameters(params)).await)
     }
 
@@ -581,6 +590,30 @@ pub async fn login_with_totp_step(api: &Api, person: &Person, secret: &[u8], ste
     (access, refresh)
 }
 
+/// A login with an authenticator code (of the step `steps` from the current one) that
+/// also remembers the device: the full-access token and the device token (recorded for the
+/// scans).
+pub async fn login_remembering(api: &Api, person: &Person, secret: &[u8], steps: i64) -> (String, String) {
+    let code = totp_code(secret, steps).await;
+    let body = json!({"mfaType": "GOOGLE_AUTH", "code": code, "rememberDevice": true});
+    let r = api.post("/mfa/verify-login", Some(&person.platform_token()), body).await;
+    assert_eq!(r.status, 200, "verify-login: {}", r.body);
+    let device = r.body["deviceToken"].as_str().expect("a device token").to_string();
+    remember_secret(&device);
+    remember_secret(r.body["refreshToken"].as_str().expect("a refresh token"));
+    (r.body["fullAccessToken"].as_str().expect("a full-access token").to_string(), device)
+}
+
+/// A login with a remembered device: the reply as it came.
+pub async fn login_with_device(api: &Api, person: &Person, device_token: &str) -> Reply {
+    let body = json!({"mfaType": "DEVICE", "deviceToken": device_token});
+    let r = api.post("/mfa/verify-login", Some(&person.platform_token()), body).await;
+    if let Some(refresh) = r.body["refreshToken"].as_str() {
+        remember_secret(refresh);
+    }
+    r
+}
+
 /// The claims of a token, read without verifying it (the tests check what was issued).
 pub fn claims_of(token: &str) -> Value {
     use base64::Engine;
@@ -607,6 +640,11 @@ pub async fn handle(
         "mfa-factors" => Box::pin(handlers::factors(app, req)).await,
         "mfa-factor-rename" => Box::pin(handlers::rename_factor(app, req)).await,
         "mfa-factor-remove" => Box::pin(handlers::remove_factor(app, req)).await,
+        "mfa-devices" => Box::pin(handlers::devices(app, req)).await,
+        "mfa-device-forget" => Box::pin(handlers::forget_device(app, req)).await,
+        "mfa-devices-forget" => Box::pin(handlers::forget_devices(app, req)).await,
+        "mfa-remember-device" => Box::pin(handlers::remember_device(app, req)).await,
+        "mfa-events" => Box::pin(handlers::events(app, req)).await,
         "mfa-setup" => Box::pin(handlers::setup(app, req)).await,
         "mfa-verify-setup" => Box::pin(handlers::verify_setup(app, req)).await,
         "mfa-enable" => Box::pin(handlers::enable(app, req)).await,

@@ -8,26 +8,28 @@ use serde::Deserialize;
 use super::require_method;
 use crate::App;
 use crate::body;
-use crate::crypto::SecretString;
+use crate::crypto::{ExposeSecret, SecretString};
+use crate::devices;
 use crate::envelope::{json_response, respond};
 use crate::lockout;
 use crate::methods::{Login, backup_codes};
-use crate::model::MfaType;
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
-use crate::proof::Presented;
+use crate::proof::{LoginMethod, Presented};
 use crate::refusal::Refusal;
 use crate::sessions;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct VerifyLoginInput {
-    mfa_type: MfaType,
+    mfa_type: LoginMethod,
     #[serde(flatten)]
     presented: Presented,
-    /// Accepted for compatibility; remembered devices are not offered yet.
-    #[allow(dead_code)]
-    remember_device: Option<bool>,
+    /// A remembered device's token (`mfaType: "DEVICE"`).
+    device_token: Option<SecretString>,
+    /// Also remember this device: the answer carries a `deviceToken`.
+    #[serde(default)]
+    remember_device: bool,
 }
 
 /// `POST /mfa/verify-login`: checks the second factor and issues a full-access token and
@@ -41,7 +43,24 @@ async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Re
     let principal = app.auth()?.authenticate(req)?;
     let input: VerifyLoginInput = body::json(req)?;
     let now = app.clock.now();
-    let proof = input.presented.for_login(input.mfa_type)?;
+    let method = match input.mfa_type {
+        LoginMethod::Factor(method) => method,
+        LoginMethod::Device => {
+            let token = input
+                .device_token
+                .filter(|t| !t.expose_secret().trim().is_empty())
+                .ok_or_else(|| Refusal::InvalidField("Field `deviceToken` is required for DEVICE.".into()))?;
+            let session = devices::log_in(app, &principal, &token).await?;
+            return Ok(json_response(StatusCode::OK, &session.body("Signed in with a remembered device")));
+        }
+    };
+    let proof = input.presented.for_login(method)?;
+    // An organization's shorter lifetime, or its ban, is applied when the device is used
+    // (`devices::log_in`); `GET /mfa/remember-device` tells the platform beforehand.
+    let remember = input.remember_device.then(|| devices::Remember {
+        name: devices::name_from(principal.origin.user_agent.as_deref()),
+        lifetime: app.device_lifetime,
+    });
     let (login, loaded) = Login::prepare(app, &principal, proof).await?;
     let change = Change::by_user(Action::Verify, &principal, now);
     let session = lockout::attempt(
@@ -51,7 +70,8 @@ async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Re
         change,
         |record| {
             let mut writes = login.check(app, record, now)?;
-            let (session, put) = sessions::start(app, &principal, &["pwd", login.amr(), "mfa"], record, now)?;
+            let amr = ["pwd", login.amr(), "mfa"];
+            let (session, put) = sessions::start(app, &principal, &amr, record, now, remember.as_ref())?;
             writes.push(put);
             Ok((session, writes))
         },
@@ -86,7 +106,7 @@ async fn recover_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
         |record| {
             let to = notify::recipients(record, principal.email.as_deref());
             let left = backup_codes::spend(record, &input.code)?;
-            let (session, put) = sessions::start(app, &principal, &["pwd", "mfa"], record, now)?;
+            let (session, put) = sessions::start(app, &principal, &["pwd", "mfa"], record, now, None)?;
             Ok(((session, left, to), vec![put]))
         },
         || Refusal::InvalidCode { backup: true },

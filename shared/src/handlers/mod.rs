@@ -4,6 +4,8 @@
 
 mod backup_codes;
 mod codes;
+mod devices;
+mod events;
 mod factors;
 mod fallback;
 mod login;
@@ -18,6 +20,10 @@ mod status;
 
 pub use backup_codes::regenerate_backup_codes;
 pub use codes::{send_email_code, send_sms_code};
+pub use devices::{
+    forget as forget_device, forget_all as forget_devices, list as devices, remember as remember_device,
+};
+pub use events::list as events;
 pub use factors::{list as factors, remove as remove_factor, rename as rename_factor};
 pub use fallback::fallback;
 pub use login::{recover, verify_login};

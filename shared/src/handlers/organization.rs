@@ -5,10 +5,11 @@ use serde::Deserialize;
 
 use super::require_method;
 use crate::App;
+use crate::audit;
 use crate::body;
 use crate::envelope::{self, respond};
 use crate::model::{MfaType, OrgPolicy};
-use crate::policy::{self, Action};
+use crate::policy::{self, Action, Change};
 use crate::refusal::Refusal;
 use crate::store::StoreError;
 
@@ -18,6 +19,12 @@ struct EnforceInput {
     enforced: bool,
     /// The methods members may set up, of those the deployment offers; absent keeps them.
     allowed_methods: Option<Vec<MfaType>>,
+    /// How long members' devices may be remembered, in days (0: never); absent keeps it.
+    remember_device_days: Option<u32>,
+    /// With `enforced: true`: days from now during which members without MFA may still
+    /// sign in without it; absent keeps a deadline already set (none for a new
+    /// enforcement).
+    grace_period_days: Option<u32>,
 }
 
 /// `OWNER` and `ADMINISTRATOR` only; lifting enforcement also needs the administrator's
@@ -39,26 +46,56 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
             app.offers(*method)?;
         }
     }
+    if input.remember_device_days.is_some_and(|d| d > 365) {
+        return Err(Refusal::InvalidField("Field `rememberDeviceDays` must be from 0 to 365.".into()));
+    }
+    if input.grace_period_days.is_some_and(|d| d > 365) {
+        return Err(Refusal::InvalidField("Field `gracePeriodDays` must be from 0 to 365.".into()));
+    }
+    if input.grace_period_days.is_some() && !input.enforced {
+        return Err(Refusal::InvalidField("Field `gracePeriodDays` goes with `enforced: true`.".into()));
+    }
     let org = principal.org_id.as_deref().ok_or(Refusal::NoOrganization)?;
     let now = app.clock.now();
+    let narrows =
+        input.allowed_methods.is_some() || input.remember_device_days.is_some() || input.grace_period_days.is_some();
     for attempt in 1..=3 {
         // The administrator's own record (is their session live, do they have MFA) and the
         // policy, in one round trip.
         let (own, current) = app.store.load_user_and_policy(principal.user_id.as_str(), Some(org)).await?;
         policy::admin(action, &principal, &own, now)?;
-        if input.allowed_methods.is_some() {
+        if narrows {
             policy::admin(Action::ChooseAllowedMethods, &principal, &own, now)?;
         }
         let mut current = current.unwrap_or_else(|| OrgPolicy { org_id: org.to_string(), ..OrgPolicy::default() });
+        let was_enforced = current.enforced;
+        current.enrollment_deadline = match (input.enforced, input.grace_period_days) {
+            (false, _) => None,
+            (true, Some(days)) => Some(now + days as i64 * 86_400).filter(|_| days > 0),
+            (true, None) if was_enforced => current.enrollment_deadline,
+            (true, None) => None,
+        };
         current.enforced = input.enforced;
         if let Some(allowed) = &input.allowed_methods {
             current.allowed_methods = Some(allowed.clone());
         }
+        if let Some(days) = input.remember_device_days {
+            current.remember_device_days = Some(days);
+        }
         current.updated_by = Some(principal.user_id.as_str().to_string());
         current.updated_at = Some(now);
-        match app.store.save_policy(&mut current).await {
+        let change = Change::by_admin(action, &principal, now);
+        let detail = describe(&current);
+        let event = audit::enforcement_changed(
+            &change,
+            principal.user_id.as_str(),
+            detail,
+            &principal.origin,
+            app.audit_retention,
+        );
+        match app.store.save_policy_with(&mut current, vec![app.store.put_event(&event)?]).await {
             Ok(()) => break,
-            Err(StoreError::Conflict) if attempt < 3 => continue,
+            Err(StoreError::Conflict | StoreError::Spent) if attempt < 3 => continue,
             Err(e) => return Err(e.into()),
         }
     }
@@ -67,4 +104,20 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     } else {
         "MFA enforcement disabled for organization"
     }))
+}
+
+/// The policy in a few words (the audit event's `detail`).
+fn describe(p: &OrgPolicy) -> String {
+    let mut parts = vec![format!("enforced={}", p.enforced)];
+    if let Some(allowed) = &p.allowed_methods {
+        let names: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+        parts.push(format!("allowedMethods={}", names.join(",")));
+    }
+    if let Some(days) = p.remember_device_days {
+        parts.push(format!("rememberDeviceDays={days}"));
+    }
+    if let Some(deadline) = p.enrollment_deadline {
+        parts.push(format!("enrollmentDeadline={deadline}"));
+    }
+    parts.join(" ")
 }

@@ -19,8 +19,9 @@ async fn status_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     let principal = app.auth()?.authenticate(req)?;
     let (record, policy) =
         app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
-    sessions::ensure_live(&principal, &record, app.clock.now())?;
-    Ok(envelope::data(&MfaStatus::new(&record, policy.as_ref(), principal.session_verified, &app.offered)))
+    let now = app.clock.now();
+    sessions::ensure_live(&principal, &record, now)?;
+    Ok(envelope::data(&MfaStatus::new(&record, policy.as_ref(), principal.session_verified, &app.offered, now)))
 }
 
 /// `GET /mfa/methods`: every method with the caller's state of it.

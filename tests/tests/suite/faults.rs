@@ -25,6 +25,8 @@ fn reaching_the_store(function: &str) -> (&'static str, Value) {
         "mfa-status" | "mfa-methods" | "mfa-factors" => ("GET", Value::Null),
         "mfa-factor-rename" => ("PATCH", json!({"name": "New name"})),
         "mfa-factor-remove" => ("DELETE", Value::Null),
+        "mfa-devices" | "mfa-remember-device" | "mfa-events" => ("GET", Value::Null),
+        "mfa-device-forget" | "mfa-devices-forget" => ("DELETE", Value::Null),
         "mfa-setup" => ("POST", json!({"mfaType": "GOOGLE_AUTH"})),
         "mfa-verify-setup" => ("POST", json!({"mfaType": "GOOGLE_AUTH", "code": "123456"})),
         "mfa-enable" | "mfa-disable" | "mfa-primary" => ("POST", json!({"mfaType": "GOOGLE_AUTH"})),
@@ -45,7 +47,7 @@ fn reaching_the_store(function: &str) -> (&'static str, Value) {
 
 /// A request path of a route's path (a factor id for its `{factorId}`).
 fn concrete(route_path: &str) -> String {
-    route_path.replace("{factorId}", "fSomeFactorId0001")
+    route_path.replace("{factorId}", "fSomeFactorId0001").replace("{deviceId}", "dSomeDeviceId0001")
 }
 
 /// Starts `path`'s function in `url`'s watch with a request that touches no dependency

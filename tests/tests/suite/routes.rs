@@ -224,6 +224,28 @@ fn readme_has_the_policy_table() {
     assert!(readme.contains(&format!("|---|---|---|\n{block}\n")), "README's policy table should read:\n{block}");
 }
 
+/// The README's event catalogue and `openapi.yaml`'s event kinds are `EventKind::ALL`.
+#[test]
+fn readme_and_openapi_list_every_event_kind() {
+    use mfa_shared::audit::EventKind;
+    let readme = read("README.md");
+    let doc: Yaml = serde_norway::from_str(&read("openapi.yaml")).unwrap();
+    let listed: BTreeSet<String> = doc["components"]["schemas"]["Event"]["properties"]["kind"]["enum"]
+        .as_sequence()
+        .expect("the event kind is an enum")
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let mut kinds = BTreeSet::new();
+    for kind in EventKind::ALL {
+        let name = serde_json::to_value(kind).unwrap().as_str().unwrap().to_string();
+        let row = format!("| `{name}` | {} |", kind.describe());
+        assert!(readme.contains(&row), "README's event catalogue lacks {row}");
+        kinds.insert(name);
+    }
+    assert_eq!(listed, kinds);
+}
+
 /// `openapi.yaml`'s error schema lists exactly the codes of `Refusal`.
 #[test]
 fn openapi_lists_every_refusal_code() {

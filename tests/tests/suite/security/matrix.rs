@@ -9,7 +9,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mfa_shared::App;
-use mfa_shared::crypto::{ExposeSecret, random_bytes};
+use mfa_shared::crypto::{ExposeSecret, random_bytes, sha256_hex};
+use mfa_shared::devices::RememberedDevice;
 use mfa_shared::factors::{FactorState, Material};
 use mfa_shared::methods::{backup_codes, totp};
 use mfa_shared::model::{LiveSession, MfaType, PendingSetup, StepUp};
@@ -183,6 +184,16 @@ fn ops() -> Vec<Op> {
             valid: [(403, "MFA_SETUP_REQUIRED"), STEP_UP, OK, STEP_UP, (403, "FORBIDDEN"), OK],
         },
         Op { function: "mfa-jwks", what: "the public keys", valid: same(OK) },
+        Op { function: "mfa-devices", what: "remembered devices", valid: same(OK) },
+        Op { function: "mfa-device-forget", what: "forget a remembered device", valid: same(OK) },
+        Op { function: "mfa-devices-forget", what: "forget every remembered device", valid: same(OK) },
+        Op { function: "mfa-remember-device", what: "whether a device may be remembered", valid: same(OK) },
+        Op { function: "mfa-events", what: "one's own events", valid: same(OK) },
+        Op {
+            function: "mfa-verify-login",
+            what: "verify-login with a remembered device",
+            valid: [(400, "DEVICE_NOT_REMEMBERED"), OK, OK, OK, OK, OK],
+        },
     ]
 }
 
@@ -280,7 +291,10 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
             };
             seed(&me, |r| {
                 if let Some(s) = &step_up {
-                    r.sessions.insert(s.session.clone(), LiveSession { started_at: s.at, ends_at: s.at + 3600 });
+                    r.sessions.insert(
+                        s.session.clone(),
+                        LiveSession { started_at: s.at, ends_at: s.at + 3600, by_device: false },
+                    );
                 }
                 let setup = PendingSetup { step_up: step_up.clone(), item: None, started_at: started };
                 let material = Material::GoogleAuth { secret: sealed.clone() };
@@ -313,6 +327,31 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
         ("mfa-passkey-complete-registration" | "mfa-passkey-complete-registration-1", _) => {
             body = json!({"credential": {"id": "x", "response": {}}, "challenge": URL_SAFE_NO_PAD.encode(random_bytes::<32>())})
         }
+        ("mfa-verify-login", "verify-login with a remembered device") | ("mfa-device-forget", _) => {
+            // A device remembered a minute ago by a login of the user's.
+            let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+            remember_secret(&token);
+            let id = unique("d");
+            let device = RememberedDevice {
+                token_hash: sha256_hex(token.as_bytes()),
+                name: "Chrome on Linux".into(),
+                created_at: at - 60,
+                last_used_at: None,
+                expires_at: at + 86_400,
+                amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
+                auth_time: at - 60,
+                session_id: None,
+            };
+            seed(&me, |r| {
+                r.devices.insert(id.clone(), device.clone());
+            })
+            .await;
+            if op.function == "mfa-device-forget" {
+                factor = Some(id);
+            } else {
+                body = json!({"mfaType": "DEVICE", "deviceToken": token});
+            }
+        }
         ("mfa-verify-login", _) => {
             let code = secret.as_ref().map(|s| totp::code_at(s, at)).unwrap_or_else(|| "123456".into());
             body = json!({"mfaType": "GOOGLE_AUTH", "code": code});
@@ -322,7 +361,8 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
         }
         ("mfa-token-refresh", _) => {
             let (mut record, _) = test.store().load_user_and_policy(&me.id, None).await.unwrap();
-            let (session, put) = sessions::start(app, &me.principal(), &["pwd", "otp", "mfa"], &mut record, t).unwrap();
+            let (session, put) =
+                sessions::start(app, &me.principal(), &["pwd", "otp", "mfa"], &mut record, t, None).unwrap();
             test.store().save_user_with(&mut record, vec![put]).await.unwrap();
             remember_secret(session.refresh_token.expose_secret());
             body = json!({"refreshToken": session.refresh_token.expose_secret()});

@@ -1,0 +1,324 @@
+//! The audit trail: every MFA event is an item written in the same transaction as the
+//! change it records (`update.rs`), so a change that fails, or loses its conditional
+//! write to another request, writes none; a verification that fails, which changes only
+//! the failure count, is recorded in that same write. The events are derived here from
+//! the change (its action and actor), the record before and after it, and how the step
+//! ended: no handler writes one. Each carries the actor, the factor it is about, the
+//! request's source IP and User-Agent, and never a secret; it lives `MFA_AUDIT_RETENTION`
+//! (seconds, default 400 days). The table's stream carries the items to an EventBridge bus
+//! (`template.yaml`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::random_bytes;
+use crate::factors::FactorState;
+use crate::model::{MfaType, UserMfaRecord};
+use crate::policy::{Action, Actor, Change};
+
+/// How long an event is kept, in seconds, unless `MFA_AUDIT_RETENTION` says otherwise:
+/// 400 days.
+pub const DEFAULT_RETENTION: u64 = 400 * 86_400;
+
+/// Every kind of event, as `GET /mfa/events` and the event bus name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventKind {
+    SetupStarted,
+    FactorAdded,
+    FactorRenamed,
+    FactorRemoved,
+    MethodEnabled,
+    MethodDisabled,
+    VerificationSucceeded,
+    VerificationFailed,
+    LockedOut,
+    BackupCodeUsed,
+    BackupCodesRegenerated,
+    DeviceRemembered,
+    DeviceForgotten,
+    SessionsEnded,
+    Reset,
+    AdminReset,
+    EnforcementChanged,
+}
+
+impl EventKind {
+    /// Every kind, each once (the README's catalogue is held to it).
+    pub const ALL: [EventKind; 17] = [
+        EventKind::SetupStarted,
+        EventKind::FactorAdded,
+        EventKind::FactorRenamed,
+        EventKind::FactorRemoved,
+        EventKind::MethodEnabled,
+        EventKind::MethodDisabled,
+        EventKind::VerificationSucceeded,
+        EventKind::VerificationFailed,
+        EventKind::LockedOut,
+        EventKind::BackupCodeUsed,
+        EventKind::BackupCodesRegenerated,
+        EventKind::DeviceRemembered,
+        EventKind::DeviceForgotten,
+        EventKind::SessionsEnded,
+        EventKind::Reset,
+        EventKind::AdminReset,
+        EventKind::EnforcementChanged,
+    ];
+
+    /// When it is written (the README's catalogue).
+    pub fn describe(self) -> &'static str {
+        match self {
+            EventKind::SetupStarted => "a setup of a factor began (`factorId`, `mfaType`)",
+            EventKind::FactorAdded => "a setup completed: the factor is enabled",
+            EventKind::FactorRenamed => "a factor was renamed",
+            EventKind::FactorRemoved => "a factor was removed",
+            EventKind::MethodEnabled => "a method's disabled factors were switched back on",
+            EventKind::MethodDisabled => "a method's factors were switched off",
+            EventKind::VerificationSucceeded => {
+                "a second factor passed at login or recovery (`mfaType`; `detail` `device` for a remembered device)"
+            }
+            EventKind::VerificationFailed => {
+                "a second factor was wrong, spent or expired (it counts toward the lockout)"
+            }
+            EventKind::LockedOut => "five failures in a row locked verification (`detail`: until when)",
+            EventKind::BackupCodeUsed => "a backup code was spent (`detail`: how many are left)",
+            EventKind::BackupCodesRegenerated => "ten new backup codes replaced the old ones",
+            EventKind::DeviceRemembered => "a login remembered its device (`factorId`: the device's id)",
+            EventKind::DeviceForgotten => "remembered devices were forgotten (`detail`: how many)",
+            EventKind::SessionsEnded => "a change ended sessions of the user (`detail`: how many)",
+            EventKind::Reset => "the user reset their own MFA",
+            EventKind::AdminReset => "an administrator reset the user's MFA (`actor`: the administrator)",
+            EventKind::EnforcementChanged => {
+                "an administrator changed the organization's policy (`detail`: the policy)"
+            }
+        }
+    }
+}
+
+/// Where a request came from, as API Gateway saw it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Origin {
+    /// The source IP API Gateway saw and the User-Agent (at most 256 characters, without
+    /// control characters).
+    pub fn of(req: &lambda_http::Request) -> Origin {
+        use lambda_http::RequestExt;
+        use lambda_http::request::RequestContext;
+        let source_ip = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+            _ => None,
+        };
+        let user_agent = req
+            .headers()
+            .get(lambda_http::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect::<String>())
+            .filter(|ua| !ua.is_empty());
+        Origin { source_ip: source_ip.filter(|ip| !ip.is_empty()).map(|ip| ip.chars().take(64).collect()), user_agent }
+    }
+}
+
+/// One event as stored and listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub event_id: String,
+    pub user_id: String,
+    pub kind: EventKind,
+    /// Unix milliseconds.
+    pub at: i64,
+    /// `self`, `admin:<id>`, or `link` (whoever held a mailed link).
+    pub actor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_type: Option<MfaType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The table's TTL attribute (seconds).
+    pub expires_at: i64,
+}
+
+/// The sort key of an event: after the record's `MFA`, newest first (the time inverted),
+/// so one Query reads the record and the newest events together.
+pub fn sort_key(at_ms: i64, event_id: &str) -> String {
+    format!("MFA~AUDIT#{:013}#{event_id}", 9_999_999_999_999 - at_ms.clamp(0, 9_999_999_999_999))
+}
+
+/// The prefix every event's sort key has.
+pub const SORT_PREFIX: &str = "MFA~AUDIT#";
+
+/// How a step ended, as far as the audit cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    Done,
+    /// A verification failed and was counted (the record changed only by its count).
+    Failed,
+}
+
+/// What an event is about, before it has its time and origin.
+struct Draft {
+    kind: EventKind,
+    factor_id: Option<String>,
+    mfa_type: Option<MfaType>,
+    detail: Option<String>,
+}
+
+fn draft(kind: EventKind) -> Draft {
+    Draft { kind, factor_id: None, mfa_type: None, detail: None }
+}
+
+/// The events a change makes, read off the record before and after it.
+pub fn events(
+    change: &Change,
+    before: &UserMfaRecord,
+    after: &UserMfaRecord,
+    ending: Ending,
+    origin: &Origin,
+    retention: u64,
+) -> Vec<Event> {
+    let mut drafts = Vec::new();
+    let factor_draft = |kind: EventKind, f: &crate::factors::Factor| Draft {
+        kind,
+        factor_id: Some(f.id.clone()),
+        mfa_type: Some(f.kind()),
+        detail: None,
+    };
+    if ending == Ending::Failed {
+        drafts.push(draft(EventKind::VerificationFailed));
+        if after.locked_until.is_some() && after.locked_until != before.locked_until {
+            drafts.push(Draft { detail: after.locked_until.map(|t| t.to_string()), ..draft(EventKind::LockedOut) });
+        }
+    } else {
+        let reset = matches!(change.action, Action::ResetSelf | Action::ResetMember);
+        match change.action {
+            Action::ResetSelf => drafts.push(draft(EventKind::Reset)),
+            Action::ResetMember => drafts.push(draft(EventKind::AdminReset)),
+            _ => {}
+        }
+        for f in &after.factors {
+            match (before.factor(&f.id), f.state) {
+                (None, FactorState::Pending) => drafts.push(factor_draft(EventKind::SetupStarted, f)),
+                (Some(old), FactorState::Enabled) if old.state == FactorState::Pending => {
+                    drafts.push(factor_draft(EventKind::FactorAdded, f))
+                }
+                (Some(old), _) if old.name != f.name => drafts.push(factor_draft(EventKind::FactorRenamed, f)),
+                _ => {}
+            }
+        }
+        if !reset {
+            for f in before.factors.iter().filter(|f| f.state.is_configured() && after.factor(&f.id).is_none()) {
+                drafts.push(factor_draft(EventKind::FactorRemoved, f));
+            }
+        }
+        for method in MfaType::ALL {
+            let (was, is) = (before.state(method), after.state(method));
+            if change.action == Action::Enable && !was.is_enabled() && is.is_enabled() {
+                drafts.push(Draft { mfa_type: Some(method), ..draft(EventKind::MethodEnabled) });
+            }
+            if change.action == Action::Disable && was.is_enabled() && !is.is_enabled() {
+                drafts.push(Draft { mfa_type: Some(method), ..draft(EventKind::MethodDisabled) });
+            }
+        }
+        let new_session = after.sessions.keys().any(|id| !before.sessions.contains_key(id));
+        if change.action == Action::Verify && new_session {
+            let used = before.backup_codes.len() > after.backup_codes.len()
+                && after.backup_codes.iter().all(|c| before.backup_codes.contains(c));
+            let by_device = after.sessions.iter().any(|(id, s)| s.by_device && !before.sessions.contains_key(id));
+            let method = after
+                .factors
+                .iter()
+                .filter(|f| before.factor(&f.id).is_some_and(|b| b.last_used_at != f.last_used_at))
+                .map(|f| (f.id.clone(), f.kind()))
+                .next();
+            let detail = if used {
+                Some("backup code".to_string())
+            } else if by_device {
+                Some("device".to_string())
+            } else {
+                None
+            };
+            drafts.push(Draft {
+                kind: EventKind::VerificationSucceeded,
+                factor_id: method.as_ref().map(|(id, _)| id.clone()),
+                mfa_type: method.map(|(_, m)| m),
+                detail,
+            });
+            if used {
+                drafts.push(Draft {
+                    detail: Some(format!("{} left", after.backup_codes.len())),
+                    ..draft(EventKind::BackupCodeUsed)
+                });
+            }
+        }
+        if change.action == Action::RegenerateBackupCodes && before.backup_codes != after.backup_codes {
+            drafts.push(draft(EventKind::BackupCodesRegenerated));
+        }
+        for id in after.devices.keys().filter(|id| !before.devices.contains_key(*id)) {
+            drafts.push(Draft { factor_id: Some(id.clone()), ..draft(EventKind::DeviceRemembered) });
+        }
+        let forgotten = before.devices.keys().filter(|id| !after.devices.contains_key(*id)).count();
+        if forgotten > 0 {
+            drafts.push(Draft { detail: Some(format!("{forgotten} forgotten")), ..draft(EventKind::DeviceForgotten) });
+        }
+        let ended = before.sessions.keys().filter(|id| !after.sessions.contains_key(*id)).count();
+        if ended > 0 {
+            drafts.push(Draft { detail: Some(format!("{ended} ended")), ..draft(EventKind::SessionsEnded) });
+        }
+    }
+    let at = change.now * 1000;
+    drafts
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| Event {
+            event_id: event_id(),
+            user_id: after.user_id.clone(),
+            kind: d.kind,
+            // Events of one change keep their order.
+            at: at + i as i64,
+            actor: actor(&change.actor),
+            factor_id: d.factor_id,
+            mfa_type: d.mfa_type,
+            detail: d.detail,
+            source_ip: origin.source_ip.clone(),
+            user_agent: origin.user_agent.clone(),
+            expires_at: change.now + retention as i64,
+        })
+        .collect()
+}
+
+/// An event of the organization's policy, recorded with the administrator who changed it.
+pub fn enforcement_changed(change: &Change, admin_id: &str, detail: String, origin: &Origin, retention: u64) -> Event {
+    Event {
+        event_id: event_id(),
+        user_id: admin_id.to_string(),
+        kind: EventKind::EnforcementChanged,
+        at: change.now * 1000,
+        actor: actor(&change.actor),
+        factor_id: None,
+        mfa_type: None,
+        detail: Some(detail),
+        source_ip: origin.source_ip.clone(),
+        user_agent: origin.user_agent.clone(),
+        expires_at: change.now + retention as i64,
+    }
+}
+
+fn actor(actor: &Actor) -> String {
+    match actor {
+        Actor::User(_) => "self".into(),
+        Actor::Admin(admin) => format!("admin:{}", admin.user_id),
+        Actor::LinkHolder => "link".into(),
+    }
+}
+
+fn event_id() -> String {
+    random_bytes::<8>().iter().map(|b| format!("{b:02x}")).collect()
+}
