@@ -273,7 +273,7 @@ pub fn events(
             drafts.push(Draft { detail: Some(format!("{ended} ended")), ..draft(EventKind::SessionsEnded) });
         }
     }
-    let at = change.now * 1000;
+    let at = milliseconds(change.now, drafts.len());
     drafts
         .into_iter()
         .enumerate()
@@ -300,7 +300,7 @@ pub fn enforcement_changed(change: &Change, admin_id: &str, detail: String, orig
         event_id: event_id(),
         user_id: admin_id.to_string(),
         kind: EventKind::EnforcementChanged,
-        at: change.now * 1000,
+        at: milliseconds(change.now, 1),
         actor: actor(&change.actor),
         factor_id: None,
         mfa_type: None,
@@ -309,6 +309,18 @@ pub fn enforcement_changed(change: &Change, admin_id: &str, detail: String, orig
         user_agent: origin.user_agent.clone(),
         expires_at: change.now + retention as i64,
     }
+}
+
+/// The time of a change's first event in Unix milliseconds: the change's second (the
+/// application's clock, which tests move) and the wall clock's milliseconds within it, so
+/// the changes of one second keep their order; room is left for the change's `count`
+/// events to follow in the same second.
+fn milliseconds(now: i64, count: usize) -> i64 {
+    let within = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_millis() as i64)
+        .unwrap_or(0);
+    now * 1000 + within.min(999 - count.min(999) as i64)
 }
 
 fn actor(actor: &Actor) -> String {

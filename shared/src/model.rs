@@ -193,6 +193,13 @@ impl UserMfaRecord {
         self.devices.retain(|_, d| d.session_id.as_deref() != Some(id));
     }
 
+    /// Drops session `id`, the oldest of too many: what it began ends with it, but the
+    /// device it remembered stays (a user's own many logins forget nothing).
+    pub fn drop_session(&mut self, id: &str) {
+        self.sessions.remove(id);
+        self.void_setups_of_ended_sessions();
+    }
+
     fn void_setups_of_ended_sessions(&mut self) {
         let voided: Vec<MfaType> = self
             .factors

@@ -178,7 +178,7 @@ fn open(
         let Some(oldest) = record.sessions.iter().min_by_key(|(_, s)| s.started_at).map(|(id, _)| id.clone()) else {
             break;
         };
-        record.end_session(&oldest);
+        record.drop_session(&oldest);
     }
     let by_device = opening.device.is_some();
     record

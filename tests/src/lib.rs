@@ -306,7 +306,7 @@ pub fn parse(resp: &lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
 /// Records every secret the API hands out in `body` (sessions' tokens, authenticator
 /// secrets and their URLs, backup codes), for the scans of the table and the logs.
 fn remember_given(body: &Value) {
-    for token in ["fullAccessToken", "refreshToken"] {
+    for token in ["fullAccessToken", "refreshToken", "deviceToken"] {
         if let Some(t) = body[token].as_str() {
             remember_secret(t);
         }
@@ -321,6 +321,10 @@ fn remember_given(body: &Value) {
         remember_secret(code);
     }
 }
+
+/// The User-Agent the tests' HTTP requests carry.
+pub const USER_AGENT: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0 Safari/537.36 mfa-tests";
 
 /// HTTP through `cargo lambda watch`.
 pub struct Api {
@@ -342,7 +346,10 @@ impl Api {
 
     /// Another `cargo lambda watch` (the fault tests start their own).
     pub fn at(base: &str) -> Self {
-        Self { client: reqwest::Client::new(), base: base.to_string() }
+        // A browser's User-Agent, as a login page would send it (remembered devices are
+        // named after it).
+        let client = reqwest::Client::builder().user_agent(USER_AGENT).build().expect("an HTTP client");
+        Self { client, base: base.to_string() }
     }
 
     pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<String>) -> Reply {

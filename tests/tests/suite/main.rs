@@ -6,6 +6,8 @@ mod auth_errors;
 mod browser;
 mod budget;
 mod codes;
+mod devices;
+mod events;
 mod factors;
 mod faults;
 mod fuzz;

@@ -1,0 +1,273 @@
+//! The audit trail over HTTP: every event kind written by its action (with the request's
+//! User-Agent, never a secret), none by a change that loses its conditional write, pages
+//! newest first with a cursor, and an organization administrator reading a member's while
+//! another organization's may not.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use mfa_shared::audit::EventKind;
+use mfa_tests::{
+    Api, Person, USER_AGENT, assert_error, enroll_totp_with_codes, login_remembering, login_with_device,
+    login_with_totp_step, now, unique,
+};
+use serde_json::{Value, json};
+
+/// Every event of the bearer's (or of `user`'s), newest first, page by page.
+async fn all_events(api: &Api, token: &str, user: Option<&str>) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..100 {
+        let mut path = "/mfa/events?".to_string();
+        if let Some(u) = user {
+            path.push_str(&format!("userId={u}&"));
+        }
+        if let Some(c) = &cursor {
+            path.push_str(&format!("cursor={c}"));
+        }
+        let r = api.get(&path, Some(token)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let page = r.body["data"]["events"].as_array().unwrap().clone();
+        assert!(page.len() <= 25);
+        events.extend(page);
+        match r.body["data"]["cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return events,
+        }
+    }
+    panic!("the pages never ended");
+}
+
+fn kinds(events: &[Value]) -> Vec<String> {
+    events.iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect()
+}
+
+fn count(events: &[Value], kind: &str) -> usize {
+    events.iter().filter(|e| e["kind"] == json!(kind)).count()
+}
+
+#[tokio::test]
+async fn every_event_kind_is_written_by_its_action() {
+    let api = Api::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+
+    // One user's life: setup, a failed and a passed login, a device, a rename, new codes,
+    // disable and enable, a recovery, a removal and a reset.
+    let me = Person::new();
+    let (secret, codes) = enroll_totp_with_codes(&api, &me).await;
+    let pre = me.platform_token();
+    let r = api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": "000000"})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let (acting, device) = login_remembering(&api, &me, &secret, 0).await;
+    assert_eq!(login_with_device(&api, &me, &device).await.status, 200);
+    let factors = api.get("/mfa/factors", Some(&acting)).await.body["data"].clone();
+    let id = factors[0]["factorId"].as_str().unwrap().to_string();
+    let rename = Some(json!({"name": "Work phone"}).to_string());
+    assert_eq!(api.send("PATCH", &format!("/mfa/factors/{id}"), Some(&acting), rename).await.status, 200);
+    let r = api.post("/mfa/backup-codes", Some(&acting), Value::Null).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let fresh_codes: Vec<String> =
+        r.body["data"]["backupCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    assert_ne!(fresh_codes[0], codes[0]);
+    login_with_totp_step(&api, &me, &secret, 1).await;
+    assert_eq!(api.post("/mfa/disable", Some(&acting), json!({"mfaType": "GOOGLE_AUTH"})).await.status, 200);
+    assert_eq!(api.post("/mfa/enable", Some(&acting), json!({"mfaType": "GOOGLE_AUTH"})).await.status, 200);
+    let r = api.post("/mfa/recover", Some(&pre), json!({"code": fresh_codes[0]})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let recovered = r.body["fullAccessToken"].as_str().unwrap().to_string();
+    assert_eq!(api.send("DELETE", &format!("/mfa/factors/{id}"), Some(&recovered), None).await.status, 200);
+    assert_eq!(api.post("/mfa/reset", Some(&recovered), Value::Null).await.status, 200);
+
+    let events = all_events(&api, &recovered, None).await;
+    let text = serde_json::to_string(&events).unwrap();
+    for secret in codes.iter().chain(&fresh_codes).chain([&device]) {
+        assert!(!text.contains(secret.as_str()), "an event holds a secret");
+    }
+    for kind in [
+        "SETUP_STARTED",
+        "FACTOR_ADDED",
+        "VERIFICATION_FAILED",
+        "VERIFICATION_SUCCEEDED",
+        "DEVICE_REMEMBERED",
+        "FACTOR_RENAMED",
+        "BACKUP_CODES_REGENERATED",
+        "SESSIONS_ENDED",
+        "DEVICE_FORGOTTEN",
+        "METHOD_DISABLED",
+        "METHOD_ENABLED",
+        "BACKUP_CODE_USED",
+        "FACTOR_REMOVED",
+        "RESET",
+    ] {
+        assert!(count(&events, kind) >= 1, "no {kind} in {:?}", kinds(&events));
+    }
+    assert_eq!(count(&events, "FACTOR_ADDED"), 1, "{:?}", kinds(&events));
+    assert_eq!(count(&events, "BACKUP_CODE_USED"), 1);
+    let by_device =
+        events.iter().filter(|e| e["kind"] == json!("VERIFICATION_SUCCEEDED") && e["detail"] == json!("device"));
+    assert_eq!(by_device.count(), 1, "the device login is told apart");
+    let renamed = events.iter().find(|e| e["kind"] == json!("FACTOR_RENAMED")).unwrap();
+    assert_eq!(renamed["factorId"], json!(id));
+    assert_eq!(renamed["mfaType"], json!("GOOGLE_AUTH"));
+    assert_eq!(renamed["actor"], json!("self"));
+    assert_eq!(renamed["userAgent"], json!(USER_AGENT), "{renamed}");
+    assert!(renamed["expiresAt"].as_i64().unwrap() > now() + 300 * 86_400, "kept for the retention");
+    // Newest first.
+    let times: Vec<i64> = events.iter().map(|e| e["at"].as_i64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    assert_eq!(events.last().unwrap()["kind"], json!("SETUP_STARTED"), "the oldest is the first setup");
+    seen.extend(kinds(&events));
+
+    // A lockout.
+    let locked = Person::new();
+    enroll_totp_with_codes(&api, &locked).await;
+    for _ in 0..5 {
+        let body = json!({"mfaType": "GOOGLE_AUTH", "code": "000000"});
+        api.post("/mfa/verify-login", Some(&locked.platform_token()), body).await;
+    }
+    let events = all_events(&api, &locked.platform_token(), None).await;
+    assert_eq!(count(&events, "LOCKED_OUT"), 1, "{:?}", kinds(&events));
+    assert_eq!(count(&events, "VERIFICATION_FAILED"), 5, "{:?}", kinds(&events));
+    seen.extend(kinds(&events));
+
+    // An administrator's reset of a member and a change of the organization's policy.
+    let org = unique("org");
+    let admin = Person::in_org(&org, "OWNER");
+    let member = Person::in_org(&org, "MEMBER");
+    enroll_totp_with_codes(&api, &member).await;
+    let admin_token = admin.full_access_token(now()).await;
+    let r = api.post("/mfa/reset", Some(&admin_token), json!({"resetUserId": member.id})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api
+        .post("/mfa/organization/enforce", Some(&admin_token), json!({"enforced": true, "gracePeriodDays": 3}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let member_events = all_events(&api, &member.platform_token(), None).await;
+    let reset =
+        member_events.iter().find(|e| e["kind"] == json!("ADMIN_RESET")).expect("the reset is the member's event");
+    assert_eq!(reset["actor"], json!(format!("admin:{}", admin.id)));
+    let admin_events = all_events(&api, &admin_token, None).await;
+    let changed = admin_events.iter().find(|e| e["kind"] == json!("ENFORCEMENT_CHANGED")).expect("the policy change");
+    assert!(changed["detail"].as_str().unwrap().contains("enforced=true"), "{changed}");
+    seen.extend(kinds(&member_events));
+    seen.extend(kinds(&admin_events));
+
+    let all: BTreeSet<String> =
+        EventKind::ALL.iter().map(|k| serde_json::to_value(k).unwrap().as_str().unwrap().to_string()).collect();
+    assert_eq!(seen, all, "every kind is written by its action");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn a_change_that_loses_its_conditional_write_writes_no_event() {
+    let api = Arc::new(Api::new());
+    let me = Arc::new(Person::new());
+    let (_, codes) = enroll_totp_with_codes(&api, &me).await;
+    // Twenty recoveries with one backup code: one passes, one BACKUP_CODE_USED.
+    let code = Arc::new(codes[0].clone());
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (api, me, code) = (api.clone(), me.clone(), code.clone());
+            tokio::spawn(async move {
+                api.post("/mfa/recover", Some(&me.platform_token()), json!({"code": *code})).await.status
+            })
+        })
+        .collect();
+    let mut passed = 0;
+    for t in tasks {
+        passed += usize::from(t.await.unwrap() == 200);
+    }
+    assert_eq!(passed, 1);
+    let events = all_events(&api, &me.platform_token(), None).await;
+    assert_eq!(count(&events, "BACKUP_CODE_USED"), 1, "{:?}", kinds(&events));
+    let recoveries =
+        events.iter().filter(|e| e["kind"] == json!("VERIFICATION_SUCCEEDED") && e["detail"] == json!("backup code"));
+    assert_eq!(recoveries.count(), 1);
+
+    // Twenty forgets of one device: one forgets it, nineteen find nothing.
+    let me = Arc::new(Person::new());
+    let (secret, _) = enroll_totp_with_codes(&api, &me).await;
+    let (_, _device) = login_remembering(&api, &me, &secret, 0).await;
+    let id = api.get("/mfa/devices", Some(&me.platform_token())).await.body["data"][0]["deviceId"]
+        .as_str()
+        .expect("a device")
+        .to_string();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (api, me, id) = (api.clone(), me.clone(), id.clone());
+            tokio::spawn(async move {
+                api.send("DELETE", &format!("/mfa/devices/{id}"), Some(&me.platform_token()), None).await.status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| matches!(s, 200 | 404)), "{statuses:?}");
+
+    let events = all_events(&api, &me.platform_token(), None).await;
+    assert_eq!(count(&events, "DEVICE_REMEMBERED"), 1);
+    assert_eq!(count(&events, "DEVICE_FORGOTTEN"), 1, "{:?}", kinds(&events));
+}
+
+#[tokio::test]
+async fn events_come_a_page_at_a_time_newest_first() {
+    let api = Api::new();
+    let me = Person::new();
+    let (secret, _) = enroll_totp_with_codes(&api, &me).await;
+    let (acting, _) = login_with_totp_step(&api, &me, &secret, 0).await;
+    let id = api.get("/mfa/factors", Some(&acting)).await.body["data"][0]["factorId"].as_str().unwrap().to_string();
+    for i in 0..30 {
+        let body = Some(json!({"name": format!("Phone {i}")}).to_string());
+        assert_eq!(api.send("PATCH", &format!("/mfa/factors/{id}"), Some(&acting), body).await.status, 200);
+    }
+    let first = api.get("/mfa/events", Some(&acting)).await;
+    assert_eq!(first.body["data"]["events"].as_array().unwrap().len(), 25, "{}", first.body);
+    assert!(first.body["data"]["cursor"].is_string());
+    let events = all_events(&api, &acting, None).await;
+    // 30 renames, the login, the factor added, the setup started.
+    assert_eq!(count(&events, "FACTOR_RENAMED"), 30);
+    assert!(events.len() >= 33, "{}", events.len());
+    let ids: BTreeSet<&str> = events.iter().map(|e| e["eventId"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), events.len(), "no event on two pages");
+    let times: Vec<i64> = events.iter().map(|e| e["at"].as_i64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    assert_eq!(events[0]["kind"], json!("FACTOR_RENAMED"));
+    assert_eq!(events[0]["detail"], Value::Null);
+
+    let r = api.get("/mfa/events?cursor=bm90LWEta2V5", Some(&acting)).await;
+    assert_error(&r, 400, "INVALID_FIELD");
+    // An ended session reads nothing, on later pages too.
+    let cursor = first.body["data"]["cursor"].as_str().unwrap().to_string();
+    let ended = me.ended_session_token(now());
+    assert_error(&api.get(&format!("/mfa/events?cursor={cursor}"), Some(&ended)).await, 401, "SESSION_ENDED");
+}
+
+#[tokio::test]
+async fn an_administrator_reads_a_members_events_and_another_organizations_may_not() {
+    let api = Api::new();
+    let org = unique("org");
+    let member = Person::in_org(&org, "MEMBER");
+    enroll_totp_with_codes(&api, &member).await;
+    let admin = Person::in_org(&org, "ADMINISTRATOR");
+    let admin_token = admin.full_access_token(now()).await;
+    let events = all_events(&api, &admin_token, Some(&member.id)).await;
+    assert!(count(&events, "FACTOR_ADDED") == 1, "{:?}", kinds(&events));
+    assert!(events.iter().all(|e| e["userId"] == json!(member.id)));
+    // With the administrator's platform token too (the role is the requirement).
+    let r = api.get(&format!("/mfa/events?userId={}", member.id), Some(&admin.platform_token())).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let stranger = Person::in_org(&unique("org"), "OWNER");
+    let token = stranger.full_access_token(now()).await;
+    let r = api.get(&format!("/mfa/events?userId={}", member.id), Some(&token)).await;
+    assert_error(&r, 404, "USER_NOT_FOUND");
+    let colleague = Person::in_org(&org, "MEMBER");
+    let r = api.get(&format!("/mfa/events?userId={}", member.id), Some(&colleague.platform_token())).await;
+    assert_error(&r, 403, "FORBIDDEN");
+    // An administrator's ended session reads nothing.
+    let ended = admin.ended_session_token(now());
+    let r = api.get(&format!("/mfa/events?userId={}", member.id), Some(&ended)).await;
+    assert_error(&r, 401, "SESSION_ENDED");
+}
