@@ -264,11 +264,20 @@ pub fn events(
         for id in after.devices.keys().filter(|id| !before.devices.contains_key(*id)) {
             drafts.push(Draft { factor_id: Some(id.clone()), ..draft(EventKind::DeviceRemembered) });
         }
-        let forgotten = before.devices.keys().filter(|id| !after.devices.contains_key(*id)).count();
+        // Only what was live: expired entries cleaned up on the way are no event.
+        let forgotten = before
+            .devices
+            .iter()
+            .filter(|(id, d)| change.now < d.expires_at && !after.devices.contains_key(*id))
+            .count();
         if forgotten > 0 {
             drafts.push(Draft { detail: Some(format!("{forgotten} forgotten")), ..draft(EventKind::DeviceForgotten) });
         }
-        let ended = before.sessions.keys().filter(|id| !after.sessions.contains_key(*id)).count();
+        let ended = before
+            .sessions
+            .iter()
+            .filter(|(id, s)| change.now < s.ends_at && !after.sessions.contains_key(*id))
+            .count();
         if ended > 0 {
             drafts.push(Draft { detail: Some(format!("{ended} ended")), ..draft(EventKind::SessionsEnded) });
         }

@@ -120,7 +120,8 @@ pub fn name_from(user_agent: Option<&str>) -> String {
 /// write. Refused while verification is locked, when the token names another
 /// organization than the one the record is bound to (whose policy is the one read), when
 /// that organization no longer allows remembering or allows it for less time than the
-/// device has been remembered, and when the token is unknown, expired or forgotten.
+/// device has been remembered or changed its rules since, and when the token is unknown,
+/// expired or forgotten. A refused login changes nothing.
 /// A wrong device token is not counted toward the lockout: it cannot be guessed, and a
 /// forgotten device's token is presented in good faith.
 pub async fn log_in(app: &App, principal: &Principal, token: &SecretString) -> Result<Session, Refusal> {
@@ -137,10 +138,15 @@ pub async fn log_in(app: &App, principal: &Principal, token: &SecretString) -> R
                 return Err(Refusal::DeviceNotRemembered);
             }
             let allowed = allowed_lifetime(app.device_lifetime, policy) as i64;
-            let (id, device) = record.use_device(token, now).ok_or(Refusal::DeviceNotRemembered)?;
-            if now >= device.created_at + allowed {
+            let (id, device) = record.remembered_device(token, now).ok_or(Refusal::DeviceNotRemembered)?;
+            // Within the organization's lifetime, and remembered since its rules last
+            // changed (a ban lifted revives no device remembered before or during it).
+            let valid_from = policy.and_then(|p| p.devices_valid_from).unwrap_or(i64::MIN);
+            // (The second of the change itself counts as before it.)
+            if now >= device.created_at + allowed || device.created_at <= valid_from {
                 return Err(Refusal::DeviceNotRemembered);
             }
+            record.mark_device_used(&id, now);
             let (session, put) = sessions::start_by_device(app, principal, &id, &device, record, now)?;
             Ok((session, vec![put]))
         },
@@ -201,12 +207,18 @@ impl UserMfaRecord {
         (id, token.into())
     }
 
-    /// The live device a presented token belongs to (its id), marked used at `now`.
-    pub fn use_device(&mut self, token: &SecretString, now: i64) -> Option<(String, RememberedDevice)> {
+    /// The live device a presented token belongs to (its id); nothing changes.
+    pub fn remembered_device(&self, token: &SecretString, now: i64) -> Option<(String, RememberedDevice)> {
         let hash = sha256_hex(token.expose_secret().trim().as_bytes());
-        let (id, device) = self.devices.iter_mut().find(|(_, d)| d.token_hash == hash && now < d.expires_at)?;
-        device.last_used_at = Some(now);
+        let (id, device) = self.devices.iter().find(|(_, d)| d.token_hash == hash && now < d.expires_at)?;
         Some((id.clone(), device.clone()))
+    }
+
+    /// Marks device `id` used at `now` (after every check of its login passed).
+    pub fn mark_device_used(&mut self, id: &str, now: i64) {
+        if let Some(device) = self.devices.get_mut(id) {
+            device.last_used_at = Some(now);
+        }
     }
 
     /// Forgets one remembered device; false when there is none of that id.
@@ -230,12 +242,13 @@ mod tests {
         let remember = Remember { name: "Chrome on Linux".into(), lifetime: 1000 };
         let (id, token) = r.remember_device(&remember, vec!["pwd".into(), "otp".into()], 100, "s1", 100);
         assert!(!serde_json::to_string(&r).unwrap().contains(token.expose_secret()), "only the hash is stored");
-        assert_eq!(r.use_device(&token, 500).map(|(_, d)| d.auth_time), Some(100));
+        assert_eq!(r.remembered_device(&token, 500).map(|(_, d)| d.auth_time), Some(100));
+        r.mark_device_used(&id, 500);
         assert_eq!(r.devices[&id].last_used_at, Some(500));
-        assert!(r.use_device(&token, 1100).is_none(), "expired");
-        assert!(r.use_device(&"other".to_string().into(), 500).is_none());
+        assert!(r.remembered_device(&token, 1100).is_none(), "expired");
+        assert!(r.remembered_device(&"other".to_string().into(), 500).is_none());
         r.forget_devices();
-        assert!(r.use_device(&token, 500).is_none(), "forgotten");
+        assert!(r.remembered_device(&token, 500).is_none(), "forgotten");
     }
 
     #[test]
@@ -243,7 +256,10 @@ mod tests {
         let mut r = UserMfaRecord::new("u1");
         let remember = Remember { name: "d".into(), lifetime: 1000 };
         for s in ["s1", "s2"] {
-            r.sessions.insert(s.into(), crate::model::LiveSession { started_at: 100, ends_at: 200, by_device: false });
+            r.sessions.insert(
+                s.into(),
+                crate::model::LiveSession { started_at: 100, ends_at: 200, by_device: false, device: None },
+            );
             r.remember_device(&remember, vec![], 100, s, 100);
         }
         r.end_session("s1");

@@ -131,7 +131,7 @@ pub struct StepUp {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LiveSession {
-    /// When its second factor passed (the `auth_time` of its tokens).
+    /// When it began (the `auth_time` of its tokens, unless a remembered device began it).
     pub started_at: i64,
     /// Its absolute end, which refreshing never moves.
     pub ends_at: i64,
@@ -139,6 +139,10 @@ pub struct LiveSession {
     /// one (no step-up, no organization binding).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub by_device: bool,
+    /// The remembered device that started it: when the device is forgotten, the session
+    /// ends (`UserMfaRecord::end_sessions_of_forgotten_devices`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// A passkey login ceremony that is open, by the hash of its challenge.
@@ -191,6 +195,20 @@ impl UserMfaRecord {
         self.sessions.remove(id);
         self.void_setups_of_ended_sessions();
         self.devices.retain(|_, d| d.session_id.as_deref() != Some(id));
+    }
+
+    /// Ends every session a remembered device started that is no longer remembered
+    /// (forgotten, or dropped once expired): a device's sessions do not outlive it.
+    pub fn end_sessions_of_forgotten_devices(&mut self) {
+        let orphaned: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.device.as_ref().is_some_and(|d| !self.devices.contains_key(d)))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in orphaned {
+            self.end_session(&id);
+        }
     }
 
     /// Drops session `id`, the oldest of too many: what it began ends with it, but the
@@ -558,6 +576,10 @@ pub struct OrgPolicy {
     /// deployment's lifetime when absent, and never longer than it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remember_device_days: Option<u32>,
+    /// When its remembering rules last changed (`rememberDeviceDays`): devices remembered
+    /// before are not honoured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices_valid_from: Option<i64>,
     /// With `enforced`: until when (Unix seconds) members without MFA may still log in
     /// without it (`gracePeriodDays` from when enforcement began).
     #[serde(default, skip_serializing_if = "Option::is_none")]

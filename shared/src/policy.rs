@@ -59,6 +59,8 @@ pub enum Action {
     ForgetDevices,
     /// An administrator reading a member's audit events.
     ReadMemberEvents,
+    /// Reading one's own audit events (where and when one signed in).
+    ReadOwnEvents,
 }
 
 /// What an action needs of its caller.
@@ -66,6 +68,9 @@ pub enum Action {
 pub enum Requirement {
     /// A valid token (platform or full-access) of the user.
     Token,
+    /// While the user has any method enabled: a full-access token of a live session (of
+    /// any age, a remembered device's too); never the password alone.
+    Session,
     /// While the user has any method enabled: the user's full-access token, second factor
     /// at most 15 minutes old.
     FreshFactor,
@@ -86,6 +91,7 @@ impl Requirement {
     pub fn describe(self) -> &'static str {
         match self {
             Requirement::Token => "any valid token of the user",
+            Requirement::Session => "while the user has MFA: the user's full-access token of a live session",
             Requirement::FreshFactor => {
                 "while the user has MFA: the user's full-access token of a live session, second factor at most 15 minutes old"
             }
@@ -126,12 +132,13 @@ pub const TABLE: &[(Action, &str, Requirement)] = &[
     ),
     (Action::ForgetDevices, "`DELETE devices`, `DELETE devices/{deviceId}`", Requirement::Token),
     (Action::ReadMemberEvents, "`events` with another user's `userId`", Requirement::AdminRole),
+    (Action::ReadOwnEvents, "`events`", Requirement::Session),
 ];
 
 impl Action {
     /// Every action, each once (a new one fails to compile in [`Action::index`] until it
     /// is listed here and in [`TABLE`]).
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::Verify,
         Action::ChoosePrimary,
         Action::StartSetup,
@@ -148,6 +155,7 @@ impl Action {
         Action::ChooseAllowedMethods,
         Action::ForgetDevices,
         Action::ReadMemberEvents,
+        Action::ReadOwnEvents,
     ];
 
     /// The action's place in [`Action::ALL`].
@@ -169,6 +177,7 @@ impl Action {
             Action::ChooseAllowedMethods => 13,
             Action::ForgetDevices => 14,
             Action::ReadMemberEvents => 15,
+            Action::ReadOwnEvents => 16,
         }
     }
 
@@ -193,6 +202,7 @@ impl Action {
             }
             Action::ForgetDevices => "Forget remembered devices",
             Action::ReadMemberEvents => "Read a member's audit events",
+            Action::ReadOwnEvents => "Read one's own audit events",
         }
     }
 
@@ -341,6 +351,10 @@ pub fn check(
     let enrolled = record.has_mfa_enabled();
     match change.action.requirement() {
         Requirement::Token => Ok(()),
+        Requirement::Session => match change.actor {
+            Actor::User(p) if enrolled && !p.session_verified => Err(Refusal::StepUpRequired),
+            _ => Ok(()),
+        },
         Requirement::FreshFactor if !enrolled || change.has_fresh_factor() => Ok(()),
         Requirement::FreshFactor => Err(Refusal::StepUpRequired),
         Requirement::AuthorizedSetup => match change.method.and_then(|m| record.pending(m)?.setup.as_ref()) {
@@ -388,7 +402,9 @@ pub fn admin<'p>(action: Action, acting: &'p Principal, own: &UserMfaRecord, now
             Err(Refusal::MfaSetupRequired)
         }
         Requirement::AdminFreshFactor => Err(Refusal::StepUpRequired),
-        Requirement::Token | Requirement::FreshFactor | Requirement::AuthorizedSetup => Err(Refusal::Forbidden),
+        Requirement::Token | Requirement::Session | Requirement::FreshFactor | Requirement::AuthorizedSetup => {
+            Err(Refusal::Forbidden)
+        }
     }
 }
 
@@ -444,7 +460,7 @@ mod tests {
         let mut r = UserMfaRecord::new("u1");
         let secret = crate::crypto::Sealed { kid: "k".into(), data: "d".into() };
         r.factors.push(factor(Material::GoogleAuth { secret }, FactorState::Enabled, None));
-        r.sessions.insert("s1".into(), LiveSession { started_at: 0, ends_at: 100_000, by_device: false });
+        r.sessions.insert("s1".into(), LiveSession { started_at: 0, ends_at: 100_000, by_device: false, device: None });
         r
     }
 
@@ -558,7 +574,7 @@ mod tests {
     #[test]
     fn ending_sessions_voids_the_setups_stepped_up_in_them() {
         let mut r = enrolled();
-        r.sessions.insert("s2".into(), LiveSession { started_at: 0, ends_at: 100_000, by_device: false });
+        r.sessions.insert("s2".into(), LiveSession { started_at: 0, ends_at: 100_000, by_device: false, device: None });
         let setup = |s: &str, item: &str| PendingSetup {
             step_up: Some(StepUp { session: s.into(), at: 5 }),
             item: Some(item.into()),

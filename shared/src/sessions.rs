@@ -181,9 +181,10 @@ fn open(
         record.drop_session(&oldest);
     }
     let by_device = opening.device.is_some();
-    record
-        .sessions
-        .insert(session_id.clone(), LiveSession { started_at: opening.auth_time, ends_at: session_end, by_device });
+    // Ordered by when it began (the oldest of too many is dropped first), whatever the
+    // `auth_time` a remembered device carries on.
+    let live = LiveSession { started_at: now, ends_at: session_end, by_device, device: opening.device.clone() };
+    record.sessions.insert(session_id.clone(), live);
     let Opening { amr, auth_time, device, remember } = opening;
     let (remembered, device_token) = match remember.filter(|r| r.lifetime > 0 && !by_device) {
         Some(r) => {

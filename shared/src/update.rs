@@ -88,7 +88,13 @@ pub async fn user_with_loaded<T>(
         // The events of the change ride in its write: none when the write loses.
         let ending = match &outcome {
             Ok(_) => Some(audit::Ending::Done),
-            Err(_) if matches!(change.action, Action::Verify | Action::CompleteSetup) => Some(audit::Ending::Failed),
+            Err(_)
+                if matches!(change.action, Action::Verify | Action::CompleteSetup)
+                    && (record.failed_attempts, record.locked_until)
+                        != (before.failed_attempts, before.locked_until) =>
+            {
+                Some(audit::Ending::Failed)
+            }
             Err(_) => None,
         };
         let mut extra = extra;
@@ -114,7 +120,8 @@ pub async fn user_with_loaded<T>(
 
 /// What a change that succeeded implies, decided here for every change alike:
 /// - a change of the factors (one added, switched back on, replaced, removed or reset,
-///   or a backup code spent) forgets every remembered device;
+///   backup codes spent or issued) forgets every remembered device, and the sessions a
+///   forgotten device started end;
 /// - a reset, or a change that removed, switched off or replaced a factor (backup codes
 ///   included), ends every other session of the user: the session that made it goes on
 ///   (`Change::acting_session`); an administrator's reset leaves none. What the ended
@@ -134,9 +141,17 @@ fn settle(change: &Change, before: &UserMfaRecord, record: &mut UserMfaRecord) {
         record.end_sessions_except(keep);
         record.void_backup_codes_unless_issued_in(keep);
     }
-    if resets || lost_or_replaced || record.gained_a_factor_over(before) || record.spent_a_backup_code_of(before) {
+    let new_backup_codes = record.backup_codes.iter().any(|c| !before.backup_codes.contains(c));
+    if resets
+        || lost_or_replaced
+        || new_backup_codes
+        || record.gained_a_factor_over(before)
+        || record.spent_a_backup_code_of(before)
+    {
         record.forget_devices();
     }
+    // Whatever forgot a device (this, or the user), the sessions it started end with it.
+    record.end_sessions_of_forgotten_devices();
     if let Actor::User(p) = change.actor {
         // A session a remembered device started proves no second factor.
         let started_a_session = record.sessions.iter().any(|(id, s)| !s.by_device && !before.sessions.contains_key(id));

@@ -207,7 +207,8 @@ pub async fn successes(c: &Counting) -> Vec<Row> {
     let id = listed.body["data"][0]["deviceId"].as_str().expect("a remembered device").to_string();
     rows.push(c.measure_on("mfa-device-forget", "forget a device", Some(&id), Some(&pre), Value::Null).await);
     rows.push(c.measure("mfa-devices-forget", "forget every device", Some(&pre), Value::Null).await);
-    rows.push(c.measure("mfa-events", "events", Some(&pre), Value::Null).await);
+    let session = d.full_access_token(now()).await;
+    rows.push(c.measure("mfa-events", "events", Some(&session), Value::Null).await);
 
     // Organizations.
     let org = crate::unique("org");

@@ -132,6 +132,7 @@ impl Person {
                 started_at: auth_time,
                 ends_at: auth_time + 12 * 3600,
                 by_device: false,
+                device: None,
             };
             r.sessions.insert(session.clone(), live);
         })

@@ -15,7 +15,6 @@ use crate::auth::UserId;
 use crate::envelope::{self, respond};
 use crate::policy::{self, Action, Change};
 use crate::refusal::Refusal;
-use crate::sessions;
 
 /// Events in one page.
 pub const PAGE: usize = 25;
@@ -53,7 +52,7 @@ async fn list_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
         None => {
             let (record, events, next) =
                 app.store.events_page(principal.user_id.as_str(), after.as_deref(), PAGE).await?;
-            sessions::ensure_live(&principal, &record, now)?;
+            policy::check(&Change::by_user(Action::ReadOwnEvents, &principal, now), &record, None, None)?;
             (events, next)
         }
         Some(member) => {

@@ -79,8 +79,9 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
         if let Some(allowed) = &input.allowed_methods {
             current.allowed_methods = Some(allowed.clone());
         }
-        if let Some(days) = input.remember_device_days {
+        if let Some(days) = input.remember_device_days.filter(|d| current.remember_device_days != Some(*d)) {
             current.remember_device_days = Some(days);
+            current.devices_valid_from = Some(now);
         }
         current.updated_by = Some(principal.user_id.as_str().to_string());
         current.updated_at = Some(now);

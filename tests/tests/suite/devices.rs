@@ -278,6 +278,9 @@ async fn twenty_logins_with_one_device_token_racing_its_forget_never_succeed_aft
                     assert!(!after_forget, "a login sent after the forget succeeded");
                     successes += 1;
                 }
+                // A login that lost the record to the others five times in a row is told
+                // to try again (and its client stops, like the refused ones).
+                409 => assert_eq!(code, &json!("CONCURRENT_UPDATE")),
                 _ => {
                     assert_eq!((*status, code.clone()), (400, json!("DEVICE_NOT_REMEMBERED")));
                     refused += 1;
@@ -338,4 +341,59 @@ async fn a_grace_period_lets_members_in_until_its_deadline() {
         )
         .await;
     assert_error(&r, 400, "INVALID_FIELD");
+}
+
+/// Review findings, as attacks: what a forgotten device started ends with it; new backup
+/// codes issued when none were left forget the devices; a refused device login writes
+/// nothing.
+#[tokio::test]
+async fn the_sessions_a_forgotten_device_started_end_with_it() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let (_, device) = login_remembering(&api, &me, &secret, 0).await;
+    let r = login_with_device(&api, &me, &device).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let access = r.body["fullAccessToken"].as_str().unwrap().to_string();
+    let refresh = r.body["refreshToken"].as_str().unwrap().to_string();
+    assert_eq!(api.send("DELETE", "/mfa/devices", Some(&me.platform_token()), None).await.status, 200);
+    assert_error(&api.get("/mfa/status", Some(&access)).await, 401, "SESSION_ENDED");
+    let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": refresh})).await;
+    assert_error(&r, 401, "INVALID_REFRESH_TOKEN");
+}
+
+#[tokio::test]
+async fn new_backup_codes_when_none_were_left_forget_the_devices() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    mfa_tests::seed(&me, |r| r.backup_codes.clear()).await;
+    let (access, device) = login_remembering(&api, &me, &secret, 0).await;
+    let r = api.post("/mfa/backup-codes", Some(&access), Value::Null).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_error(&login_with_device(&api, &me, &device).await, 400, "DEVICE_NOT_REMEMBERED");
+}
+
+#[tokio::test]
+async fn a_refused_device_login_writes_nothing_and_a_lifted_ban_revives_no_device() {
+    let api = Api::new();
+    let org = unique("org");
+    let member = Person::in_org(&org, "MEMBER");
+    let secret = enroll_totp(&api, &member).await;
+    let (_, device) = login_remembering(&api, &member, &secret, 0).await;
+    let admin = Person::in_org(&org, "OWNER");
+    let admin_token = admin.full_access_token(now()).await;
+    let body = json!({"enforced": false, "rememberDeviceDays": 0});
+    assert_eq!(api.post("/mfa/organization/enforce", Some(&admin_token), body).await.status, 200);
+    let (before, _) = store().await.load_user_and_policy(&member.id, None).await.unwrap();
+    assert_error(&login_with_device(&api, &member, &device).await, 400, "DEVICE_NOT_REMEMBERED");
+    let (after, _) = store().await.load_user_and_policy(&member.id, None).await.unwrap();
+    assert_eq!(before.version, after.version, "a refused device login writes nothing");
+    // A device remembered while remembering was forbidden does not come back to life
+    // when it is allowed again; nor does one remembered before.
+    let (_, during) = login_remembering(&api, &member, &secret, 1).await;
+    let body = json!({"enforced": false, "rememberDeviceDays": 14});
+    assert_eq!(api.post("/mfa/organization/enforce", Some(&admin_token), body).await.status, 200);
+    assert_error(&login_with_device(&api, &member, &during).await, 400, "DEVICE_NOT_REMEMBERED");
+    assert_error(&login_with_device(&api, &member, &device).await, 400, "DEVICE_NOT_REMEMBERED");
 }

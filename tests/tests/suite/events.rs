@@ -125,7 +125,7 @@ async fn every_event_kind_is_written_by_its_action() {
         let body = json!({"mfaType": "GOOGLE_AUTH", "code": "000000"});
         api.post("/mfa/verify-login", Some(&locked.platform_token()), body).await;
     }
-    let events = all_events(&api, &locked.platform_token(), None).await;
+    let events = all_events(&api, &locked.full_access_token(now()).await, None).await;
     assert_eq!(count(&events, "LOCKED_OUT"), 1, "{:?}", kinds(&events));
     assert_eq!(count(&events, "VERIFICATION_FAILED"), 5, "{:?}", kinds(&events));
     seen.extend(kinds(&events));
@@ -177,7 +177,7 @@ async fn a_change_that_loses_its_conditional_write_writes_no_event() {
         passed += usize::from(t.await.unwrap() == 200);
     }
     assert_eq!(passed, 1);
-    let events = all_events(&api, &me.platform_token(), None).await;
+    let events = all_events(&api, &me.full_access_token(now()).await, None).await;
     assert_eq!(count(&events, "BACKUP_CODE_USED"), 1, "{:?}", kinds(&events));
     let recoveries =
         events.iter().filter(|e| e["kind"] == json!("VERIFICATION_SUCCEEDED") && e["detail"] == json!("backup code"));
@@ -206,7 +206,7 @@ async fn a_change_that_loses_its_conditional_write_writes_no_event() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| matches!(s, 200 | 404)), "{statuses:?}");
 
-    let events = all_events(&api, &me.platform_token(), None).await;
+    let events = all_events(&api, &me.full_access_token(now()).await, None).await;
     assert_eq!(count(&events, "DEVICE_REMEMBERED"), 1);
     assert_eq!(count(&events, "DEVICE_FORGOTTEN"), 1, "{:?}", kinds(&events));
 }
@@ -270,4 +270,16 @@ async fn an_administrator_reads_a_members_events_and_another_organizations_may_n
     let ended = admin.ended_session_token(now());
     let r = api.get(&format!("/mfa/events?userId={}", member.id), Some(&ended)).await;
     assert_error(&r, 401, "SESSION_ENDED");
+}
+
+/// The trail shows where the user signed in from: while they have MFA, it takes a
+/// full-access token, never the password alone.
+#[tokio::test]
+async fn a_users_events_are_not_read_with_the_password_alone() {
+    let api = Api::new();
+    let me = Person::new();
+    enroll_totp_with_codes(&api, &me).await;
+    assert_error(&api.get("/mfa/events", Some(&me.platform_token())).await, 403, "STEP_UP_REQUIRED");
+    let token = me.full_access_token(now() - 3600).await;
+    assert_eq!(api.get("/mfa/events", Some(&token)).await.status, 200, "any live session will do");
 }

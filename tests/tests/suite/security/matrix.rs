@@ -188,7 +188,7 @@ fn ops() -> Vec<Op> {
         Op { function: "mfa-device-forget", what: "forget a remembered device", valid: same(OK) },
         Op { function: "mfa-devices-forget", what: "forget every remembered device", valid: same(OK) },
         Op { function: "mfa-remember-device", what: "whether a device may be remembered", valid: same(OK) },
-        Op { function: "mfa-events", what: "one's own events", valid: same(OK) },
+        Op { function: "mfa-events", what: "one's own events", valid: [OK, STEP_UP, OK, OK, OK, OK] },
         Op {
             function: "mfa-verify-login",
             what: "verify-login with a remembered device",
@@ -293,7 +293,7 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
                 if let Some(s) = &step_up {
                     r.sessions.insert(
                         s.session.clone(),
-                        LiveSession { started_at: s.at, ends_at: s.at + 3600, by_device: false },
+                        LiveSession { started_at: s.at, ends_at: s.at + 3600, by_device: false, device: None },
                     );
                 }
                 let setup = PendingSetup { step_up: step_up.clone(), item: None, started_at: started };
