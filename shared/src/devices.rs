@@ -147,7 +147,9 @@ pub async fn log_in(app: &App, principal: &Principal, token: &SecretString) -> R
                 return Err(Refusal::DeviceNotRemembered);
             }
             record.mark_device_used(&id, now);
-            let (session, put) = sessions::start_by_device(app, principal, &id, &device, record, now)?;
+            // The session ends with the device, at the latest.
+            let ends_by = device.expires_at.min(device.created_at + allowed);
+            let (session, put) = sessions::start_by_device(app, principal, &id, &device, ends_by, record, now)?;
             Ok((session, vec![put]))
         },
         || Refusal::DeviceNotRemembered,

@@ -176,8 +176,12 @@ impl UserMfaRecord {
     }
 
     /// Whether session `id` is live at `now`.
+    /// (A session a remembered device started lives only while the device is remembered,
+    /// however it was forgotten.)
     pub fn has_live_session(&self, id: &str, now: i64) -> bool {
-        self.sessions.get(id).is_some_and(|s| now < s.ends_at)
+        self.sessions.get(id).is_some_and(|s| {
+            now < s.ends_at && s.device.as_ref().is_none_or(|d| self.devices.get(d).is_some_and(|d| now < d.expires_at))
+        })
     }
 
     /// Ends every session of the user but `keep` (the session that made a change, which
@@ -560,6 +564,14 @@ pub struct RefreshToken {
     /// spent token of the chain is presented again, the device is forgotten with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
+}
+
+impl RefreshToken {
+    /// The device that started the session, when a remembered device did (its `amr`
+    /// says so): the chain lives only while the device is remembered.
+    pub fn device_session(&self) -> Option<&str> {
+        self.device_id.as_deref().filter(|_| self.amr.iter().any(|a| a == "device"))
+    }
 }
 
 /// An organization's MFA policy.

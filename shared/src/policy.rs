@@ -81,6 +81,9 @@ pub enum Requirement {
     AuthorizedSetup,
     /// `OWNER` or `ADMINISTRATOR` of the organization (of the member, for actions on one).
     AdminRole,
+    /// That role, and while the administrator has MFA, their own full-access token of a
+    /// live session (never their password alone).
+    AdminSession,
     /// That role, and the administrator's own full-access token with a second factor at
     /// most 15 minutes old (an administrator without MFA must set it up first).
     AdminFreshFactor,
@@ -99,6 +102,9 @@ impl Requirement {
                 "while the user has MFA: the setup began with such a token at most 15 minutes ago in a session still live (recorded with it), or the completing token is one"
             }
             Requirement::AdminRole => "`OWNER` or `ADMINISTRATOR` of the organization",
+            Requirement::AdminSession => {
+                "`OWNER` or `ADMINISTRATOR` of the organization; while they have MFA, with their own full-access token of a live session"
+            }
             Requirement::AdminFreshFactor => {
                 "`OWNER` or `ADMINISTRATOR` of the organization, with their own full-access token, second factor at most 15 minutes old"
             }
@@ -131,7 +137,7 @@ pub const TABLE: &[(Action, &str, Requirement)] = &[
         Requirement::AdminFreshFactor,
     ),
     (Action::ForgetDevices, "`DELETE devices`, `DELETE devices/{deviceId}`", Requirement::Token),
-    (Action::ReadMemberEvents, "`events` with another user's `userId`", Requirement::AdminRole),
+    (Action::ReadMemberEvents, "`events` with another user's `userId`", Requirement::AdminSession),
     (Action::ReadOwnEvents, "`events`", Requirement::Session),
 ];
 
@@ -369,7 +375,7 @@ pub fn check(
             }
             _ => Ok(()),
         },
-        Requirement::AdminRole | Requirement::AdminFreshFactor => {
+        Requirement::AdminRole | Requirement::AdminSession | Requirement::AdminFreshFactor => {
             let Actor::Admin(acting) = change.actor else { return Err(Refusal::Forbidden) };
             let Some(own) = admin_record else {
                 tracing::error!("an administrator's action was checked without their own record");
@@ -397,6 +403,8 @@ pub fn admin<'p>(action: Action, acting: &'p Principal, own: &UserMfaRecord, now
     }
     match action.requirement() {
         Requirement::AdminRole => Ok(org),
+        Requirement::AdminSession if acting.session_verified || !own.has_mfa_enabled() => Ok(org),
+        Requirement::AdminSession => Err(Refusal::StepUpRequired),
         Requirement::AdminFreshFactor if fresh(acting, now) => Ok(org),
         Requirement::AdminFreshFactor if !acting.session_verified && !own.has_mfa_enabled() => {
             Err(Refusal::MfaSetupRequired)

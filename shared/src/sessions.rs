@@ -131,7 +131,7 @@ pub fn start(
     remember: Option<&Remember>,
 ) -> Result<(Session, Write), Refusal> {
     let amr: Vec<String> = amr.iter().map(|s| s.to_string()).collect();
-    open(app, principal, Opening { amr, auth_time: now, device: None, remember }, record, now)
+    open(app, principal, Opening { amr, auth_time: now, device: None, remember, ends_by: None }, record, now)
 }
 
 /// Starts a session with a remembered device instead of a second factor: its tokens carry
@@ -142,6 +142,7 @@ pub fn start_by_device(
     principal: &Principal,
     device_id: &str,
     device: &RememberedDevice,
+    ends_by: i64,
     record: &mut UserMfaRecord,
     now: i64,
 ) -> Result<(Session, Write), Refusal> {
@@ -149,7 +150,13 @@ pub fn start_by_device(
     if !amr.iter().any(|a| a == DEVICE_AMR) {
         amr.push(DEVICE_AMR.to_string());
     }
-    let opening = Opening { amr, auth_time: device.auth_time, device: Some(device_id.to_string()), remember: None };
+    let opening = Opening {
+        amr,
+        auth_time: device.auth_time,
+        device: Some(device_id.to_string()),
+        remember: None,
+        ends_by: Some(ends_by),
+    };
     open(app, principal, opening, record, now)
 }
 
@@ -162,6 +169,8 @@ struct Opening<'a> {
     /// The remembered device that logged in, if one did.
     device: Option<String>,
     remember: Option<&'a Remember>,
+    /// The latest end the session may have (a device's own end).
+    ends_by: Option<i64>,
 }
 
 fn open(
@@ -171,11 +180,13 @@ fn open(
     record: &mut UserMfaRecord,
     now: i64,
 ) -> Result<(Session, Write), Refusal> {
-    let session_end = now + app.signer()?.session_lifetime;
+    let session_end = (now + app.signer()?.session_lifetime).min(opening.ends_by.unwrap_or(i64::MAX));
     let session_id = random_id();
     record.sessions.retain(|_, s| now < s.ends_at);
     while record.sessions.len() >= MAX_SESSIONS {
-        let Some(oldest) = record.sessions.iter().min_by_key(|(_, s)| s.started_at).map(|(id, _)| id.clone()) else {
+        // Those a remembered device started go first, the oldest first.
+        let oldest = record.sessions.iter().min_by_key(|(_, s)| (!s.by_device, s.started_at)).map(|(id, _)| id.clone());
+        let Some(oldest) = oldest else {
             break;
         };
         record.drop_session(&oldest);
@@ -185,7 +196,7 @@ fn open(
     // `auth_time` a remembered device carries on.
     let live = LiveSession { started_at: now, ends_at: session_end, by_device, device: opening.device.clone() };
     record.sessions.insert(session_id.clone(), live);
-    let Opening { amr, auth_time, device, remember } = opening;
+    let Opening { amr, auth_time, device, remember, .. } = opening;
     let (remembered, device_token) = match remember.filter(|r| r.lifetime > 0 && !by_device) {
         Some(r) => {
             let (id, token) = record.remember_device(r, amr.clone(), auth_time, &session_id, now);
@@ -235,7 +246,7 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
     let next = RefreshToken { used: false, ..stored.clone() };
     let writes = vec![
         app.store.spend_refresh(&hash)?,
-        app.store.session_live(&stored.user_id, &stored.session_id)?,
+        app.store.session_live(&stored.user_id, &stored.session_id, stored.device_session())?,
         app.store.put_refresh(&sha256_hex(refresh_token.as_bytes()), &next)?,
     ];
     match app.store.transact(writes).await {

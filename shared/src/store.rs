@@ -543,13 +543,23 @@ impl Store {
 
     /// A check, in a transaction, that the user's record still lists session `session_id`
     /// (it has not ended since the refresh token was issued).
-    pub fn session_live(&self, user_id: &str, session_id: &str) -> Result<Write, StoreError> {
-        let check = ConditionCheck::builder()
+    /// With `device`, the session a remembered device started: the device must still be
+    /// remembered too.
+    pub fn session_live(&self, user_id: &str, session_id: &str, device: Option<&str>) -> Result<Write, StoreError> {
+        let mut check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::user(user_id))))
-            .condition_expression("attribute_exists(#sessions.#id)")
+            .condition_expression(match device {
+                Some(_) => "attribute_exists(#sessions.#id) AND attribute_exists(#devices.#device)",
+                None => "attribute_exists(#sessions.#id)",
+            })
             .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
             .expression_attribute_names("#id", session_id);
+        if let Some(device) = device {
+            check = check
+                .expression_attribute_names("#devices", DEVICES_ATTRIBUTE)
+                .expression_attribute_names("#device", device);
+        }
         Ok(TransactWriteItem::builder().condition_check(built(check.build())?).build())
     }
 

@@ -397,3 +397,47 @@ async fn a_refused_device_login_writes_nothing_and_a_lifted_ban_revives_no_devic
     assert_error(&login_with_device(&api, &member, &during).await, 400, "DEVICE_NOT_REMEMBERED");
     assert_error(&login_with_device(&api, &member, &device).await, 400, "DEVICE_NOT_REMEMBERED");
 }
+
+/// A spent refresh token presented again forgets the device of its session, and the
+/// sessions that device started end with it; a device's session never outlives the device.
+#[tokio::test]
+async fn a_replayed_refresh_token_ends_the_sessions_of_its_device() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let code = totp_code(&secret, 0).await;
+    let body = json!({"mfaType": "GOOGLE_AUTH", "code": code, "rememberDevice": true});
+    let r = api.post("/mfa/verify-login", Some(&me.platform_token()), body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let device = r.body["deviceToken"].as_str().unwrap().to_string();
+    let first_refresh = r.body["refreshToken"].as_str().unwrap().to_string();
+    let r = login_with_device(&api, &me, &device).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let by_device = r.body["fullAccessToken"].as_str().unwrap().to_string();
+    let device_refresh = r.body["refreshToken"].as_str().unwrap().to_string();
+    let refresh = |token: String| {
+        let api = &api;
+        let me = &me;
+        async move { api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": token})).await }
+    };
+    assert_eq!(refresh(first_refresh.clone()).await.status, 200);
+    assert_error(&refresh(first_refresh).await, 401, "INVALID_REFRESH_TOKEN");
+    assert_error(&login_with_device(&api, &me, &device).await, 400, "DEVICE_NOT_REMEMBERED");
+    assert_error(&api.get("/mfa/status", Some(&by_device)).await, 401, "SESSION_ENDED");
+    assert_error(&refresh(device_refresh).await, 401, "INVALID_REFRESH_TOKEN");
+
+    // A device login a day before the device's end gets a session that ends with it.
+    let t = now() + 120;
+    let body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&secret, t), "rememberDevice": true});
+    let (status, answer) = TestApp::at(t).await.call("mfa-verify-login", Some(&me.platform_token()), body).await;
+    assert_eq!(status, 200, "{answer}");
+    let device = answer["deviceToken"].as_str().unwrap().to_string();
+    remember_secret(&device);
+    let end = t + mfa_shared::devices::DEFAULT_LIFETIME as i64;
+    let body = json!({"mfaType": "DEVICE", "deviceToken": device});
+    let (status, answer) = TestApp::at(end - 60).await.call("mfa-verify-login", Some(&me.platform_token()), body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["expiresAt"].as_i64().unwrap() <= end, "the session ends with the device: {answer}");
+    let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
+    assert!(record.sessions.values().filter(|s| s.by_device).all(|s| s.ends_at <= end));
+}

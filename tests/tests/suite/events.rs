@@ -283,3 +283,18 @@ async fn a_users_events_are_not_read_with_the_password_alone() {
     let token = me.full_access_token(now() - 3600).await;
     assert_eq!(api.get("/mfa/events", Some(&token)).await.status, 200, "any live session will do");
 }
+
+/// Nor a member's, to an administrator's password alone when the administrator has MFA.
+#[tokio::test]
+async fn an_administrator_with_mfa_reads_members_events_with_a_full_access_token_only() {
+    let api = Api::new();
+    let org = unique("org");
+    let member = Person::in_org(&org, "MEMBER");
+    enroll_totp_with_codes(&api, &member).await;
+    let admin = Person::in_org(&org, "OWNER");
+    enroll_totp_with_codes(&api, &admin).await;
+    let path = format!("/mfa/events?userId={}", member.id);
+    assert_error(&api.get(&path, Some(&admin.platform_token())).await, 403, "STEP_UP_REQUIRED");
+    let token = admin.full_access_token(now() - 3600).await;
+    assert_eq!(api.get(&path, Some(&token)).await.status, 200);
+}
