@@ -229,8 +229,7 @@ pub fn events(
         }
         let new_session = after.sessions.keys().any(|id| !before.sessions.contains_key(id));
         if change.action == Action::Verify && new_session {
-            let used = before.backup_codes.len() > after.backup_codes.len()
-                && after.backup_codes.iter().all(|c| before.backup_codes.contains(c));
+            let used = after.spent_a_backup_code_of(before);
             let by_device = after.sessions.iter().any(|(id, s)| s.by_device && !before.sessions.contains_key(id));
             let method = after
                 .factors

@@ -570,7 +570,7 @@ impl RefreshToken {
     /// The device that started the session, when a remembered device did (its `amr`
     /// says so): the chain lives only while the device is remembered.
     pub fn device_session(&self) -> Option<&str> {
-        self.device_id.as_deref().filter(|_| self.amr.iter().any(|a| a == "device"))
+        self.device_id.as_deref().filter(|_| self.amr.iter().any(|a| a == crate::sessions::DEVICE_AMR))
     }
 }
 

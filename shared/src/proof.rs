@@ -21,6 +21,8 @@ pub struct Presented {
     pub challenge: Option<String>,
     /// The factor the proof is for, when the caller names one.
     pub factor_id: Option<String>,
+    /// A remembered device's token (`mfaType: "DEVICE"`).
+    pub device_token: Option<SecretString>,
 }
 
 /// What a login names in `mfaType`: one of the methods, or `DEVICE` (a remembered
@@ -96,16 +98,20 @@ impl LoginProof {
     }
 }
 
-fn required(field: &str, method: MfaType) -> Refusal {
-    Refusal::InvalidField(format!("Field `{field}` is required for {}.", method.as_str()).into())
+fn required(field: &str, method: &str) -> Refusal {
+    Refusal::InvalidField(format!("Field `{field}` is required for {method}.").into())
 }
 
 fn secret(value: &Option<SecretString>, field: &str, method: MfaType) -> Result<SecretString, Refusal> {
+    present(value, field, method.as_str())
+}
+
+fn present(value: &Option<SecretString>, field: &str, method: &str) -> Result<SecretString, Refusal> {
     value.as_ref().filter(|s| !s.expose_secret().trim().is_empty()).cloned().ok_or_else(|| required(field, method))
 }
 
 fn object(value: &Option<Value>, field: &str, method: MfaType) -> Result<Value, Refusal> {
-    value.as_ref().filter(|v| v.is_object()).cloned().ok_or_else(|| required(field, method))
+    value.as_ref().filter(|v| v.is_object()).cloned().ok_or_else(|| required(field, method.as_str()))
 }
 
 impl Presented {
@@ -124,6 +130,11 @@ impl Presented {
                 factor_id,
             },
         })
+    }
+
+    /// The token a login with a remembered device presents.
+    pub fn for_device(&self) -> Result<SecretString, Refusal> {
+        present(&self.device_token, "deviceToken", DEVICE)
     }
 
     /// The proof a login with `method` takes.

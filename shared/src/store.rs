@@ -297,17 +297,10 @@ impl Store {
     /// conditions failed.
     #[tracing::instrument(skip_all, fields(user_id = %record.user_id), err(Display))]
     pub async fn save_user_with(&self, record: &mut UserMfaRecord, extra: Vec<Write>) -> Result<(), StoreError> {
+        let keys = keys::user(&record.user_id);
         let expected = record.version;
         record.version = expected + 1;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&*record, keys::user(&record.user_id))?))
-            .condition_expression("attribute_not_exists(pk) OR version = :expected")
-            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()));
-        // The record first: cancellation reasons come back in this order.
-        let mut items = vec![TransactWriteItem::builder().put(built(put.build())?).build()];
-        items.extend(extra);
-        let result = self.run(items, true).await;
+        let result = self.put_versioned_with(&*record, keys, expected, extra).await;
         if result.is_err() {
             record.version = expected;
         }
@@ -348,20 +341,34 @@ impl Store {
     /// Writes an organization policy (conditional on its version) and `extra` (its audit
     /// event) in one transaction.
     pub async fn save_policy_with(&self, policy: &mut OrgPolicy, extra: Vec<Write>) -> Result<(), StoreError> {
+        let keys = keys::policy(&policy.org_id);
         let expected = policy.version;
         policy.version = expected + 1;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&*policy, keys::policy(&policy.org_id))?))
-            .condition_expression("attribute_not_exists(pk) OR version = :expected")
-            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()));
-        let mut items = vec![TransactWriteItem::builder().put(built(put.build())?).build()];
-        items.extend(extra);
-        let result = self.run(items, true).await;
+        let result = self.put_versioned_with(&*policy, keys, expected, extra).await;
         if result.is_err() {
             policy.version = expected;
         }
         result
+    }
+
+    /// [`Store::put_versioned`] and `extra` in one transaction: `Conflict` when the item
+    /// changed meanwhile, `Spent` when one of `extra`'s conditions failed.
+    async fn put_versioned_with<T: Serialize>(
+        &self,
+        value: &T,
+        keys: (String, String),
+        expected: u64,
+        extra: Vec<Write>,
+    ) -> Result<(), StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(value, keys)?))
+            .condition_expression("attribute_not_exists(pk) OR version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()));
+        // The versioned item first: cancellation reasons come back in this order.
+        let mut items = vec![TransactWriteItem::builder().put(built(put.build())?).build()];
+        items.extend(extra);
+        self.run(items, true).await
     }
 
     // Audit events ------------------------------------------------------------------------

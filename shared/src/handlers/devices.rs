@@ -4,10 +4,10 @@
 //! `verify-login` `rememberDevice: true`, and uses it with `{mfaType: "DEVICE"}`
 //! (`devices::log_in`).
 
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::require_method;
+use super::{path_id, require_method};
 use crate::App;
 use crate::body;
 use crate::devices::{self, DeviceView};
@@ -39,12 +39,7 @@ pub async fn forget(app: &App, req: Request) -> Response<Body> {
 async fn forget_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "DELETE")?;
     let principal = app.auth()?.authenticate(req)?;
-    let id = req
-        .path_parameters_ref()
-        .and_then(|p| p.first("deviceId"))
-        .filter(|id| !id.is_empty() && id.len() <= 64)
-        .map(str::to_string)
-        .ok_or(Refusal::DeviceNotFound)?;
+    let id = path_id(req, "deviceId", Refusal::DeviceNotFound)?;
     let _: serde_json::Value = body::json_or_default(req)?;
     let change = Change::by_user(Action::ForgetDevices, &principal, app.clock.now());
     update::user(app, principal.user_id.as_str(), None, &change, |record, _| {

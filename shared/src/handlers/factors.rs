@@ -3,10 +3,10 @@
 //! removing are factor changes the policy decides (step-up while the user has MFA), and a
 //! removal ends the user's other sessions (`update::settle`).
 
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-use super::require_method;
+use super::{path_id, require_method};
 use crate::App;
 use crate::body;
 use crate::envelope::{self, respond};
@@ -17,14 +17,10 @@ use crate::refusal::Refusal;
 use crate::sessions;
 use crate::update;
 
-/// The `{factorId}` of the path: any id the user might hold (an unknown one is a 404 of
-/// the step, like any other id that is not theirs).
+/// The `{factorId}` of the path (an unknown one is a 404 of the step, like any other id
+/// that is not theirs).
 fn factor_id(req: &Request) -> Result<String, Refusal> {
-    req.path_parameters_ref()
-        .and_then(|p| p.first("factorId"))
-        .filter(|id| !id.is_empty() && id.len() <= 64)
-        .map(str::to_string)
-        .ok_or(Refusal::FactorNotFound)
+    path_id(req, "factorId", Refusal::FactorNotFound)
 }
 
 /// `GET /mfa/factors`: every factor of the caller, with its state and times, phones and

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::require_method;
 use crate::App;
 use crate::body;
-use crate::crypto::{ExposeSecret, SecretString};
+use crate::crypto::SecretString;
 use crate::devices;
 use crate::envelope::{json_response, respond};
 use crate::lockout;
@@ -25,8 +25,6 @@ struct VerifyLoginInput {
     mfa_type: LoginMethod,
     #[serde(flatten)]
     presented: Presented,
-    /// A remembered device's token (`mfaType: "DEVICE"`).
-    device_token: Option<SecretString>,
     /// Also remember this device: the answer carries a `deviceToken`.
     #[serde(default)]
     remember_device: bool,
@@ -46,10 +44,7 @@ async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Re
     let method = match input.mfa_type {
         LoginMethod::Factor(method) => method,
         LoginMethod::Device => {
-            let token = input
-                .device_token
-                .filter(|t| !t.expose_secret().trim().is_empty())
-                .ok_or_else(|| Refusal::InvalidField("Field `deviceToken` is required for DEVICE.".into()))?;
+            let token = input.presented.for_device()?;
             let session = devices::log_in(app, &principal, &token).await?;
             return Ok(json_response(StatusCode::OK, &session.body("Signed in with a remembered device")));
         }

@@ -43,6 +43,17 @@ use crate::model::MfaType;
 use crate::refusal::Refusal;
 use crate::routes::allowed_methods;
 
+/// The path parameter `name` (a factor's or a device's id): any id the user might hold,
+/// at most 64 characters; an id that is not theirs is `missing` like an absent one.
+fn path_id(req: &Request, name: &str, missing: Refusal) -> Result<String, Refusal> {
+    use lambda_http::RequestExt;
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .map(str::to_string)
+        .ok_or(missing)
+}
+
 /// Refuses any method but `expected` with 405 (`cargo lambda watch` sends every method
 /// of a path to its function; API Gateway sends them to the fallback).
 fn require_method(req: &Request, expected: &'static str) -> Result<(), Refusal> {
