@@ -278,6 +278,18 @@ impl TokenVerifier {
         Ok(principal)
     }
 
+    /// The caller of one of Frontegg's pre-login routes: `mfa_token` (the body's
+    /// `mfaToken`, or the query's), the proof of the password step, when it is present;
+    /// else the bearer.
+    pub fn authenticate_mfa_token(&self, req: &Request, mfa_token: Option<&str>) -> Result<Principal, Refusal> {
+        let Some(token) = mfa_token.map(str::trim).filter(|t| !t.is_empty()) else {
+            return self.authenticate(req);
+        };
+        let mut principal = self.verify(token)?;
+        principal.origin = Origin::of(req);
+        Ok(principal)
+    }
+
     pub fn verify(&self, token: &str) -> Result<Principal, Refusal> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| token_error(e.kind()))?;
         if let Some(key) = header.kid.as_deref().and_then(|kid| self.service_keys.get(kid)) {

@@ -3,6 +3,11 @@
 //!
 //! Success: `{"success": true, "data": …}` or `{"success": true, "message": "…"}`.
 //! Failure: `{"success": false, "error": "<a sentence a person can act on>", "code": "…"}`.
+//!
+//! Frontegg's routes answer their successes in Frontegg's shapes, without the envelope
+//! ([`frontegg`]), and their failures in the envelope with Frontegg's fields added,
+//! `errors: [error]` and `errorCode: code`, which its client's `FronteggApiError` reads
+//! ([`Shape::Frontegg`]).
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
@@ -37,9 +42,28 @@ impl From<MailError> for Refusal {
     }
 }
 
+/// The two shapes of a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// The envelope.
+    Ours,
+    /// The envelope with `errors` and `errorCode` (Frontegg's routes).
+    Frontegg,
+}
+
 impl Refusal {
     pub fn into_response(self) -> Response<Body> {
-        let body = json!({ "success": false, "error": self.sentence(), "code": self.code() });
+        self.into_shaped(Shape::Ours)
+    }
+
+    pub fn into_shaped(self, shape: Shape) -> Response<Body> {
+        let (sentence, code) = (self.sentence(), self.code());
+        let body = match shape {
+            Shape::Ours => json!({ "success": false, "error": sentence, "code": code }),
+            Shape::Frontegg => {
+                json!({ "success": false, "error": sentence, "code": code, "errors": [sentence], "errorCode": code })
+            }
+        };
         let mut response = json_response(self.status(), &body);
         let headers = response.headers_mut();
         if let Some(seconds) = self.retry_after() {
@@ -87,6 +111,11 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
 /// Turns a handler's outcome into the response, logging refusals at a level that fits:
 /// client mistakes at info, server faults at error.
 pub fn respond(outcome: Result<Response<Body>, Refusal>) -> Response<Body> {
+    respond_as(Shape::Ours, outcome)
+}
+
+/// [`respond`] in `shape`.
+pub fn respond_as(shape: Shape, outcome: Result<Response<Body>, Refusal>) -> Response<Body> {
     match outcome {
         Ok(response) => response,
         Err(refusal) => {
@@ -96,9 +125,15 @@ pub fn respond(outcome: Result<Response<Body>, Refusal>) -> Response<Body> {
             } else {
                 tracing::info!(status = status.as_u16(), code = refusal.code(), "request refused");
             }
-            refusal.into_response()
+            refusal.into_shaped(shape)
         }
     }
+}
+
+/// A success of a Frontegg route: its own body, no envelope (`201` for the pre-login
+/// `POST`s, `200` otherwise).
+pub fn frontegg<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    json_response(status, body)
 }
 
 #[cfg(test)]
@@ -138,6 +173,16 @@ mod tests {
         assert_eq!(Refusal::from(StoreError::Conflict).status(), StatusCode::CONFLICT);
         assert_eq!(Refusal::from(StoreError::Unavailable("x".into())).status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(Refusal::from(StoreError::Failed("x".into())).status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn frontegg_failures_carry_its_fields_beside_ours() {
+        let r = Refusal::StepUpRequired.into_shaped(Shape::Frontegg);
+        let body = body_json(&r);
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(body["code"], "STEP_UP_REQUIRED");
+        assert_eq!(body["errorCode"], body["code"]);
+        assert_eq!(body["errors"], json!([body["error"]]));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Time is passed in, so tests move the clock.
 
 use crate::App;
-use crate::model::UserMfaRecord;
+use crate::model::{OrgPolicy, UserMfaRecord};
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
@@ -76,27 +76,53 @@ impl From<StoreError> for Failure {
 /// answer is a refusal); a pass resets the count and writes `check`'s extra items (a
 /// consumed one-time value, a new session) in the same transaction. When another request
 /// spent one of those items first, the answer is `spent()`.
+///
+/// A change that carries a proof in the request (`Change::proof`: a code, an assertion or
+/// a recovery code presented with a factor change) has that proof checked first, spent
+/// and counted exactly like a login's; `check` runs only when it passed. The organization's
+/// policy of `org_id` is read with the record (or came with `loaded`) for a change that
+/// needs it.
 pub async fn attempt<T>(
     app: &App,
     user_id: &str,
-    loaded: Option<UserMfaRecord>,
+    org_id: Option<&str>,
+    loaded: Option<update::Loaded>,
     change: Change<'_>,
-    mut check: impl FnMut(&mut UserMfaRecord) -> Result<(T, Vec<Write>), Failure>,
+    mut check: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Failure>,
     spent: impl Fn() -> Refusal,
 ) -> Result<T, Refusal> {
-    debug_assert!(matches!(change.action, Action::Verify | Action::CompleteSetup));
+    debug_assert!(matches!(change.action, Action::Verify | Action::CompleteSetup) || change.proof.is_some());
     let now = change.now;
     let mut lock_notice: Option<Vec<String>> = None;
-    let outcome = update::user_with_loaded(
+    let outcome = update::proven(
         app,
         user_id,
-        None,
+        org_id,
         loaded,
         &change,
-        |record, _| {
+        |record, policy| {
             lock_notice = None;
             ensure_unlocked(record, now)?;
-            match check(record) {
+            let proven = match change.proof {
+                Some(proof) => proof.check(app, record, now),
+                None => Ok(Vec::new()),
+            };
+            // A change the proof passed for but that is refused itself (the last factor of
+            // a user MFA is required of, say) leaves the record as it was: nothing spent.
+            let before = change.proof.is_some().then(|| record.clone());
+            let passed = proven.and_then(|mut writes| match check(record, policy) {
+                Ok((t, more)) => {
+                    writes.extend(more);
+                    Ok((t, writes))
+                }
+                Err(e) => {
+                    if let Some(before) = &before {
+                        *record = before.clone();
+                    }
+                    Err(e)
+                }
+            });
+            match passed {
                 Ok(passed) => {
                     record_success(record);
                     Ok(passed)

@@ -16,6 +16,7 @@
 //! authorizes nothing (`sessions::ensure_live`).
 
 use crate::auth::Principal;
+use crate::methods::Login;
 use crate::model::{MfaType, OrgPolicy, StepUp, UserMfaRecord};
 use crate::refusal::Refusal;
 use crate::sessions;
@@ -26,6 +27,8 @@ pub const STEP_UP_MAX_AGE: i64 = 15 * 60;
 /// Everything that reads or changes a user's MFA state, or an organization's policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
+    /// Reading one's own MFA state (status, factors, devices): changes nothing.
+    Read,
     /// Checking a second factor: login, recovery, opening a passkey ceremony, mailing a
     /// login link. Counts failures; changes no factor.
     Verify,
@@ -74,6 +77,10 @@ pub enum Requirement {
     /// While the user has any method enabled: the user's full-access token, second factor
     /// at most 15 minutes old.
     FreshFactor,
+    /// While the user has any method enabled: that token, or a proof of a factor presented
+    /// in the request itself (a code, an assertion or a recovery code: Frontegg's disable
+    /// routes), which the change's own write checks, spends and counts like a login's.
+    FreshFactorOrProof,
     /// While the user has any method enabled: the setup began with a fresh second factor
     /// of a session that is still live, at most 15 minutes ago (as recorded with it), or
     /// the completing token has one now. With nothing pending there is nothing to
@@ -98,6 +105,9 @@ impl Requirement {
             Requirement::FreshFactor => {
                 "while the user has MFA: the user's full-access token of a live session, second factor at most 15 minutes old"
             }
+            Requirement::FreshFactorOrProof => {
+                "while the user has MFA: as above, or a proof of a factor in the request itself (a code, an assertion or a recovery code), spent and counted like a login's"
+            }
             Requirement::AuthorizedSetup => {
                 "while the user has MFA: the setup began with such a token at most 15 minutes ago in a session still live (recorded with it), or the completing token is one"
             }
@@ -112,22 +122,44 @@ impl Requirement {
     }
 }
 
-/// The table: every action, the routes that take it, and what it requires.
+/// The table: every action, the routes that take it (Frontegg's by their path after
+/// `/resources/`), and what it requires.
 pub const TABLE: &[(Action, &str, Requirement)] = &[
-    (Action::Verify, "`verify-login`, `recover`, `passkey/auth-options`, `magic-link/send`", Requirement::Token),
+    (
+        Action::Read,
+        "`status`, `methods`, `factors`, `devices`, `remember-device`; Frontegg: `users/v1/mfa/devices`, `configurations/v1/mfa-policy/allow-remember-device`",
+        Requirement::Token,
+    ),
+    (
+        Action::Verify,
+        "`verify-login`, `recover`, `passkey/auth-options`, `magic-link/send`, `email-code/send`, `sms/send`; Frontegg: `auth/v1/user/mfa/verify`, `auth/v1/user/mfa/authenticator/{deviceId}/verify`, `auth/v1/user/mfa/sms/{deviceId}`, `auth/v1/user/mfa/sms/{deviceId}/verify`, `auth/v1/user/mfa/emailcode`, `auth/v1/user/mfa/emailcode/verify`, `auth/v1/user/mfa/webauthn/{deviceId}`, `auth/v1/user/mfa/webauthn/{deviceId}/verify`, `users/v1/mfa/sms/{deviceId}/disable`, `users/v1/mfa/webauthn/{deviceId}/disable`",
+        Requirement::Token,
+    ),
     (Action::ChoosePrimary, "`primary`", Requirement::Token),
-    (Action::StartSetup, "`setup` (every method)", Requirement::FreshFactor),
+    (
+        Action::StartSetup,
+        "`setup` (every method); Frontegg: `auth/v1/user/mfa/authenticator/enroll`, `auth/v1/user/mfa/sms/enroll`, `auth/v1/user/mfa/webauthn/enroll`, `users/v1/mfa/authenticator/enroll`, `users/v1/mfa/sms/enroll`, `users/v1/mfa/enroll`",
+        Requirement::FreshFactor,
+    ),
     (
         Action::CompleteSetup,
-        "`verify-setup`, `magic-link/activate`, `passkey/complete-registration[-1]`",
+        "`verify-setup`, `magic-link/activate`, `passkey/complete-registration[-1]`; Frontegg: `auth/v1/user/mfa/authenticator/enroll/verify`, `auth/v1/user/mfa/sms/enroll/verify`, `auth/v1/user/mfa/webauthn/enroll/verify` (which also log in), `users/v1/mfa/authenticator/enroll/verify`, `users/v1/mfa/sms/enroll/verify`, `users/v1/mfa/enroll/verify`",
         Requirement::AuthorizedSetup,
     ),
     (Action::Enable, "`enable`", Requirement::FreshFactor),
     (Action::Disable, "`disable`", Requirement::FreshFactor),
     (Action::RegenerateBackupCodes, "`backup-codes`", Requirement::FreshFactor),
     (Action::RenameFactor, "`PATCH factors/{factorId}`", Requirement::FreshFactor),
-    (Action::RemoveFactor, "`DELETE factors/{factorId}`", Requirement::FreshFactor),
-    (Action::ResetSelf, "`reset` (no `resetUserId`, or one's own)", Requirement::FreshFactor),
+    (
+        Action::RemoveFactor,
+        "`DELETE factors/{factorId}`; Frontegg, with the proof in the body: `users/v1/mfa/authenticator/{deviceId}/disable/verify`, `users/v1/mfa/sms/{deviceId}/disable/verify`, `users/v1/mfa/webauthn/{deviceId}/disable/verify`",
+        Requirement::FreshFactorOrProof,
+    ),
+    (
+        Action::ResetSelf,
+        "`reset` (no `resetUserId`, or one's own); Frontegg, with a code or recovery code in the body: `users/v1/mfa/disable`, `auth/v1/user/mfa/recover`",
+        Requirement::FreshFactorOrProof,
+    ),
     (Action::ResetMember, "`reset` with another user's `resetUserId`", Requirement::AdminFreshFactor),
     (Action::Enforce, "`organization/enforce` `{enforced: true}`", Requirement::AdminRole),
     (Action::LiftEnforcement, "`organization/enforce` `{enforced: false}`", Requirement::AdminFreshFactor),
@@ -144,7 +176,8 @@ pub const TABLE: &[(Action, &str, Requirement)] = &[
 impl Action {
     /// Every action, each once (a new one fails to compile in [`Action::index`] until it
     /// is listed here and in [`TABLE`]).
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
+        Action::Read,
         Action::Verify,
         Action::ChoosePrimary,
         Action::StartSetup,
@@ -167,29 +200,31 @@ impl Action {
     /// The action's place in [`Action::ALL`].
     pub const fn index(self) -> usize {
         match self {
-            Action::Verify => 0,
-            Action::ChoosePrimary => 1,
-            Action::StartSetup => 2,
-            Action::CompleteSetup => 3,
-            Action::Enable => 4,
-            Action::Disable => 5,
-            Action::RegenerateBackupCodes => 6,
-            Action::RenameFactor => 7,
-            Action::RemoveFactor => 8,
-            Action::ResetSelf => 9,
-            Action::ResetMember => 10,
-            Action::Enforce => 11,
-            Action::LiftEnforcement => 12,
-            Action::ChooseAllowedMethods => 13,
-            Action::ForgetDevices => 14,
-            Action::ReadMemberEvents => 15,
-            Action::ReadOwnEvents => 16,
+            Action::Read => 0,
+            Action::Verify => 1,
+            Action::ChoosePrimary => 2,
+            Action::StartSetup => 3,
+            Action::CompleteSetup => 4,
+            Action::Enable => 5,
+            Action::Disable => 6,
+            Action::RegenerateBackupCodes => 7,
+            Action::RenameFactor => 8,
+            Action::RemoveFactor => 9,
+            Action::ResetSelf => 10,
+            Action::ResetMember => 11,
+            Action::Enforce => 12,
+            Action::LiftEnforcement => 13,
+            Action::ChooseAllowedMethods => 14,
+            Action::ForgetDevices => 15,
+            Action::ReadMemberEvents => 16,
+            Action::ReadOwnEvents => 17,
         }
     }
 
     /// The action in a few words (the README's policy table).
     pub fn label(self) -> &'static str {
         match self {
+            Action::Read => "Read one's own MFA state",
             Action::Verify => "Check a second factor",
             Action::ChoosePrimary => "Choose the primary method",
             Action::StartSetup => "Begin setting up a method (new or replacement)",
@@ -260,27 +295,36 @@ pub struct Change<'a> {
     /// [`Action::CompleteSetup`], the method whose pending setup it finishes.
     pub method: Option<MfaType>,
     pub now: i64,
+    /// A proof of a factor presented in the request itself, for an action whose
+    /// requirement takes one ([`Requirement::FreshFactorOrProof`]); checked, spent and
+    /// counted in the change's write by the lockout.
+    pub proof: Option<&'a Login>,
 }
 
 impl<'a> Change<'a> {
     /// The user acting on their own record.
     pub fn by_user(action: Action, principal: &'a Principal, now: i64) -> Self {
-        Self { action, actor: Actor::User(principal), method: None, now }
+        Self { action, actor: Actor::User(principal), method: None, now, proof: None }
     }
 
     /// The user beginning the setup of a `method` factor.
     pub fn starting(method: MfaType, principal: &'a Principal, now: i64) -> Self {
-        Self { action: Action::StartSetup, actor: Actor::User(principal), method: Some(method), now }
+        Self { action: Action::StartSetup, actor: Actor::User(principal), method: Some(method), now, proof: None }
     }
 
     /// An administrator acting on a member's record.
     pub fn by_admin(action: Action, admin: &'a Principal, now: i64) -> Self {
-        Self { action, actor: Actor::Admin(admin), method: None, now }
+        Self { action, actor: Actor::Admin(admin), method: None, now, proof: None }
     }
 
     /// Finishing the pending setup of `method`.
     pub fn completing(method: MfaType, actor: Actor<'a>, now: i64) -> Self {
-        Self { action: Action::CompleteSetup, actor, method: Some(method), now }
+        Self { action: Action::CompleteSetup, actor, method: Some(method), now, proof: None }
+    }
+
+    /// The user making `action` with `proof`, a factor's proof presented in the request.
+    pub fn with_proof(action: Action, principal: &'a Principal, proof: &'a Login, now: i64) -> Self {
+        Self { action, actor: Actor::User(principal), method: None, now, proof: Some(proof) }
     }
 
     /// Where the request came from (audit events carry it); nothing for a link holder.
@@ -363,6 +407,10 @@ pub fn check(
         },
         Requirement::FreshFactor if !enrolled || change.has_fresh_factor() => Ok(()),
         Requirement::FreshFactor => Err(Refusal::StepUpRequired),
+        // The proof is checked, spent and counted in this change's own write, before its
+        // step runs (`lockout::attempt`, the only way a change with a proof is written).
+        Requirement::FreshFactorOrProof if !enrolled || change.has_fresh_factor() || change.proof.is_some() => Ok(()),
+        Requirement::FreshFactorOrProof => Err(Refusal::StepUpRequired),
         Requirement::AuthorizedSetup => match change.method.and_then(|m| record.pending(m)?.setup.as_ref()) {
             // A recorded step-up lasts as long as the step-up itself: 15 minutes from the
             // second factor (so never longer than 15 minutes from the setup's start), and
@@ -410,9 +458,11 @@ pub fn admin<'p>(action: Action, acting: &'p Principal, own: &UserMfaRecord, now
             Err(Refusal::MfaSetupRequired)
         }
         Requirement::AdminFreshFactor => Err(Refusal::StepUpRequired),
-        Requirement::Token | Requirement::Session | Requirement::FreshFactor | Requirement::AuthorizedSetup => {
-            Err(Refusal::Forbidden)
-        }
+        Requirement::Token
+        | Requirement::Session
+        | Requirement::FreshFactor
+        | Requirement::FreshFactorOrProof
+        | Requirement::AuthorizedSetup => Err(Refusal::Forbidden),
     }
 }
 

@@ -14,6 +14,9 @@ pub enum AuthKind {
     Platform,
     /// The platform's token or this service's full-access token.
     Either,
+    /// Frontegg's pre-login routes: the platform token as the body's `mfaToken` (the
+    /// query's, for a `GET`), the proof of the password step; without one, the bearer.
+    MfaToken,
 }
 
 /// What a function loads at cold start, so each loads (and is given) only its own
@@ -89,6 +92,10 @@ impl Needs {
         vars
     }
 }
+
+/// Frontegg's client calls every route of Frontegg's API under this prefix of its
+/// `baseUrl`; each is served at its documented path (`/resources/…`) and at this one.
+pub const FRONTEGG_PREFIX: &str = "/frontegg/identity";
 
 /// One route and the function that serves it.
 #[derive(Clone, Copy, Debug)]
@@ -359,6 +366,29 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
+impl Route {
+    /// A route of Frontegg's API (its paths begin `/resources/`).
+    pub fn is_frontegg(&self) -> bool {
+        self.path.starts_with("/resources/")
+    }
+
+    /// Every path the route is served at: its own, and for a Frontegg route the same under
+    /// [`FRONTEGG_PREFIX`].
+    pub fn paths(&self) -> Vec<String> {
+        let mut paths = vec![self.path.to_string()];
+        if self.is_frontegg() {
+            paths.push(format!("{FRONTEGG_PREFIX}{}", self.path));
+        }
+        paths
+    }
+
+    /// Whether a concrete request path is one of the route's.
+    pub fn serves(&self, path: &str) -> bool {
+        matches(self.path, path)
+            || (self.is_frontegg() && path.strip_prefix(FRONTEGG_PREFIX).is_some_and(|p| matches(self.path, p)))
+    }
+}
+
 impl Needs {
     /// Nothing at all (the fallback function).
     pub const NOTHING: Needs = Needs {
@@ -398,7 +428,7 @@ pub fn matches(route_path: &str, path: &str) -> bool {
 /// The methods a path accepts (`GET` or, for a path several routes share, e.g.
 /// `PATCH, DELETE`), if the path is known.
 pub fn allowed_methods(path: &str) -> Option<String> {
-    let methods: Vec<&str> = ROUTES.iter().filter(|r| matches(r.path, path)).map(|r| r.method).collect();
+    let methods: Vec<&str> = ROUTES.iter().filter(|r| r.serves(path)).map(|r| r.method).collect();
     (!methods.is_empty()).then(|| methods.join(", "))
 }
 

@@ -213,31 +213,31 @@ impl Store {
     }
 
     /// The user's record and one more item, in one round trip (the record and the
-    /// one-time item a request presents).
+    /// one-time item a request presents), with the policy of `org_id` when one is named.
     async fn load_user_and<T: DeserializeOwned>(
         &self,
         user_id: &str,
         other: (String, String),
-    ) -> Result<(UserMfaRecord, Option<T>), StoreError> {
+        org_id: Option<&str>,
+    ) -> Result<(UserMfaRecord, Option<T>, Option<OrgPolicy>), StoreError> {
         let get = |keys: (String, String)| -> Result<TransactGetItem, StoreError> {
             let get = built(Get::builder().table_name(&self.table).set_key(Some(key(keys))).build())?;
             Ok(TransactGetItem::builder().get(get).build())
         };
-        let out = self
-            .client
-            .transact_get_items()
-            .transact_items(get(keys::user(user_id))?)
-            .transact_items(get(other)?)
-            .send()
-            .await
-            .map_err(classify)?;
+        let mut request =
+            self.client.transact_get_items().transact_items(get(keys::user(user_id))?).transact_items(get(other)?);
+        if let Some(org_id) = org_id {
+            request = request.transact_items(get(keys::policy(org_id))?);
+        }
+        let out = request.send().await.map_err(classify)?;
         let mut responses = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
         let user = match responses.next().flatten() {
             Some(item) => from_item(item)?,
             None => UserMfaRecord::new(user_id),
         };
         let other = responses.next().flatten().map(from_item::<T>).transpose()?;
-        Ok((user, other))
+        let policy = responses.next().flatten().map(from_item::<OrgPolicy>).transpose()?;
+        Ok((user, other, policy))
     }
 
     /// The records of a member and of the administrator acting on them, in one round trip
@@ -247,7 +247,7 @@ impl Store {
         user_id: &str,
         actor_id: &str,
     ) -> Result<(UserMfaRecord, UserMfaRecord), StoreError> {
-        let (user, actor) = self.load_user_and::<UserMfaRecord>(user_id, keys::user(actor_id)).await?;
+        let (user, actor, _) = self.load_user_and::<UserMfaRecord>(user_id, keys::user(actor_id), None).await?;
         Ok((user, actor.unwrap_or_else(|| UserMfaRecord::new(actor_id))))
     }
 
@@ -257,26 +257,31 @@ impl Store {
         user_id: &str,
         token_hash: &str,
     ) -> Result<(UserMfaRecord, Option<LinkToken>), StoreError> {
-        self.load_user_and(user_id, keys::token(token_hash)).await
+        let (user, token, _) = self.load_user_and(user_id, keys::token(token_hash), None).await?;
+        Ok((user, token))
     }
 
-    /// The user's record and their live code of `method` for `purpose`, in one round trip.
+    /// The user's record and their live code of `method` for `purpose`, in one round trip
+    /// (with the policy of `org_id`, when named).
     pub async fn load_user_and_code(
         &self,
         user_id: &str,
         method: MfaType,
         purpose: Purpose,
-    ) -> Result<(UserMfaRecord, Option<CodeItem>), StoreError> {
-        self.load_user_and(user_id, keys::code(user_id, method, purpose)).await
+        org_id: Option<&str>,
+    ) -> Result<(UserMfaRecord, Option<CodeItem>, Option<OrgPolicy>), StoreError> {
+        self.load_user_and(user_id, keys::code(user_id, method, purpose), org_id).await
     }
 
-    /// The user's record and a WebAuthn ceremony of theirs, in one round trip.
+    /// The user's record and a WebAuthn ceremony of theirs, in one round trip (with the
+    /// policy of `org_id`, when named).
     pub async fn load_user_and_ceremony(
         &self,
         user_id: &str,
         challenge_hash: &str,
-    ) -> Result<(UserMfaRecord, Option<Ceremony>), StoreError> {
-        self.load_user_and(user_id, keys::ceremony(user_id, challenge_hash)).await
+        org_id: Option<&str>,
+    ) -> Result<(UserMfaRecord, Option<Ceremony>, Option<OrgPolicy>), StoreError> {
+        self.load_user_and(user_id, keys::ceremony(user_id, challenge_hash), org_id).await
     }
 
     /// Writes `record` if nobody changed it since it was read (optimistic locking on

@@ -42,18 +42,55 @@ pub async fn user_with<T>(
     user_with_loaded(app, user_id, org_id, None, change, step, spent).await
 }
 
+/// A user's record as the request's one read round trip read it (with the one-time item
+/// it presents), and the organization's policy when the change needs it.
+pub type Loaded = (UserMfaRecord, Option<OrgPolicy>);
+
 /// [`user_with`] starting from a record already read in the request's one read round trip
 /// (with the one-time item it presents); a retry after a lost race reads it again.
+///
+/// A change that carries a proof in the request (`Change::proof`) is refused here: the
+/// policy honours such a proof only because the lockout checks it in the same write
+/// (`lockout::attempt`, the one caller of [`proven`]).
 pub async fn user_with_loaded<T>(
     app: &App,
     user_id: &str,
     org_id: Option<&str>,
-    mut loaded: Option<UserMfaRecord>,
+    loaded: Option<Loaded>,
+    change: &Change<'_>,
+    step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
+    spent: impl Fn() -> Refusal,
+) -> Result<T, Refusal> {
+    if change.proof.is_some() {
+        tracing::error!("a change with a proof in the request reached the store without the lockout");
+        return Err(Refusal::Internal);
+    }
+    run(app, user_id, org_id, loaded, change, step, spent).await
+}
+
+/// [`user_with_loaded`] for the lockout, whose step checks the change's proof (counted
+/// like a login) before anything else.
+pub(crate) async fn proven<T>(
+    app: &App,
+    user_id: &str,
+    org_id: Option<&str>,
+    loaded: Option<Loaded>,
+    change: &Change<'_>,
+    step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
+    spent: impl Fn() -> Refusal,
+) -> Result<T, Refusal> {
+    run(app, user_id, org_id, loaded, change, step, spent).await
+}
+
+async fn run<T>(
+    app: &App,
+    user_id: &str,
+    org_id: Option<&str>,
+    mut loaded: Option<Loaded>,
     change: &Change<'_>,
     mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
 ) -> Result<T, Refusal> {
-    debug_assert!(loaded.is_none() || org_id.is_none(), "a preloaded record comes without a policy");
     const ATTEMPTS: usize = 5;
     for attempt in 1..=ATTEMPTS {
         if attempt > 1 {
@@ -62,7 +99,7 @@ pub async fn user_with_loaded<T>(
             tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64 + jitter)).await;
         }
         let (mut record, org_policy, admin_record) = match (loaded.take(), change.actor) {
-            (Some(record), _) => (record, None, None),
+            (Some((record, policy)), _) => (record, policy, None),
             // An administrator's own record tells whether their session is live.
             (None, Actor::Admin(admin)) => {
                 let (record, own) = app.store.load_user_and_actor(user_id, admin.user_id.as_str()).await?;
@@ -89,7 +126,7 @@ pub async fn user_with_loaded<T>(
         let ending = match &outcome {
             Ok(_) => Some(audit::Ending::Done),
             Err(_)
-                if matches!(change.action, Action::Verify | Action::CompleteSetup)
+                if (matches!(change.action, Action::Verify | Action::CompleteSetup) || change.proof.is_some())
                     && (record.failed_attempts, record.locked_until)
                         != (before.failed_attempts, before.locked_until) =>
             {

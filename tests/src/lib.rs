@@ -811,7 +811,7 @@ pub async fn tokens_of(user_id: &str) -> Vec<Value> {
 async fn check_only(
     app: &mfa_shared::App,
     principal: &mfa_shared::auth::Principal,
-    (login, loaded): (mfa_shared::methods::Login, Option<mfa_shared::model::UserMfaRecord>),
+    (login, loaded): (mfa_shared::methods::Login, Option<mfa_shared::update::Loaded>),
 ) -> Result<(), mfa_shared::Refusal> {
     use mfa_shared::policy::{Action, Change};
     let now = app.clock.now();
@@ -819,9 +819,10 @@ async fn check_only(
     mfa_shared::lockout::attempt(
         app,
         principal.user_id.as_str(),
+        None,
         loaded,
         change,
-        |record| login.check(app, record, now).map(|w| ((), w)),
+        |record, _| login.check(app, record, now).map(|w| ((), w)),
         || login.spent(),
     )
     .await
@@ -834,7 +835,7 @@ pub async fn verify_code(
     code: &str,
 ) -> Result<(), mfa_shared::Refusal> {
     let proof = mfa_shared::proof::LoginProof::Authenticator { code: code.into(), factor_id: None };
-    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof).await?).await
+    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof, None).await?).await
 }
 
 /// Checks a code sent by mail or text (`method`) of `principal` (the code is spent).
@@ -847,7 +848,7 @@ pub async fn verify_sent_code(
 ) -> Result<(), mfa_shared::Refusal> {
     let proof =
         mfa_shared::proof::LoginProof::Sent { method, code: code.into(), factor_id: factor_id.map(String::from) };
-    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof).await?).await
+    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof, None).await?).await
 }
 
 /// Spends a login link of `principal`.
@@ -857,7 +858,7 @@ pub async fn verify_login_link(
     token: &str,
 ) -> Result<(), mfa_shared::Refusal> {
     let proof = mfa_shared::proof::LoginProof::Link { token: token.into() };
-    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof).await?).await
+    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof, None).await?).await
 }
 
 /// Checks a passkey assertion of `principal` (its ceremony is spent).
@@ -867,5 +868,5 @@ pub async fn verify_assertion(
     credential: Value,
 ) -> Result<(), mfa_shared::Refusal> {
     let proof = mfa_shared::proof::LoginProof::Assertion { credential };
-    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof).await?).await
+    check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof, None).await?).await
 }

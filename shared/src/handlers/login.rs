@@ -12,7 +12,7 @@ use crate::crypto::SecretString;
 use crate::devices;
 use crate::envelope::{json_response, respond};
 use crate::lockout;
-use crate::methods::{Login, backup_codes};
+use crate::methods::{self, backup_codes};
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
 use crate::proof::{LoginMethod, Presented};
@@ -40,7 +40,6 @@ async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Re
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let input: VerifyLoginInput = body::json(req)?;
-    let now = app.clock.now();
     let method = match input.mfa_type {
         LoginMethod::Factor(method) => method,
         LoginMethod::Device => {
@@ -50,29 +49,7 @@ async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Re
         }
     };
     let proof = input.presented.for_login(method)?;
-    // An organization's shorter lifetime, or its ban, is applied when the device is used
-    // (`devices::log_in`); `GET /mfa/remember-device` tells the platform beforehand.
-    let remember = input.remember_device.then(|| devices::Remember {
-        name: devices::name_from(principal.origin.user_agent.as_deref()),
-        lifetime: app.device_lifetime,
-    });
-    let (login, loaded) = Login::prepare(app, &principal, proof).await?;
-    let change = Change::by_user(Action::Verify, &principal, now);
-    let session = lockout::attempt(
-        app,
-        principal.user_id.as_str(),
-        loaded,
-        change,
-        |record| {
-            let mut writes = login.check(app, record, now)?;
-            let amr = ["pwd", login.amr(), "mfa"];
-            let (session, put) = sessions::start(app, &principal, &amr, record, now, remember.as_ref())?;
-            writes.push(put);
-            Ok((session, writes))
-        },
-        || login.spent(),
-    )
-    .await?;
+    let session = methods::log_in(app, &principal, proof, input.remember_device).await?;
     Ok(json_response(StatusCode::OK, &session.body("MFA verification successful")))
 }
 
@@ -97,8 +74,9 @@ async fn recover_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
         app,
         principal.user_id.as_str(),
         None,
+        None,
         change,
-        |record| {
+        |record, _| {
             let to = notify::recipients(record, principal.email.as_deref());
             let left = backup_codes::spend(record, &input.code)?;
             let (session, put) = sessions::start(app, &principal, &["pwd", "mfa"], record, now, None)?;

@@ -34,7 +34,14 @@ async fn complete_run(app: &App, req: &Request) -> Result<Response<Body>, Refusa
         return Err(Refusal::InvalidField("Field `credential` must be the registration response object.".into()));
     }
     let completed =
-        passkey::complete(app, &principal, input.credential, Some(&input.challenge), input.factor_id.as_deref())
+        passkey::complete(
+            app,
+            &principal,
+            input.credential,
+            Some(&input.challenge),
+            input.factor_id.as_deref(),
+            Default::default(),
+        )
             .await?;
     notify::send(app, &completed.to, completed.notice).await;
     Ok(super::completed("Passkey registration completed", completed.backup_codes))
@@ -49,5 +56,5 @@ async fn auth_options_run(app: &App, req: &Request) -> Result<Response<Body>, Re
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let _: Value = body::json_or_default(req)?;
-    Ok(envelope::data(&passkey::auth_options(app, &principal).await?))
+    Ok(envelope::data(&passkey::auth_options(app, &principal, None).await?))
 }

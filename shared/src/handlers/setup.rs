@@ -40,7 +40,8 @@ async fn setup_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> 
     let principal = app.auth()?.authenticate(req)?;
     let input: SetupInput = body::json(req)?;
     let name = input.device_info.and_then(|d| d.name).and_then(|n| crate::factors::clean_name(&n));
-    let request = methods::SetupRequest { email: input.email, phone_number: input.phone_number, name };
+    let request =
+        methods::SetupRequest { email: input.email, phone_number: input.phone_number, name, backup_codes: None };
     let started = methods::setup(app, &principal, input.mfa_type, request).await?;
     if !started.to.is_empty() {
         notify::send(app, &started.to, started.notice).await;
@@ -67,7 +68,7 @@ async fn verify_setup_run(app: &App, req: &Request) -> Result<Response<Body>, Re
     let principal = app.auth()?.authenticate(req)?;
     let input: VerifySetupInput = body::json(req)?;
     let proof = input.presented.for_setup(input.mfa_type)?;
-    let completed = methods::complete(app, &principal, proof).await?;
+    let completed = methods::complete(app, &principal, proof, Default::default()).await?;
     notify::send(app, &completed.to, completed.notice).await;
     Ok(super::completed("MFA setup verified and enabled", completed.backup_codes))
 }

@@ -18,7 +18,12 @@ const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// New codes and their hashes (same order).
 pub fn generate() -> (Vec<SecretString>, Vec<String>) {
-    let codes: Vec<String> = (0..COUNT).map(|_| one()).collect();
+    generate_n(COUNT)
+}
+
+/// `count` new codes and their hashes (Frontegg's client shows one recovery code).
+pub fn generate_n(count: usize) -> (Vec<SecretString>, Vec<String>) {
+    let codes: Vec<String> = (0..count).map(|_| one()).collect();
     let hashes = codes.iter().map(|c| hash(c).expect("a generated code is well-formed")).collect();
     (codes.into_iter().map(SecretString::from).collect(), hashes)
 }

@@ -172,18 +172,20 @@ pub async fn complete(
     method: MfaType,
     code: &SecretString,
     factor_id: Option<&str>,
+    finish: super::Finish,
 ) -> Result<Completed, Refusal> {
     let now = app.clock.now();
     let user = principal.user_id.as_str();
-    let (record, item) = app.store.load_user_and_code(user, method, Purpose::Activate).await?;
+    let (record, item, _) = app.store.load_user_and_code(user, method, Purpose::Activate, None).await?;
     let change = Change::completing(method, Actor::User(principal), now);
-    let (codes, hashes) = backup_codes::generate();
-    let (to, first) = lockout::attempt(
+    let (codes, hashes) = backup_codes::generate_n(finish.backup_codes);
+    let (to, first, session) = lockout::attempt(
         app,
         user,
-        Some(record),
+        None,
+        Some((record, None)),
         change,
-        |record| {
+        |record, _| {
             let to = notify::recipients(record, principal.email.as_deref());
             let session = change.acting_session(record).map(String::from);
             let first = !record.has_mfa_enabled();
@@ -193,22 +195,28 @@ pub async fn complete(
                 .complete_setup(method, None, Some(&factor), now)
                 .ok_or(Failure::Uncounted(Refusal::SetupNotPending(method)))?;
             backup_codes::issue_with_first_factor(record, first, &hashes, session);
-            Ok(((to, first), vec![spend]))
+            let amr = if method == MfaType::Sms { "sms" } else { "email" };
+            match finish.session(app, principal, amr, record, now)? {
+                Some((session, put)) => Ok(((to, first, Some(session)), vec![spend, put])),
+                None => Ok(((to, first, None), vec![spend])),
+            }
         },
         || Refusal::InvalidCode { backup: false },
     )
     .await?;
-    Ok(Completed { notice: Notice::MethodEnabled(method), to, backup_codes: first.then_some(codes) })
+    let backup_codes = first.then_some(codes);
+    Ok(Completed { notice: Notice::MethodEnabled(method), to, backup_codes, session })
 }
 
 /// `POST /mfa/email-code/send` and `POST /mfa/sms/send`: a login code to the factor named,
-/// or to the one used (or added) most recently.
+/// or to the one used (or added) most recently. Returns that factor's id and its masked
+/// address or number.
 pub async fn send_login(
     app: &App,
     principal: &Principal,
     method: MfaType,
     factor_id: Option<&str>,
-) -> Result<(), Refusal> {
+) -> Result<(String, String), Refusal> {
     app.offers(method)?;
     let keyring = app.keyring()?;
     let now = app.clock.now();
@@ -223,7 +231,7 @@ pub async fn send_login(
             message: target.message(Purpose::Login, &code),
             writes: vec![app.store.put_code(method, Purpose::Login, &item)?],
             undo: Undo::Code { method, purpose: Purpose::Login },
-            answer: (),
+            answer: (factor.id.clone(), target.hint()),
         })
     })
     .await
@@ -237,16 +245,19 @@ pub struct SentCode {
     item: Option<CodeItem>,
 }
 
-/// Reads the user's live login code of `method` with their record (one round trip).
+/// Reads the user's live login code of `method` with their record (and the policy of
+/// `org_id`, when named), in one round trip.
 pub async fn find_login_code(
     app: &App,
     principal: &Principal,
     method: MfaType,
     code: SecretString,
     factor_id: Option<String>,
-) -> Result<(SentCode, UserMfaRecord), Refusal> {
-    let (record, item) = app.store.load_user_and_code(principal.user_id.as_str(), method, Purpose::Login).await?;
-    Ok((SentCode { method, code, factor_id, item }, record))
+    org_id: Option<&str>,
+) -> Result<(SentCode, crate::update::Loaded), Refusal> {
+    let user = principal.user_id.as_str();
+    let (record, item, policy) = app.store.load_user_and_code(user, method, Purpose::Login, org_id).await?;
+    Ok((SentCode { method, code, factor_id, item }, (record, policy)))
 }
 
 /// The login check, in the record's write: the code must be the live login code of an

@@ -181,7 +181,7 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
         app,
         &item.user_id,
         None,
-        Some(record),
+        Some((record, None)),
         &change,
         |record, _| {
             let mut to = notify::recipients(record, change.actor.user_email());
@@ -213,7 +213,7 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
     )
     .await?;
     let backup_codes = first.then_some(codes);
-    Ok(Completed { notice: Notice::MethodEnabled(MfaType::MagicLink), to, backup_codes })
+    Ok(Completed { notice: Notice::MethodEnabled(MfaType::MagicLink), to, backup_codes, session: None })
 }
 
 /// The address of a magic-link factor (none of a factor of another type).

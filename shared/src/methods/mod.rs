@@ -24,14 +24,56 @@ use crate::notify::Notice;
 use crate::proof::{LoginProof, SetupProof};
 use crate::refusal::Refusal;
 use crate::store::Write;
+use crate::update::Loaded;
 
-/// A setup that was completed: the notice to send and every address to send it to, and
-/// the backup codes issued with it when it enabled the user's first factor (shown once).
-#[derive(Debug)]
+/// A setup that was completed: the notice to send and every address to send it to, the
+/// backup codes issued with it when it enabled the user's first factor (shown once), and
+/// the session it started when it was also a login ([`Finish::log_in`]).
 pub struct Completed {
     pub notice: Notice,
     pub to: Vec<String>,
     pub backup_codes: Option<Vec<SecretString>>,
+    pub session: Option<crate::sessions::Session>,
+}
+
+/// What a completion also does, in its own write.
+#[derive(Clone, Copy, Debug)]
+pub struct Finish {
+    /// Start a session too (Frontegg's enrolment at login: the new factor is the login's
+    /// second factor), remembering the device when `remember` is set.
+    pub log_in: bool,
+    pub remember: bool,
+    /// How many backup codes a first factor brings (an authenticator's are chosen when
+    /// its setup begins: [`SetupRequest::backup_codes`]).
+    pub backup_codes: usize,
+}
+
+impl Default for Finish {
+    fn default() -> Self {
+        Self { log_in: false, remember: false, backup_codes: backup_codes::COUNT }
+    }
+}
+
+impl Finish {
+    /// The session a completion that logs in starts on `record` (with the write that
+    /// stores its refresh token), `amr` naming the new factor's method.
+    pub fn session(
+        &self,
+        app: &App,
+        principal: &Principal,
+        amr: &str,
+        record: &mut UserMfaRecord,
+        now: i64,
+    ) -> Result<Option<(crate::sessions::Session, Write)>, Refusal> {
+        if !self.log_in {
+            return Ok(None);
+        }
+        let remember = self.remember.then(|| crate::devices::Remember {
+            name: crate::devices::name_from(principal.origin.user_agent.as_deref()),
+            lifetime: app.device_lifetime,
+        });
+        crate::sessions::start(app, principal, &["pwd", amr, "mfa"], record, now, remember.as_ref()).map(Some)
+    }
 }
 
 /// A setup that was begun: its `data`, and, when the user already had MFA, the notice
@@ -68,6 +110,9 @@ pub struct SetupRequest {
     pub email: Option<String>,
     pub phone_number: Option<String>,
     pub name: Option<String>,
+    /// How many backup codes an authenticator that is the user's first factor brings
+    /// (ten unless set: Frontegg's client shows one).
+    pub backup_codes: Option<usize>,
 }
 
 /// `POST /mfa/setup`: begins setting up `method`.
@@ -77,9 +122,9 @@ pub async fn setup(
     method: MfaType,
     request: SetupRequest,
 ) -> Result<Started, Refusal> {
-    let SetupRequest { email, phone_number, name } = request;
+    let SetupRequest { email, phone_number, name, backup_codes } = request;
     match app.offers(method)? {
-        MfaType::GoogleAuth => totp::setup(app, principal, name).await,
+        MfaType::GoogleAuth => totp::setup(app, principal, name, backup_codes.unwrap_or(backup_codes::COUNT)).await,
         MfaType::MagicLink => magic_link::setup(app, principal, email).await,
         MfaType::Passkey => passkey::setup(app, principal, name).await,
         MfaType::EmailOtp => {
@@ -97,55 +142,80 @@ pub async fn setup(
 
 /// `POST /mfa/verify-setup`: completes a pending setup with what the caller presents (for
 /// PASSKEY, the registration `credential`, as complete-registration takes it).
-pub async fn complete(app: &App, principal: &Principal, proof: SetupProof) -> Result<Completed, Refusal> {
+/// With `finish`, the completion also starts a session (a link's activation never does:
+/// whoever holds the link need not be the one logging in).
+pub async fn complete(
+    app: &App,
+    principal: &Principal,
+    proof: SetupProof,
+    finish: Finish,
+) -> Result<Completed, Refusal> {
     app.offers(proof.method())?;
     match proof {
         SetupProof::Authenticator { code, factor_id } => {
-            totp::complete(app, principal, &code, factor_id.as_deref()).await
+            totp::complete(app, principal, &code, factor_id.as_deref(), finish).await
         }
         SetupProof::Sent { method, code, factor_id } => {
-            codes::complete(app, principal, method, &code, factor_id.as_deref()).await
+            codes::complete(app, principal, method, &code, factor_id.as_deref(), finish).await
         }
         SetupProof::Link { token } => magic_link::complete(app, principal, &token).await,
         SetupProof::Registration { credential, challenge, factor_id } => {
-            passkey::complete(app, principal, credential, challenge.as_deref(), factor_id.as_deref()).await
+            passkey::complete(app, principal, credential, challenge.as_deref(), factor_id.as_deref(), finish).await
         }
     }
 }
 
 /// A login's second factor, checked as far as it can be before the user's record is
 /// read (reads of its one-time item, signature checks); [`Login::check`] decides in the
-/// record's write.
+/// record's write. It is also what a factor change presents as its proof in the request
+/// (`Change::proof`).
 pub enum Login {
     /// An authenticator code, for the factor named or any enabled authenticator.
     Authenticator(SecretString, Option<String>),
     Sent(codes::SentCode),
     Link(magic_link::FoundLink),
     Assertion(passkey::CheckedAssertion),
+    /// A backup (recovery) code: spent, and every session of the user ends.
+    BackupCode(SecretString),
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Login::Authenticator(..) => "Login::Authenticator",
+            Login::Sent(_) => "Login::Sent",
+            Login::Link(_) => "Login::Link",
+            Login::Assertion(_) => "Login::Assertion",
+            Login::BackupCode(_) => "Login::BackupCode",
+        })
+    }
 }
 
 impl Login {
     /// The factor, and the caller's record when it was read in the same round trip as the
-    /// factor's one-time item (then the check does not read it again).
+    /// factor's one-time item (then the check does not read it again), with the policy of
+    /// `org_id` when one is named.
     pub async fn prepare(
         app: &App,
         principal: &Principal,
         proof: LoginProof,
-    ) -> Result<(Login, Option<UserMfaRecord>), Refusal> {
+        org_id: Option<&str>,
+    ) -> Result<(Login, Option<Loaded>), Refusal> {
         app.offers(proof.method())?;
         Ok(match proof {
             LoginProof::Authenticator { code, factor_id } => (Login::Authenticator(code, factor_id), None),
             LoginProof::Sent { method, code, factor_id } => {
-                let (sent, record) = codes::find_login_code(app, principal, method, code, factor_id).await?;
-                (Login::Sent(sent), Some(record))
+                let (sent, loaded) = codes::find_login_code(app, principal, method, code, factor_id, org_id).await?;
+                (Login::Sent(sent), Some(loaded))
             }
             LoginProof::Link { token } => {
                 let (found, record) = magic_link::find_login_link(app, principal, &token).await?;
-                (Login::Link(found), record)
+                // A link is never a factor change's proof: no policy is needed with it.
+                (Login::Link(found), record.map(|r| (r, None)))
             }
             LoginProof::Assertion { credential } => {
-                let (checked, record) = passkey::read_assertion(app, principal, credential).await?;
-                (Login::Assertion(checked), record)
+                let (checked, loaded) = passkey::read_assertion(app, principal, credential, org_id).await?;
+                (Login::Assertion(checked), loaded)
             }
         })
     }
@@ -160,6 +230,7 @@ impl Login {
             },
             Login::Link(_) => "email",
             Login::Assertion(_) => "hwk",
+            Login::BackupCode(_) => "mfa",
         }
     }
 
@@ -172,6 +243,7 @@ impl Login {
             Login::Sent(sent) => codes::check_login(app, record, sent, now),
             Login::Link(found) => magic_link::check_login(app, record, found, now),
             Login::Assertion(checked) => passkey::check_assertion(app, record, checked, now),
+            Login::BackupCode(code) => backup_codes::spend(record, code).map(|_| Vec::new()),
         }
     }
 
@@ -182,6 +254,69 @@ impl Login {
             Login::Sent(_) => Refusal::InvalidCode { backup: false },
             Login::Link(_) => Refusal::InvalidLink,
             Login::Assertion(_) => Refusal::CeremonyExpired,
+            Login::BackupCode(_) => Refusal::InvalidCode { backup: true },
         }
     }
+}
+
+/// A login with a second factor (`verify-login`, and Frontegg's `…/verify` routes): the
+/// factor is checked and spent, and a session starts, in one write; failures of every
+/// method count toward the same lockout. With `remember`, the login also remembers its
+/// device (an organization's shorter lifetime, or its ban, is applied when the device is
+/// used: `devices::log_in`).
+pub async fn log_in(
+    app: &App,
+    principal: &Principal,
+    proof: LoginProof,
+    remember: bool,
+) -> Result<crate::sessions::Session, Refusal> {
+    let now = app.clock.now();
+    let remember = remember.then(|| crate::devices::Remember {
+        name: crate::devices::name_from(principal.origin.user_agent.as_deref()),
+        lifetime: app.device_lifetime,
+    });
+    let (login, loaded) = Login::prepare(app, principal, proof, None).await?;
+    let change = crate::policy::Change::by_user(crate::policy::Action::Verify, principal, now);
+    crate::lockout::attempt(
+        app,
+        principal.user_id.as_str(),
+        None,
+        loaded,
+        change,
+        |record, _| {
+            let mut writes = login.check(app, record, now)?;
+            let amr = ["pwd", login.amr(), "mfa"];
+            let (session, put) = crate::sessions::start(app, principal, &amr, record, now, remember.as_ref())?;
+            writes.push(put);
+            Ok((session, writes))
+        },
+        || login.spent(),
+    )
+    .await
+}
+
+/// A factor change made with `proof`, a factor's proof presented in the request
+/// (Frontegg's disable routes): the proof is checked, spent and counted like a login's
+/// in the change's own write (`lockout::attempt`), then `step` makes the change; the
+/// policy decides the rest as for any change (`Change::with_proof`).
+pub async fn with_proof<T>(
+    app: &App,
+    principal: &Principal,
+    action: crate::policy::Action,
+    proof: Login,
+    loaded: Option<Loaded>,
+    step: impl FnMut(&mut UserMfaRecord, Option<&crate::model::OrgPolicy>) -> Result<T, Refusal>,
+) -> Result<T, Refusal> {
+    let mut step = step;
+    let change = crate::policy::Change::with_proof(action, principal, &proof, app.clock.now());
+    crate::lockout::attempt(
+        app,
+        principal.user_id.as_str(),
+        principal.org_id.as_deref(),
+        loaded,
+        change,
+        |record, policy| Ok((step(record, policy)?, Vec::new())),
+        || proof.spent(),
+    )
+    .await
 }

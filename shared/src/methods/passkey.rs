@@ -165,6 +165,7 @@ pub async fn complete(
     credential: Value,
     challenge: Option<&str>,
     factor_id: Option<&str>,
+    finish: super::Finish,
 ) -> Result<Completed, Refusal> {
     let (webauthn, _) = app.webauthn()?;
     let now = app.clock.now();
@@ -176,7 +177,7 @@ pub async fn complete(
     };
     let challenge_hash = sha256_hex(challenge.as_bytes());
     // The ceremony and the record in one read round trip.
-    let (record, ceremony) = app.store.load_user_and_ceremony(user, &challenge_hash).await?;
+    let (record, ceremony, _) = app.store.load_user_and_ceremony(user, &challenge_hash, None).await?;
     // Before the ceremony is spent on a failed attestation: a token of an ended session
     // touches nothing.
     crate::sessions::ensure_live(principal, &record, now)?;
@@ -198,12 +199,12 @@ pub async fn complete(
     let id = credential_id(passkey.cred_id());
     let serialized = serialize(&passkey)?;
     let change = Change::completing(MfaType::Passkey, Actor::User(principal), now);
-    let (codes, hashes) = super::backup_codes::generate();
-    let (name, to, first) = update::user_with_loaded(
+    let (codes, hashes) = super::backup_codes::generate_n(finish.backup_codes);
+    let (name, to, first, session) = update::user_with_loaded(
         app,
         user,
         None,
-        Some(record),
+        Some((record, None)),
         &change,
         |record, _| {
             if record.factors.iter().any(|f| credential_of(f).is_some_and(|c| c.id == id)) {
@@ -220,12 +221,16 @@ pub async fn complete(
             let name = factor.name.clone();
             super::backup_codes::issue_with_first_factor(record, first, &hashes, session);
             let consume = app.store.consume_ceremony(user, &challenge_hash, CeremonyKind::Registration, now)?;
-            Ok(((name, to, first), vec![consume]))
+            match finish.session(app, principal, "hwk", record, now)? {
+                Some((session, put)) => Ok(((name, to, first, Some(session)), vec![consume, put])),
+                None => Ok(((name, to, first, None), vec![consume])),
+            }
         },
         || Refusal::CeremonyExpired,
     )
     .await?;
-    Ok(Completed { notice: Notice::PasskeyAdded { name }, to, backup_codes: first.then_some(codes) })
+    let backup_codes = first.then_some(codes);
+    Ok(Completed { notice: Notice::PasskeyAdded { name }, to, backup_codes, session })
 }
 
 /// The credential of a passkey factor, once registered (none of a factor of another type).
@@ -245,7 +250,10 @@ fn registered(record: &UserMfaRecord, only: Option<&str>) -> Vec<(String, Passke
 /// `POST /mfa/passkey/auth-options`: request options for the user's passkeys. The
 /// ceremony is stored, and listed in the user's record, in one write; beyond
 /// [`MAX_OPEN_CEREMONIES`] open at once the oldest is removed in that write.
-pub async fn auth_options(app: &App, principal: &Principal) -> Result<Value, Refusal> {
+///
+/// `only` limits the ceremony to that passkey factor (Frontegg's per-device routes): an
+/// assertion of any other passkey does not pass it.
+pub async fn auth_options(app: &App, principal: &Principal, only: Option<&str>) -> Result<Value, Refusal> {
     let (webauthn, _) = app.webauthn()?;
     let now = app.clock.now();
     let user = principal.user_id.as_str();
@@ -256,7 +264,10 @@ pub async fn auth_options(app: &App, principal: &Principal) -> Result<Value, Ref
         None,
         &change,
         |record, _| {
-            let passkeys: Vec<Passkey> = registered(record, None).into_iter().map(|(_, p)| p).collect();
+            if only.is_some_and(|id| record.factor(id).is_none_or(|f| f.kind() != MfaType::Passkey)) {
+                return Err(Refusal::FactorNotFound);
+            }
+            let passkeys: Vec<Passkey> = registered(record, only).into_iter().map(|(_, p)| p).collect();
             if passkeys.is_empty() {
                 return Err(Refusal::MethodNotEnabled(MfaType::Passkey));
             }
@@ -303,7 +314,8 @@ pub async fn read_assertion(
     app: &App,
     principal: &Principal,
     credential: Value,
-) -> Result<(CheckedAssertion, Option<UserMfaRecord>), Refusal> {
+    org_id: Option<&str>,
+) -> Result<(CheckedAssertion, Option<crate::update::Loaded>), Refusal> {
     let (webauthn, _) = app.webauthn()?;
     let now = app.clock.now();
     let credential = normalize_credential(credential);
@@ -311,8 +323,9 @@ pub async fn read_assertion(
     // The ceremony and the record in one read round trip.
     let (record, ceremony) = match &challenge_hash {
         Some(h) => {
-            let (record, ceremony) = app.store.load_user_and_ceremony(principal.user_id.as_str(), h).await?;
-            (Some(record), ceremony)
+            let (record, ceremony, policy) =
+                app.store.load_user_and_ceremony(principal.user_id.as_str(), h, org_id).await?;
+            (Some((record, policy)), ceremony)
         }
         None => (None, None),
     };

@@ -126,7 +126,12 @@ fn open_secret(keyring: &Keyring, user_id: &str, sealed: &Sealed) -> Result<Secr
 /// factor also shows ten backup codes, which work once it is verified (a user who has MFA
 /// keeps the codes they have: `backupCodes` is empty). Setting up again replaces a
 /// pending secret.
-pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Result<Started, Refusal> {
+pub async fn setup(
+    app: &App,
+    principal: &Principal,
+    name: Option<String>,
+    backup_codes: usize,
+) -> Result<Started, Refusal> {
     let keyring = app.keyring()?;
     let now = app.clock.now();
     let account = principal.email.as_deref().unwrap_or(principal.user_id.as_str());
@@ -134,7 +139,7 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
         tracing::error!(error = %e, "building an authenticator enrollment failed");
         Refusal::Internal
     })?;
-    let (codes, hashes) = backup_codes::generate();
+    let (codes, hashes) = backup_codes::generate_n(backup_codes);
     let user = principal.user_id.as_str();
     let sealed = seal_secret(keyring, user, enrollment.raw_secret.expose_secret());
     let change = Change::starting(MfaType::GoogleAuth, principal, now);
@@ -205,24 +210,36 @@ pub async fn complete(
     principal: &Principal,
     code: &SecretString,
     factor_id: Option<&str>,
+    finish: super::Finish,
 ) -> Result<Completed, Refusal> {
     let keyring = app.keyring()?;
     let now = app.clock.now();
     let change = Change::completing(MfaType::GoogleAuth, Actor::User(principal), now);
-    let to = lockout::attempt(
+    // A first factor whose setup showed no backup codes (Frontegg's enrolment) gets them now.
+    let (fresh, hashes) = backup_codes::generate_n(finish.backup_codes);
+    let (to, issued, session) = lockout::attempt(
         app,
         principal.user_id.as_str(),
         None,
+        None,
         change,
-        |record| {
+        |record, _| {
             let to = notify::recipients(record, principal.email.as_deref());
-            let session = change.acting_session(record).map(String::from);
-            activate_pending(record, keyring, code, factor_id, session, now).map(|()| (to, Vec::new()))
+            let acting = change.acting_session(record).map(String::from);
+            let first = !record.has_mfa_enabled();
+            activate_pending(record, keyring, code, factor_id, acting.clone(), now)?;
+            let issued =
+                first && record.backup_codes.is_empty() && backup_codes::issue_with_first_factor(record, first, &hashes, acting);
+            match finish.session(app, principal, "otp", record, now)? {
+                Some((session, put)) => Ok(((to, issued, Some(session)), vec![put])),
+                None => Ok(((to, issued, None), Vec::new())),
+            }
         },
         || Refusal::Internal,
     )
     .await?;
-    Ok(Completed { notice: Notice::MethodEnabled(MfaType::GoogleAuth), to, backup_codes: None })
+    let notice = Notice::MethodEnabled(MfaType::GoogleAuth);
+    Ok(Completed { notice, to, backup_codes: issued.then_some(fresh), session })
 }
 
 /// The login check: `code` against every enabled authenticator of the user (only
