@@ -19,6 +19,7 @@ pub mod delivery;
 pub mod devices;
 pub mod envelope;
 pub mod factors;
+pub mod frontegg;
 pub mod handlers;
 pub mod lockout;
 pub mod mail;

@@ -55,12 +55,16 @@ fn random_id() -> String {
 }
 
 /// The body of a successful login, recovery or refresh.
+#[derive(Debug)]
 pub struct Session {
     pub full_access_token: SecretString,
     pub refresh_token: SecretString,
     pub expires_at: i64,
     /// The token of the device this login remembered (`rememberDevice: true`), shown once.
     pub device_token: Option<SecretString>,
+    /// The token's `amr` and `auth_time` (Frontegg's authentication response shows them).
+    pub amr: Vec<String>,
+    pub auth_time: i64,
 }
 
 impl Session {
@@ -210,13 +214,14 @@ fn open(
         user_id: principal.user_id.as_str().to_string(),
         session_id,
         used: false,
-        amr,
+        amr: amr.clone(),
         auth_time,
         expires_at: session_end,
         device_id: remembered,
     };
     let put = app.store.put_refresh(&sha256_hex(refresh_token.as_bytes()), &stored)?;
-    Ok((Session { full_access_token, refresh_token: refresh_token.into(), expires_at, device_token }, put))
+    let refresh_token = refresh_token.into();
+    Ok((Session { full_access_token, refresh_token, expires_at, device_token, amr, auth_time }, put))
 }
 
 /// Rotates a refresh token: the presented one is spent and a new one of the same session
@@ -251,7 +256,9 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
     ];
     match app.store.transact(writes).await {
         Ok(()) => {
-            Ok(Session { full_access_token, refresh_token: refresh_token.into(), expires_at, device_token: None })
+            let (amr, auth_time) = (stored.amr.clone(), stored.auth_time);
+            let refresh_token = refresh_token.into();
+            Ok(Session { full_access_token, refresh_token, expires_at, device_token: None, amr, auth_time })
         }
         // Spent by a concurrent request, or the session ended: it is over either way.
         Err(StoreError::Spent) => {

@@ -206,9 +206,7 @@ impl TestApp {
     /// replaced by `id`.
     pub async fn call_on(&self, function: &str, id: &str, token: Option<&str>, body: Value) -> (u16, Value) {
         use lambda_http::RequestExt;
-        let mut req = event(function, token);
-        *req.body_mut() =
-            if body.is_null() { lambda_http::Body::Empty } else { lambda_http::Body::Text(body.to_string()) };
+        let req = request(function, token, body);
         let params = std::collections::HashMap::from([
             ("factorId".to_string(), id.to_string()),
             ("deviceId".to_string(), id.to_string()),
@@ -223,11 +221,33 @@ impl TestApp {
         token: Option<&str>,
         body: Value,
     ) -> lambda_http::Response<lambda_http::Body> {
+        handle(&self.app, &jwks_document(), function, request(function, token, body)).await
+    }
+}
+
+/// `events/<function>.json` with `token` and `body` (`null`: no body): the token as the
+/// bearer, or, for Frontegg's pre-login routes, where Frontegg's client sends it (the
+/// body's `mfaToken`, the query's for a `GET`).
+pub fn request(function: &str, token: Option<&str>, body: Value) -> Request {
+    use lambda_http::RequestExt;
+    let in_body = mfa_shared::routes::route(function).is_some_and(|r| r.auth == mfa_shared::routes::AuthKind::MfaToken);
+    if !in_body {
         let mut req = event(function, token);
         *req.body_mut() =
             if body.is_null() { lambda_http::Body::Empty } else { lambda_http::Body::Text(body.to_string()) };
-        handle(&self.app, &jwks_document(), function, req).await
+        return req;
     }
+    let mut req = event(function, None);
+    if req.method() == lambda_http::http::Method::GET {
+        let query = token.map(|t| std::collections::HashMap::from([("mfaToken".to_string(), t.to_string())]));
+        return req.with_query_string_parameters(query.unwrap_or_default());
+    }
+    let mut body = if body.is_null() { json!({}) } else { body };
+    if let (Some(t), Some(object)) = (token, body.as_object_mut()) {
+        object.insert("mfaToken".into(), json!(t));
+    }
+    *req.body_mut() = lambda_http::Body::Text(body.to_string());
+    req
 }
 
 /// The JWKS document the `mfa-jwks` binary builds at cold start.
@@ -307,7 +327,7 @@ pub fn parse(resp: &lambda_http::Response<lambda_http::Body>) -> (u16, Value) {
 /// Records every secret the API hands out in `body` (sessions' tokens, authenticator
 /// secrets and their URLs, backup codes), for the scans of the table and the logs.
 fn remember_given(body: &Value) {
-    for token in ["fullAccessToken", "refreshToken", "deviceToken"] {
+    for token in ["fullAccessToken", "refreshToken", "deviceToken", "accessToken", "recoveryCode"] {
         if let Some(t) = body[token].as_str() {
             remember_secret(t);
         }
@@ -673,6 +693,35 @@ pub async fn handle(
         "mfa-token-refresh" => Box::pin(handlers::token_refresh(app, req)).await,
         "mfa-organization-enforce" => Box::pin(handlers::enforce(app, req)).await,
         "mfa-jwks" => Box::pin(handlers::jwks(jwks, req)).await,
+        "frontegg-login-verify" => Box::pin(mfa_shared::frontegg::login_verify(app, req)).await,
+        "frontegg-login-recover" => Box::pin(mfa_shared::frontegg::login_recover(app, req)).await,
+        "frontegg-login-authenticator-enroll" => Box::pin(mfa_shared::frontegg::login_authenticator_enroll(app, req)).await,
+        "frontegg-login-authenticator-enroll-verify" => Box::pin(mfa_shared::frontegg::login_authenticator_enroll_verify(app, req)).await,
+        "frontegg-login-authenticator-verify" => Box::pin(mfa_shared::frontegg::login_authenticator_verify(app, req)).await,
+        "frontegg-login-sms-enroll" => Box::pin(mfa_shared::frontegg::login_sms_enroll(app, req)).await,
+        "frontegg-login-sms-enroll-verify" => Box::pin(mfa_shared::frontegg::login_sms_enroll_verify(app, req)).await,
+        "frontegg-login-sms-send" => Box::pin(mfa_shared::frontegg::login_sms_send(app, req)).await,
+        "frontegg-login-sms-verify" => Box::pin(mfa_shared::frontegg::login_sms_verify(app, req)).await,
+        "frontegg-login-emailcode-send" => Box::pin(mfa_shared::frontegg::login_emailcode_send(app, req)).await,
+        "frontegg-login-emailcode-verify" => Box::pin(mfa_shared::frontegg::login_emailcode_verify(app, req)).await,
+        "frontegg-login-webauthn-enroll" => Box::pin(mfa_shared::frontegg::login_webauthn_enroll(app, req)).await,
+        "frontegg-login-webauthn-enroll-verify" => Box::pin(mfa_shared::frontegg::login_webauthn_enroll_verify(app, req)).await,
+        "frontegg-login-webauthn-options" => Box::pin(mfa_shared::frontegg::login_webauthn_options(app, req)).await,
+        "frontegg-login-webauthn-verify" => Box::pin(mfa_shared::frontegg::login_webauthn_verify(app, req)).await,
+        "frontegg-allow-remember-device" => Box::pin(mfa_shared::frontegg::allow_remember_device(app, req)).await,
+        "frontegg-authenticator-enroll" => Box::pin(mfa_shared::frontegg::authenticator_enroll(app, req)).await,
+        "frontegg-authenticator-enroll-verify" => Box::pin(mfa_shared::frontegg::authenticator_enroll_verify(app, req)).await,
+        "frontegg-sms-enroll" => Box::pin(mfa_shared::frontegg::sms_enroll(app, req)).await,
+        "frontegg-sms-enroll-verify" => Box::pin(mfa_shared::frontegg::sms_enroll_verify(app, req)).await,
+        "frontegg-authenticator-disable" => Box::pin(mfa_shared::frontegg::authenticator_disable(app, req)).await,
+        "frontegg-sms-disable-send" => Box::pin(mfa_shared::frontegg::sms_disable_send(app, req)).await,
+        "frontegg-sms-disable" => Box::pin(mfa_shared::frontegg::sms_disable(app, req)).await,
+        "frontegg-mfa-disable" => Box::pin(mfa_shared::frontegg::disable(app, req)).await,
+        "frontegg-mfa-enroll" => Box::pin(mfa_shared::frontegg::authenticator_enroll(app, req)).await,
+        "frontegg-mfa-enroll-verify" => Box::pin(mfa_shared::frontegg::authenticator_enroll_verify(app, req)).await,
+        "frontegg-devices" => Box::pin(mfa_shared::frontegg::devices(app, req)).await,
+        "frontegg-webauthn-disable-options" => Box::pin(mfa_shared::frontegg::webauthn_disable_options(app, req)).await,
+        "frontegg-webauthn-disable" => Box::pin(mfa_shared::frontegg::webauthn_disable(app, req)).await,
         other => panic!("no handler for {other}: add it to mfa_tests::handle"),
     }
 }

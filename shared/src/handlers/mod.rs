@@ -45,7 +45,7 @@ use crate::routes::allowed_methods;
 
 /// The path parameter `name` (a factor's or a device's id): any id the user might hold,
 /// at most 64 characters; an id that is not theirs is `missing` like an absent one.
-fn path_id(req: &Request, name: &str, missing: Refusal) -> Result<String, Refusal> {
+pub(crate) fn path_id(req: &Request, name: &str, missing: Refusal) -> Result<String, Refusal> {
     use lambda_http::RequestExt;
     req.path_parameters_ref()
         .and_then(|p| p.first(name))
@@ -56,7 +56,7 @@ fn path_id(req: &Request, name: &str, missing: Refusal) -> Result<String, Refusa
 
 /// Refuses any method but `expected` with 405 (`cargo lambda watch` sends every method
 /// of a path to its function; API Gateway sends them to the fallback).
-fn require_method(req: &Request, expected: &'static str) -> Result<(), Refusal> {
+pub(crate) fn require_method(req: &Request, expected: &'static str) -> Result<(), Refusal> {
     if req.method().as_str() == expected {
         return Ok(());
     }

@@ -29,6 +29,7 @@ use crate::update::Loaded;
 /// A setup that was completed: the notice to send and every address to send it to, the
 /// backup codes issued with it when it enabled the user's first factor (shown once), and
 /// the session it started when it was also a login ([`Finish::log_in`]).
+#[derive(Debug)]
 pub struct Completed {
     pub notice: Notice,
     pub to: Vec<String>,

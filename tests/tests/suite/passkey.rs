@@ -100,7 +100,7 @@ async fn an_expired_ceremony_is_refused() {
     let credential = register(&mut key, &data, origin());
     let app = app().await.with_clock(Clock::fixed(now() + 5 * 60 + 1));
     let principal = app.auth().unwrap().verify(&me.platform_token()).unwrap();
-    let e = passkey::complete(&app, &principal, credential, data["challenge"].as_str(), None).await.unwrap_err();
+    let e = passkey::complete(&app, &principal, credential, data["challenge"].as_str(), None, Default::default()).await.unwrap_err();
     assert_eq!(e.code(), "CEREMONY_EXPIRED");
 }
 
@@ -121,7 +121,7 @@ async fn one_challenge_finished_by_two_concurrent_requests_succeeds_once() {
                 (app.clone(), principal.clone(), credential.clone(), challenge.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                passkey::complete(&app, &principal, credential, Some(&challenge), None).await
+                passkey::complete(&app, &principal, credential, Some(&challenge), None, Default::default()).await
             })
         })
         .collect();

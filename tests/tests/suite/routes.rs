@@ -15,6 +15,14 @@ fn expected() -> BTreeSet<Route> {
     ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.function.to_string())).collect()
 }
 
+/// Every path each route is served at (a Frontegg route's also under `/frontegg/identity`).
+fn served() -> BTreeSet<Route> {
+    ROUTES
+        .iter()
+        .flat_map(|r| r.paths().into_iter().map(|p| (r.method.to_string(), p, r.function.to_string())))
+        .collect()
+}
+
 fn read(path: &str) -> String {
     std::fs::read_to_string(repo_root().join(path)).unwrap_or_else(|e| panic!("reading {path}: {e}"))
 }
@@ -113,7 +121,7 @@ fn watch_router_matches() {
                 assert!(path == "/" || path == "/{*path}", "the fallback serves only the catch-all paths, not {path}");
                 continue;
             }
-            let routes: Vec<_> = ROUTES.iter().filter(|r| r.path == path).collect();
+            let routes: Vec<_> = ROUTES.iter().filter(|r| r.paths().contains(path)).collect();
             assert_eq!(routes.len(), 1, "{path}: a path several routes share names each method");
             found.insert((routes[0].method.to_string(), path.clone(), function.to_string()));
             continue;
@@ -133,7 +141,7 @@ fn watch_router_matches() {
         }
     }
     assert!(router.contains_key("/{*path}"), "unknown paths go to the fallback");
-    assert_eq!(found, expected());
+    assert_eq!(found, served());
 }
 
 #[test]
@@ -148,18 +156,21 @@ fn template_matches() {
         let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("a Binary").to_string();
         assert_eq!(resource["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{binary}");
         let events = resource["Properties"]["Events"].as_mapping().expect("events");
-        assert_eq!(events.len(), 1, "{binary}: one route per function");
-        let props = &events.values().next().unwrap()["Properties"];
-        let (method, path) = (props["Method"].as_str().unwrap(), props["Path"].as_str().unwrap());
-        if binary == FALLBACK_FUNCTION {
-            assert_eq!((method, path), ("ANY", "$default"));
-            fallback = true;
-        } else {
-            found.insert((method.to_string(), path.to_string(), binary));
+        let paths = route(&binary).map(|r| r.paths().len()).unwrap_or(1);
+        assert_eq!(events.len(), paths, "{binary}: one route per function, at each of its paths");
+        for event in events.values() {
+            let props = &event["Properties"];
+            let (method, path) = (props["Method"].as_str().unwrap(), props["Path"].as_str().unwrap());
+            if binary == FALLBACK_FUNCTION {
+                assert_eq!((method, path), ("ANY", "$default"));
+                fallback = true;
+            } else {
+                found.insert((method.to_string(), path.to_string(), binary.clone()));
+            }
         }
     }
     assert!(fallback, "the template has the fallback function");
-    assert_eq!(found, expected());
+    assert_eq!(found, served());
 }
 
 #[test]
@@ -222,6 +233,16 @@ fn readme_has_the_policy_table() {
         .collect();
     let block = rows.join("\n");
     assert!(readme.contains(&format!("|---|---|---|\n{block}\n")), "README's policy table should read:\n{block}");
+}
+
+/// Every Frontegg route is in the policy table, by its path after `/resources/`.
+#[test]
+fn every_frontegg_route_is_in_the_policy_table() {
+    use mfa_shared::policy::TABLE;
+    for r in ROUTES.iter().filter(|r| r.is_frontegg()) {
+        let name = format!("`{}`", r.path.trim_start_matches("/resources/"));
+        assert!(TABLE.iter().any(|(_, routes, _)| routes.contains(&name)), "{} is not in the policy table", r.path);
+    }
 }
 
 /// The README's event catalogue and `openapi.yaml`'s event kinds are `EventKind::ALL`.

@@ -207,7 +207,7 @@ fn expected(op: &Op, caller: Caller) -> Expect {
         return match auth {
             AuthKind::None => op.valid[0],
             AuthKind::Platform => (401, "PLATFORM_TOKEN_REQUIRED"),
-            AuthKind::Either => (401, "SESSION_ENDED"),
+            AuthKind::Either | AuthKind::MfaToken => (401, "SESSION_ENDED"),
         };
     }
     if index >= 6 {

@@ -1,0 +1,130 @@
+//! Frontegg's MFA API, route for route: adapters only. Each handler parses Frontegg's
+//! shape, calls the same domain steps as our own routes (`methods`, `devices`, the one
+//! policy, lockout, sessions and audit trail behind them) and writes Frontegg's shape:
+//! its own bodies without the envelope, `201` for the pre-login `POST`s, and failures in
+//! the envelope with Frontegg's `errors` and `errorCode` added (`envelope::Shape`).
+//!
+//! Tokens: the pre-login routes (`/resources/auth/v1/user/mfa/…`, the remember-device
+//! policy) take the platform token as `mfaToken` in the body (the query, for the `GET`),
+//! else as the bearer; the logged-in routes (`/resources/users/v1/mfa/…`) take the bearer
+//! as our own routes do. `deviceId` is our factor id; `otcToken` is the id of the factor a
+//! code was sent to; `webauthnToken` is the ceremony's challenge.
+
+mod account;
+mod login;
+
+pub use account::{
+    authenticator_disable, authenticator_enroll, authenticator_enroll_verify, devices, disable, sms_disable,
+    sms_disable_send, sms_enroll, sms_enroll_verify, webauthn_disable, webauthn_disable_options,
+};
+pub use login::{
+    allow_remember_device, authenticator_enroll as login_authenticator_enroll,
+    authenticator_enroll_verify as login_authenticator_enroll_verify, authenticator_verify as login_authenticator_verify,
+    emailcode_send as login_emailcode_send, emailcode_verify as login_emailcode_verify, recover as login_recover,
+    sms_enroll as login_sms_enroll, sms_enroll_verify as login_sms_enroll_verify, sms_send as login_sms_send,
+    sms_verify as login_sms_verify, verify as login_verify, webauthn_enroll as login_webauthn_enroll,
+    webauthn_enroll_verify as login_webauthn_enroll_verify, webauthn_options as login_webauthn_options,
+    webauthn_verify as login_webauthn_verify,
+};
+
+use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::App;
+use crate::auth::Principal;
+use crate::body;
+use crate::crypto::{ExposeSecret, SecretString};
+use crate::envelope::{Shape, respond_as};
+use crate::refusal::Refusal;
+use crate::sessions::Session;
+
+/// A Frontegg route's outcome as its response.
+fn answer(outcome: Result<Response<Body>, Refusal>) -> Response<Body> {
+    respond_as(Shape::Frontegg, outcome)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MfaToken {
+    mfa_token: Option<String>,
+}
+
+/// The caller of a pre-login `POST`: the body's `mfaToken`, else the bearer.
+fn pre_login_caller(app: &App, req: &Request) -> Result<Principal, Refusal> {
+    let MfaToken { mfa_token } = body::json_or_default(req)?;
+    app.auth()?.authenticate_mfa_token(req, mfa_token.as_deref())
+}
+
+/// The `{deviceId}` of the path: one of the caller's factors.
+fn device_id(req: &Request) -> Result<String, Refusal> {
+    crate::handlers::path_id(req, "deviceId", Refusal::FactorNotFound)
+}
+
+/// Frontegg's authentication response for a session a login started, with the one
+/// recovery code a first enrolment brings (and the device token when the login
+/// remembered its device).
+fn authenticated(app: &App, principal: &Principal, session: &Session, recovery: Option<Vec<SecretString>>) -> Value {
+    let now = app.clock.now();
+    let expires = DateTime::from_secs(session.expires_at).fmt(DateTimeFormat::DateTime).unwrap_or_default();
+    let mut body = json!({
+        "tokenType": "bearer",
+        "mfaRequired": false,
+        "accessToken": session.full_access_token.expose_secret(),
+        "refreshToken": session.refresh_token.expose_secret(),
+        "expiresIn": (session.expires_at - now).max(0),
+        "expires": expires,
+        "userId": principal.user_id.as_str(),
+        "userEmail": principal.email,
+        "amr": session.amr,
+        "auth_time": session.auth_time,
+    });
+    if let Some(code) = recovery.as_ref().and_then(|codes| codes.first()) {
+        body["recoveryCode"] = json!(code.expose_secret());
+    }
+    if let Some(token) = &session.device_token {
+        body["deviceToken"] = json!(token.expose_secret());
+    }
+    body
+}
+
+/// `{recoveryCode}` when a completion issued one, else `{}`.
+fn recovery(codes: Option<Vec<SecretString>>) -> Value {
+    match codes.as_ref().and_then(|c| c.first()) {
+        Some(code) => json!({ "recoveryCode": code.expose_secret() }),
+        None => json!({}),
+    }
+}
+
+/// A `token` that proves a factor in the request: an authenticator code (of `factor_id`,
+/// when one is named), or a recovery code.
+fn code_or_recovery(token: &SecretString, factor_id: Option<String>) -> crate::methods::Login {
+    if crate::methods::backup_codes::hash(token.expose_secret()).is_some() {
+        crate::methods::Login::BackupCode(token.clone())
+    } else {
+        crate::methods::Login::Authenticator(token.clone(), factor_id)
+    }
+}
+
+/// A required secret field, not blank.
+fn required(value: Option<SecretString>, field: &str) -> Result<SecretString, Refusal> {
+    value
+        .filter(|v| !v.expose_secret().trim().is_empty())
+        .ok_or_else(|| Refusal::InvalidField(format!("Field `{field}` is required.").into()))
+}
+
+/// A required field, not blank.
+fn required_text(value: Option<String>, field: &str) -> Result<String, Refusal> {
+    value.filter(|v| !v.trim().is_empty()).ok_or_else(|| Refusal::InvalidField(format!("Field `{field}` is required.").into()))
+}
+
+/// The factor an `otcToken` names, when it must be the `{deviceId}` of the path.
+fn same_device(device_id: String, otc_token: &str) -> Result<String, Refusal> {
+    if device_id == otc_token {
+        return Ok(device_id);
+    }
+    Err(Refusal::InvalidField(
+        "Field `otcToken` is not the one sent for this device; send the `otcToken` its code came with.".into(),
+    ))
+}
