@@ -695,9 +695,15 @@ pub async fn handle(
         "mfa-jwks" => Box::pin(handlers::jwks(jwks, req)).await,
         "frontegg-login-verify" => Box::pin(mfa_shared::frontegg::login_verify(app, req)).await,
         "frontegg-login-recover" => Box::pin(mfa_shared::frontegg::login_recover(app, req)).await,
-        "frontegg-login-authenticator-enroll" => Box::pin(mfa_shared::frontegg::login_authenticator_enroll(app, req)).await,
-        "frontegg-login-authenticator-enroll-verify" => Box::pin(mfa_shared::frontegg::login_authenticator_enroll_verify(app, req)).await,
-        "frontegg-login-authenticator-verify" => Box::pin(mfa_shared::frontegg::login_authenticator_verify(app, req)).await,
+        "frontegg-login-authenticator-enroll" => {
+            Box::pin(mfa_shared::frontegg::login_authenticator_enroll(app, req)).await
+        }
+        "frontegg-login-authenticator-enroll-verify" => {
+            Box::pin(mfa_shared::frontegg::login_authenticator_enroll_verify(app, req)).await
+        }
+        "frontegg-login-authenticator-verify" => {
+            Box::pin(mfa_shared::frontegg::login_authenticator_verify(app, req)).await
+        }
         "frontegg-login-sms-enroll" => Box::pin(mfa_shared::frontegg::login_sms_enroll(app, req)).await,
         "frontegg-login-sms-enroll-verify" => Box::pin(mfa_shared::frontegg::login_sms_enroll_verify(app, req)).await,
         "frontegg-login-sms-send" => Box::pin(mfa_shared::frontegg::login_sms_send(app, req)).await,
@@ -705,12 +711,16 @@ pub async fn handle(
         "frontegg-login-emailcode-send" => Box::pin(mfa_shared::frontegg::login_emailcode_send(app, req)).await,
         "frontegg-login-emailcode-verify" => Box::pin(mfa_shared::frontegg::login_emailcode_verify(app, req)).await,
         "frontegg-login-webauthn-enroll" => Box::pin(mfa_shared::frontegg::login_webauthn_enroll(app, req)).await,
-        "frontegg-login-webauthn-enroll-verify" => Box::pin(mfa_shared::frontegg::login_webauthn_enroll_verify(app, req)).await,
+        "frontegg-login-webauthn-enroll-verify" => {
+            Box::pin(mfa_shared::frontegg::login_webauthn_enroll_verify(app, req)).await
+        }
         "frontegg-login-webauthn-options" => Box::pin(mfa_shared::frontegg::login_webauthn_options(app, req)).await,
         "frontegg-login-webauthn-verify" => Box::pin(mfa_shared::frontegg::login_webauthn_verify(app, req)).await,
         "frontegg-allow-remember-device" => Box::pin(mfa_shared::frontegg::allow_remember_device(app, req)).await,
         "frontegg-authenticator-enroll" => Box::pin(mfa_shared::frontegg::authenticator_enroll(app, req)).await,
-        "frontegg-authenticator-enroll-verify" => Box::pin(mfa_shared::frontegg::authenticator_enroll_verify(app, req)).await,
+        "frontegg-authenticator-enroll-verify" => {
+            Box::pin(mfa_shared::frontegg::authenticator_enroll_verify(app, req)).await
+        }
         "frontegg-sms-enroll" => Box::pin(mfa_shared::frontegg::sms_enroll(app, req)).await,
         "frontegg-sms-enroll-verify" => Box::pin(mfa_shared::frontegg::sms_enroll_verify(app, req)).await,
         "frontegg-authenticator-disable" => Box::pin(mfa_shared::frontegg::authenticator_disable(app, req)).await,

@@ -6,5 +6,6 @@ use mfa_shared::App;
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let app = App::for_function("frontegg-login-webauthn-enroll-verify").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::frontegg::login_webauthn_enroll_verify(&app, req).await) })).await
+    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::frontegg::login_webauthn_enroll_verify(&app, req).await) }))
+        .await
 }

@@ -6,5 +6,6 @@ use mfa_shared::App;
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let app = App::for_function("frontegg-webauthn-disable-options").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::frontegg::webauthn_disable_options(&app, req).await) })).await
+    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::frontegg::webauthn_disable_options(&app, req).await) }))
+        .await
 }

@@ -19,10 +19,11 @@ pub use account::{
 };
 pub use login::{
     allow_remember_device, authenticator_enroll as login_authenticator_enroll,
-    authenticator_enroll_verify as login_authenticator_enroll_verify, authenticator_verify as login_authenticator_verify,
-    emailcode_send as login_emailcode_send, emailcode_verify as login_emailcode_verify, recover as login_recover,
-    sms_enroll as login_sms_enroll, sms_enroll_verify as login_sms_enroll_verify, sms_send as login_sms_send,
-    sms_verify as login_sms_verify, verify as login_verify, webauthn_enroll as login_webauthn_enroll,
+    authenticator_enroll_verify as login_authenticator_enroll_verify,
+    authenticator_verify as login_authenticator_verify, emailcode_send as login_emailcode_send,
+    emailcode_verify as login_emailcode_verify, recover as login_recover, sms_enroll as login_sms_enroll,
+    sms_enroll_verify as login_sms_enroll_verify, sms_send as login_sms_send, sms_verify as login_sms_verify,
+    verify as login_verify, webauthn_enroll as login_webauthn_enroll,
     webauthn_enroll_verify as login_webauthn_enroll_verify, webauthn_options as login_webauthn_options,
     webauthn_verify as login_webauthn_verify,
 };
@@ -116,7 +117,9 @@ fn required(value: Option<SecretString>, field: &str) -> Result<SecretString, Re
 
 /// A required field, not blank.
 fn required_text(value: Option<String>, field: &str) -> Result<String, Refusal> {
-    value.filter(|v| !v.trim().is_empty()).ok_or_else(|| Refusal::InvalidField(format!("Field `{field}` is required.").into()))
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| Refusal::InvalidField(format!("Field `{field}` is required.").into()))
 }
 
 /// The factor an `otcToken` names, when it must be the `{deviceId}` of the path.

@@ -33,16 +33,15 @@ async fn complete_run(app: &App, req: &Request) -> Result<Response<Body>, Refusa
     if !input.credential.is_object() {
         return Err(Refusal::InvalidField("Field `credential` must be the registration response object.".into()));
     }
-    let completed =
-        passkey::complete(
-            app,
-            &principal,
-            input.credential,
-            Some(&input.challenge),
-            input.factor_id.as_deref(),
-            Default::default(),
-        )
-            .await?;
+    let completed = passkey::complete(
+        app,
+        &principal,
+        input.credential,
+        Some(&input.challenge),
+        input.factor_id.as_deref(),
+        Default::default(),
+    )
+    .await?;
     notify::send(app, &completed.to, completed.notice).await;
     Ok(super::completed("Passkey registration completed", completed.backup_codes))
 }

@@ -228,8 +228,9 @@ pub async fn complete(
             let acting = change.acting_session(record).map(String::from);
             let first = !record.has_mfa_enabled();
             activate_pending(record, keyring, code, factor_id, acting.clone(), now)?;
-            let issued =
-                first && record.backup_codes.is_empty() && backup_codes::issue_with_first_factor(record, first, &hashes, acting);
+            let issued = first
+                && record.backup_codes.is_empty()
+                && backup_codes::issue_with_first_factor(record, first, &hashes, acting);
             match finish.session(app, principal, "otp", record, now)? {
                 Some((session, put)) => Ok(((to, issued, Some(session)), vec![put])),
                 None => Ok(((to, issued, None), Vec::new())),

@@ -100,7 +100,9 @@ async fn an_expired_ceremony_is_refused() {
     let credential = register(&mut key, &data, origin());
     let app = app().await.with_clock(Clock::fixed(now() + 5 * 60 + 1));
     let principal = app.auth().unwrap().verify(&me.platform_token()).unwrap();
-    let e = passkey::complete(&app, &principal, credential, data["challenge"].as_str(), None, Default::default()).await.unwrap_err();
+    let e = passkey::complete(&app, &principal, credential, data["challenge"].as_str(), None, Default::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "CEREMONY_EXPIRED");
 }
 
