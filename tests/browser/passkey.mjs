@@ -1,43 +1,14 @@
-// One passkey ceremony in a real browser: Debian's Chromium, headless, driven over the
-// DevTools protocol (playwright-core) with a WebAuthn virtual authenticator. A page on
-// the relying party's origin (served here, on loopback) calls navigator.credentials
-// .create() and .get() with the options the API returns; the registration is posted back
-// to the API, and the assertion is printed as JSON for the calling test to verify.
+// One passkey ceremony in a real browser (`chromium.mjs`): the page calls
+// navigator.credentials.create() and .get() with the options the API returns; the
+// registration is posted back to the API, and the assertion is printed as JSON for the
+// calling test to verify.
 //
 // Environment: MFA_API_URL, MFA_RP_ORIGIN (http://localhost:PORT), BROWSER_TOKEN.
-import http from 'node:http';
-import { chromium } from '../../local/node_modules/playwright-core/index.mjs';
+import { authenticatorPage } from './chromium.mjs';
 
 const api = process.env.MFA_API_URL;
 const origin = new URL(process.env.MFA_RP_ORIGIN);
 const token = process.env.BROWSER_TOKEN;
-
-const page = `<!doctype html><html><head><title>passkey</title></head><body><script>
-const dec = (s) => { s = s.replace(/-/g, '+').replace(/_/g, '/'); while (s.length % 4) s += '=';
-  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0)).buffer; };
-const enc = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
-  .replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-window.register = async (publicKey) => {
-  const o = structuredClone(publicKey);
-  o.challenge = dec(o.challenge); o.user.id = dec(o.user.id);
-  (o.excludeCredentials || []).forEach((c) => { c.id = dec(c.id); });
-  const c = await navigator.credentials.create({ publicKey: o });
-  return { id: c.id, rawId: enc(c.rawId), type: c.type, authenticatorAttachment: c.authenticatorAttachment,
-    response: { clientDataJSON: enc(c.response.clientDataJSON), attestationObject: enc(c.response.attestationObject),
-      transports: c.response.getTransports ? c.response.getTransports() : undefined },
-    clientExtensionResults: c.getClientExtensionResults() };
-};
-window.authenticate = async (publicKey) => {
-  const o = structuredClone(publicKey);
-  o.challenge = dec(o.challenge);
-  (o.allowCredentials || []).forEach((c) => { c.id = dec(c.id); });
-  const a = await navigator.credentials.get({ publicKey: o });
-  return { id: a.id, rawId: enc(a.rawId), type: a.type,
-    response: { clientDataJSON: enc(a.response.clientDataJSON), authenticatorData: enc(a.response.authenticatorData),
-      signature: enc(a.response.signature), userHandle: a.response.userHandle ? enc(a.response.userHandle) : null },
-    clientExtensionResults: a.getClientExtensionResults() };
-};
-</script></body></html>`;
 
 async function call(path, body) {
   const res = await fetch(api + path, {
@@ -50,28 +21,8 @@ async function call(path, body) {
   return json;
 }
 
-const server = http.createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'text/html' });
-  res.end(page);
-});
-await new Promise((ok) => server.listen(Number(origin.port), '127.0.0.1', ok));
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP localhost 127.0.0.1'],
-});
+const { tab, close } = await authenticatorPage(origin);
 try {
-  const tab = await browser.newPage();
-  const cdp = await tab.context().newCDPSession(tab);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
-      isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  await tab.goto(origin.href);
-
   const setup = await call('/mfa/setup', { mfaType: 'PASSKEY', deviceInfo: { name: 'Chromium' } });
   const credential = await tab.evaluate((pk) => window.register(pk), setup.data.publicKey);
   const completed = await call('/mfa/passkey/complete-registration', { credential, challenge: setup.data.challenge });
@@ -80,6 +31,5 @@ try {
   const assertion = await tab.evaluate((pk) => window.authenticate(pk), options.data.publicKey);
   console.log(JSON.stringify({ completed, assertion }));
 } finally {
-  await browser.close();
-  server.close();
+  await close();
 }

@@ -219,6 +219,35 @@ pub async fn successes(c: &Counting) -> Vec<Row> {
     rows.push(c.measure("mfa-reset", "reset a member", Some(&admin_token), json!({"resetUserId": member.id})).await);
     rows.push(c.measure("mfa-organization-enforce", "enforce", Some(&admin_token), json!({"enforced": true})).await);
     rows.push(c.measure("mfa-jwks", "jwks", None, Value::Null).await);
+
+    // Frontegg's routes (the platform token as `mfaToken` on the pre-login ones).
+    rows.push(c.measure("frontegg-devices", "devices", Some(&pre), Value::Null).await);
+    rows.push(c.measure("frontegg-allow-remember-device", "allow-remember-device", Some(&pre), Value::Null).await);
+    let f = Person::new();
+    rows.push(
+        c.measure("frontegg-authenticator-enroll", "enroll logged in", Some(&f.platform_token()), Value::Null).await,
+    );
+    let g = Person::new();
+    rows.push(c.measure("frontegg-mfa-enroll", "legacy enroll", Some(&g.platform_token()), Value::Null).await);
+    let h = Person::new();
+    let login_enroll = "authenticator enroll at login";
+    rows.push(
+        c.measure("frontegg-login-authenticator-enroll", login_enroll, Some(&h.platform_token()), Value::Null).await,
+    );
+    let k = Person::new();
+    rows.push(
+        c.measure("frontegg-login-webauthn-enroll", "passkey at login", Some(&k.platform_token()), Value::Null).await,
+    );
+    let v = Person::new();
+    let (raw, codes) = enroll_totp_with_codes(&api, &v).await;
+    let value = crate::totp_code(&raw, 0).await;
+    rows.push(c.measure("frontegg-login-verify", "login", Some(&v.platform_token()), json!({"value": value})).await);
+    let by_code = json!({"token": codes[1]});
+    rows.push(c.measure("frontegg-mfa-disable", "off with a recovery code", Some(&v.platform_token()), by_code).await);
+    let w = Person::new();
+    let (_, codes) = enroll_totp_with_codes(&api, &w).await;
+    let recover = json!({"email": w.email, "recoveryCode": codes[0]});
+    rows.push(c.measure("frontegg-login-recover", "recover", Some(&w.platform_token()), recover).await);
     rows
 }
 
@@ -231,7 +260,16 @@ pub async fn refusals(c: &Counting) -> Vec<Row> {
             rows.push(c.measure(route.function, "bad token", Some("not-a-jwt"), json!({})).await);
         }
         if route.method == "POST"
-            && !matches!(route.function, "mfa-magic-link-send" | "mfa-passkey-auth-options" | "mfa-backup-codes")
+            && !matches!(
+                route.function,
+                "mfa-magic-link-send"
+                    | "mfa-passkey-auth-options"
+                    | "mfa-backup-codes"
+                    | "frontegg-authenticator-enroll"
+                    | "frontegg-mfa-enroll"
+                    | "frontegg-sms-disable-send"
+                    | "frontegg-webauthn-disable-options"
+            )
         {
             rows.push(c.measure(route.function, "bad input", Some(&token), json!([1, 2])).await);
         }

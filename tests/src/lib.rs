@@ -250,6 +250,10 @@ pub fn request(function: &str, token: Option<&str>, body: Value) -> Request {
     req
 }
 
+/// Held by a test while it drives Chromium: the page on the relying party's origin has one
+/// port.
+pub static CHROMIUM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The JWKS document the `mfa-jwks` binary builds at cold start.
 pub fn jwks_document() -> String {
     mfa_shared::handlers::jwks_document(&var("MFA_TOKEN_PUBLIC_KEYS")).expect("MFA_TOKEN_PUBLIC_KEYS is a JWKS")

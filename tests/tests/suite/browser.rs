@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn chromium_registers_and_signs_in_with_a_passkey() {
     let me = Person::new();
+    let _browser = mfa_tests::CHROMIUM.lock().await;
     let out = Command::new("node")
         .arg(repo_root().join("tests/browser/passkey.mjs"))
         .env("BROWSER_TOKEN", me.platform_token())

@@ -41,6 +41,33 @@ fn reaching_the_store(function: &str) -> (&'static str, Value) {
         "mfa-recover" => ("POST", json!({"code": "AAAA-AAAA-AAAA-AAAA"})),
         "mfa-token-refresh" => ("POST", json!({"refreshToken": token43})),
         "mfa-organization-enforce" => ("POST", json!({"enforced": true})),
+        // Frontegg's: the bearer stands in for `mfaToken` when the body has none.
+        "frontegg-login-verify" | "frontegg-login-authenticator-verify" => ("POST", json!({"value": "123456"})),
+        "frontegg-login-recover" => ("POST", json!({"email": "SELF", "recoveryCode": "AAAA-AAAA-AAAA-AAAA"})),
+        "frontegg-login-authenticator-enroll"
+        | "frontegg-login-sms-send"
+        | "frontegg-login-emailcode-send"
+        | "frontegg-login-webauthn-enroll"
+        | "frontegg-login-webauthn-options"
+        | "frontegg-authenticator-enroll"
+        | "frontegg-mfa-enroll"
+        | "frontegg-sms-disable-send"
+        | "frontegg-webauthn-disable-options" => ("POST", Value::Null),
+        "frontegg-login-authenticator-enroll-verify"
+        | "frontegg-authenticator-enroll-verify"
+        | "frontegg-mfa-enroll-verify"
+        | "frontegg-authenticator-disable"
+        | "frontegg-mfa-disable" => ("POST", json!({"token": "123456"})),
+        "frontegg-login-sms-enroll" | "frontegg-sms-enroll" => ("POST", json!({"phoneNumber": "+14155550100"})),
+        "frontegg-login-sms-enroll-verify"
+        | "frontegg-login-sms-verify"
+        | "frontegg-login-emailcode-verify"
+        | "frontegg-sms-enroll-verify"
+        | "frontegg-sms-disable" => ("POST", json!({"otcToken": "dSomeDeviceId0001", "code": "123456"})),
+        "frontegg-login-webauthn-enroll-verify" | "frontegg-login-webauthn-verify" | "frontegg-webauthn-disable" => {
+            ("POST", json!({"webauthnToken": token43, "options": {"id": "x", "response": {}}}))
+        }
+        "frontegg-allow-remember-device" | "frontegg-devices" => ("GET", Value::Null),
         other => panic!("no request for {other}: add one that reaches the store"),
     }
 }
@@ -96,7 +123,10 @@ async fn a_broken_dynamodb_is_a_503_within_3_seconds_on_every_route() {
         }
         let calls = routes.iter().map(|route| {
             let (url, token) = (watch.url.clone(), token.clone());
-            let (method, body) = reaching_the_store(route.function);
+            let (method, mut body) = reaching_the_store(route.function);
+            if body["email"] == json!("SELF") {
+                body["email"] = json!(me.email);
+            }
             let (path, function) = (concrete(route.path), route.function);
             tokio::spawn(async move {
                 let (reply, elapsed) = call(&url, method, &path, Some(&token), body).await;

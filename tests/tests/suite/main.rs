@@ -10,6 +10,7 @@ mod devices;
 mod events;
 mod factors;
 mod faults;
+mod frontegg;
 mod fuzz;
 mod google_auth;
 mod handlers;
