@@ -122,7 +122,7 @@ async fn a_broken_dynamodb_is_a_503_within_3_seconds_on_every_route() {
                 // The phone-number metadata loads at a function's first number (slow in a
                 // debug build): not the dependency being timed.
                 if function.ends_with("sms-enroll") {
-                    let body = Some(json!({"phoneNumber": "12"}).to_string());
+                    let body = Some(json!({"phoneNumber": "+10000000000"}).to_string());
                     let reply = mfa_tests::Api::at(&url).send(method, &path, Some(&token), body).await;
                     assert_eq!(reply.status, 400, "{function}: {}", reply.body);
                 }
