@@ -10,7 +10,7 @@ CARGO_LAMBDA_VERSION="1.9.2"
 MOTO_SPEC=("moto[sns]==5.2.5" "flask==3.1.3" "flask-cors==6.0.5")
 STACK_PIDS=()
 
-log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+log() { printf '\033[1m==>\033[0m [%ss] %s\n' "$SECONDS" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
