@@ -103,13 +103,14 @@ pub async fn attempt<T>(
         |record, policy| {
             lock_notice = None;
             ensure_unlocked(record, now)?;
+            // A change the proof passed for but that is refused itself (a factor the user
+            // does not have, the last factor of a user MFA is required of) leaves the
+            // record as it was read: the proof unspent, no session ended, nothing written.
+            let before = change.proof.is_some().then(|| record.clone());
             let proven = match change.proof {
                 Some(proof) => proof.check(app, record, now),
                 None => Ok(Vec::new()),
             };
-            // A change the proof passed for but that is refused itself (the last factor of
-            // a user MFA is required of, say) leaves the record as it was: nothing spent.
-            let before = change.proof.is_some().then(|| record.clone());
             let passed = proven.and_then(|mut writes| match check(record, policy) {
                 Ok((t, more)) => {
                     writes.extend(more);

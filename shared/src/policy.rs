@@ -333,6 +333,12 @@ impl<'a> Change<'a> {
         self.actor.principal().map(|p| &p.origin).unwrap_or(&NONE)
     }
 
+    /// Whether the request carries a proof of a factor (a code, an assertion or a recovery
+    /// code; a login link is none).
+    pub fn has_proof(&self) -> bool {
+        self.proof.is_some_and(|p| !matches!(p, crate::methods::Login::Link(_)))
+    }
+
     /// Whether the actor holds a second factor fresh enough for a step-up action (its
     /// session's liveness is checked against the record first, in [`check`]).
     pub fn has_fresh_factor(&self) -> bool {
@@ -409,7 +415,9 @@ pub fn check(
         Requirement::FreshFactor => Err(Refusal::StepUpRequired),
         // The proof is checked, spent and counted in this change's own write, before its
         // step runs (`lockout::attempt`, the only way a change with a proof is written).
-        Requirement::FreshFactorOrProof if !enrolled || change.has_fresh_factor() || change.proof.is_some() => Ok(()),
+        // A login link proves the mailbox, not a factor of the user's choosing: never a
+        // change's proof.
+        Requirement::FreshFactorOrProof if !enrolled || change.has_fresh_factor() || change.has_proof() => Ok(()),
         Requirement::FreshFactorOrProof => Err(Refusal::StepUpRequired),
         Requirement::AuthorizedSetup => match change.method.and_then(|m| record.pending(m)?.setup.as_ref()) {
             // A recorded step-up lasts as long as the step-up itself: 15 minutes from the

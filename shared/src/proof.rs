@@ -70,8 +70,8 @@ pub enum LoginProof {
     Sent { method: MfaType, code: SecretString, factor_id: Option<String> },
     /// A login link's token.
     Link { token: SecretString },
-    /// A passkey's assertion.
-    Assertion { credential: Value },
+    /// A passkey's assertion (by `factor_id`, when one is named).
+    Assertion { credential: Value, factor_id: Option<String> },
 }
 
 impl SetupProof {
@@ -146,7 +146,9 @@ impl Presented {
                 LoginProof::Sent { method, code: secret(&self.code, "code", method)?, factor_id }
             }
             MfaType::MagicLink => LoginProof::Link { token: secret(&self.token, "token", method)? },
-            MfaType::Passkey => LoginProof::Assertion { credential: object(&self.credential, "credential", method)? },
+            MfaType::Passkey => {
+                LoginProof::Assertion { credential: object(&self.credential, "credential", method)?, factor_id: None }
+            }
         })
     }
 }

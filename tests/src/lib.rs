@@ -930,6 +930,6 @@ pub async fn verify_assertion(
     principal: &mfa_shared::auth::Principal,
     credential: Value,
 ) -> Result<(), mfa_shared::Refusal> {
-    let proof = mfa_shared::proof::LoginProof::Assertion { credential };
+    let proof = mfa_shared::proof::LoginProof::Assertion { credential, factor_id: None };
     check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof, None).await?).await
 }

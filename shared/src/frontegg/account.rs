@@ -159,7 +159,7 @@ async fn authenticator_disable_run(app: &App, req: &Request) -> Result<Response<
     let principal = app.auth()?.authenticate(req)?;
     let id = device_id(req)?;
     let input: TokenInput = body::json(req)?;
-    let proof = code_or_recovery(&required(input.token, "token")?, Some(id.clone()));
+    let proof = code_or_recovery(app, &principal, required(input.token, "token")?, Some(id.clone())).await?;
     remove_with_proof(app, &principal, &id, MfaType::GoogleAuth, proof, None).await
 }
 
@@ -231,7 +231,7 @@ async fn webauthn_disable_run(app: &App, req: &Request) -> Result<Response<Body>
     let credential = input.options.filter(Value::is_object).ok_or_else(|| {
         Refusal::InvalidField("Field `options` is required: the assertion the browser returned, as JSON.".into())
     })?;
-    let proof = LoginProof::Assertion { credential };
+    let proof = LoginProof::Assertion { credential, factor_id: Some(id.clone()) };
     let (login, loaded) = Login::prepare(app, &principal, proof, principal.org_id.as_deref()).await?;
     remove_with_proof(app, &principal, &id, MfaType::Passkey, login, loaded).await
 }
@@ -246,7 +246,7 @@ async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     require_method(req, "POST")?;
     let principal = app.auth()?.authenticate(req)?;
     let input: TokenInput = body::json(req)?;
-    let proof = code_or_recovery(&required(input.token, "token")?, None);
+    let proof = code_or_recovery(app, &principal, required(input.token, "token")?, None).await?;
     let to = methods::with_proof(app, &principal, Action::ResetSelf, proof, None, |record, _| {
         let to = notify::recipients(record, principal.email.as_deref());
         record.reset();

@@ -39,19 +39,19 @@ struct CodeLogin {
 /// `POST …/auth/v1/user/mfa/verify` `{mfaToken, value, rememberDevice?}`: logs in with a
 /// code of any of the user's authenticators.
 pub async fn verify(app: &App, req: Request) -> Response<Body> {
-    answer(code_login(app, &req, None).await)
+    answer(code_login(app, &req, false).await)
 }
 
 /// `POST …/auth/v1/user/mfa/authenticator/{deviceId}/verify`: logs in with a code of
 /// that authenticator.
 pub async fn authenticator_verify(app: &App, req: Request) -> Response<Body> {
-    answer(code_login(app, &req, Some(())).await)
+    answer(code_login(app, &req, true).await)
 }
 
-async fn code_login(app: &App, req: &Request, by_device: Option<()>) -> Result<Response<Body>, Refusal> {
+async fn code_login(app: &App, req: &Request, by_device: bool) -> Result<Response<Body>, Refusal> {
     require_method(req, "POST")?;
     let principal = pre_login_caller(app, req)?;
-    let factor_id = by_device.map(|()| device_id(req)).transpose()?;
+    let factor_id = if by_device { Some(device_id(req)?) } else { None };
     let input: CodeLogin = body::json(req)?;
     let proof = LoginProof::Authenticator { code: required(input.value, "value")?, factor_id };
     let session = methods::log_in(app, &principal, proof, input.remember_device).await?;
@@ -310,9 +310,9 @@ pub async fn webauthn_verify(app: &App, req: Request) -> Response<Body> {
 async fn webauthn_verify_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "POST")?;
     let principal = pre_login_caller(app, req)?;
-    device_id(req)?;
+    let factor_id = Some(device_id(req)?);
     let input: WebauthnInput = body::json(req)?;
-    let proof = LoginProof::Assertion { credential: credential(input.options)? };
+    let proof = LoginProof::Assertion { credential: credential(input.options)?, factor_id };
     let session = methods::log_in(app, &principal, proof, input.remember_device).await?;
     Ok(frontegg(StatusCode::CREATED, &authenticated(app, &principal, &session, None)))
 }

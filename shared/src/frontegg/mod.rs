@@ -99,13 +99,19 @@ fn recovery(codes: Option<Vec<SecretString>>) -> Value {
 }
 
 /// A `token` that proves a factor in the request: an authenticator code (of `factor_id`,
-/// when one is named), or a recovery code.
-fn code_or_recovery(token: &SecretString, factor_id: Option<String>) -> crate::methods::Login {
+/// when one is named; refused where the deployment does not offer authenticators), or a
+/// recovery code.
+async fn code_or_recovery(
+    app: &App,
+    principal: &Principal,
+    token: SecretString,
+    factor_id: Option<String>,
+) -> Result<crate::methods::Login, Refusal> {
     if crate::methods::backup_codes::hash(token.expose_secret()).is_some() {
-        crate::methods::Login::BackupCode(token.clone())
-    } else {
-        crate::methods::Login::Authenticator(token.clone(), factor_id)
+        return Ok(crate::methods::Login::BackupCode(token));
     }
+    let proof = crate::proof::LoginProof::Authenticator { code: token, factor_id };
+    Ok(crate::methods::Login::prepare(app, principal, proof, None).await?.0)
 }
 
 /// A required secret field, not blank.

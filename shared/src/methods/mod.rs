@@ -214,8 +214,8 @@ impl Login {
                 // A link is never a factor change's proof: no policy is needed with it.
                 (Login::Link(found), record.map(|r| (r, None)))
             }
-            LoginProof::Assertion { credential } => {
-                let (checked, loaded) = passkey::read_assertion(app, principal, credential, org_id).await?;
+            LoginProof::Assertion { credential, factor_id } => {
+                let (checked, loaded) = passkey::read_assertion(app, principal, credential, factor_id, org_id).await?;
                 (Login::Assertion(checked), loaded)
             }
         })

@@ -300,11 +300,13 @@ pub async fn auth_options(app: &App, principal: &Principal, only: Option<&str>) 
 }
 
 /// An assertion checked against its ceremony before the record is read: the challenge
-/// hash, whether the ceremony was found, and the verified result or why it failed.
+/// hash, whether the ceremony was found, the verified result or why it failed, and the
+/// passkey it must be of when the request named one.
 pub struct CheckedAssertion {
     challenge_hash: Option<String>,
     ceremony_found: bool,
     outcome: Result<AuthenticationResult, String>,
+    factor_id: Option<String>,
 }
 
 /// Verifies `credential` against the ceremony its challenge names (read with the caller's
@@ -314,6 +316,7 @@ pub async fn read_assertion(
     app: &App,
     principal: &Principal,
     credential: Value,
+    factor_id: Option<String>,
     org_id: Option<&str>,
 ) -> Result<(CheckedAssertion, Option<crate::update::Loaded>), Refusal> {
     let (webauthn, _) = app.webauthn()?;
@@ -339,7 +342,7 @@ pub async fn read_assertion(
         (None, _) => Err("no live ceremony for this challenge".to_string()),
         (_, None) => Err("not an assertion".to_string()),
     };
-    Ok((CheckedAssertion { challenge_hash, ceremony_found: ceremony.is_some(), outcome }, record))
+    Ok((CheckedAssertion { challenge_hash, ceremony_found: ceremony.is_some(), outcome, factor_id }, record))
 }
 
 /// The login check, in the record's write: PASSKEY must still be enabled and the
@@ -373,7 +376,9 @@ pub fn check_assertion(
     let id = credential_id(result.cred_id());
     let user_id = record.user_id.clone();
     let factor = record.factors.iter_mut().find(|f| f.is_enabled() && credential_of(f).is_some_and(|c| c.id == id));
-    let Some(factor) = factor else {
+    // An assertion proves its own passkey only: a request naming another is refused.
+    let named = |f: &&mut crate::factors::Factor| checked.factor_id.as_ref().is_none_or(|named| *named == f.id);
+    let Some(factor) = factor.filter(named) else {
         return Err(Failure::Counted(refusal()));
     };
     let Material::Passkey { credential: Some(stored) } = &mut factor.material else {

@@ -383,3 +383,63 @@ async fn a_session_ended_by_a_factor_change_authorizes_nothing_on_frontegg_route
     assert_eq!(body["authenticators"], json!([{"id": authenticator}]));
     assert_eq!(body["phones"], json!([]));
 }
+
+// A proof for a change that is refused ---------------------------------------------------
+
+#[tokio::test]
+async fn a_valid_proof_for_a_refused_change_is_not_spent_and_nothing_is_written() {
+    let me = Person::new();
+    let (secret, codes) = enroll_totp_with_codes(&Api::new(), &me).await;
+    let test = TestApp::new().await;
+    let live = frontegg_login(&test, &me, &secret).await;
+    let store = mfa_tests::store().await;
+    let (before, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
+    // A stolen recovery code with the password, on a factor the user does not have.
+    let body = json!({"token": codes[0]});
+    let answer =
+        test.call_on("frontegg-authenticator-disable", "fNoSuchFactor0001", Some(&me.platform_token()), body).await;
+    assert_refused("a recovery code for a factor the user does not have", &answer, (404, "FACTOR_NOT_FOUND"));
+    let (after, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
+    assert_eq!(
+        after.version,
+        before.version,
+        "nothing was written: {:?} sessions before, {:?} after",
+        before.sessions.len(),
+        after.sessions.len()
+    );
+    // The live session goes on, and the code still works, once.
+    let (status, body) = test.call("frontegg-devices", Some(&live), json!(null)).await;
+    assert_eq!(status, 200, "the session the refused change would have ended: {body}");
+    let (status, body) = test.call("mfa-recover", Some(&me.platform_token()), json!({"code": codes[0]})).await;
+    assert_eq!(status, 200, "the recovery code is unspent: {body}");
+    remember_secret(body["refreshToken"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn a_passkeys_assertion_removes_that_passkey_only() {
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    let api = Api::new();
+    let me = Person::new();
+    let mut first = register_passkey(&api, &me.platform_token()).await;
+    let fresh = me.full_access_token(mfa_tests::now()).await;
+    let _second = register_passkey(&api, &fresh).await;
+    let (record, _) = mfa_tests::store().await.load_user_and_policy(&me.id, None).await.unwrap();
+    let ids: Vec<String> =
+        record.factors.iter().filter(|f| f.kind() == MfaType::Passkey).map(|f| f.id.clone()).collect();
+    assert_eq!(ids.len(), 2, "two passkeys");
+    let test = TestApp::new().await;
+    let password_only = me.platform_token();
+    // A ceremony for the first passkey, answered by it, presented to remove the second.
+    let (status, opened) =
+        test.call_on("frontegg-login-webauthn-options", &ids[0], Some(&password_only), json!({})).await;
+    assert_eq!(status, 201, "{opened}");
+    let options = serde_json::from_value(json!({"publicKey": opened["options"]})).expect("request options");
+    let assertion = serde_json::to_value(first.do_authentication(rp_origin(), options).expect("signed")).unwrap();
+    let body = json!({"webauthnToken": opened["webauthnToken"], "options": assertion});
+    let answer = test.call_on("frontegg-webauthn-disable", &ids[1], Some(&password_only), body.clone()).await;
+    assert_refused("the first passkey's assertion removing the second", &answer, (400, "INVALID_CREDENTIAL"));
+    assert!(has_factor(&me, &ids[1]).await, "the second passkey stays");
+    // Logging in names the passkey too.
+    let answer = test.call_on("frontegg-login-webauthn-verify", &ids[1], Some(&password_only), body).await;
+    assert!(answer.0 >= 400, "a login naming the second passkey with the first's assertion: {answer:?}");
+}
