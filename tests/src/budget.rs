@@ -248,7 +248,123 @@ pub async fn successes(c: &Counting) -> Vec<Row> {
     let (_, codes) = enroll_totp_with_codes(&api, &w).await;
     let recover = json!({"email": w.email, "recoveryCode": codes[0]});
     rows.push(c.measure("frontegg-login-recover", "recover", Some(&w.platform_token()), recover).await);
+    frontegg_factors(c, &mut rows).await;
     rows
+}
+
+/// Frontegg's enrolments completed, logins with each factor by id, and removals with the
+/// proof in the request.
+async fn frontegg_factors(c: &Counting, rows: &mut Vec<Row>) {
+    use mfa_shared::factors::FactorState;
+    use mfa_shared::model::MfaType;
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    let api = Api::new();
+    let created = |row: &Row| assert!((200..300).contains(&row.status), "{row:?}");
+
+    // Authenticators: completed at login, logged in, legacy and logged-in completions, removed.
+    for (begin, complete, case) in [
+        ("frontegg-login-authenticator-enroll", "frontegg-login-authenticator-enroll-verify", "complete at login"),
+        ("frontegg-authenticator-enroll", "frontegg-authenticator-enroll-verify", "complete logged in"),
+        ("frontegg-mfa-enroll", "frontegg-mfa-enroll-verify", "legacy complete"),
+    ] {
+        let p = Person::new();
+        let (status, body) = c.test.call(begin, Some(&p.platform_token()), json!({})).await;
+        assert!((200..300).contains(&status), "{begin}: {body}");
+        let secret = crate::pending_authenticator_secret(&p).await;
+        let token = json!({"token": crate::totp_code(&secret, -1).await});
+        rows.push(c.measure(complete, case, Some(&p.platform_token()), token).await);
+    }
+    let a = Person::new();
+    let (raw, _) = enroll_totp_with_codes(&api, &a).await;
+    let id = crate::factor_of(&a, MfaType::GoogleAuth).await.expect("an authenticator").id;
+    let value = json!({"value": crate::totp_code(&raw, 0).await});
+    let row = c
+        .measure_on("frontegg-login-authenticator-verify", "login by id", Some(&id), Some(&a.platform_token()), value)
+        .await;
+    rows.push(row);
+    let proof = json!({"token": crate::totp_code(&raw, 1).await});
+    let row = c
+        .measure_on(
+            "frontegg-authenticator-disable",
+            "remove, code in the request",
+            Some(&id),
+            Some(&a.platform_token()),
+            proof,
+        )
+        .await;
+    rows.push(row);
+
+    // Phones: enrolled at login and logged in, a login code by id, removal by its code.
+    for (begin, complete, case) in [
+        ("frontegg-login-sms-enroll", "frontegg-login-sms-enroll-verify", "phone at login"),
+        ("frontegg-sms-enroll", "frontegg-sms-enroll-verify", "phone logged in"),
+    ] {
+        let p = Person::new();
+        let number = crate::phone_number();
+        let row = c.measure(begin, case, Some(&p.platform_token()), json!({"phoneNumber": number})).await;
+        created(&row);
+        rows.push(row);
+        let sent = crate::factor_of(&p, MfaType::Sms).await.expect("a pending phone");
+        let code = crate::nth_text_code(&number, 1).await;
+        let body = json!({"otcToken": sent.id, "code": code});
+        rows.push(c.measure(complete, case, Some(&p.platform_token()), body).await);
+    }
+    let s = Person::new();
+    let phone = crate::stand_in(MfaType::Sms, FactorState::Enabled, &s);
+    crate::seed(&s, |r| r.factors.push(phone.clone())).await;
+    let number = crate::number_of(&s, &phone);
+    let pre = s.platform_token();
+    rows.push(
+        c.measure_on("frontegg-login-sms-send", "text a login code", Some(&phone.id), Some(&pre), json!({})).await,
+    );
+    let body = json!({"otcToken": phone.id, "code": crate::nth_text_code(&number, 1).await});
+    rows.push(c.measure_on("frontegg-login-sms-verify", "login by text", Some(&phone.id), Some(&pre), body).await);
+    let r = Person::new();
+    let phone = crate::stand_in(MfaType::Sms, FactorState::Enabled, &r);
+    crate::seed(&r, |rec| rec.factors.push(phone.clone())).await;
+    let number = crate::number_of(&r, &phone);
+    let pre = r.platform_token();
+    rows.push(
+        c.measure_on("frontegg-sms-disable-send", "text a removal code", Some(&phone.id), Some(&pre), json!({})).await,
+    );
+    let body = json!({"otcToken": phone.id, "code": crate::nth_text_code(&number, 1).await});
+    rows.push(
+        c.measure_on("frontegg-sms-disable", "remove, code in the request", Some(&phone.id), Some(&pre), body).await,
+    );
+
+    // Email codes.
+    let e = Person::new();
+    let codes = crate::stand_in(MfaType::EmailOtp, FactorState::Enabled, &e);
+    crate::seed(&e, |r| r.factors.push(codes.clone())).await;
+    let pre = e.platform_token();
+    rows.push(c.measure("frontegg-login-emailcode-send", "mail a login code", Some(&pre), json!({})).await);
+    let body = json!({"otcToken": codes.id, "code": crate::nth_mail_code(&e.email, 1).await});
+    rows.push(c.measure("frontegg-login-emailcode-verify", "login by mail", Some(&pre), body).await);
+
+    // Passkeys: enrolled at login, a login ceremony by id, removal by its assertion.
+    let k = Person::new();
+    let pre = k.platform_token();
+    let (status, opened) = c.test.call("frontegg-login-webauthn-enroll", Some(&pre), json!({})).await;
+    assert_eq!(status, 201, "{opened}");
+    let mut key = webauthn_authenticator_rs::softpasskey::SoftPasskey::new(true);
+    let options = serde_json::from_value(json!({"publicKey": opened["options"]})).expect("creation options");
+    let credential = key.do_registration(crate::rp_origin(), options).expect("the soft passkey registers");
+    let body = json!({"webauthnToken": opened["webauthnToken"], "deviceType": "Platform", "options": credential});
+    rows.push(c.measure("frontegg-login-webauthn-enroll-verify", "passkey at login", Some(&pre), body).await);
+    let id = crate::factor_of(&k, MfaType::Passkey).await.expect("a passkey").id;
+    for (open, finish, case) in [
+        ("frontegg-login-webauthn-options", "frontegg-login-webauthn-verify", "login by passkey"),
+        ("frontegg-webauthn-disable-options", "frontegg-webauthn-disable", "remove, assertion in the request"),
+    ] {
+        let row = c.measure_on(open, case, Some(&id), Some(&pre), json!({})).await;
+        created(&row);
+        rows.push(row);
+        let (_, opened) = c.test.call_on(open, &id, Some(&pre), json!({})).await;
+        let options = serde_json::from_value(json!({"publicKey": opened["options"]})).expect("request options");
+        let assertion = key.do_authentication(crate::rp_origin(), options).expect("the soft passkey signs");
+        let body = json!({"webauthnToken": opened["webauthnToken"], "options": assertion});
+        rows.push(c.measure_on(finish, case, Some(&id), Some(&pre), body).await);
+    }
 }
 
 /// Every route's refusals of a bad token and of bad input: decided before any round trip.

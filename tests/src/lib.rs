@@ -933,3 +933,30 @@ pub async fn verify_assertion(
     let proof = mfa_shared::proof::LoginProof::Assertion { credential, factor_id: None };
     check_only(app, principal, mfa_shared::methods::Login::prepare(app, principal, proof, None).await?).await
 }
+
+/// The secret of `person`'s pending authenticator (Frontegg's enrolment shows only a QR
+/// code), opened with the stack's keys.
+pub async fn pending_authenticator_secret(person: &Person) -> Vec<u8> {
+    let (record, _) = store().await.load_user_and_policy(&person.id, None).await.expect("the record");
+    let factor = record
+        .factors
+        .iter()
+        .find(|f| f.state == FactorState::Pending && f.kind() == mfa_shared::model::MfaType::GoogleAuth)
+        .expect("a pending authenticator");
+    let Material::GoogleAuth { secret } = &factor.material else { unreachable!("an authenticator") };
+    let keyring = mfa_shared::crypto::Keyring::parse(&var("MFA_ENCRYPTION_KEYS")).expect("the stack's keys");
+    keyring.open(secret, &format!("{}/totp", person.id)).expect("the secret opens")
+}
+
+/// The number an SMS factor of `person` texts to, opened with the stack's keys.
+pub fn number_of(person: &Person, factor: &Factor) -> String {
+    let Material::Sms { phone, .. } = &factor.material else { panic!("an SMS factor") };
+    let keyring = mfa_shared::crypto::Keyring::parse(&var("MFA_ENCRYPTION_KEYS")).expect("the stack's keys");
+    String::from_utf8(keyring.open(phone, &format!("{}/sms", person.id)).expect("the number opens")).unwrap()
+}
+
+/// `person`'s factor of `kind` (the first), from the store.
+pub async fn factor_of(person: &Person, kind: mfa_shared::model::MfaType) -> Option<Factor> {
+    let (record, _) = store().await.load_user_and_policy(&person.id, None).await.expect("the record");
+    record.factors.into_iter().find(|f| f.kind() == kind)
+}
