@@ -247,13 +247,7 @@ async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     let principal = app.auth()?.authenticate(req)?;
     let input: TokenInput = body::json(req)?;
     let proof = code_or_recovery(app, &principal, required(input.token, "token")?, None).await?;
-    let to = methods::with_proof(app, &principal, Action::ResetSelf, proof, None, |record, _| {
-        let to = notify::recipients(record, principal.email.as_deref());
-        record.reset();
-        Ok(to)
-    })
-    .await?;
-    notify::send(app, &to, Notice::Reset { by_admin: false }).await;
+    methods::reset_with_proof(app, &principal, proof).await?;
     Ok(frontegg(StatusCode::OK, &json!({})))
 }
 

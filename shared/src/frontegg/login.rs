@@ -17,8 +17,7 @@ use crate::envelope::frontegg;
 use crate::handlers::require_method;
 use crate::methods::{self, Finish, Login, SetupRequest, codes, passkey};
 use crate::model::MfaType;
-use crate::notify::{self, Notice};
-use crate::policy::Action;
+use crate::notify;
 use crate::proof::{LoginProof, SetupProof};
 use crate::refusal::Refusal;
 use crate::sessions;
@@ -82,13 +81,7 @@ async fn recover_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
         return Err(Refusal::InvalidField("Field `email` must be the address of the user signing in.".into()));
     }
     let code = required(input.recovery_code, "recoveryCode")?;
-    let to = methods::with_proof(app, &principal, Action::ResetSelf, Login::BackupCode(code), None, |record, _| {
-        let to = notify::recipients(record, principal.email.as_deref());
-        record.reset();
-        Ok(to)
-    })
-    .await?;
-    notify::send(app, &to, Notice::Reset { by_admin: false }).await;
+    methods::reset_with_proof(app, &principal, Login::BackupCode(code)).await?;
     Ok(frontegg(StatusCode::CREATED, &json!({})))
 }
 

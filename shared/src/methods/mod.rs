@@ -300,6 +300,20 @@ pub async fn log_in(
 /// (Frontegg's disable routes): the proof is checked, spent and counted like a login's
 /// in the change's own write (`lockout::attempt`), then `step` makes the change; the
 /// policy decides the rest as for any change (`Change::with_proof`).
+/// Resets the MFA of `principal` (every factor, backup code and session) on `proof`, a
+/// second factor presented in the request (Frontegg's recovery and legacy disable); the
+/// user hears of it at every address they had.
+pub async fn reset_with_proof(app: &App, principal: &Principal, proof: Login) -> Result<(), Refusal> {
+    let to = with_proof(app, principal, crate::policy::Action::ResetSelf, proof, None, |record, _| {
+        let to = crate::notify::recipients(record, principal.email.as_deref());
+        record.reset();
+        Ok(to)
+    })
+    .await?;
+    crate::notify::send(app, &to, crate::notify::Notice::Reset { by_admin: false }).await;
+    Ok(())
+}
+
 pub async fn with_proof<T>(
     app: &App,
     principal: &Principal,
