@@ -11,6 +11,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod authorizer;
 pub mod body;
 pub mod clock;
 pub mod config;

@@ -130,7 +130,7 @@ struct Group(Child);
 impl Group {
     fn spawn(mut command: Command, log: &str) -> Self {
         use std::os::unix::process::CommandExt;
-        let out = std::fs::File::create(log_dir().join(log)).expect("a log file");
+        let out = std::fs::File::options().create(true).append(true).open(log_dir().join(log)).expect("a log file");
         let err = out.try_clone().expect("a log file");
         command.stdout(Stdio::from(out)).stderr(Stdio::from(err)).process_group(0);
         Self(command.spawn().expect("the process starts"))
@@ -151,25 +151,48 @@ impl Drop for Group {
 
 /// A second `cargo lambda watch` serving every route, its functions started with the
 /// stack's environment and `overrides` (e.g. a dependency's endpoint pointed elsewhere).
+/// The watch serves only the Lambda APIs; each function's built binary is started here,
+/// polling its own runtime API, so no function waits on a `cargo run` to start.
 pub struct Watch {
     pub url: String,
+    _functions: Vec<Group>,
     _group: Group,
 }
 
 impl Watch {
     pub fn start(name: &str, overrides: &[(&str, &str)]) -> Self {
         let port = free_port();
+        let log = format!("watch-{name}.log");
         let mut command = Command::new("cargo");
         command
-            .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--ignore-changes", "--concurrency", "4"])
+            .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1"])
             .args(["--invoke-port", &port.to_string()])
             .current_dir(repo_root());
-        for (k, v) in overrides {
-            command.env(k, v);
-        }
-        let group = Group::spawn(command, &format!("watch-{name}.log"));
+        let group = Group::spawn(command, &log);
         wait_for_port(port, "cargo lambda watch");
-        Self { url: format!("http://127.0.0.1:{port}"), _group: group }
+        let binaries = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| repo_root().join("target"))
+            .join("debug");
+        let functions = mfa_shared::routes::ROUTES
+            .iter()
+            .map(|r| r.function)
+            .chain([mfa_shared::routes::FALLBACK_FUNCTION])
+            .map(|function| {
+                let mut command = Command::new(binaries.join(function));
+                command
+                    .env("AWS_LAMBDA_FUNCTION_NAME", function)
+                    .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+                    .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+                    .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt/{function}"))
+                    .current_dir(repo_root());
+                for (k, v) in overrides {
+                    command.env(k, v);
+                }
+                Group::spawn(command, &log)
+            })
+            .collect();
+        Self { url: format!("http://127.0.0.1:{port}"), _functions: functions, _group: group }
     }
 }
 

@@ -145,9 +145,29 @@ impl Person {
         self.sign_full_access(&unique("ended"), auth_time)
     }
 
+    /// A full-access token of a live session that expired `ago` seconds ago.
+    pub async fn expired_full_access_token(&self, ago: i64) -> String {
+        let session = unique("session");
+        let auth_time = now() - 900 - ago;
+        seed(self, |r| {
+            let live = mfa_shared::model::LiveSession {
+                started_at: auth_time,
+                ends_at: auth_time + 12 * 3600,
+                by_device: false,
+                device: None,
+            };
+            r.sessions.insert(session.clone(), live);
+        })
+        .await;
+        self.sign_full_access_at(&session, auth_time, auth_time)
+    }
+
     fn sign_full_access(&self, session: &str, auth_time: i64) -> String {
+        self.sign_full_access_at(session, auth_time, now())
+    }
+
+    fn sign_full_access_at(&self, session: &str, auth_time: i64, now: i64) -> String {
         let s = stack();
-        let now = now();
         s.signer
             .sign(&FullAccessClaims {
                 identity: IdentityClaims {

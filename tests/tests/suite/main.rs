@@ -3,6 +3,7 @@
 //! module per area. The kit they share is the `mfa_tests` library (`TestApp`).
 
 mod auth_errors;
+mod authorizer;
 mod browser;
 mod budget;
 mod codes;

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use mfa_shared::authorizer;
 use mfa_shared::routes::{FALLBACK_FUNCTION, ROUTES, route};
 use mfa_tests::repo_root;
 use serde_norway::Value as Yaml;
@@ -40,6 +41,7 @@ fn function_packages_match() {
     }
     let mut wanted: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
     wanted.insert(FALLBACK_FUNCTION.to_string());
+    wanted.extend([authorizer::FUNCTION.to_string(), authorizer::EXAMPLE_FUNCTION.to_string()]);
     assert_eq!(found, wanted);
 }
 
@@ -61,6 +63,7 @@ fn each_function_builds_its_app_from_its_row() {
 fn template_gives_each_function_its_environment_and_permissions() {
     let doc: Yaml = serde_norway::from_str(&read("template.yaml")).unwrap();
     let mut seen = BTreeSet::new();
+    let mut authorizer_seen = false;
     for (_, resource) in doc["Resources"].as_mapping().unwrap() {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
@@ -93,8 +96,18 @@ fn template_gives_each_function_its_environment_and_permissions() {
                 }
             }
         }
-        if binary == FALLBACK_FUNCTION {
-            assert!(env.is_empty() && dynamodb.is_empty() && !ses && !sns, "the fallback needs nothing");
+        if binary == FALLBACK_FUNCTION || binary == authorizer::EXAMPLE_FUNCTION {
+            assert!(env.is_empty() && dynamodb.is_empty() && !ses && !sns, "{binary} needs nothing");
+            continue;
+        }
+        if binary == authorizer::FUNCTION {
+            let mut wanted: BTreeSet<String> = authorizer::NEEDS.environment().into_iter().map(String::from).collect();
+            wanted.insert(authorizer::MAX_AGE_VARIABLE.to_string());
+            assert_eq!(env, wanted, "{binary}: environment");
+            let wanted_ddb: BTreeSet<String> = authorizer::DYNAMODB.iter().map(|a| a.to_string()).collect();
+            assert_eq!(dynamodb, wanted_ddb, "{binary}: DynamoDB actions");
+            assert!(!ses && !sns, "{binary}: no mail, no texts");
+            authorizer_seen = true;
             continue;
         }
         let row = route(&binary).unwrap_or_else(|| panic!("{binary} is not in the route table"));
@@ -107,6 +120,7 @@ fn template_gives_each_function_its_environment_and_permissions() {
         seen.insert(binary);
     }
     assert_eq!(seen.len(), ROUTES.len(), "every route's function is in the template");
+    assert!(authorizer_seen, "the template has the authorizer");
 }
 
 #[test]
@@ -149,12 +163,17 @@ fn template_matches() {
     let doc: Yaml = serde_norway::from_str(&read("template.yaml")).unwrap();
     let mut found = BTreeSet::new();
     let mut fallback = false;
+    let mut example = false;
     for (_, resource) in doc["Resources"].as_mapping().unwrap() {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
         }
         let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("a Binary").to_string();
         assert_eq!(resource["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{binary}");
+        if binary == authorizer::FUNCTION {
+            assert!(resource["Properties"]["Events"].is_null(), "API Gateway invokes the authorizer: no route");
+            continue;
+        }
         let events = resource["Properties"]["Events"].as_mapping().expect("events");
         let paths = route(&binary).map(|r| r.paths().len()).unwrap_or(1);
         assert_eq!(events.len(), paths, "{binary}: one route per function, at each of its paths");
@@ -164,12 +183,17 @@ fn template_matches() {
             if binary == FALLBACK_FUNCTION {
                 assert_eq!((method, path), ("ANY", "$default"));
                 fallback = true;
+            } else if binary == authorizer::EXAMPLE_FUNCTION {
+                assert_eq!((method, path), ("GET", "/example/protected"));
+                assert_eq!(props["Auth"]["Authorizer"].as_str(), Some("MfaAuthorizer"), "the example is protected");
+                example = true;
             } else {
                 found.insert((method.to_string(), path.to_string(), binary.clone()));
             }
         }
     }
     assert!(fallback, "the template has the fallback function");
+    assert!(example, "the template has the example route behind the authorizer");
     assert_eq!(found, served());
 }
 
