@@ -135,23 +135,59 @@ pub struct ScanReport {
 }
 
 /// Scans the whole table for any of `secrets` as a substring of any attribute.
-pub async fn scan_for_secrets(
-    client: &Client,
-    table: &str,
-    secrets: &std::collections::BTreeSet<&str>,
-) -> Result<ScanReport, String> {
+pub async fn scan_for_secrets(client: &Client, table: &str, secrets: &Secrets) -> Result<ScanReport, String> {
     let mut report = ScanReport { items: 0, hits: Vec::new() };
     let mut pages = client.scan().table_name(table).into_paginator().items().send();
     while let Some(item) = pages.next().await {
         let item = item.map_err(|e| display_sdk(&e))?;
         report.items += 1;
         let text = format!("{item:?}");
-        if secrets.iter().any(|s| contains_secret(&text, s)) {
+        if secrets.found_in(&text) > 0 {
             let key = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             report.hits.push((key("pk"), key("sk")));
         }
     }
     Ok(report)
+}
+
+/// The secret values a test run was given, searched for all at once (Aho-Corasick: one
+/// pass over a text, however many values), each by [`contains_secret`]'s rule.
+pub struct Secrets {
+    values: Vec<String>,
+    matcher: aho_corasick::AhoCorasick,
+}
+
+impl Secrets {
+    /// The lines of a secrets file of at least 6 characters, each once.
+    pub fn parse(text: &str) -> Self {
+        let set: std::collections::BTreeSet<&str> = text.lines().map(str::trim).filter(|l| l.len() >= 6).collect();
+        let values: Vec<String> = set.into_iter().map(String::from).collect();
+        let matcher = aho_corasick::AhoCorasick::new(&values).expect("the secret values build a matcher");
+        Self { values, matcher }
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// How many distinct values appear in `text`.
+    pub fn found_in(&self, text: &str) -> usize {
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        let mut found = std::collections::BTreeSet::new();
+        for m in self.matcher.find_overlapping_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            let whole = self.values[m.pattern().as_usize()].len() >= 12
+                || (!word(text[..start].chars().next_back()) && !word(text[end..].chars().next()));
+            if whole {
+                found.insert(m.pattern().as_usize());
+            }
+        }
+        found.len()
+    }
 }
 
 /// Whether `secret` appears in `text`. A short one (a six-digit code) counts only as a
@@ -250,6 +286,23 @@ pub fn platform_token(secret: &str, claims: &Value, ttl: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_secret_scan_finds_what_contains_secret_finds_all_at_once() {
+        let secrets = Secrets::parse("123456\n654321\nabc\nAAAA-BBBB-CCCC-DDDD\nlong-token-value-1\n123456\n");
+        assert_eq!(secrets.len(), 4, "short lines dropped, duplicates once");
+        let texts = [
+            ("code=123456 and 654321", 2),
+            ("ts 1712345678 holds 123456 inside a number only as 17123456789", 1),
+            ("x17123456789", 0),
+            ("recovery AAAA-BBBB-CCCC-DDDD, token xlong-token-value-1x", 2),
+            ("nothing here", 0),
+        ];
+        for (text, want) in texts {
+            let by_one = secrets.values.iter().filter(|s| contains_secret(text, s)).count();
+            assert_eq!((secrets.found_in(text), by_one), (want, want), "{text}");
+        }
+    }
 
     #[test]
     fn reads_the_table_from_a_template_with_intrinsic_tags() {

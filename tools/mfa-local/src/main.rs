@@ -96,7 +96,7 @@ fn token(args: &[String]) -> Result<(), String> {
 
 async fn scan_table(table: &str, secrets_file: &str) -> Result<(), String> {
     let text = std::fs::read_to_string(secrets_file).map_err(|e| format!("reading {secrets_file}: {e}"))?;
-    let secrets: std::collections::BTreeSet<&str> = text.lines().map(str::trim).filter(|l| l.len() >= 6).collect();
+    let secrets = mfa_local::Secrets::parse(&text);
     let sdk = aws_config::load_from_env().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let report = mfa_local::scan_for_secrets(&client, table, &secrets).await?;
@@ -118,14 +118,14 @@ async fn scan_table(table: &str, secrets_file: &str) -> Result<(), String> {
 
 fn scan_logs(secrets_file: &str, logs: &[String]) -> Result<(), String> {
     let text = std::fs::read_to_string(secrets_file).map_err(|e| format!("reading {secrets_file}: {e}"))?;
-    let secrets: std::collections::BTreeSet<&str> = text.lines().map(str::trim).filter(|l| l.len() >= 6).collect();
+    let secrets = mfa_local::Secrets::parse(&text);
     let mut bytes = 0;
     let mut found = 0;
     for log in logs {
         let content = std::fs::read(log).map_err(|e| format!("reading {log}: {e}"))?;
         let content = String::from_utf8_lossy(&content);
         bytes += content.len();
-        let hits = secrets.iter().filter(|s| mfa_local::contains_secret(&content, s)).count();
+        let hits = secrets.found_in(&content);
         if hits > 0 {
             // Say where, never what.
             eprintln!("scan-logs: {hits} secret value(s) appear in plain text in {log}");
