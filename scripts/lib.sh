@@ -118,6 +118,16 @@ start_ses() {
   log "local SES v2 on http://127.0.0.1:$port (mails: http://127.0.0.1:$port/store)"
 }
 
+# The demo app (demo/) on the origin magic links and passkeys use (MFA_RP_ORIGIN), calling
+# the API at MFA_API_URL; DEMO_TOKEN is the demo user's platform token.
+start_demo() {
+  local port=$1
+  port_free "$port" || die "port $port is taken; stop what uses it (the demo app needs it)"
+  node "$ROOT/demo/server.mjs" "$port" > "$LOG_DIR/demo.log" 2>&1 &
+  STACK_PIDS+=($!)
+  wait_for_port "$port" "the demo app" $!
+}
+
 start_sns() {
   local port=$1
   port_free "$port" || die "port $port is taken; stop what uses it (the local SNS needs it)"

@@ -41,6 +41,18 @@ export async function authenticatorPage(origin) {
     res.end(page);
   });
   await new Promise((ok) => server.listen(Number(origin.port), '127.0.0.1', ok));
+  const { browser, tab } = await browserWithAuthenticator();
+  await tab.goto(origin.href);
+  const close = async () => {
+    await browser.close();
+    server.close();
+  };
+  return { tab, close };
+}
+
+/// Headless Chromium with one tab that has a WebAuthn virtual authenticator (resident keys,
+/// user verification, presence simulated); `localhost` resolves to loopback.
+export async function browserWithAuthenticator() {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -54,10 +66,5 @@ export async function authenticatorPage(origin) {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
       isUserVerified: true, automaticPresenceSimulation: true },
   });
-  await tab.goto(origin.href);
-  const close = async () => {
-    await browser.close();
-    server.close();
-  };
-  return { tab, close };
+  return { browser, tab };
 }

@@ -38,3 +38,31 @@ async fn chromium_registers_and_signs_in_with_a_passkey() {
     assert_eq!(mfa_tests::passkeys(&record)[0].0.name, "Chromium");
     assert!(mfa_tests::passkeys(&record)[0].0.last_used_at.is_some());
 }
+
+/// The demo app (`demo/`) walked through in Chromium by `tests/browser/demo.mjs`: every
+/// step it takes must show no error; the screenshots land in the run's log folder.
+#[tokio::test]
+async fn chromium_walks_the_demo_app_through_every_step() {
+    let me = Person::new();
+    let phone = mfa_tests::phone_number();
+    let _browser = mfa_tests::CHROMIUM.lock().await;
+    let out = Command::new("node")
+        .arg(repo_root().join("tests/browser/demo.mjs"))
+        .env("BROWSER_TOKEN", me.platform_token())
+        .env("BROWSER_EMAIL", &me.email)
+        .env("BROWSER_PHONE", &phone)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the demo walk failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let result: Value = serde_json::from_str(stdout.lines().last().expect("a result line")).expect("JSON result");
+    let steps = result["steps"].as_array().unwrap();
+    let shots = result["screenshots"].as_array().unwrap();
+    for file in shots {
+        let bytes = std::fs::metadata(file.as_str().unwrap()).expect("the screenshot exists").len();
+        assert!(bytes > 1000, "{file} is an image");
+    }
+    println!("demo app: {} steps in Chromium, no error shown; screenshots: {}", steps.len(), shots.len());
+    let status = Api::new().get("/mfa/status", Some(&me.platform_token())).await;
+    assert_eq!(status.body["data"]["enabledMethods"], json!([]), "the walk ended with a reset");
+}

@@ -1,0 +1,74 @@
+// The demo app's server (local only; no build step, no dependencies): serves the pages in
+// this directory at the origin magic links point to, `/mfa/magic-link` as the landing
+// page, `/api/…` passed to the MFA API (so the pages call only the public API, on one
+// origin), `/inbox` (the local SES mails and SNS texts, so every flow can be finished in
+// the browser), and `/demo-token` (a platform token for the demo user, from DEMO_TOKEN).
+//
+// Environment: MFA_API_URL, MFA_SES_STORE_URL, MFA_SNS_STORE_URL, DEMO_TOKEN; the port
+// is the first argument (default 8080).
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const dir = path.dirname(fileURLToPath(import.meta.url));
+const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' };
+const pages = { '/': 'index.html', '/mfa/magic-link': 'landing.html', '/demo.js': 'demo.js', '/demo.css': 'demo.css' };
+
+async function body(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+async function inbox() {
+  const [mails, texts] = await Promise.all([
+    fetch(process.env.MFA_SES_STORE_URL).then((r) => r.json()).catch(() => ({ emails: [] })),
+    fetch(process.env.MFA_SNS_STORE_URL).then((r) => r.json()).catch(() => ({})),
+  ]);
+  return {
+    mails: (mails.emails || []).map((m) => ({ to: m.destination?.to || [], subject: m.subject, text: m.body?.text || '' })).reverse(),
+    texts: (texts.sns?.SMS || []).map((t) => ({ to: t.phone_number, text: t.message })).reverse(),
+  };
+}
+
+export function serve(port) {
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    try {
+      if (url.pathname.startsWith('/api/')) {
+        const headers = { 'content-type': 'application/json' };
+        if (req.headers.authorization) headers.authorization = req.headers.authorization;
+        const sent = await body(req);
+        const answer = await fetch(process.env.MFA_API_URL + url.pathname.slice(4) + url.search, {
+          method: req.method, headers, body: sent.length ? sent : undefined,
+        });
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') || 'application/json' });
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      } else if (url.pathname === '/inbox') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(await inbox()));
+      } else if (url.pathname === '/demo-token') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ token: process.env.DEMO_TOKEN || '' }));
+      } else if (pages[url.pathname]) {
+        const file = pages[url.pathname];
+        res.writeHead(200, { 'content-type': types[path.extname(file)] });
+        res.end(await readFile(path.join(dir, file)));
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+      }
+    } catch (e) {
+      res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ success: false, error: `The demo server could not reach the API: ${e.message}.` }));
+    }
+  });
+  return new Promise((ok) => server.listen(port, '127.0.0.1', () => ok(server)));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const port = Number(process.argv[2] || 8080);
+  await serve(port);
+  console.log(`demo app on http://localhost:${port}/`);
+}

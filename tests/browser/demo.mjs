@@ -1,0 +1,190 @@
+// The demo app (`demo/`) clicked through in headless Chromium, as a person would: status,
+// each factor added (QR code and backup codes, a magic link landed and used, email and
+// SMS codes read from the local inbox, a passkey through the virtual authenticator),
+// logins with an authenticator code, the remembered device, a backup code, a passkey and a
+// login link, the factor list with rename and remove, the events, and a reset.
+// Any error the page shows fails the walk. Screenshots of the key screens go to
+// $MFA_TEST_LOG_DIR/demo/.
+//
+// Environment: MFA_API_URL, MFA_RP_ORIGIN, MFA_SES_STORE_URL, MFA_SNS_STORE_URL,
+// MFA_TEST_LOG_DIR, BROWSER_TOKEN, BROWSER_EMAIL, BROWSER_PHONE.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { browserWithAuthenticator } from './chromium.mjs';
+import { serve } from '../../demo/server.mjs';
+
+const origin = new URL(process.env.MFA_RP_ORIGIN);
+const email = process.env.BROWSER_EMAIL;
+const phone = process.env.BROWSER_PHONE;
+const shots = path.join(process.env.MFA_TEST_LOG_DIR || '/tmp', 'demo');
+mkdirSync(shots, { recursive: true });
+const steps = [];
+const screenshots = [];
+
+const server = await serve(Number(origin.port));
+const { browser, tab } = await browserWithAuthenticator();
+
+const totp = (secret, later = 0) =>
+  execFileSync('oathtool', ['--totp', '-b', ...(later ? ['-N', `now + ${later} seconds`] : []), secret]).toString().trim();
+const inbox = async () => (await fetch(new URL('/inbox', origin))).json();
+const code = (text) => /\b(\d{6})\b/.exec(text)?.[1];
+const linkToken = (text) => {
+  const found = /token=([A-Za-z0-9_.%-]+)/.exec(text);
+  if (!found) throw new Error(`no link in the mail: ${text.slice(0, 80)}…`);
+  return decodeURIComponent(found[1]);
+};
+
+async function logLength() {
+  return tab.locator('#log li').count();
+}
+
+/// Clicks `id` and waits for the page to log the API's answer; fails on a shown error.
+async function click(id, step) {
+  const before = await logLength();
+  await tab.click(`#${id}`);
+  await tab.waitForFunction((n) => document.querySelectorAll('#log li').length > n, before, { timeout: 15000 });
+  await tab.waitForTimeout(100);
+  const error = (await tab.textContent('#error')).trim();
+  if (error) throw new Error(`${step}: the page shows an error: ${error}`);
+  steps.push(step);
+}
+
+/// [`click`] for a step that sends a mail or text: a user gets one message a minute, so
+/// when the page says to wait, the walk waits as a person would, and clicks again.
+async function send(id, step) {
+  try {
+    await click(id, step);
+  } catch (e) {
+    const wait = /wait (\d+) second/.exec(e.message);
+    if (!wait) throw e;
+    await new Promise((ok) => setTimeout(ok, (Number(wait[1]) + 1) * 1000));
+    await click(id, step);
+  }
+}
+
+async function shot(name) {
+  const file = path.join(shots, `${String(screenshots.length + 1).padStart(2, '0')}-${name}.png`);
+  await tab.screenshot({ path: file, fullPage: true });
+  screenshots.push(file);
+}
+
+/// The newest message to `to`, among those that arrived after `count` of them were there,
+/// that `wanted` picks (a code or a link: change notices go to the same address).
+async function newest(kind, to, count, wanted = (text) => text.includes('token=')) {
+  for (let i = 0; i < 50; i++) {
+    const box = await inbox();
+    const list = (kind === 'mail' ? box.mails.filter((m) => m.to.includes(to)) : box.texts.filter((t) => t.to === to));
+    const fresh = list.slice(0, Math.max(0, list.length - count)).find((m) => wanted(m.text));
+    if (fresh) return fresh.text;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  throw new Error(`no new ${kind} to ${to}`);
+}
+const count = async (kind, to) => {
+  const box = await inbox();
+  return (kind === 'mail' ? box.mails.filter((m) => m.to.includes(to)) : box.texts.filter((t) => t.to === to)).length;
+};
+const session = async () => (await tab.textContent('#session')).trim();
+
+try {
+  await tab.goto(new URL(`/?token=${process.env.BROWSER_TOKEN}`, origin).href);
+  await click('status', 'status');
+  if (!(await tab.textContent('#status-out')).includes('enabledMethods')) throw new Error('status shows no methods');
+  await shot('status');
+
+  // An authenticator: QR code, secret and backup codes, verified with an independent TOTP.
+  await click('add-totp', 'add an authenticator');
+  if (!(await tab.getAttribute('#qr', 'src')).startsWith('data:image/png;base64,')) throw new Error('no QR code');
+  const secret = (await tab.textContent('#secret')).trim();
+  const backup = (await tab.textContent('#backup')).trim().split(/\s+/);
+  // What the run was given is scanned for in the table and the logs at the end.
+  if (process.env.MFA_TEST_SECRETS) appendFileSync(process.env.MFA_TEST_SECRETS, [secret, ...backup, ''].join('\n'));
+  await shot('authenticator-qr-and-backup-codes');
+  await tab.fill('#totp-code', totp(secret));
+  await click('verify-totp', 'verify the authenticator');
+
+  // Log in with it, remembering the device.
+  await tab.selectOption('#login-method', 'GOOGLE_AUTH');
+  await tab.fill('#login-code', totp(secret, 30));
+  await tab.check('#remember');
+  await click('login', 'log in with an authenticator code, remembering the device');
+  if (!(await session()).startsWith('logged in')) throw new Error('no session after the login');
+  await shot('logged-in');
+  // The remembered device logs in alone (until the sign-in methods change); such a session
+  // is no fresh second factor, so a backup code logs in again before factors are added.
+  await click('login-device', 'log in with the remembered device');
+  await tab.selectOption('#login-method', 'BACKUP_CODE');
+  await tab.fill('#login-code', backup[0]);
+  await click('login', 'log in with a backup code');
+
+  // Magic links: the activation mail lands on the demo's landing page, which POSTs it.
+  let mails = await count('mail', email);
+  await send('add-link', 'add magic links');
+  const token = linkToken(await newest('mail', email, mails));
+  await tab.goto(new URL(`/mfa/magic-link?token=${encodeURIComponent(token)}`, origin).href);
+  await tab.click('#use-link');
+  await tab.waitForFunction(() => document.getElementById('done').textContent || document.getElementById('error').textContent);
+  const landed = await tab.textContent('#error');
+  if (landed.trim()) throw new Error(`the landing page shows an error: ${landed}`);
+  steps.push('activate the magic link on the landing page');
+  await shot('magic-link-landing');
+  await tab.goto(origin.href);
+
+  // Email and SMS codes, read from the local inbox.
+  mails = await count('mail', email);
+  await send('add-email', 'add email codes');
+  await tab.fill('#email-code', code(await newest('mail', email, mails, (t) => !t.includes('token=') && code(t))));
+  await click('verify-email', 'verify the email code');
+  const texts = await count('text', phone);
+  await tab.fill('#phone', phone);
+  await send('add-sms', 'add SMS codes');
+  await tab.fill('#sms-code', code(await newest('text', phone, texts, code)));
+  await click('verify-sms', 'verify the SMS code');
+  await tab.click('#inbox-refresh');
+  await tab.waitForSelector('#inbox li.text');
+  await shot('local-inbox');
+
+  // A passkey, and a login with it.
+  await click('add-passkey', 'add a passkey');
+  await click('login-passkey', 'log in with the passkey');
+
+  // The factor list: rename the passkey, remove the phone (a fresh session: no prompt).
+  await click('factors', 'list the factors');
+  await tab.fill('#factor-list li[data-mfa-type="PASSKEY"] input.name', 'Work laptop');
+  await click('factor-list li[data-mfa-type="PASSKEY"] button.rename', 'rename the passkey');
+  await tab.waitForSelector('#factor-list li[data-mfa-type="PASSKEY"] input.name');
+  if ((await tab.inputValue('#factor-list li[data-mfa-type="PASSKEY"] input.name')) !== 'Work laptop') throw new Error('the rename did not show');
+  await click('factor-list li[data-mfa-type="SMS"] button.remove', 'remove the phone');
+  await tab.waitForFunction(() => !document.querySelector('#factor-list li[data-mfa-type="SMS"]'));
+  await shot('factors');
+
+  // A login link.
+  mails = await count('mail', email);
+  await send('send-link', 'send a login link');
+  const login = linkToken(await newest('mail', email, mails));
+  await tab.goto(new URL(`/mfa/magic-link?token=${encodeURIComponent(login)}`, origin).href);
+  await tab.click('#use-link');
+  await tab.waitForFunction(() => document.getElementById('done').textContent || document.getElementById('error').textContent);
+  if ((await tab.textContent('#error')).trim()) throw new Error(`login link: ${await tab.textContent('#error')}`);
+  steps.push('log in with the login link');
+  await tab.goto(origin.href);
+
+  // The events, then a reset in a fresh session.
+  await click('events', 'show the events');
+  if ((await tab.locator('#event-list li').count()) === 0) throw new Error('no events listed');
+  await shot('events');
+  await click('login-passkey', 'log in with the passkey again');
+  await click('reset', 'reset MFA');
+  await click('status', 'status after the reset');
+  if (!(await tab.textContent('#status-out')).includes('"enabledMethods": []')) throw new Error('MFA is still on after the reset');
+  await shot('reset');
+  console.log(JSON.stringify({ steps, screenshots }));
+} catch (e) {
+  await shot('failure').catch(() => {});
+  console.error(`demo walk failed after: ${steps.join(' / ')}`);
+  throw e;
+} finally {
+  await browser.close();
+  server.close();
+}
