@@ -24,16 +24,7 @@ use crate::store::StoreError;
 /// The authorizer's function, and what it loads at cold start: token verification and the
 /// store (to see that the session is live).
 pub const FUNCTION: &str = "mfa-authorizer";
-pub const NEEDS: Needs = Needs {
-    auth: true,
-    store: true,
-    keyring: false,
-    mail: false,
-    sms: false,
-    webauthn: false,
-    signer: false,
-    public_keys: false,
-};
+pub const NEEDS: Needs = crate::routes::BASE;
 /// The integrator's route `template.yaml` puts behind it, as an example
 /// (`GET /example/protected`); it depends on nothing of this service.
 pub const EXAMPLE_FUNCTION: &str = "example-protected";

@@ -120,7 +120,7 @@ const EVENTS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
 const SEND: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"];
 
 /// What every authenticated function needs; the rows add to it.
-const BASE: Needs = Needs {
+pub const BASE: Needs = Needs {
     auth: true,
     store: true,
     keyring: false,

@@ -126,6 +126,12 @@ impl Person {
     /// `auth_time`, of a new session that the person's record lists (as a login would
     /// leave it; the record is created if there is none).
     pub async fn full_access_token(&self, auth_time: i64) -> String {
+        let session = self.live_session(auth_time).await;
+        self.sign_full_access(&session, auth_time)
+    }
+
+    /// A new session begun at `auth_time`, listed in the person's record; its id.
+    async fn live_session(&self, auth_time: i64) -> String {
         let session = unique("session");
         seed(self, |r| {
             let live = mfa_shared::model::LiveSession {
@@ -137,7 +143,7 @@ impl Person {
             r.sessions.insert(session.clone(), live);
         })
         .await;
-        self.sign_full_access(&session, auth_time)
+        session
     }
 
     /// A full-access token of a session that has ended (the record does not list it).
@@ -147,18 +153,8 @@ impl Person {
 
     /// A full-access token of a live session that expired `ago` seconds ago.
     pub async fn expired_full_access_token(&self, ago: i64) -> String {
-        let session = unique("session");
         let auth_time = now() - 900 - ago;
-        seed(self, |r| {
-            let live = mfa_shared::model::LiveSession {
-                started_at: auth_time,
-                ends_at: auth_time + 12 * 3600,
-                by_device: false,
-                device: None,
-            };
-            r.sessions.insert(session.clone(), live);
-        })
-        .await;
+        let session = self.live_session(auth_time).await;
         self.sign_full_access_at(&session, auth_time, auth_time)
     }
 

@@ -79,21 +79,13 @@ fn assert_one_winner(what: &str, results: &[(u16, Value)]) {
 
 /// The id of `me`'s first factor of `kind` (any state), from the store.
 async fn factor_of(me: &Person, kind: MfaType) -> Option<String> {
-    let (record, _) = mfa_tests::store().await.load_user_and_policy(&me.id, None).await.unwrap();
-    record.factors.iter().find(|f| f.kind() == kind).map(|f| f.id.clone())
+    mfa_tests::factor_of(me, kind).await.map(|f| f.id)
 }
 
 /// Whether `me` still has factor `id`.
 async fn has_factor(me: &Person, id: &str) -> bool {
     let (record, _) = mfa_tests::store().await.load_user_and_policy(&me.id, None).await.unwrap();
     record.factor(id).is_some()
-}
-
-/// The number a stand-in SMS factor texts to (opened with the stack's keys).
-fn number_of(test: &TestApp, me: &Person, factor: &Factor) -> String {
-    let mfa_shared::factors::Material::Sms { phone, .. } = &factor.material else { panic!("an SMS factor") };
-    let raw = test.app.keyring().unwrap().open(phone, &format!("{}/sms", me.id)).unwrap();
-    String::from_utf8(raw).unwrap()
 }
 
 /// A user with an authenticator (its secret and factor id) and an enabled phone.
@@ -127,7 +119,7 @@ async fn one_sms_code_used_twenty_times_at_once_through_frontegg_works_once() {
     let (status, body) = test.call_on("frontegg-login-sms-send", &phone.id, Some(&token), json!({})).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["otcToken"], json!(phone.id));
-    let code = nth_text_code(&number_of(&test, &me, &phone), 1).await;
+    let code = nth_text_code(&mfa_tests::number_of(&me, &phone), 1).await;
     let body = json!({"otcToken": phone.id, "code": code});
     let results = race(test, &token, copies("frontegg-login-sms-verify", Some(&phone.id), body)).await;
     assert_one_winner("one SMS code through Frontegg", &results);
@@ -352,7 +344,7 @@ async fn a_session_ended_by_a_factor_change_authorizes_nothing_on_frontegg_route
     // The second session removes the phone (fresh, no proof needed): the first ends.
     let (status, body) = test.call_on("frontegg-sms-disable-send", &phone.id, Some(&second), json!({})).await;
     assert_eq!(status, 200, "{body}");
-    let code = nth_text_code(&number_of(&test, &me, &phone), 1).await;
+    let code = nth_text_code(&mfa_tests::number_of(&me, &phone), 1).await;
     let body = json!({"otcToken": phone.id, "code": code});
     let (status, body) = test.call_on("frontegg-sms-disable", &phone.id, Some(&second), body).await;
     assert_eq!(status, 200, "{body}");
