@@ -324,11 +324,24 @@ pub fn enforcement_changed(change: &Change, admin_id: &str, detail: String, orig
 /// the changes of one second keep their order; room is left for the change's `count`
 /// events to follow in the same second.
 fn milliseconds(now: i64, count: usize) -> i64 {
-    let within = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_millis() as i64)
-        .unwrap_or(0);
-    now * 1000 + within.min(999 - count.min(999) as i64)
+    let wall =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    milliseconds_at(now, count, wall)
+}
+
+/// [`milliseconds`] with the wall clock read at `wall_ms`.
+fn milliseconds_at(now: i64, count: usize, wall_ms: i64) -> i64 {
+    let last = 999 - count.min(999) as i64;
+    let within = match wall_ms.div_euclid(1000) - now {
+        0 => wall_ms.rem_euclid(1000).min(last),
+        // The second the change read has passed while it ran (a request lasts seconds at
+        // most): its events go at that second's end, after every change made within it and
+        // before any change that reads the next.
+        1..=60 => last,
+        // A clock that tests set: the wall's milliseconds keep that second's changes in order.
+        _ => wall_ms.rem_euclid(1000).min(last),
+    };
+    now * 1000 + within
 }
 
 fn actor(actor: &Actor) -> String {
@@ -341,4 +354,31 @@ fn actor(actor: &Actor) -> String {
 
 fn event_id() -> String {
     random_bytes::<8>().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::milliseconds_at;
+
+    const SECOND: i64 = 1_800_000_000;
+
+    #[test]
+    fn a_change_whose_second_ends_while_it_runs_is_not_dated_before_that_seconds_changes() {
+        // One change read its second and wrote at 900 ms into it; the next read the same
+        // second but wrote its events 10 ms into the next.
+        let first = milliseconds_at(SECOND, 1, SECOND * 1000 + 900);
+        let second = milliseconds_at(SECOND, 3, (SECOND + 1) * 1000 + 10);
+        assert!(second > first, "{second} is not after {first}");
+        assert!(second + 2 < (SECOND + 1) * 1000, "its events stay in the second it read");
+        // A change that reads the next second is after both.
+        assert!(milliseconds_at(SECOND + 1, 1, (SECOND + 1) * 1000 + 20) > second + 2);
+    }
+
+    #[test]
+    fn within_its_second_a_change_takes_the_walls_milliseconds_leaving_room_for_its_events() {
+        assert_eq!(milliseconds_at(SECOND, 2, SECOND * 1000 + 123), SECOND * 1000 + 123);
+        assert_eq!(milliseconds_at(SECOND, 2, SECOND * 1000 + 999), SECOND * 1000 + 997);
+        // A clock set an hour on keeps the wall's milliseconds.
+        assert_eq!(milliseconds_at(SECOND + 3600, 1, SECOND * 1000 + 42), (SECOND + 3600) * 1000 + 42);
+    }
 }
