@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use mfa_shared::authorizer;
 use mfa_shared::routes::{FALLBACK_FUNCTION, ROUTES};
 use serde_json::{Value, json};
 
@@ -20,14 +21,26 @@ fn root() -> PathBuf {
     mfa_tests::repo_root()
 }
 
+/// Where the measured binaries are: the workspace's release build, or `MFA_BENCH_BIN_DIR`
+/// (`scripts/package --compare` measures each build option's own).
 fn binary(name: &str) -> PathBuf {
-    root().join("target/release").join(name)
+    match std::env::var_os("MFA_BENCH_BIN_DIR") {
+        Some(dir) => PathBuf::from(dir).join(name),
+        None => root().join("target/release").join(name),
+    }
 }
 
 /// The function's event with no bearer token: answered without any dependency (401,
 /// or the route's own answer where it takes none), so a cold start is measured, not
 /// DynamoDB.
 fn event_without_dependencies(function: &str) -> String {
+    if function == authorizer::FUNCTION {
+        // API Gateway's request for a route, with no Authorization header: denied on the
+        // spot.
+        return json!({"version": "2.0", "type": "REQUEST", "routeKey": "GET /example/protected",
+            "headers": {"user-agent": "bench"}})
+        .to_string();
+    }
     let file = if function == BASELINE { "mfa-status" } else { function };
     let text = std::fs::read_to_string(root().join("events").join(format!("{file}.json"))).expect("the event file");
     let mut event: Value = serde_json::from_str(&text).unwrap();
@@ -35,13 +48,14 @@ fn event_without_dependencies(function: &str) -> String {
     event.to_string()
 }
 
-/// The baseline and every function (`MFA_BENCH_ONLY=a,b` measures just those, with the baseline).
+/// The baseline, every function and the authorizer (`MFA_BENCH_ONLY=a,b` measures just those, with the baseline).
 fn functions() -> Vec<&'static str> {
     let only: Option<Vec<String>> =
         std::env::var("MFA_BENCH_ONLY").ok().map(|o| o.split(',').map(String::from).collect());
     let mut all = vec![BASELINE];
     all.extend(ROUTES.iter().map(|r| r.function));
     all.push(FALLBACK_FUNCTION);
+    all.push(authorizer::FUNCTION);
     all.retain(|f| *f == BASELINE || only.as_ref().is_none_or(|o| o.iter().any(|x| x == f)));
     all
 }

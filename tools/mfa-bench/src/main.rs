@@ -4,6 +4,7 @@
 //! JSON (`scripts/bench` draws the chart from them).
 
 mod cold;
+mod cost;
 mod crypto;
 mod runtime;
 mod warm;
@@ -19,6 +20,13 @@ async fn main() {
     std::fs::create_dir_all(&out).expect("an output directory");
     let mut results = json!({});
     results["machine"] = json!(machine());
+    if std::env::var("MFA_BENCH_COST_ONLY").is_ok() {
+        println!("== what logins consume (in process, against DynamoDB Local)");
+        results["cost"] = cost::run().await;
+        let path = out.join("cost.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).expect("results written");
+        return;
+    }
     println!("== cold starts (spawn -> first invocation answered, release binaries, local Runtime API)");
     results["cold"] = cold::run().await;
     if std::env::var("MFA_BENCH_COLD_ONLY").is_ok() {
@@ -32,6 +40,8 @@ async fn main() {
     results["memory"] = cold::memory().await;
     println!("== crypto throughput (one core)");
     results["crypto"] = crypto::run();
+    println!("== what logins consume (in process, against DynamoDB Local)");
+    results["cost"] = cost::run().await;
     results["sizes"] = cold::sizes();
     let path = out.join("results.json");
     std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).expect("results written");

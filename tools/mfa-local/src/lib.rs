@@ -399,6 +399,123 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
     }
 }
 
+/// A DynamoDB interceptor that asks for the capacity every request consumes
+/// (`ReturnConsumedCapacity: TOTAL`) and adds up what DynamoDB answers: the read and write
+/// request units that an on-demand table bills, those of transactions apart.
+#[derive(Clone, Debug, Default)]
+pub struct Capacity(std::sync::Arc<std::sync::Mutex<Units>>);
+
+/// Request units DynamoDB reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Units {
+    pub read: f64,
+    pub write: f64,
+    pub transact_read: f64,
+    pub transact_write: f64,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Read,
+    Write,
+    TransactRead,
+    TransactWrite,
+}
+
+impl Capacity {
+    /// The units since the last call, and zero again.
+    pub fn take(&self) -> Units {
+        std::mem::take(&mut *self.0.lock().expect("the capacity lock"))
+    }
+
+    /// A DynamoDB client on `sdk` (with the service's timeouts) that counts into `self`.
+    pub fn client(&self, sdk: &aws_config::SdkConfig) -> Client {
+        let service = mfa_shared::app::dynamodb_client(sdk);
+        Client::from_conf(service.config().to_builder().interceptor(self.clone()).build())
+    }
+
+    fn add(&self, kind: Kind, consumed: &aws_sdk_dynamodb::types::ConsumedCapacity) {
+        let mut units = self.0.lock().expect("the capacity lock");
+        let n = consumed.capacity_units.unwrap_or(0.0);
+        match kind {
+            Kind::Read => units.read += n,
+            Kind::Write => units.write += n,
+            Kind::TransactRead => units.transact_read += n,
+            Kind::TransactWrite => units.transact_write += n,
+        }
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for Capacity {
+    fn name(&self) -> &'static str {
+        "Capacity"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextMut<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        use aws_sdk_dynamodb::operation::*;
+        use aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total;
+        let input = context.input_mut();
+        macro_rules! ask {
+            ($($op:ident :: $t:ident),*) => {$(
+                if let Some(i) = input.downcast_mut::<$op::$t>() {
+                    i.return_consumed_capacity = Some(Total);
+                }
+            )*};
+        }
+        ask!(
+            get_item::GetItemInput,
+            query::QueryInput,
+            transact_get_items::TransactGetItemsInput,
+            put_item::PutItemInput,
+            update_item::UpdateItemInput,
+            delete_item::DeleteItemInput,
+            transact_write_items::TransactWriteItemsInput
+        );
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        use aws_sdk_dynamodb::operation::*;
+        let Ok(output) = context.output_or_error() else { return Ok(()) };
+        let one = |kind: Kind, c: &Option<aws_sdk_dynamodb::types::ConsumedCapacity>| {
+            if let Some(c) = c {
+                self.add(kind, c)
+            }
+        };
+        let many = |kind: Kind, c: &Option<Vec<aws_sdk_dynamodb::types::ConsumedCapacity>>| {
+            for c in c.iter().flatten() {
+                self.add(kind, c)
+            }
+        };
+        if let Some(o) = output.downcast_ref::<get_item::GetItemOutput>() {
+            one(Kind::Read, &o.consumed_capacity);
+        } else if let Some(o) = output.downcast_ref::<query::QueryOutput>() {
+            one(Kind::Read, &o.consumed_capacity);
+        } else if let Some(o) = output.downcast_ref::<transact_get_items::TransactGetItemsOutput>() {
+            many(Kind::TransactRead, &o.consumed_capacity);
+        } else if let Some(o) = output.downcast_ref::<put_item::PutItemOutput>() {
+            one(Kind::Write, &o.consumed_capacity);
+        } else if let Some(o) = output.downcast_ref::<update_item::UpdateItemOutput>() {
+            one(Kind::Write, &o.consumed_capacity);
+        } else if let Some(o) = output.downcast_ref::<delete_item::DeleteItemOutput>() {
+            one(Kind::Write, &o.consumed_capacity);
+        } else if let Some(o) = output.downcast_ref::<transact_write_items::TransactWriteItemsOutput>() {
+            many(Kind::TransactWrite, &o.consumed_capacity);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod secret_scan_tests {
     use super::contains_secret;
