@@ -8,7 +8,11 @@ import json
 import sys
 
 options_path, markdown_path, machine = sys.argv[1:4]
-rows = [json.loads(line) for line in open(options_path) if line.strip()]
+everything = [json.loads(line) for line in open(options_path) if line.strip()]
+# A row with "stopped" is an option whose build was stopped before it finished: its note says
+# how far it got.
+rows = [row for row in everything if "stopped" not in row]
+stopped = [row for row in everything if "stopped" in row]
 budget_zip, budget_ratio, budget_seconds = 4_000_000, 1.5, 600
 
 
@@ -42,6 +46,12 @@ for row in rows:
         else f"| {row['lto']} | {row['codegen_units']} | {row['build_seconds'] / 60:.1f} min "
         f"| {row['largest_zip'] / 1e6:.2f} MB | {row['total_zip'] / 1e6:.1f} MB | `{name}` {ratio:.2f} × | | {'yes' if ok else 'no'} |"
     )
+for row in stopped:
+    add(f"| {row['lto']} | {row['codegen_units']} | stopped at {row['stopped'] / 60:.0f} min | | | | | no: {row['note']} |")
+for row in rows:
+    if row.get("note"):
+        add("")
+        add(f"lto {row['lto']}, codegen-units {row['codegen_units']}: {row['note']}.")
 add("")
 add("Cold init of each measured binary, median ms (× baseline):")
 add("")

@@ -126,15 +126,17 @@ add("|---|---:|")
 for row in r["crypto"]:
     add(f"| {row['what']} | {row['per_second']:,.0f} |")
 add("")
-# The deploy build's table is written by `scripts/package --compare` (tools/mfa-bench/package.py)
-# and kept as it is.
+# The sections other scripts write are kept as they are: the deploy build's
+# (`scripts/package --compare`, package.py) and the cost of a million logins (cost.py).
 try:
     old = open(markdown_path).read()
-    begin, end = old.index("<!-- package:begin -->"), old.index("<!-- package:end -->")
-    lines.append(old[begin : end + len("<!-- package:end -->")])
-    add("")
-except (OSError, ValueError):
-    pass
+except OSError:
+    old = ""
+for name in ("cost", "package"):
+    if f"<!-- {name}:begin -->" in old:
+        begin, end = old.index(f"<!-- {name}:begin -->"), old.index(f"<!-- {name}:end -->")
+        lines.append(old[begin : end + len(f"<!-- {name}:end -->")])
+        add("")
 open(markdown_path, "w").write("\n".join(lines))
 
 fig, (a, b) = plt.subplots(1, 2, figsize=(14, 6))

@@ -1,0 +1,91 @@
+"""Writes the cost of a million logins into BENCHMARKS.md (in place of the section a run
+before wrote) from what `mfa-bench` measured the logins' requests consume.
+
+usage: cost.py RESULTS.json BENCHMARKS.md
+"""
+
+import json
+import math
+import sys
+
+results_path, markdown_path = sys.argv[1:3]
+r = json.load(open(results_path))
+lines = ["<!-- cost:begin -->"]
+add = lines.append
+
+# What a million logins cost, from the requests' measured CPU time, round trips and request
+# units, at list prices (us-east-1) written with the date they were read.
+PRICES_READ = "2026-12-02"
+PRICES = {
+    # AWS Lambda, arm64: per request and per GB-second (https://aws.amazon.com/lambda/pricing/).
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_second": 0.0000133334,
+    # API Gateway HTTP API, first 300 million a month (https://aws.amazon.com/api-gateway/pricing/).
+    "http_api_request": 1.00 / 1e6,
+    # DynamoDB on-demand (https://aws.amazon.com/dynamodb/pricing/on-demand/).
+    "read_unit": 0.125 / 1e6,
+    "write_unit": 0.625 / 1e6,
+}
+MEMORY_MB = 128
+# Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB.
+CPU_SHARE = MEMORY_MB / 1769
+# DynamoDB's round trip from a function in the same region, which DynamoDB Local on loopback
+# does not show: an assumption (AWS: "single-digit milliseconds").
+ROUND_TRIP_MS = 5.0
+cost = r["cost"]
+add("## What a million logins cost")
+add("")
+add(f"Each login's requests ran in process {cost['logins']} times against DynamoDB Local with a client")
+add("that asks for the capacity each request consumes (`ReturnConsumedCapacity: TOTAL`; a small")
+add("item read and written plainly and in a transaction first checks DynamoDB Local reports what")
+add(f"AWS bills: {json.dumps(cost['calibration']['local'])}). A function's billed time at {MEMORY_MB} MB arm64")
+add(f"is taken as its CPU time measured here (p50, one core of this machine) stretched to the")
+add(f"{CPU_SHARE:.3f} of a vCPU that {MEMORY_MB} MB gets, plus {ROUND_TRIP_MS:.0f} ms for each DynamoDB round trip (assumed;")
+add(f"loopback cannot show it), rounded up to the millisecond. List prices (us-east-1), read {PRICES_READ}:")
+add(f"Lambda arm64 ${PRICES['lambda_request'] * 1e6:.2f} per million requests and ${PRICES['lambda_gb_second']} per GB-second;")
+add(f"HTTP API ${PRICES['http_api_request'] * 1e6:.2f} per million requests; DynamoDB on-demand ${PRICES['read_unit'] * 1e6:.3f}")
+add(f"per million read units and ${PRICES['write_unit'] * 1e6:.3f} per million write units.")
+add("")
+add("| flow | request | CPU ms p50 | round trips | billed ms at 128 MB | read units | write units | $ per million |")
+add("|---|---|---:|---:|---:|---:|---:|---:|")
+totals = {}
+for row in cost["rows"]:
+    trips = row["reads"] + row["writes"]
+    billed = math.ceil(row["cpu_ms_p50"] / CPU_SHARE + trips * ROUND_TRIP_MS)
+    dollars = 1e6 * (
+        PRICES["lambda_request"]
+        + billed / 1000 * MEMORY_MB / 1024 * PRICES["lambda_gb_second"]
+        + PRICES["http_api_request"]
+        + row["read_units"] * PRICES["read_unit"]
+        + row["write_units"] * PRICES["write_unit"]
+    )
+    totals.setdefault(row["flow"], [0.0, 0, 0.0, 0.0, 0.0])
+    t = totals[row["flow"]]
+    t[0] += dollars
+    t[1] += billed
+    t[2] += 1e6 * (PRICES["lambda_request"] + billed / 1000 * MEMORY_MB / 1024 * PRICES["lambda_gb_second"])
+    t[3] += 1e6 * PRICES["http_api_request"]
+    t[4] += 1e6 * (row["read_units"] * PRICES["read_unit"] + row["write_units"] * PRICES["write_unit"])
+    add(
+        f"| {row['flow']} | {row['request']} | {row['cpu_ms_p50']:.2f} | {trips:.0f} | {billed} "
+        f"| {row['read_units']:.1f} | {row['write_units']:.1f} | {dollars:.2f} |"
+    )
+add("")
+add("| a million logins | Lambda | HTTP API | DynamoDB | total |")
+add("|---|---:|---:|---:|---:|")
+for flow, t in totals.items():
+    add(f"| {flow} | ${t[2]:.2f} | ${t[3]:.2f} | ${t[4]:.2f} | **${t[0]:.2f}** |")
+add("")
+add("<!-- cost:end -->")
+section = "\n".join(lines)
+try:
+    text = open(markdown_path).read()
+except OSError:
+    text = "# Benchmarks\n"
+if "<!-- cost:begin -->" in text:
+    begin, end = text.index("<!-- cost:begin -->"), text.index("<!-- cost:end -->") + len("<!-- cost:end -->")
+    text = text[:begin] + section + text[end:]
+else:
+    text = text.rstrip("\n") + "\n\n" + section + "\n"
+open(markdown_path, "w").write(text)
+print(section)
