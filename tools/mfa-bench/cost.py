@@ -14,8 +14,12 @@ lines = ["<!-- cost:begin -->"]
 add = lines.append
 
 # What a million logins cost, from the requests' measured CPU time, round trips and request
-# units, at list prices (us-east-1) written with the date they were read.
-PRICES_READ = "2026-12-02"
+# units, at list prices (us-east-1) written with the date they took effect. They are not
+# fetched (a benchmark run needs no network): check them against the pages named below.
+PRICES_AS_OF = (
+    "Lambda arm64 since 2021-09-29, DynamoDB on-demand since its cut of 2024-11-01, "
+    "Cognito's tiers since 2024-11-22"
+)
 PRICES = {
     # AWS Lambda, arm64: per request and per GB-second (https://aws.amazon.com/lambda/pricing/).
     "lambda_request": 0.20 / 1e6,
@@ -41,7 +45,7 @@ add("item read and written plainly and in a transaction first checks DynamoDB Lo
 add(f"AWS bills: {json.dumps(cost['calibration']['local'])}). A function's billed time at {MEMORY_MB} MB arm64")
 add(f"is taken as its CPU time measured here (p50, one core of this machine) stretched to the")
 add(f"{CPU_SHARE:.3f} of a vCPU that {MEMORY_MB} MB gets, plus {ROUND_TRIP_MS:.0f} ms for each DynamoDB round trip (assumed;")
-add(f"loopback cannot show it), rounded up to the millisecond. List prices (us-east-1), read {PRICES_READ}:")
+add(f"loopback cannot show it), rounded up to the millisecond. List prices (us-east-1; {PRICES_AS_OF}):")
 add(f"Lambda arm64 ${PRICES['lambda_request'] * 1e6:.2f} per million requests and ${PRICES['lambda_gb_second']} per GB-second;")
 add(f"HTTP API ${PRICES['http_api_request'] * 1e6:.2f} per million requests; DynamoDB on-demand ${PRICES['read_unit'] * 1e6:.3f}")
 add(f"per million read units and ${PRICES['write_unit'] * 1e6:.3f} per million write units.")
@@ -76,6 +80,27 @@ add("|---|---:|---:|---:|---:|")
 for flow, t in totals.items():
     add(f"| {flow} | ${t[2]:.2f} | ${t[3]:.2f} | ${t[4]:.2f} | **${t[0]:.2f}** |")
 add("")
+# The same traffic at per-user prices: a million logins a month is 1,000,000 monthly active
+# users if each logs in once, and 100,000 if each logs in ten times.
+PER_USER = [
+    # (name, free users a month, $ per user a month beyond them)
+    ("Amazon Cognito Essentials (MFA included)", 10_000, 0.015),
+    ("Amazon Cognito Plus", 0, 0.020),
+]
+add("The same million logins at published per-user prices (https://aws.amazon.com/cognito/pricing/):")
+add("")
+add("| | 100,000 users, ten logins each | 1,000,000 users, one login each |")
+add("|---|---:|---:|")
+for flow, t in totals.items():
+    add(f"| this service, {flow} | ${t[0]:.2f} | ${t[0]:.2f} |")
+for name, free, price in PER_USER:
+    add(f"| {name} | ${max(0, 100_000 - free) * price:,.0f} | ${max(0, 1_000_000 - free) * price:,.0f} |")
+add("| Auth0 | not published at these sizes (its self-serve plans end far below 100,000 users) | |")
+add("")
+add("This service's figure leaves out what does not change with the login count: CloudWatch Logs,")
+add("the table's storage and point-in-time recovery, and the cold starts of a function's first")
+add("requests. Its CPU times include the harness building each request and reading its answer,")
+add("so they are an overestimate; x86_64 here and Graviton there differ in speed too.")
 add("<!-- cost:end -->")
 section = "\n".join(lines)
 try:

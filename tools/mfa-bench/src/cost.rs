@@ -155,7 +155,7 @@ pub async fn run() -> Value {
     let (mut status, mut login, mut refresh) = (Samples::default(), Samples::default(), Samples::default());
     let (mut d_status, mut d_login, mut d_refresh) = (Samples::default(), Samples::default(), Samples::default());
     // Warm up the process and DynamoDB Local (a JVM) first.
-    for _ in 0..20 {
+    for _ in 0..300 {
         m.prepare("mfa-status", &Person::new().platform_token(), Value::Null).await;
     }
     for _ in 0..logins() {
