@@ -22,6 +22,7 @@ pub mod envelope;
 pub mod factors;
 pub mod frontegg;
 pub mod handlers;
+pub mod lambda;
 pub mod lockout;
 pub mod mail;
 pub mod method;

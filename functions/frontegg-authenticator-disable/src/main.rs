@@ -1,10 +1,6 @@
 //! `POST /resources/users/v1/mfa/authenticator/{deviceId}/disable/verify` (and under `/frontegg/identity`): removes that authenticator (proof in the request).
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{frontegg, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("frontegg-authenticator-disable").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::frontegg::authenticator_disable(&app, req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("frontegg-authenticator-disable", |app, req| Box::pin(frontegg::authenticator_disable(app, req)))
 }

@@ -1,10 +1,6 @@
 //! `POST /resources/users/v1/mfa/authenticator/enroll` (and under `/frontegg/identity`): begins an authenticator.
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{frontegg, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("frontegg-authenticator-enroll").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::frontegg::authenticator_enroll(&app, req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("frontegg-authenticator-enroll", |app, req| Box::pin(frontegg::authenticator_enroll(app, req)))
 }

@@ -1,11 +1,6 @@
 //! `POST /resources/auth/v1/user/mfa/authenticator/enroll` (and under `/frontegg/identity`): begins an authenticator at login.
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{frontegg, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("frontegg-login-authenticator-enroll").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::frontegg::login_authenticator_enroll(&app, req).await) }))
-        .await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("frontegg-login-authenticator-enroll", |app, req| Box::pin(frontegg::login_authenticator_enroll(app, req)))
 }

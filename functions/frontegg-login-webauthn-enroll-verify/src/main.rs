@@ -1,11 +1,6 @@
 //! `POST /resources/auth/v1/user/mfa/webauthn/enroll/verify` (and under `/frontegg/identity`): completes the passkey and logs in.
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{frontegg, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("frontegg-login-webauthn-enroll-verify").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::frontegg::login_webauthn_enroll_verify(&app, req).await) }))
-        .await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("frontegg-login-webauthn-enroll-verify", |app, req| Box::pin(frontegg::login_webauthn_enroll_verify(app, req)))
 }

@@ -1,10 +1,6 @@
 //! `POST /resources/users/v1/mfa/sms/{deviceId}/disable/verify` (and under `/frontegg/identity`): removes that phone (proof in the request).
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{frontegg, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("frontegg-sms-disable").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::frontegg::sms_disable(&app, req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("frontegg-sms-disable", |app, req| Box::pin(frontegg::sms_disable(app, req)))
 }

@@ -1,11 +1,6 @@
 //! `POST /mfa/backup-codes`: ten new backup codes (step-up).
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{handlers, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("mfa-backup-codes").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::regenerate_backup_codes(&app, req).await) }))
-        .await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("mfa-backup-codes", |app, req| Box::pin(handlers::regenerate_backup_codes(app, req)))
 }

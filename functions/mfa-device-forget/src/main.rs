@@ -1,10 +1,6 @@
 //! `DELETE /mfa/devices/{deviceId}`: forgets one remembered device.
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{handlers, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("mfa-device-forget").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::forget_device(&app, req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("mfa-device-forget", |app, req| Box::pin(handlers::forget_device(app, req)))
 }

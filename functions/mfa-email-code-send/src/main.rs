@@ -1,10 +1,6 @@
 //! `POST /mfa/email-code/send`: mails a login code (EMAIL_OTP).
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{handlers, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("mfa-email-code-send").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::send_email_code(&app, req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("mfa-email-code-send", |app, req| Box::pin(handlers::send_email_code(app, req)))
 }

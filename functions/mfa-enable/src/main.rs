@@ -1,10 +1,6 @@
 //! `POST /mfa/enable`: switches a configured method back on.
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{handlers, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("mfa-enable").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::enable(&app, req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("mfa-enable", |app, req| Box::pin(handlers::enable(app, req)))
 }

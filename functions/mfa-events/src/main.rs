@@ -1,10 +1,6 @@
 //! `GET /mfa/events`: the audit trail, newest first, a page at a time.
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{handlers, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("mfa-events").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::events(&app, req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("mfa-events", |app, req| Box::pin(handlers::events(app, req)))
 }

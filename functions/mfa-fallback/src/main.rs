@@ -1,8 +1,6 @@
 //! API Gateway's `$default` route: unknown paths (404) and wrong methods (405), in the envelope.
-use lambda_http::{Error, run, service_fn, tracing};
+use mfa_shared::{handlers, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::fallback(req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::run(Box::pin(lambda::serve(&|req| Box::pin(handlers::fallback(req)))))
 }

@@ -1,10 +1,6 @@
 //! `GET /mfa/methods`: every MFA method with the caller's state of it.
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{handlers, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("mfa-methods").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::methods(&app, req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("mfa-methods", |app, req| Box::pin(handlers::methods(app, req)))
 }

@@ -1,10 +1,6 @@
 //! `POST /mfa/organization/enforce`: turns organization-wide MFA on or off.
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{handlers, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("mfa-organization-enforce").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::enforce(&app, req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("mfa-organization-enforce", |app, req| Box::pin(handlers::enforce(app, req)))
 }

@@ -1,10 +1,6 @@
 //! `POST /mfa/verify-setup`: verifies a pending setup and enables the method.
-use lambda_http::{Error, run, service_fn, tracing};
-use mfa_shared::App;
+use mfa_shared::{handlers, lambda};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
-    let app = App::for_function("mfa-verify-setup").await?;
-    run(service_fn(|req| async { Ok::<_, Error>(mfa_shared::handlers::verify_setup(&app, req).await) })).await
+fn main() -> Result<(), lambda::Error> {
+    lambda::function("mfa-verify-setup", |app, req| Box::pin(handlers::verify_setup(app, req)))
 }

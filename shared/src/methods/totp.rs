@@ -56,13 +56,44 @@ pub fn enroll(issuer: &str, account: &str) -> Result<Enrollment, EnrollmentError
         .build()
         .map_err(|e| EnrollmentError(e.to_string()))?;
     let otpauth_url = totp.to_url().map_err(|e| EnrollmentError(e.to_string()))?;
-    let png = totp.to_qr_png().map_err(|_| EnrollmentError("QR code".into()))?;
+    let png = qr_png(&otpauth_url)?;
     Ok(Enrollment {
         secret: totp.secret().to_base32().into(),
         otpauth_url: otpauth_url.into(),
         qr_code: format!("data:image/png;base64,{}", STANDARD.encode(png)).into(),
         raw_secret: raw.into(),
     })
+}
+
+/// Pixels per QR module, and the white border in modules that readers need around it.
+const QR_SCALE: usize = 8;
+const QR_BORDER: usize = 4;
+
+/// `text` as a QR code (error correction level M) in a grayscale PNG.
+fn qr_png(text: &str) -> Result<Vec<u8>, EnrollmentError> {
+    let qr = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium)
+        .map_err(|_| EnrollmentError("the otpauth URL is too long for a QR code".into()))?;
+    let modules = qr.size() as usize;
+    let side = (modules + 2 * QR_BORDER) * QR_SCALE;
+    let mut pixels = vec![255u8; side * side];
+    for (y, row) in pixels.chunks_exact_mut(side).enumerate() {
+        let qy = (y / QR_SCALE) as i32 - QR_BORDER as i32;
+        for (x, pixel) in row.iter_mut().enumerate() {
+            let qx = (x / QR_SCALE) as i32 - QR_BORDER as i32;
+            // Outside the symbol `get_module` is light, which draws the border.
+            if qr.get_module(qx, qy) {
+                *pixel = 0;
+            }
+        }
+    }
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, side as u32, side as u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| EnrollmentError(format!("PNG: {e}")))?;
+    writer.write_image_data(&pixels).map_err(|e| EnrollmentError(format!("PNG: {e}")))?;
+    writer.finish().map_err(|e| EnrollmentError(format!("PNG: {e}")))?;
+    Ok(png)
 }
 
 /// The `otpauth` label may not contain `:` (it separates issuer and account).
