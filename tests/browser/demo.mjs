@@ -1,13 +1,15 @@
 // The demo app (`demo/`) clicked through in headless Chromium, as a person would: status,
 // each factor added (QR code and backup codes, a magic link landed and used, email and
 // SMS codes read from the local inbox, a passkey through the virtual authenticator),
-// logins with an authenticator code, the remembered device, a backup code, a passkey and a
-// login link, the factor list with rename and remove, the events, and a reset.
+// logins with an authenticator code, the remembered device, a backup code, a passkey, a
+// login link, and (a second user, beside the first) an email code and an SMS code, the
+// factor list with rename and remove, the events, and a reset.
 // Any error the page shows fails the walk. Screenshots of the key screens go to
 // $MFA_TEST_LOG_DIR/demo/.
 //
 // Environment: MFA_API_URL, MFA_RP_ORIGIN, MFA_SES_STORE_URL, MFA_SNS_STORE_URL,
-// MFA_TEST_LOG_DIR, BROWSER_TOKEN, BROWSER_EMAIL, BROWSER_PHONE.
+// MFA_TEST_LOG_DIR, BROWSER_TOKEN, BROWSER_EMAIL, BROWSER_PHONE, and BROWSER2_TOKEN,
+// BROWSER2_EMAIL, BROWSER2_PHONE for a second user.
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,8 @@ import { serve } from '../../demo/server.mjs';
 const origin = new URL(process.env.MFA_RP_ORIGIN);
 const email = process.env.BROWSER_EMAIL;
 const phone = process.env.BROWSER_PHONE;
+const email2 = process.env.BROWSER2_EMAIL;
+const phone2 = process.env.BROWSER2_PHONE;
 const shots = path.join(process.env.MFA_TEST_LOG_DIR || '/tmp', 'demo');
 mkdirSync(shots, { recursive: true });
 const steps = [];
@@ -35,38 +39,43 @@ const linkToken = (text) => {
   return decodeURIComponent(found[1]);
 };
 
-async function logLength() {
-  return tab.locator('#log li').count();
-}
+/// The page helpers for one tab: each walk (one demo user) has its own tab, with its own
+/// storage.
+function walker(tab) {
+  const logLength = () => tab.locator('#log li').count();
 
-/// Clicks `id` and waits for the page to log the API's answer; fails on a shown error.
-async function click(id, step) {
-  const before = await logLength();
-  await tab.click(`#${id}`);
-  await tab.waitForFunction((n) => document.querySelectorAll('#log li').length > n, before, { timeout: 15000 });
-  await tab.waitForTimeout(100);
-  const error = (await tab.textContent('#error')).trim();
-  if (error) throw new Error(`${step}: the page shows an error: ${error}`);
-  steps.push(step);
-}
-
-/// [`click`] for a step that sends a mail or text: a user gets one message a minute, so
-/// when the page says to wait, the walk waits as a person would, and clicks again.
-async function send(id, step) {
-  try {
-    await click(id, step);
-  } catch (e) {
-    const wait = /wait (\d+) second/.exec(e.message);
-    if (!wait) throw e;
-    await new Promise((ok) => setTimeout(ok, (Number(wait[1]) + 1) * 1000));
-    await click(id, step);
+  /// Clicks `id` and waits for the page to log the API's answer; fails on a shown error.
+  async function click(id, step) {
+    const before = await logLength();
+    await tab.click(`#${id}`);
+    await tab.waitForFunction((n) => document.querySelectorAll('#log li').length > n, before, { timeout: 15000 });
+    await tab.waitForTimeout(100);
+    const error = (await tab.textContent('#error')).trim();
+    if (error) throw new Error(`${step}: the page shows an error: ${error}`);
+    steps.push(step);
   }
-}
 
-async function shot(name) {
-  const file = path.join(shots, `${String(screenshots.length + 1).padStart(2, '0')}-${name}.png`);
-  await tab.screenshot({ path: file, fullPage: true });
-  screenshots.push(file);
+  /// [`click`] for a step that sends a mail or text: a user gets one message a minute, so
+  /// when the page says to wait, the walk waits as a person would, and clicks again.
+  async function send(id, step) {
+    try {
+      await click(id, step);
+    } catch (e) {
+      const wait = /wait (\d+) second/.exec(e.message);
+      if (!wait) throw e;
+      await new Promise((ok) => setTimeout(ok, (Number(wait[1]) + 1) * 1000));
+      await click(id, step);
+    }
+  }
+
+  async function shot(name) {
+    const file = path.join(shots, `${String(screenshots.length + 1).padStart(2, '0')}-${name}.png`);
+    screenshots.push(file);
+    await tab.screenshot({ path: file, fullPage: true });
+  }
+
+  const session = async () => (await tab.textContent('#session')).trim();
+  return { tab, click, send, shot, session };
 }
 
 /// The newest message to `to`, among those that arrived after `count` of them were there,
@@ -85,9 +94,10 @@ const count = async (kind, to) => {
   const box = await inbox();
   return (kind === 'mail' ? box.mails.filter((m) => m.to.includes(to)) : box.texts.filter((t) => t.to === to)).length;
 };
-const session = async () => (await tab.textContent('#session')).trim();
+const isCode = (t) => !t.includes('token=') && code(t);
 
-try {
+/// The first demo user: every factor but the code logins, and a reset.
+async function everyFactor({ tab, click, send, shot, session }) {
   await tab.goto(new URL(`/?token=${process.env.BROWSER_TOKEN}`, origin).href);
   await click('status', 'status');
   if (!(await tab.textContent('#status-out')).includes('enabledMethods')) throw new Error('status shows no methods');
@@ -134,7 +144,7 @@ try {
   // Email and SMS codes, read from the local inbox.
   mails = await count('mail', email);
   await send('add-email', 'add email codes');
-  await tab.fill('#email-code', code(await newest('mail', email, mails, (t) => !t.includes('token=') && code(t))));
+  await tab.fill('#email-code', code(await newest('mail', email, mails, isCode)));
   await click('verify-email', 'verify the email code');
   const texts = await count('text', phone);
   await tab.fill('#phone', phone);
@@ -179,9 +189,44 @@ try {
   await click('status', 'status after the reset');
   if (!(await tab.textContent('#status-out')).includes('"enabledMethods": []')) throw new Error('MFA is still on after the reset');
   await shot('reset');
+}
+
+/// The second demo user (a user gets five messages an hour, and the first one's walk sends
+/// four): email and SMS codes added, and a login with each. It runs beside the first.
+async function codeLogins({ tab, click, send, shot, session }) {
+  await tab.goto(new URL(`/?token=${process.env.BROWSER2_TOKEN}`, origin).href);
+  let mails = await count('mail', email2);
+  await send('add-email', 'second user: add email codes');
+  await tab.fill('#email-code', code(await newest('mail', email2, mails, isCode)));
+  await click('verify-email', 'second user: verify the email code');
+
+  await tab.selectOption('#login-method', 'EMAIL_OTP');
+  mails = await count('mail', email2);
+  await send('send-code', 'second user: send a login code by mail');
+  await tab.fill('#login-code', code(await newest('mail', email2, mails, isCode)));
+  await click('login', 'log in with an email code');
+  if (!(await session()).startsWith('logged in')) throw new Error('no session after the email-code login');
+
+  let texts = await count('text', phone2);
+  await tab.fill('#phone', phone2);
+  await send('add-sms', 'second user: add SMS codes');
+  await tab.fill('#sms-code', code(await newest('text', phone2, texts, code)));
+  await click('verify-sms', 'second user: verify the SMS code');
+
+  await tab.selectOption('#login-method', 'SMS');
+  texts = await count('text', phone2);
+  await send('send-code', 'second user: send a login code by text');
+  await tab.fill('#login-code', code(await newest('text', phone2, texts, code)));
+  await click('login', 'log in with an SMS code');
+  if (!(await session()).startsWith('logged in')) throw new Error('no session after the SMS-code login');
+  await shot('code-logins');
+}
+
+try {
+  await Promise.all([everyFactor(walker(tab)), codeLogins(walker(await browser.newPage()))]);
   console.log(JSON.stringify({ steps, screenshots }));
 } catch (e) {
-  await shot('failure').catch(() => {});
+  await walker(tab).shot('failure').catch(() => {});
   console.error(`demo walk failed after: ${steps.join(' / ')}`);
   throw e;
 } finally {

@@ -2,5 +2,7 @@
 use mfa_shared::{frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-authenticator-enroll-verify", |app, req| Box::pin(frontegg::authenticator_enroll_verify(app, req)))
+    lambda::function("frontegg-authenticator-enroll-verify", |app, req| {
+        Box::pin(frontegg::authenticator_enroll_verify(app, req))
+    })
 }

@@ -2,5 +2,7 @@
 use mfa_shared::{frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-authenticator-enroll", |app, req| Box::pin(frontegg::login_authenticator_enroll(app, req)))
+    lambda::function("frontegg-login-authenticator-enroll", |app, req| {
+        Box::pin(frontegg::login_authenticator_enroll(app, req))
+    })
 }

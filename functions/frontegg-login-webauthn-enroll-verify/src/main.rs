@@ -2,5 +2,7 @@
 use mfa_shared::{frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-webauthn-enroll-verify", |app, req| Box::pin(frontegg::login_webauthn_enroll_verify(app, req)))
+    lambda::function("frontegg-login-webauthn-enroll-verify", |app, req| {
+        Box::pin(frontegg::login_webauthn_enroll_verify(app, req))
+    })
 }

@@ -2,5 +2,7 @@
 use mfa_shared::{frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-webauthn-disable-options", |app, req| Box::pin(frontegg::webauthn_disable_options(app, req)))
+    lambda::function("frontegg-webauthn-disable-options", |app, req| {
+        Box::pin(frontegg::webauthn_disable_options(app, req))
+    })
 }

@@ -2,5 +2,7 @@
 use mfa_shared::{handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-passkey-complete-registration-1", |app, req| Box::pin(handlers::passkey_complete_registration(app, req)))
+    lambda::function("mfa-passkey-complete-registration-1", |app, req| {
+        Box::pin(handlers::passkey_complete_registration(app, req))
+    })
 }

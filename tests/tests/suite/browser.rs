@@ -43,14 +43,16 @@ async fn chromium_registers_and_signs_in_with_a_passkey() {
 /// step it takes must show no error; the screenshots land in the run's log folder.
 #[tokio::test]
 async fn chromium_walks_the_demo_app_through_every_step() {
-    let me = Person::new();
-    let phone = mfa_tests::phone_number();
+    let (me, second) = (Person::new(), Person::new());
     let _browser = mfa_tests::CHROMIUM.lock().await;
     let out = Command::new("node")
         .arg(repo_root().join("tests/browser/demo.mjs"))
         .env("BROWSER_TOKEN", me.platform_token())
         .env("BROWSER_EMAIL", &me.email)
-        .env("BROWSER_PHONE", &phone)
+        .env("BROWSER_PHONE", mfa_tests::phone_number())
+        .env("BROWSER2_TOKEN", second.platform_token())
+        .env("BROWSER2_EMAIL", &second.email)
+        .env("BROWSER2_PHONE", mfa_tests::phone_number())
         .output()
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -63,6 +65,11 @@ async fn chromium_walks_the_demo_app_through_every_step() {
         assert!(bytes > 1000, "{file} is an image");
     }
     println!("demo app: {} steps in Chromium, no error shown; screenshots: {}", steps.len(), shots.len());
+    for step in ["log in with an email code", "log in with an SMS code", "log in with a backup code"] {
+        assert!(steps.iter().any(|s| s == step), "the walk took no step {step:?}");
+    }
     let status = Api::new().get("/mfa/status", Some(&me.platform_token())).await;
     assert_eq!(status.body["data"]["enabledMethods"], json!([]), "the walk ended with a reset");
+    let status = Api::new().get("/mfa/status", Some(&second.platform_token())).await;
+    assert_eq!(status.body["data"]["enabledMethods"], json!(["EMAIL_OTP", "SMS"]), "the second user has both codes");
 }
