@@ -2,11 +2,15 @@
 
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Region, SharedHttpClient};
+use aws_smithy_async::rt::sleep::TokioSleep;
+use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::SdkConfig;
 
 use crate::auth::{TokenSigner, TokenVerifier};
 use crate::clock::Clock;
@@ -28,7 +32,11 @@ pub use crate::routes::Needs;
 /// request stops at the first call that fails, so 1.5 s bounds a route's wait on a store
 /// that is down, leaving room for the rest of the request within 3 s.
 pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::config::Builder::from(sdk)
+    let mut config = aws_sdk_dynamodb::config::Builder::from(sdk);
+    if let Some(url) = endpoint_url(sdk, "DYNAMODB") {
+        config = config.endpoint_url(url);
+    }
+    let config = config
         .timeout_config(timeouts(Duration::from_millis(750), Duration::from_millis(1500)))
         .retry_config(retries())
         .build();
@@ -39,7 +47,11 @@ pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
 /// link) or concurrently with its other notices, so a request that also waited on the
 /// store stays under 3 s.
 pub fn sesv2_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
-    let config = aws_sdk_sesv2::config::Builder::from(sdk)
+    let mut config = aws_sdk_sesv2::config::Builder::from(sdk);
+    if let Some(url) = endpoint_url(sdk, "SESV2") {
+        config = config.endpoint_url(url);
+    }
+    let config = config
         .timeout_config(timeouts(Duration::from_secs(1), Duration::from_millis(1500)))
         .retry_config(retries())
         .build();
@@ -50,7 +62,11 @@ pub fn sesv2_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
 /// store's work, and an undelivered code is removed after it, so a request that texts
 /// stays under 3 s.
 pub fn sns_client(sdk: &SdkConfig) -> aws_sdk_sns::Client {
-    let config = aws_sdk_sns::config::Builder::from(sdk)
+    let mut config = aws_sdk_sns::config::Builder::from(sdk);
+    if let Some(url) = endpoint_url(sdk, "SNS") {
+        config = config.endpoint_url(url);
+    }
+    let config = config
         .timeout_config(timeouts(Duration::from_secs(1), Duration::from_millis(1500)))
         .retry_config(retries())
         .build();
@@ -85,18 +101,38 @@ impl TlsTrust {
     }
 }
 
-/// The SDK's settings: the region and credentials Lambda puts in the environment (read
-/// directly: the default chains also build providers for profiles, SSO, ECS and IMDS that a
-/// function never uses), `AWS_ENDPOINT_URL_*` (local endpoints), and the HTTPS client.
-async fn sdk_config(trust: TlsTrust) -> SdkConfig {
-    let mut loader = aws_config::from_env().http_client(https_client(trust));
-    if let Ok(region) = std::env::var("AWS_REGION") {
-        loader = loader.region(aws_config::Region::new(region));
+/// The SDK's settings, from what Lambda puts in the environment: the region and the
+/// function role's credentials, with the HTTPS client. Built directly: aws-config's loader
+/// also builds providers for profiles, SSO, web identity, ECS and IMDS that a function
+/// never uses, and links an STS client into every binary.
+fn sdk_config(trust: TlsTrust) -> SdkConfig {
+    let mut sdk = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(https_client(trust))
+        .sleep_impl(TokioSleep::new())
+        .time_source(SharedTimeSource::default());
+    if let Some(region) = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")) {
+        sdk = sdk.region(Region::new(region));
     }
-    if std::env::var("AWS_ACCESS_KEY_ID").is_ok() {
-        loader = loader.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
+    if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        let credentials = Credentials::new(id, secret, env("AWS_SESSION_TOKEN"), None, "environment");
+        sdk = sdk.credentials_provider(SharedCredentialsProvider::new(credentials));
     }
-    loader.load().await
+    sdk.build()
+}
+
+/// Where a client sends its requests instead of the service's AWS endpoint (the local
+/// stack), unless `sdk` names an endpoint: `AWS_ENDPOINT_URL_<SERVICE>`, else
+/// `AWS_ENDPOINT_URL`.
+fn endpoint_url(sdk: &SdkConfig, service: &str) -> Option<String> {
+    if sdk.endpoint_url().is_some() {
+        return None;
+    }
+    env(&format!("AWS_ENDPOINT_URL_{service}")).or_else(|| env("AWS_ENDPOINT_URL"))
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
 /// The HTTPS client of the SDK clients (rustls on aws-lc), built once per cold start.
@@ -199,7 +235,7 @@ impl App {
         let tls_trust =
             if needs.store || needs.mail || needs.sms { TlsTrust::read(&mut r) } else { TlsTrust::AwsRoots };
         r.finish()?;
-        let sdk = sdk_config(tls_trust).await;
+        let sdk = sdk_config(tls_trust);
         let store = Store::new(dynamodb_client(&sdk), table);
         let mailer = mail.map(|config| Mailer::new(sesv2_client(&sdk), config));
         let sms_sdk = needs.sms.then(|| sdk.clone());
