@@ -168,7 +168,11 @@ pub struct App {
     pub store: Store,
     pub clock: Clock,
     keyring: Option<Keyring>,
-    mailer: Option<Mailer>,
+    /// Built at the first mail, from `mail_setup` (a function that can mail sends none for
+    /// most requests: refusals, and every change that is not a factor's): the SES client
+    /// costs its cold start nothing.
+    mailer: std::sync::OnceLock<Mailer>,
+    mail_setup: Option<(SdkConfig, MailConfig)>,
     /// Built at the first text, from `sms_sdk` (the functions that text are few, and most
     /// of their requests send none: the SNS client costs their cold start nothing).
     texter: std::sync::OnceLock<Texter>,
@@ -237,14 +241,15 @@ impl App {
         r.finish()?;
         let sdk = sdk_config(tls_trust);
         let store = Store::new(dynamodb_client(&sdk), table);
-        let mailer = mail.map(|config| Mailer::new(sesv2_client(&sdk), config));
+        let mail_setup = mail.map(|config| (sdk.clone(), config));
         let sms_sdk = needs.sms.then(|| sdk.clone());
         Ok(Self {
             auth,
             store,
             clock: Clock::system(),
             keyring,
-            mailer,
+            mailer: std::sync::OnceLock::new(),
+            mail_setup,
             texter: std::sync::OnceLock::new(),
             sms_sdk,
             webauthn,
@@ -272,7 +277,7 @@ impl App {
     /// The same application sending mail through another SES client (tests point it at an
     /// endpoint that is down).
     pub fn with_mailer(mut self, mailer: Mailer) -> Self {
-        self.mailer = Some(mailer);
+        self.mailer = std::sync::OnceLock::from(mailer);
         self
     }
 
@@ -296,10 +301,14 @@ impl App {
     }
 
     pub fn mailer(&self) -> Result<&Mailer, Refusal> {
-        self.mailer.as_ref().ok_or_else(|| {
+        if let Some(mailer) = self.mailer.get() {
+            return Ok(mailer);
+        }
+        let Some((sdk, config)) = &self.mail_setup else {
             tracing::error!("this function was started without mail settings");
-            Refusal::Internal
-        })
+            return Err(Refusal::Internal);
+        };
+        Ok(self.mailer.get_or_init(|| Mailer::new(sesv2_client(sdk), config.clone())))
     }
 
     pub fn texter(&self) -> Result<&Texter, Refusal> {

@@ -30,11 +30,12 @@ pub fn function(function: &str, handler: Handler) -> Result<(), Error> {
 }
 
 /// Runs `main` on the runtime every function uses, logging as Lambda asks
-/// (`AWS_LAMBDA_LOG_FORMAT`, `RUST_LOG`). `main` runs on this thread, so it need not be
-/// `Send`.
+/// (`AWS_LAMBDA_LOG_FORMAT`, `RUST_LOG`). One thread: an execution environment handles
+/// one event at a time, and a worker pool's threads would only be started at cold start
+/// and left idle. `main` runs on this thread, so it need not be `Send`.
 pub fn run(main: Pin<Box<dyn Future<Output = Result<(), Error>> + '_>>) -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(main)
+    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(main)
 }
 
 /// Answers API Gateway's (HTTP API, payload 2.0) requests with `handler`.
