@@ -74,6 +74,14 @@ ensure_python_test_tools() {
   touch "$stamp"
 }
 
+# The deploy build's flags (arm64, the release profile, which aborts on a panic):
+# Graviton2's instruction set, as cargo-lambda chooses when no flags are given, and no
+# unwind tables, since nothing unwinds (they were a tenth of every zip). Set for the arm64
+# target only, by the scripts that build for deploying.
+export_deploy_rustflags() {
+  export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-cpu=neoverse-n1 -C force-unwind-tables=no"
+}
+
 install_dependencies() {
   ensure_java
   ensure_node_packages

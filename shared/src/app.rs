@@ -11,6 +11,7 @@ use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::SdkConfig;
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 
 use crate::auth::{TokenSigner, TokenVerifier};
 use crate::clock::Clock;
@@ -32,11 +33,7 @@ pub use crate::routes::Needs;
 /// request stops at the first call that fails, so 1.5 s bounds a route's wait on a store
 /// that is down, leaving room for the rest of the request within 3 s.
 pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
-    let mut config = aws_sdk_dynamodb::config::Builder::from(sdk);
-    if let Some(url) = endpoint_url(sdk, "DYNAMODB") {
-        config = config.endpoint_url(url);
-    }
-    let config = config
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk)
         .timeout_config(timeouts(Duration::from_millis(750), Duration::from_millis(1500)))
         .retry_config(retries())
         .build();
@@ -47,11 +44,7 @@ pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
 /// link) or concurrently with its other notices, so a request that also waited on the
 /// store stays under 3 s.
 pub fn sesv2_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
-    let mut config = aws_sdk_sesv2::config::Builder::from(sdk);
-    if let Some(url) = endpoint_url(sdk, "SESV2") {
-        config = config.endpoint_url(url);
-    }
-    let config = config
+    let config = aws_sdk_sesv2::config::Builder::from(sdk)
         .timeout_config(timeouts(Duration::from_secs(1), Duration::from_millis(1500)))
         .retry_config(retries())
         .build();
@@ -62,11 +55,7 @@ pub fn sesv2_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
 /// store's work, and an undelivered code is removed after it, so a request that texts
 /// stays under 3 s.
 pub fn sns_client(sdk: &SdkConfig) -> aws_sdk_sns::Client {
-    let mut config = aws_sdk_sns::config::Builder::from(sdk);
-    if let Some(url) = endpoint_url(sdk, "SNS") {
-        config = config.endpoint_url(url);
-    }
-    let config = config
+    let config = aws_sdk_sns::config::Builder::from(sdk)
         .timeout_config(timeouts(Duration::from_secs(1), Duration::from_millis(1500)))
         .retry_config(retries())
         .build();
@@ -101,38 +90,67 @@ impl TlsTrust {
     }
 }
 
-/// The SDK's settings, from what Lambda puts in the environment: the region and the
-/// function role's credentials, with the HTTPS client. Built directly: aws-config's loader
-/// also builds providers for profiles, SSO, web identity, ECS and IMDS that a function
-/// never uses, and links an STS client into every binary.
-fn sdk_config(trust: TlsTrust) -> SdkConfig {
+/// The SDK's settings, from what Lambda puts in the environment: the region, the function
+/// role's credentials, the FIPS and dual-stack endpoint switches, and `AWS_ENDPOINT_URL_*`
+/// (local endpoints), with the HTTPS client. Built directly: aws-config's loader also builds
+/// providers for profiles, SSO, web identity, ECS and IMDS that a function never uses, and
+/// links an STS client into every binary.
+fn sdk_config(source: &dyn Source, trust: TlsTrust) -> SdkConfig {
+    let get = |name: &str| source.get(name).filter(|value| !value.trim().is_empty());
     let mut sdk = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(https_client(trust))
         .sleep_impl(TokioSleep::new())
-        .time_source(SharedTimeSource::default());
-    if let Some(region) = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")) {
+        .time_source(SharedTimeSource::default())
+        .use_fips(get("AWS_USE_FIPS_ENDPOINT").is_some_and(|v| v.eq_ignore_ascii_case("true")))
+        .use_dual_stack(get("AWS_USE_DUALSTACK_ENDPOINT").is_some_and(|v| v.eq_ignore_ascii_case("true")))
+        .service_config(Endpoints::read(source));
+    if let Some(region) = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")) {
         sdk = sdk.region(Region::new(region));
     }
-    if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-        let credentials = Credentials::new(id, secret, env("AWS_SESSION_TOKEN"), None, "environment");
-        sdk = sdk.credentials_provider(SharedCredentialsProvider::new(credentials));
+    match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => {
+            let credentials = Credentials::new(id, secret, get("AWS_SESSION_TOKEN"), None, "environment");
+            sdk = sdk.credentials_provider(SharedCredentialsProvider::new(credentials));
+        }
+        // Lambda always gives a function its role's credentials; without them every call
+        // fails (a 503), so say why once, at cold start.
+        _ => tracing::error!("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set: calls to AWS will fail"),
     }
     sdk.build()
 }
 
 /// Where a client sends its requests instead of the service's AWS endpoint (the local
-/// stack), unless `sdk` names an endpoint: `AWS_ENDPOINT_URL_<SERVICE>`, else
-/// `AWS_ENDPOINT_URL`.
-fn endpoint_url(sdk: &SdkConfig, service: &str) -> Option<String> {
-    if sdk.endpoint_url().is_some() {
-        return None;
+/// stack), as aws-config reads it: `AWS_ENDPOINT_URL_<SERVICE ID>`, else `AWS_ENDPOINT_URL`.
+#[derive(Debug)]
+struct Endpoints(Vec<(&'static str, String)>);
+
+impl Endpoints {
+    const NAMES: [&'static str; 4] =
+        ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL"];
+
+    fn read(source: &dyn Source) -> Self {
+        Self(
+            Self::NAMES
+                .iter()
+                .filter_map(|n| source.get(n).filter(|v| !v.trim().is_empty()).map(|v| (*n, v)))
+                .collect(),
+        )
     }
-    env(&format!("AWS_ENDPOINT_URL_{service}")).or_else(|| env("AWS_ENDPOINT_URL"))
+
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
+    }
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.is_empty())
+impl LoadServiceConfig for Endpoints {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        if key.profile() != "endpoint_url" {
+            return None;
+        }
+        let service = key.service_id().to_ascii_uppercase().replace(' ', "_");
+        self.get(&format!("{}_{service}", key.env())).or_else(|| self.get(key.env()))
+    }
 }
 
 /// The HTTPS client of the SDK clients (rustls on aws-lc), built once per cold start.
@@ -239,7 +257,7 @@ impl App {
         let tls_trust =
             if needs.store || needs.mail || needs.sms { TlsTrust::read(&mut r) } else { TlsTrust::AwsRoots };
         r.finish()?;
-        let sdk = sdk_config(tls_trust);
+        let sdk = sdk_config(source, tls_trust);
         let store = Store::new(dynamodb_client(&sdk), table);
         let mail_setup = mail.map(|config| (sdk.clone(), config));
         let sms_sdk = needs.sms.then(|| sdk.clone());
@@ -363,6 +381,48 @@ mod tests {
         let pem = String::from_utf8_lossy(AWS_ROOTS);
         assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 5);
         let _ = https_client(TlsTrust::AwsRoots);
+    }
+
+    #[test]
+    fn endpoints_are_read_per_service_as_aws_config_reads_them() {
+        // The keys the SDK clients ask for (their `From<&SdkConfig>`).
+        let endpoint = |sdk: &SdkConfig, service: &str| {
+            let key = ServiceConfigKey::builder().service_id(service).env("AWS_ENDPOINT_URL").profile("endpoint_url");
+            sdk.service_config().and_then(|c| c.load_config(key.build().unwrap()))
+        };
+        let source =
+            [("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9")];
+        let sdk = sdk_config(&source, TlsTrust::AwsRoots);
+        assert_eq!(endpoint(&sdk, "DynamoDB").as_deref(), Some("http://127.0.0.1:8000"));
+        assert_eq!(
+            endpoint(&sdk, "SESv2").as_deref(),
+            Some("http://127.0.0.1:9"),
+            "the general one when none is named"
+        );
+        let sns_only = sdk_config(&[("AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:8010")], TlsTrust::AwsRoots);
+        assert_eq!(endpoint(&sns_only, "SNS").as_deref(), Some("http://127.0.0.1:8010"));
+        assert_eq!(endpoint(&sns_only, "DynamoDB"), None, "AWS's own endpoint");
+    }
+
+    #[test]
+    fn credentials_region_and_endpoint_switches_come_from_the_environment() {
+        let source = [
+            ("AWS_REGION", "us-east-2"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret-example"),
+            ("AWS_SESSION_TOKEN", "session-example"),
+            ("AWS_USE_FIPS_ENDPOINT", "true"),
+        ];
+        let sdk = sdk_config(&source, TlsTrust::AwsRoots);
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("us-east-2"));
+        assert_eq!(sdk.use_fips(), Some(true));
+        assert_eq!(sdk.use_dual_stack(), Some(false));
+        assert!(sdk.credentials_provider().is_some());
+        let shown = format!("{sdk:?}");
+        assert!(!shown.contains("secret-example") && !shown.contains("session-example"), "{shown}");
+        assert!(
+            sdk_config(&[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")], TlsTrust::AwsRoots).credentials_provider().is_none()
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ async fn handle(req: Request) -> Result<Response<Body>, Error> {
     Ok(Response::builder().status(200).header("content-type", "application/json").body(body.to_string().into())?)
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     run(service_fn(handle)).await

@@ -108,13 +108,14 @@ async fn twenty_concurrent_activations_with_one_token_succeed_once() {
 async fn tokens_are_bound_to_their_purpose_and_user() {
     let api = Api::new();
     let me = Person::new();
-    // A minute on, so the login link is not held back by the send limit.
-    let app = app().await.with_clock(Clock::fixed(now() + 61));
     let user = me.principal();
     let activation = start_setup(&api, &me).await;
     // An activation token cannot log in (and is not spent by trying).
     let second_person = Person::new();
     let other_activation = start_setup(&api, &second_person).await;
+    // A minute after the activation mails (read after they went, so a slow send cannot
+    // leave the login link held back by the send limit).
+    let app = app().await.with_clock(Clock::fixed(now() + 61));
     assert_eq!(activate(&api, &other_activation).await.status, 200);
     let other = second_person.principal();
     let e = mfa_tests::verify_login_link(&app, &other, &activation).await.unwrap_err();
