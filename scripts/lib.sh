@@ -82,6 +82,12 @@ export_deploy_rustflags() {
   export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-cpu=neoverse-n1 -C force-unwind-tables=no"
 }
 
+# The same flags for this machine's own target (a benchmark's host build): the variable
+# that sets them.
+host_rustflags_var() {
+  echo "CARGO_TARGET_$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')_RUSTFLAGS"
+}
+
 install_dependencies() {
   ensure_java
   ensure_node_packages
