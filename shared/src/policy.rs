@@ -197,6 +197,17 @@ impl Action {
         Action::ReadOwnEvents,
     ];
 
+    /// Whether the action only takes access away: a factor switched off or removed, every
+    /// factor reset, remembered devices forgotten (and the sessions they end). Such a change
+    /// must not lose to the logins it ends: its write tries again for longer when they race
+    /// it (`update`).
+    pub const fn takes_access_away(self) -> bool {
+        matches!(
+            self,
+            Action::Disable | Action::RemoveFactor | Action::ResetSelf | Action::ResetMember | Action::ForgetDevices
+        )
+    }
+
     /// The action's place in [`Action::ALL`].
     pub const fn index(self) -> usize {
         match self {

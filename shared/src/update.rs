@@ -91,12 +91,16 @@ async fn run<T>(
     mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
 ) -> Result<T, Refusal> {
-    const ATTEMPTS: usize = 5;
-    for attempt in 1..=ATTEMPTS {
+    // A write that lost the race reads the record again and tries again: five times, and
+    // twelve for a change that takes access away, so that logins racing it (an attacker's
+    // with a stolen device token, say) cannot keep it from landing. At most about 0.6 s of
+    // waiting in all.
+    let attempts = if change.action.takes_access_away() { 12 } else { 5 };
+    for attempt in 1..=attempts {
         if attempt > 1 {
             // Spread retries of racing requests apart.
             let jitter = crate::crypto::random_bytes::<1>()[0] as u64 % 20;
-            tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64 + jitter)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(10 * attempt.min(5) as u64 + jitter)).await;
         }
         let (mut record, org_policy, admin_record) = match (loaded.take(), change.actor) {
             (Some((record, policy)), _) => (record, policy, None),
@@ -147,7 +151,7 @@ async fn run<T>(
         };
         match saved {
             Ok(()) => return outcome,
-            Err(StoreError::Conflict) if attempt < ATTEMPTS => continue,
+            Err(StoreError::Conflict) if attempt < attempts => continue,
             Err(StoreError::Spent) => return Err(spent()),
             Err(e) => return Err(e.into()),
         }
