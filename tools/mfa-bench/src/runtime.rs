@@ -12,7 +12,6 @@ use tokio::sync::{Mutex, mpsc};
 /// Invocations to hand out, and the answers coming back.
 pub struct RuntimeApi {
     pub address: String,
-    events: Arc<Mutex<mpsc::Receiver<String>>>,
     feed: mpsc::Sender<String>,
     answers: Mutex<mpsc::Receiver<(Instant, String)>>,
     task: tokio::task::JoinHandle<()>,
@@ -24,14 +23,13 @@ impl RuntimeApi {
         let address = listener.local_addr().unwrap().to_string();
         let (feed, events) = mpsc::channel::<String>(1024);
         let (answer_tx, answers) = mpsc::channel::<(Instant, String)>(1024);
-        let events = Arc::new(Mutex::new(events));
-        let shared = events.clone();
+        let shared = Arc::new(Mutex::new(events));
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 tokio::spawn(serve(socket, shared.clone(), answer_tx.clone()));
             }
         });
-        Self { address, events, feed, answers: Mutex::new(answers), task }
+        Self { address, feed, answers: Mutex::new(answers), task }
     }
 
     /// Queues an invocation (an API Gateway event).
@@ -42,12 +40,6 @@ impl RuntimeApi {
     /// The next answer, when it came and its body.
     pub async fn answer(&self, within: Duration) -> Option<(Instant, String)> {
         tokio::time::timeout(within, self.answers.lock().await.recv()).await.ok().flatten()
-    }
-
-    /// Forgets invocations nobody took.
-    pub async fn drain(&self) {
-        while self.events.lock().await.try_recv().is_ok() {}
-        while self.answers.lock().await.try_recv().is_ok() {}
     }
 }
 
