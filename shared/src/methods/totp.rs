@@ -103,9 +103,21 @@ fn qr_png(text: &str) -> Result<Vec<u8>, EnrollmentError> {
     Ok(png)
 }
 
+/// UTF-8 bytes of an issuer or account name kept in the `otpauth` label: a usual address
+/// fits whole, and however long the name (a token's claim is not bounded) the URL, which
+/// percent-encodes each byte in at most three characters and names the issuer twice, stays
+/// within what a QR code holds (an authenticator app shows a few dozen characters anyway).
+const LABEL_BYTES: usize = 200;
+
 /// The `otpauth` label may not contain `:` (it separates issuer and account).
 fn sanitize(label: &str) -> String {
-    let clean: String = label.chars().filter(|c| *c != ':' && !c.is_control()).collect();
+    let mut clean = String::new();
+    for c in label.chars().filter(|c| *c != ':' && !c.is_control()) {
+        if clean.len() + c.len_utf8() > LABEL_BYTES {
+            break;
+        }
+        clean.push(c);
+    }
     if clean.trim().is_empty() { "account".into() } else { clean }
 }
 
@@ -407,6 +419,20 @@ mod tests {
         assert_ne!(enroll("Acme", "a@b").unwrap().secret.expose_secret(), secret);
         assert_eq!(decode_secret(secret).as_deref(), Some(e.raw_secret.expose_secret()));
         assert!(!format!("{:?}", e.secret).contains(secret), "the secret does not print");
+    }
+
+    /// A name far longer than any address (a token's claim is not bounded) still enrolls:
+    /// the label is cut, the QR code is drawn.
+    #[test]
+    fn an_overlong_account_name_still_enrolls() {
+        for (issuer, account) in
+            [("Acme".to_string(), format!("{}@example.com", "é".repeat(3000))), ("😀".repeat(100), "😀".repeat(3000))]
+        {
+            let e = enroll(&issuer, &account).unwrap();
+            assert!(e.qr_code.expose_secret().starts_with("data:image/png;base64,"));
+        }
+        let e = enroll("Acme", &format!("{}@example.com", "a".repeat(180))).unwrap();
+        assert!(e.otpauth_url.expose_secret().contains(&format!("{}%40example.com", "a".repeat(180))));
     }
 
     /// Every pixel of the PNG is the module it draws: the border light, each module
