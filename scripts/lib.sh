@@ -74,18 +74,19 @@ ensure_python_test_tools() {
   touch "$stamp"
 }
 
-# The deploy build's flags (arm64, the release profile, which aborts on a panic):
-# Graviton2's instruction set, as cargo-lambda chooses when no flags are given, and no
-# unwind tables, since nothing unwinds (they were a tenth of every zip). Set for the arm64
+# The deploy build's flags (the release profile, which aborts on a panic): no unwind
+# tables, since nothing unwinds (they were a tenth of every zip), and for arm64 Graviton2's
+# instruction set, as cargo-lambda chooses when no flags are given. Set for the arm64
 # target only, by the scripts that build for deploying.
+DEPLOY_RUSTFLAGS="-C force-unwind-tables=no"
 export_deploy_rustflags() {
-  export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-cpu=neoverse-n1 -C force-unwind-tables=no"
+  export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-cpu=neoverse-n1 $DEPLOY_RUSTFLAGS"
 }
 
-# The same flags for this machine's own target (a benchmark's host build): the variable
-# that sets them.
-host_rustflags_var() {
-  echo "CARGO_TARGET_$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')_RUSTFLAGS"
+# with_deploy_rustflags COMMAND…: runs a build for this machine's own target (a benchmark's
+# release binaries) with the same flags, for that command only.
+with_deploy_rustflags() {
+  env "CARGO_TARGET_$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')_RUSTFLAGS=$DEPLOY_RUSTFLAGS" "$@"
 }
 
 install_dependencies() {

@@ -96,21 +96,20 @@ impl TlsTrust {
 /// providers for profiles, SSO, web identity, ECS and IMDS that a function never uses, and
 /// links an STS client into every binary.
 fn sdk_config(source: &dyn Source, trust: TlsTrust) -> SdkConfig {
-    let get = |name: &str| source.get(name).filter(|value| !value.trim().is_empty());
     let mut sdk = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(https_client(trust))
         .sleep_impl(TokioSleep::new())
         .time_source(SharedTimeSource::default())
-        .use_fips(get("AWS_USE_FIPS_ENDPOINT").is_some_and(|v| v.eq_ignore_ascii_case("true")))
-        .use_dual_stack(get("AWS_USE_DUALSTACK_ENDPOINT").is_some_and(|v| v.eq_ignore_ascii_case("true")))
+        .use_fips(source.get("AWS_USE_FIPS_ENDPOINT").is_some_and(|v| v.eq_ignore_ascii_case("true")))
+        .use_dual_stack(source.get("AWS_USE_DUALSTACK_ENDPOINT").is_some_and(|v| v.eq_ignore_ascii_case("true")))
         .service_config(Endpoints::read(source));
-    if let Some(region) = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")) {
+    if let Some(region) = source.get("AWS_REGION").or_else(|| source.get("AWS_DEFAULT_REGION")) {
         sdk = sdk.region(Region::new(region));
     }
-    match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+    match (source.get("AWS_ACCESS_KEY_ID"), source.get("AWS_SECRET_ACCESS_KEY")) {
         (Some(id), Some(secret)) => {
-            let credentials = Credentials::new(id, secret, get("AWS_SESSION_TOKEN"), None, "environment");
+            let credentials = Credentials::new(id, secret, source.get("AWS_SESSION_TOKEN"), None, "environment");
             sdk = sdk.credentials_provider(SharedCredentialsProvider::new(credentials));
         }
         // Lambda always gives a function its role's credentials; without them every call
@@ -130,12 +129,7 @@ impl Endpoints {
         ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL"];
 
     fn read(source: &dyn Source) -> Self {
-        Self(
-            Self::NAMES
-                .iter()
-                .filter_map(|n| source.get(n).filter(|v| !v.trim().is_empty()).map(|v| (*n, v)))
-                .collect(),
-        )
+        Self(Self::NAMES.iter().filter_map(|n| source.get(n).map(|v| (*n, v))).collect())
     }
 
     fn get(&self, name: &str) -> Option<String> {
@@ -181,20 +175,46 @@ fn retries() -> RetryConfig {
         .with_max_backoff(Duration::from_millis(100))
 }
 
+/// An SDK client built at its first use from what cold start read: a function that can
+/// mail or text sends nothing for most requests (refusals, and every change that is not a
+/// factor's), so the SES and SNS clients cost its cold start nothing.
+struct OnFirstUse<S, T> {
+    setup: Option<S>,
+    build: fn(&S) -> T,
+    /// What the log says when the function was started without the settings.
+    missing: &'static str,
+    built: std::sync::OnceLock<T>,
+}
+
+impl<S, T> OnFirstUse<S, T> {
+    fn new(setup: Option<S>, build: fn(&S) -> T, missing: &'static str) -> Self {
+        Self { setup, build, missing, built: std::sync::OnceLock::new() }
+    }
+
+    fn get(&self) -> Result<&T, Refusal> {
+        if let Some(built) = self.built.get() {
+            return Ok(built);
+        }
+        let Some(setup) = &self.setup else {
+            tracing::error!("{}", self.missing);
+            return Err(Refusal::Internal);
+        };
+        Ok(self.built.get_or_init(|| (self.build)(setup)))
+    }
+
+    /// Uses `built` instead (a test's client).
+    fn replace(&mut self, built: T) {
+        self.built = std::sync::OnceLock::from(built);
+    }
+}
+
 pub struct App {
     auth: Option<TokenVerifier>,
     pub store: Store,
     pub clock: Clock,
     keyring: Option<Keyring>,
-    /// Built at the first mail, from `mail_setup` (a function that can mail sends none for
-    /// most requests: refusals, and every change that is not a factor's): the SES client
-    /// costs its cold start nothing.
-    mailer: std::sync::OnceLock<Mailer>,
-    mail_setup: Option<(SdkConfig, MailConfig)>,
-    /// Built at the first text, from `sms_sdk` (the functions that text are few, and most
-    /// of their requests send none: the SNS client costs their cold start nothing).
-    texter: std::sync::OnceLock<Texter>,
-    sms_sdk: Option<SdkConfig>,
+    mailer: OnFirstUse<(SdkConfig, MailConfig), Mailer>,
+    texter: OnFirstUse<SdkConfig, Texter>,
     webauthn: Option<webauthn_rs::Webauthn>,
     pub relying_party: Option<RelyingPartyConfig>,
     signer: Option<TokenSigner>,
@@ -259,17 +279,23 @@ impl App {
         r.finish()?;
         let sdk = sdk_config(source, tls_trust);
         let store = Store::new(dynamodb_client(&sdk), table);
-        let mail_setup = mail.map(|config| (sdk.clone(), config));
-        let sms_sdk = needs.sms.then(|| sdk.clone());
+        let mailer = OnFirstUse::new(
+            mail.map(|config| (sdk.clone(), config)),
+            |(sdk, config)| Mailer::new(sesv2_client(sdk), config.clone()),
+            "this function was started without mail settings",
+        );
+        let texter = OnFirstUse::new(
+            needs.sms.then(|| sdk.clone()),
+            |sdk| Texter::new(sns_client(sdk)),
+            "this function was started without text message sending",
+        );
         Ok(Self {
             auth,
             store,
             clock: Clock::system(),
             keyring,
-            mailer: std::sync::OnceLock::new(),
-            mail_setup,
-            texter: std::sync::OnceLock::new(),
-            sms_sdk,
+            mailer,
+            texter,
             webauthn,
             relying_party,
             signer,
@@ -295,7 +321,7 @@ impl App {
     /// The same application sending mail through another SES client (tests point it at an
     /// endpoint that is down).
     pub fn with_mailer(mut self, mailer: Mailer) -> Self {
-        self.mailer = std::sync::OnceLock::from(mailer);
+        self.mailer.replace(mailer);
         self
     }
 
@@ -319,31 +345,17 @@ impl App {
     }
 
     pub fn mailer(&self) -> Result<&Mailer, Refusal> {
-        if let Some(mailer) = self.mailer.get() {
-            return Ok(mailer);
-        }
-        let Some((sdk, config)) = &self.mail_setup else {
-            tracing::error!("this function was started without mail settings");
-            return Err(Refusal::Internal);
-        };
-        Ok(self.mailer.get_or_init(|| Mailer::new(sesv2_client(sdk), config.clone())))
+        self.mailer.get()
     }
 
     pub fn texter(&self) -> Result<&Texter, Refusal> {
-        if let Some(texter) = self.texter.get() {
-            return Ok(texter);
-        }
-        let Some(sdk) = &self.sms_sdk else {
-            tracing::error!("this function was started without text message sending");
-            return Err(Refusal::Internal);
-        };
-        Ok(self.texter.get_or_init(|| Texter::new(sns_client(sdk))))
+        self.texter.get()
     }
 
     /// The same application texting through another SNS client (tests point it at an
     /// endpoint that is down).
-    pub fn with_texter(self, texter: Texter) -> Self {
-        let _ = self.texter.set(texter);
+    pub fn with_texter(mut self, texter: Texter) -> Self {
+        self.texter.replace(texter);
         self
     }
 

@@ -10,6 +10,7 @@ use crate::method::MfaType;
 
 /// Where settings come from: the process environment in production, a map in tests.
 pub trait Source: Sync {
+    /// The setting's value when it is set and not blank.
     fn get(&self, name: &str) -> Option<String>;
 }
 
