@@ -247,7 +247,13 @@ impl App {
     pub async fn from_source(source: &dyn Source, needs: Needs) -> Result<Self, ConfigError> {
         let mut r = Reader::new(source);
         let table = if needs.store { StoreConfig::read(&mut r).table_name } else { String::new() };
-        let auth = if needs.auth { TokenVerifier::read(&mut r) } else { None };
+        let auth = if needs.auth {
+            TokenVerifier::read(&mut r)
+        } else if needs.sessions_only {
+            TokenVerifier::read_sessions_only(&mut r)
+        } else {
+            None
+        };
         let keyring = if needs.keyring { Keyring::read(&mut r) } else { None };
         let mail = needs.mail.then(|| MailConfig::read(&mut r));
         let relying_party = needs.webauthn.then(|| RelyingPartyConfig::read(&mut r));

@@ -64,13 +64,30 @@ impl EventKind {
         EventKind::EnforcementChanged,
     ];
 
+    /// Whether the event records a change of the user's factors (one a proof in the
+    /// request may have authorized).
+    fn is_a_factor_change(self) -> bool {
+        matches!(
+            self,
+            EventKind::SetupStarted
+                | EventKind::FactorAdded
+                | EventKind::FactorRenamed
+                | EventKind::FactorRemoved
+                | EventKind::MethodEnabled
+                | EventKind::MethodDisabled
+                | EventKind::Reset
+        )
+    }
+
     /// When it is written (the README's catalogue).
     pub fn describe(self) -> &'static str {
         match self {
             EventKind::SetupStarted => "a setup of a factor began (`factorId`, `mfaType`)",
             EventKind::FactorAdded => "a setup completed: the factor is enabled",
             EventKind::FactorRenamed => "a factor was renamed",
-            EventKind::FactorRemoved => "a factor was removed",
+            EventKind::FactorRemoved => {
+                "a factor was removed (`detail` `proof: …` when a proof in the request authorized it, e.g. `proof: recovery code`)"
+            }
             EventKind::MethodEnabled => "a method's disabled factors were switched back on",
             EventKind::MethodDisabled => "a method's factors were switched off",
             EventKind::VerificationSucceeded => {
@@ -80,12 +97,14 @@ impl EventKind {
                 "a second factor was wrong, spent or expired (it counts toward the lockout)"
             }
             EventKind::LockedOut => "five failures in a row locked verification (`detail`: until when)",
-            EventKind::BackupCodeUsed => "a backup code was spent (`detail`: how many are left)",
+            EventKind::BackupCodeUsed => {
+                "a backup code was spent, at login, recovery or as a change's proof (`detail`: how many are left)"
+            }
             EventKind::BackupCodesRegenerated => "ten new backup codes replaced the old ones",
             EventKind::DeviceRemembered => "a login remembered its device (`factorId`: the device's id)",
             EventKind::DeviceForgotten => "remembered devices were forgotten (`detail`: how many)",
             EventKind::SessionsEnded => "a change ended sessions of the user (`detail`: how many)",
-            EventKind::Reset => "the user reset their own MFA",
+            EventKind::Reset => "the user reset their own MFA (`detail` `proof: …` as for a removal)",
             EventKind::AdminReset => "an administrator reset the user's MFA (`actor`: the administrator)",
             EventKind::EnforcementChanged => {
                 "an administrator changed the organization's policy (`detail`: the policy)"
@@ -255,6 +274,18 @@ pub fn events(
                     detail: Some(format!("{} left", after.backup_codes.len())),
                     ..draft(EventKind::BackupCodeUsed)
                 });
+            }
+        }
+        if change.action != Action::Verify && change.spent_recovery_code(before, after) {
+            drafts.push(Draft {
+                detail: Some(format!("{} left", after.backup_codes.len())),
+                ..draft(EventKind::BackupCodeUsed)
+            });
+        }
+        // A change made on a proof in the request says which kind of proof it was.
+        if let Some(proof) = change.proof {
+            for d in drafts.iter_mut().filter(|d| d.detail.is_none() && d.kind.is_a_factor_change()) {
+                d.detail = Some(format!("proof: {}", proof.proof_kind()));
             }
         }
         if change.action == Action::RegenerateBackupCodes && before.backup_codes != after.backup_codes {

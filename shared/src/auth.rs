@@ -48,6 +48,15 @@ impl Principal {
     pub fn is_org_admin(&self) -> bool {
         matches!(self.org_role.as_deref(), Some("OWNER" | "ADMINISTRATOR"))
     }
+
+    /// The one freshness rule, for step-up (`policy::fresh`) and the authorizer's maximum
+    /// age alike: whether this caller's session presented its second factor at most
+    /// `max_age` seconds before `now`. A password-only token never did, and neither did a
+    /// session a remembered device started: the device stands in for the factor at login
+    /// and carries the `auth_time` of the login that remembered it.
+    pub fn factor_within(&self, max_age: i64, now: i64) -> bool {
+        self.session_verified && !self.by_device && self.auth_time.is_some_and(|t| now - t <= max_age)
+    }
 }
 
 /// A user id as it appears in a token: non-empty, at most 128 characters, no control
@@ -136,11 +145,15 @@ pub enum PlatformKey {
 }
 
 pub struct TokenVerifier {
-    platform_key: DecodingKey,
-    platform_validation: Validation,
+    /// The platform's key and how its tokens are checked; none where only this service's
+    /// full-access tokens are taken (the authorizer never holds the platform's secret).
+    platform: Option<(DecodingKey, Validation)>,
     service_keys: HashMap<String, DecodingKey>,
     service_validation: Validation,
 }
+
+/// The shortest HS256 platform secret a deployed stage takes, in bytes.
+pub const MIN_HS256_SECRET: usize = 32;
 
 /// The `aud` of every full-access token, and the only one a full-access token may carry.
 pub const FULL_ACCESS_AUDIENCE: &str = "mfa-full-access";
@@ -190,6 +203,15 @@ impl TokenVerifier {
             return None;
         }
         let platform = match alg.as_str() {
+            // A short shared secret can be ground offline from one token: a deployed stage
+            // takes 256 bits at least (RFC 7518 §3.2 asks for a key as long as the hash).
+            "HS256" if !stage.is_dev() && key.len() < MIN_HS256_SECRET => {
+                r.invalid(
+                    "MFA_PLATFORM_JWT_KEY",
+                    "an HS256 secret must be at least 32 bytes on a deployed stage (MFA_STAGE other than dev)",
+                );
+                None
+            }
             "HS256" => Some(PlatformKey::Hs256(key.into_bytes())),
             "RS256" => match DecodingKey::from_rsa_pem(pem_text(&key).as_bytes()) {
                 Ok(k) => Some(PlatformKey::Rs256(k)),
@@ -260,7 +282,30 @@ impl TokenVerifier {
         service_validation.set_audience(&[FULL_ACCESS_AUDIENCE]);
         service_validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         service_validation.leeway = leeway;
-        Self { platform_key, platform_validation, service_keys, service_validation }
+        Self { platform: Some((platform_key, platform_validation)), service_keys, service_validation }
+    }
+
+    /// A verifier of this service's full-access tokens only, from `MFA_TOKEN_PUBLIC_KEYS`,
+    /// `MFA_TOKEN_ISSUER` (default per stage) and `MFA_CLOCK_LEEWAY`: what the authorizer
+    /// loads. Platform tokens are refused by it (it has no key to check them with).
+    pub fn read_sessions_only(r: &mut Reader) -> Option<Self> {
+        let stage = Stage::read(r);
+        let jwks = r.required("MFA_TOKEN_PUBLIC_KEYS");
+        let service_issuer = r.or("MFA_TOKEN_ISSUER", &default_issuer(stage.name()));
+        let leeway = r.seconds("MFA_CLOCK_LEEWAY", DEFAULT_CLOCK_LEEWAY, 0..=300);
+        if r.has_problems() {
+            return None;
+        }
+        let service_keys = match parse_jwks(&jwks) {
+            Ok(keys) => keys,
+            Err(reason) => {
+                r.invalid("MFA_TOKEN_PUBLIC_KEYS", reason);
+                return None;
+            }
+        };
+        let mut verifier = Self::new(PlatformKey::Hs256(Vec::new()), None, None, service_keys, &service_issuer, leeway);
+        verifier.platform = None;
+        Some(verifier)
     }
 
     /// The caller of `req`, or a 401 that says what to do.
@@ -304,7 +349,10 @@ impl TokenVerifier {
             p.by_device = claims.amr.iter().any(|a| a == crate::sessions::DEVICE_AMR);
             return Ok(p);
         }
-        let data = jsonwebtoken::decode::<IdentityClaims>(token, &self.platform_key, &self.platform_validation)
+        let Some((platform_key, platform_validation)) = &self.platform else {
+            return Err(Refusal::InvalidToken(TokenProblem::BadSignature));
+        };
+        let data = jsonwebtoken::decode::<IdentityClaims>(token, platform_key, platform_validation)
             .map_err(|e| token_error(e.kind()))?;
         principal(data.claims, false, None)
     }
@@ -365,9 +413,24 @@ fn pem_text(raw: &str) -> String {
     raw.replace("\\n", "\n")
 }
 
-/// This service's public keys, as the JWKS published at `/.well-known/jwks.json`.
+/// The fields a published JWK may hold: its type, curve and public coordinates (or RSA
+/// modulus and exponent), and what names and scopes it. Anything else (`d`, `p`, `q`,
+/// `dp`, `dq`, `qi`, `oth`, `k`) is private key material.
+pub const PUBLIC_JWK_FIELDS: &[&str] = &["kty", "crv", "x", "y", "n", "e", "kid", "alg", "use", "key_ops"];
+
+/// This service's public keys, as the JWKS published at `/.well-known/jwks.json`. A key
+/// that carries any field beyond [`PUBLIC_JWK_FIELDS`] is refused: the setting is
+/// published, so private material in it would be published too.
 pub fn parse_jwks(json: &str) -> Result<HashMap<String, DecodingKey>, &'static str> {
-    let set: JwkSet = serde_json::from_str(json).map_err(|_| "not a JWKS JSON document")?;
+    let raw: serde_json::Value = serde_json::from_str(json).map_err(|_| "not a JWKS JSON document")?;
+    let listed = raw.get("keys").and_then(|k| k.as_array()).ok_or("not a JWKS JSON document")?;
+    for key in listed {
+        let fields = key.as_object().ok_or("every key must be a JSON object")?;
+        if fields.keys().any(|f| !PUBLIC_JWK_FIELDS.contains(&f.as_str())) {
+            return Err("a key holds a field that is not public (e.g. `d`): list the public parts only");
+        }
+    }
+    let set: JwkSet = serde_json::from_value(raw).map_err(|_| "not a JWKS JSON document")?;
     let mut keys = HashMap::new();
     for jwk in &set.keys {
         let kid = jwk.common.key_id.clone().ok_or("every key needs a `kid`")?;
@@ -455,7 +518,7 @@ mod tests {
         assert!(said.contains("deployed stage"), "the message says why: {said}");
         let with_both = [
             ("MFA_STAGE", "staging"),
-            ("MFA_PLATFORM_JWT_KEY", "k"),
+            ("MFA_PLATFORM_JWT_KEY", "a-platform-secret-of-32-bytes-at"),
             ("MFA_TOKEN_PUBLIC_KEYS", JWKS),
             ("MFA_PLATFORM_JWT_ISSUER", "https://platform.example"),
             ("MFA_PLATFORM_JWT_AUDIENCE", "mfa-api"),
@@ -463,6 +526,48 @@ mod tests {
         assert_eq!(problems(&with_both), "");
         let dev = [("MFA_PLATFORM_JWT_KEY", "k"), ("MFA_TOKEN_PUBLIC_KEYS", JWKS)];
         assert_eq!(problems(&dev), "", "dev (the default) keeps both optional");
+    }
+
+    #[test]
+    fn a_deployed_stage_refuses_a_short_hs256_secret() {
+        let with = |stage: &'static str, key: &'static str| {
+            problems(&[
+                ("MFA_STAGE", stage),
+                ("MFA_PLATFORM_JWT_KEY", key),
+                ("MFA_TOKEN_PUBLIC_KEYS", JWKS),
+                ("MFA_PLATFORM_JWT_ISSUER", "https://platform.example"),
+                ("MFA_PLATFORM_JWT_AUDIENCE", "mfa-api"),
+            ])
+        };
+        let said = with("prod", "thirty-one-bytes-is-not-enough!");
+        assert!(said.contains("MFA_PLATFORM_JWT_KEY") && said.contains("at least 32 bytes"), "{said}");
+        assert_eq!(with("prod", "thirty-two-bytes-is-just-enough!"), "");
+        assert_eq!(with("dev", "short"), "", "dev keeps the local stack's secrets as they are");
+    }
+
+    #[test]
+    fn a_private_field_in_the_public_keys_fails_and_the_document_keeps_public_fields() {
+        let with_d = JWKS.replace(r#""kty":"EC""#, r#""kty":"EC","d":"c2VjcmV0""#);
+        assert!(parse_jwks(&with_d).unwrap_err().contains("not public"));
+        let prod = [("MFA_STAGE", "dev"), ("MFA_PLATFORM_JWT_KEY", "k"), ("MFA_TOKEN_PUBLIC_KEYS", with_d.as_str())];
+        assert!(problems(&prod).contains("MFA_TOKEN_PUBLIC_KEYS"));
+        let document = crate::handlers::jwks_document(JWKS).unwrap();
+        let keys: serde_json::Value = serde_json::from_str(&document).unwrap();
+        assert_eq!(keys["keys"][0]["kid"], "k1");
+        assert!(keys["keys"][0].as_object().unwrap().keys().all(|f| PUBLIC_JWK_FIELDS.contains(&f.as_str())));
+    }
+
+    #[test]
+    fn the_authorizers_verifier_takes_full_access_tokens_only() {
+        let mut r = Reader::new(&[("MFA_TOKEN_PUBLIC_KEYS", JWKS)]);
+        let verifier = TokenVerifier::read_sessions_only(&mut r).expect("public keys are enough");
+        let platform = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"sub": "u1", "exp": i64::MAX / 2}),
+            &EncodingKey::from_secret(b"p"),
+        )
+        .unwrap();
+        assert_eq!(verifier.verify(&platform).unwrap_err(), Refusal::InvalidToken(TokenProblem::BadSignature));
     }
 
     #[test]

@@ -21,10 +21,11 @@ use crate::routes::Needs;
 use crate::sessions;
 use crate::store::StoreError;
 
-/// The authorizer's function, and what it loads at cold start: token verification and the
-/// store (to see that the session is live).
+/// The authorizer's function, and what it loads at cold start: verification of this
+/// service's full-access tokens (its public keys only: never the platform's key material)
+/// and the store (to see that the session is live).
 pub const FUNCTION: &str = "mfa-authorizer";
-pub const NEEDS: Needs = crate::routes::BASE;
+pub const NEEDS: Needs = Needs { store: true, sessions_only: true, ..Needs::NOTHING };
 /// The integrator's route `template.yaml` puts behind it, as an example
 /// (`GET /example/protected`); it depends on nothing of this service.
 pub const EXAMPLE_FUNCTION: &str = "example-protected";
@@ -135,8 +136,10 @@ pub async fn authorize(app: &App, ages: &MaxAges, request: &AuthorizerRequest) -
         return Ok(Decision::deny(route, "not a full-access token (aal 2)"));
     };
     let now = app.clock.now();
-    if ages.of(route).is_some_and(|max| now - auth_time > max) {
-        return Ok(Decision::deny(route, "the second factor is older than the route's maximum age"));
+    // The freshness rule step-up uses: a remembered device's session presented no second
+    // factor, so no maximum age is ever met by it.
+    if ages.of(route).is_some_and(|max| !principal.factor_within(max, now)) {
+        return Ok(Decision::deny(route, "no second factor within the route's maximum age"));
     }
     let (record, _) = app.store.load_user_and_policy(principal.user_id.as_str(), None).await?;
     if sessions::ensure_live(&principal, &record, now).is_err() {

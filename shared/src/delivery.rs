@@ -160,14 +160,13 @@ pub struct Prepared<T> {
     pub undo: Undo,
 }
 
-/// Sends what `step` prepares on the user's record as `change` (read with the policy of
-/// `org_id`, when a setup names it): the user's send slot and (for a text) the number's,
+/// Sends what `step` prepares on the user's record as `change` (read with the policy that
+/// governs the user): the user's send slot and (for a text) the number's,
 /// and the writes that store the value, in one conditional write; then the message. When
 /// the message cannot be sent, the value is removed and the answer is a `503`.
 pub async fn send<T>(
     app: &App,
     user_id: &str,
-    org_id: Option<&str>,
     change: &Change<'_>,
     mut step: impl FnMut(&mut UserMfaRecord) -> Result<Prepared<T>, Refusal>,
 ) -> Result<T, Refusal> {
@@ -176,7 +175,6 @@ pub async fn send<T>(
     let (answer, message, undo) = update::user_with(
         app,
         user_id,
-        org_id,
         change,
         |record, _| {
             if let Some(wait) = send_wait(&record.sends, now) {

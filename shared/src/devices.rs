@@ -130,7 +130,6 @@ pub async fn log_in(app: &App, principal: &Principal, token: &SecretString) -> R
     update::user_with(
         app,
         principal.user_id.as_str(),
-        principal.org_id.as_deref(),
         &change,
         |record, policy| {
             lockout::ensure_unlocked(record, now)?;

@@ -1,6 +1,7 @@
 //! The lockout, whole: five failed second-factor checks in a row, of any method, lock
 //! verification for 15 minutes; a passed check resets the count; nothing else does
-//! (sending a new magic link, a reset). When a failure sets the lock, the user is mailed.
+//! (sending a new magic link, a reset). When a failure sets the lock, the user is mailed;
+//! so they are when a check spends one of their recovery codes, whatever route spent it.
 //! Time is passed in, so tests move the clock.
 
 use crate::App;
@@ -79,13 +80,11 @@ impl From<StoreError> for Failure {
 ///
 /// A change that carries a proof in the request (`Change::proof`: a code, an assertion or
 /// a recovery code presented with a factor change) has that proof checked first, spent
-/// and counted exactly like a login's; `check` runs only when it passed. The organization's
-/// policy of `org_id` is read with the record (or came with `loaded`) for a change that
-/// needs it.
+/// and counted exactly like a login's; `check` runs only when it passed. The policy that
+/// governs the user is read with the record (or came with `loaded`).
 pub async fn attempt<T>(
     app: &App,
     user_id: &str,
-    org_id: Option<&str>,
     loaded: Option<update::Loaded>,
     change: Change<'_>,
     mut check: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Failure>,
@@ -94,15 +93,17 @@ pub async fn attempt<T>(
     debug_assert!(matches!(change.action, Action::Verify | Action::CompleteSetup) || change.proof.is_some());
     let now = change.now;
     let mut lock_notice: Option<Vec<String>> = None;
+    let mut code_notice: Option<(Vec<String>, usize)> = None;
     let outcome = update::proven(
         app,
         user_id,
-        org_id,
         loaded,
         &change,
         |record, policy| {
             lock_notice = None;
+            code_notice = None;
             ensure_unlocked(record, now)?;
+            let read = record.clone();
             // A change the proof passed for but that is refused itself (a factor the user
             // does not have, the last factor of a user MFA is required of) leaves the
             // record as it was read: the proof unspent, no session ended, nothing written.
@@ -126,6 +127,11 @@ pub async fn attempt<T>(
             match passed {
                 Ok(passed) => {
                     record_success(record);
+                    // A recovery code spent, by any route and in any role: the user is told.
+                    if change.spent_recovery_code(&read, record) {
+                        let to = notify::recipients(&read, change.actor.user_email());
+                        code_notice = Some((to, record.backup_codes.len()));
+                    }
                     Ok(passed)
                 }
                 Err(Failure::Uncounted(e)) => Err(e),
@@ -146,6 +152,9 @@ pub async fn attempt<T>(
     .await;
     if let (Err(Refusal::TooManyAttempts { .. }), Some(to)) = (&outcome, lock_notice) {
         notify::send(app, &to, Notice::LockedOut { minutes: LOCK_SECONDS / 60 }).await;
+    }
+    if let (Ok(_), Some((to, left))) = (&outcome, code_notice) {
+        notify::send(app, &to, Notice::BackupCodeUsed { left }).await;
     }
     outcome
 }

@@ -626,6 +626,12 @@ pub struct MfaStatus {
 }
 
 impl OrgPolicy {
+    /// Whether the organization has rules for its members (enforcement, a method list,
+    /// remembering rules): then no token naming another organization moves a member out.
+    pub fn has_rules(&self) -> bool {
+        self.enforced || self.allowed_methods.is_some() || self.remember_device_days.is_some()
+    }
+
     /// Whether members may set up `method`.
     pub fn allows(&self, method: MfaType) -> bool {
         self.allowed_methods.as_ref().is_none_or(|allowed| allowed.contains(&method))

@@ -323,6 +323,11 @@ impl<'a> Change<'a> {
         Self { action: Action::StartSetup, actor: Actor::User(principal), method: Some(method), now, proof: None }
     }
 
+    /// The user switching their configured `method` back on.
+    pub fn enabling(method: MfaType, principal: &'a Principal, now: i64) -> Self {
+        Self { action: Action::Enable, actor: Actor::User(principal), method: Some(method), now, proof: None }
+    }
+
     /// An administrator acting on a member's record.
     pub fn by_admin(action: Action, admin: &'a Principal, now: i64) -> Self {
         Self { action, actor: Actor::Admin(admin), method: None, now, proof: None }
@@ -338,10 +343,34 @@ impl<'a> Change<'a> {
         Self { action, actor: Actor::User(principal), method: None, now, proof: Some(proof) }
     }
 
+    /// The organization the actor's token names, if any: whose policy is read with a record
+    /// that is bound to none yet (a bound record's own organization governs it).
+    pub fn named_org(&self) -> Option<&str> {
+        self.actor.principal().and_then(|p| p.org_id.as_deref())
+    }
+
+    /// The method of the factor this change adds, when it adds one: the one rule for
+    /// "adds a factor of method m" covers beginning a setup, completing one and switching a
+    /// method back on alike, so a method excluded in between can be reached by none.
+    pub fn adds(&self) -> Option<MfaType> {
+        match self.action {
+            Action::StartSetup | Action::CompleteSetup | Action::Enable => self.method,
+            _ => None,
+        }
+    }
+
     /// Where the request came from (audit events carry it); nothing for a link holder.
     pub fn origin(&self) -> &crate::audit::Origin {
         static NONE: crate::audit::Origin = crate::audit::Origin { source_ip: None, user_agent: None };
         self.actor.principal().map(|p| &p.origin).unwrap_or(&NONE)
+    }
+
+    /// Whether this change, made, spent one of the user's recovery codes: as the proof in
+    /// the request (Frontegg's removals and recovery), or as the factor of a login or a
+    /// recovery. The trail records it and the user is told, whichever route spent it.
+    pub fn spent_recovery_code(&self, before: &UserMfaRecord, after: &UserMfaRecord) -> bool {
+        matches!(self.proof, Some(Login::BackupCode(_)))
+            || (self.action == Action::Verify && after.spent_a_backup_code_of(before))
     }
 
     /// Whether the request carries a proof of a factor (a code, an assertion or a recovery
@@ -389,11 +418,16 @@ impl<'a> Change<'a> {
     }
 }
 
+/// Whether MFA is required of the user: an administrator required it (it outlives a
+/// reset), or the organization that governs the user (`rules`, the policy read with the
+/// record) enforces it. A user it is required of keeps at least one factor.
+pub fn requires_mfa(record: &UserMfaRecord, rules: Option<&OrgPolicy>) -> bool {
+    record.is_required || rules.is_some_and(|p| p.enforced)
+}
+
 /// A full-access token whose second factor is at most [`STEP_UP_MAX_AGE`] old at `now`.
 pub fn fresh(principal: &Principal, now: i64) -> bool {
-    principal.session_verified
-        && !principal.by_device
-        && principal.auth_time.is_some_and(|t| now - t <= STEP_UP_MAX_AGE)
+    principal.factor_within(STEP_UP_MAX_AGE, now)
 }
 
 /// Whether `change` may be made to `record` (the state it is about to replace). For an
@@ -408,8 +442,10 @@ pub fn check(
     if let Actor::User(p) = change.actor {
         sessions::ensure_live(p, record, change.now)?;
     }
-    // An organization may narrow the methods its members set up.
-    if let (Action::StartSetup, Some(method), Some(org)) = (change.action, change.method, org_policy)
+    // An organization may narrow the methods its members have: whatever adds a factor of
+    // a method it excludes is refused, however the change began. `org_policy` is the
+    // policy of the organization the record is bound to (`Store::load_user_and_rules`).
+    if let (Some(method), Some(org)) = (change.adds(), org_policy)
         && !org.allows(method)
     {
         let allowed = org.allowed_methods.clone().unwrap_or_default();

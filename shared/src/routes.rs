@@ -27,8 +27,9 @@ pub struct Needs {
     pub auth: bool,
     /// `MFA_TABLE_NAME` and a DynamoDB client.
     pub store: bool,
-    /// `MFA_ENCRYPTION_KEYS` (and `MFA_TOTP_ISSUER`): the functions that store or read
-    /// authenticator secrets.
+    /// `MFA_ENCRYPTION_KEYS` (and `MFA_TOTP_ISSUER`): the functions that seal or open
+    /// secrets (authenticator secrets, phone numbers) or MAC one-time values (email and SMS
+    /// codes, recovery codes).
     pub keyring: bool,
     /// `MFA_MAIL_FROM`, `MFA_LINK_BASE_URL` and an SES v2 client: the functions that send
     /// mail (links and notices).
@@ -42,6 +43,9 @@ pub struct Needs {
     pub signer: bool,
     /// `MFA_TOKEN_PUBLIC_KEYS` alone: the function that publishes them.
     pub public_keys: bool,
+    /// Verification of this service's full-access tokens only (the authorizer): its public
+    /// keys, issuer, stage and clock leeway, never the platform's key material.
+    pub sessions_only: bool,
 }
 
 impl Needs {
@@ -55,7 +59,7 @@ impl Needs {
         if self.store || self.mail || self.sms {
             vars.push("MFA_TLS_TRUST");
         }
-        if self.auth || self.signer {
+        if self.auth || self.signer || self.sessions_only {
             vars.push("MFA_STAGE");
         }
         if self.auth {
@@ -86,10 +90,40 @@ impl Needs {
                 vars.push("MFA_TOKEN_ISSUER");
             }
         }
-        if self.public_keys && !self.auth {
+        if (self.public_keys || self.sessions_only) && !self.auth {
             vars.push("MFA_TOKEN_PUBLIC_KEYS");
         }
+        if self.sessions_only && !self.auth {
+            vars.extend(["MFA_TOKEN_ISSUER", "MFA_CLOCK_LEEWAY"]);
+        }
         vars
+    }
+
+    /// The environment variables among [`Needs::environment`] that hold key material a
+    /// configuration reader must never see: the platform's HS256 secret (or its public key),
+    /// this service's signing key, the keyring. A function holding any of them has its
+    /// environment encrypted with the stack's own KMS key (`template.yaml`).
+    pub fn secrets(&self) -> Vec<&'static str> {
+        self.environment().into_iter().filter(|v| SECRET_VARIABLES.contains(v)).collect()
+    }
+
+    /// The partition-key prefixes a function with these needs may touch (the template's
+    /// `dynamodb:LeadingKeys` condition): every function reads the user's record (`USER#`,
+    /// with its ceremonies, codes, devices and events) and an organization's policy
+    /// (`ORG#`); mail carries link tokens (`TOKEN#`), sessions their refresh tokens
+    /// (`REFRESH#`), texts a number's send slot (`SMSLIMIT#`).
+    pub fn key_prefixes(&self) -> Vec<&'static str> {
+        let mut prefixes = vec!["USER#", "ORG#"];
+        if self.mail {
+            prefixes.push("TOKEN#");
+        }
+        if self.signer {
+            prefixes.push("REFRESH#");
+        }
+        if self.sms {
+            prefixes.push("SMSLIMIT#");
+        }
+        prefixes
     }
 }
 
@@ -110,6 +144,9 @@ pub struct Route {
     pub dynamodb: &'static [&'static str],
 }
 
+/// The variables that hold key material (see [`Needs::secrets`]).
+pub const SECRET_VARIABLES: &[&str] = &["MFA_PLATFORM_JWT_KEY", "MFA_TOKEN_SIGNING_KEY", "MFA_ENCRYPTION_KEYS"];
+
 const READ: &[&str] = &["dynamodb:GetItem"];
 const WRITE: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
 /// Writes that also consume or remove one-time items.
@@ -129,6 +166,7 @@ pub const BASE: Needs = Needs {
     webauthn: false,
     signer: false,
     public_keys: false,
+    sessions_only: false,
 };
 
 pub const ROUTES: &[Route] = &[
@@ -273,7 +311,7 @@ pub const ROUTES: &[Route] = &[
         path: "/mfa/magic-link/activate",
         function: "mfa-magic-link-activate",
         auth: AuthKind::None,
-        needs: Needs { auth: false, mail: true, ..BASE },
+        needs: Needs { keyring: true, auth: false, mail: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -305,7 +343,7 @@ pub const ROUTES: &[Route] = &[
         path: "/mfa/passkey/complete-registration",
         function: "mfa-passkey-complete-registration",
         auth: AuthKind::Either,
-        needs: Needs { webauthn: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, mail: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -313,7 +351,7 @@ pub const ROUTES: &[Route] = &[
         path: "/mfa/passkey/complete-registration-1",
         function: "mfa-passkey-complete-registration-1",
         auth: AuthKind::Either,
-        needs: Needs { webauthn: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, mail: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -329,7 +367,7 @@ pub const ROUTES: &[Route] = &[
         path: "/mfa/recover",
         function: "mfa-recover",
         auth: AuthKind::Either,
-        needs: Needs { signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, mail: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -337,7 +375,7 @@ pub const ROUTES: &[Route] = &[
         path: "/mfa/backup-codes",
         function: "mfa-backup-codes",
         auth: AuthKind::Either,
-        needs: Needs { mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -370,7 +408,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/auth/v1/user/mfa/recover",
         function: "frontegg-login-recover",
         auth: AuthKind::Either,
-        needs: Needs { mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -458,7 +496,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/auth/v1/user/mfa/webauthn/enroll/verify",
         function: "frontegg-login-webauthn-enroll-verify",
         auth: AuthKind::MfaToken,
-        needs: Needs { webauthn: true, signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, signer: true, mail: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -633,6 +671,7 @@ impl Needs {
         webauthn: false,
         signer: false,
         public_keys: false,
+        sessions_only: false,
     };
 }
 

@@ -212,6 +212,49 @@ impl Store {
         Ok((user, policy))
     }
 
+    /// The user's record and the rules that govern them: the policy of the organization the
+    /// record is bound to or, for a record bound to none yet, of `named` (the organization
+    /// the caller's token names). `named`'s policy is read in the same round trip; a record
+    /// bound to another organization costs one more read, so a session begun with another
+    /// organization's token, or with none, still meets its member's organization's rules.
+    #[tracing::instrument(skip(self), err(Display))]
+    pub async fn load_user_and_rules(
+        &self,
+        user_id: &str,
+        named: Option<&str>,
+    ) -> Result<(UserMfaRecord, Option<OrgPolicy>), StoreError> {
+        let (user, policy) = self.load_user_and_policy(user_id, named).await?;
+        let policy = self.governing(&user, named, policy).await?;
+        Ok((user, policy))
+    }
+
+    /// The policy that governs `user`, given `read`, the policy of `named` read with it.
+    async fn governing(
+        &self,
+        user: &UserMfaRecord,
+        named: Option<&str>,
+        read: Option<OrgPolicy>,
+    ) -> Result<Option<OrgPolicy>, StoreError> {
+        match user.org_id.as_deref() {
+            Some(bound) if Some(bound) != named => self.load_policy(bound).await,
+            _ => Ok(read),
+        }
+    }
+
+    /// An organization's policy alone.
+    async fn load_policy(&self, org_id: &str) -> Result<Option<OrgPolicy>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::policy(org_id))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item.map(from_item::<OrgPolicy>).transpose()
+    }
+
     /// The user's record and one more item, in one round trip (the record and the
     /// one-time item a request presents), with the policy of `org_id` when one is named.
     async fn load_user_and<T: DeserializeOwned>(
@@ -240,6 +283,19 @@ impl Store {
         Ok((user, other, policy))
     }
 
+    /// [`Store::load_user_and`] for a change: with the rules that govern the user (see
+    /// [`Store::load_user_and_rules`]).
+    async fn load_user_and_governed<T: DeserializeOwned>(
+        &self,
+        user_id: &str,
+        other: (String, String),
+        named: Option<&str>,
+    ) -> Result<(UserMfaRecord, Option<T>, Option<OrgPolicy>), StoreError> {
+        let (user, other, policy) = self.load_user_and(user_id, other, named).await?;
+        let policy = self.governing(&user, named, policy).await?;
+        Ok((user, other, policy))
+    }
+
     /// The records of a member and of the administrator acting on them, in one round trip
     /// (the administrator's own record tells whether their session is live).
     pub async fn load_user_and_actor(
@@ -251,37 +307,38 @@ impl Store {
         Ok((user, actor.unwrap_or_else(|| UserMfaRecord::new(actor_id))))
     }
 
-    /// The user's record and a magic-link token, in one round trip.
+    /// The user's record and a magic-link token, in one round trip, with the rules that
+    /// govern the user (`named`: the organization the caller's token names, if any).
     pub async fn load_user_and_token(
         &self,
         user_id: &str,
         token_hash: &str,
-    ) -> Result<(UserMfaRecord, Option<LinkToken>), StoreError> {
-        let (user, token, _) = self.load_user_and(user_id, keys::token(token_hash), None).await?;
-        Ok((user, token))
+        named: Option<&str>,
+    ) -> Result<(UserMfaRecord, Option<LinkToken>, Option<OrgPolicy>), StoreError> {
+        self.load_user_and_governed(user_id, keys::token(token_hash), named).await
     }
 
-    /// The user's record and their live code of `method` for `purpose`, in one round trip
-    /// (with the policy of `org_id`, when named).
+    /// The user's record and their live code of `method` for `purpose`, in one round trip,
+    /// with the rules that govern the user.
     pub async fn load_user_and_code(
         &self,
         user_id: &str,
         method: MfaType,
         purpose: Purpose,
-        org_id: Option<&str>,
+        named: Option<&str>,
     ) -> Result<(UserMfaRecord, Option<CodeItem>, Option<OrgPolicy>), StoreError> {
-        self.load_user_and(user_id, keys::code(user_id, method, purpose), org_id).await
+        self.load_user_and_governed(user_id, keys::code(user_id, method, purpose), named).await
     }
 
-    /// The user's record and a WebAuthn ceremony of theirs, in one round trip (with the
-    /// policy of `org_id`, when named).
+    /// The user's record and a WebAuthn ceremony of theirs, in one round trip, with the
+    /// rules that govern the user.
     pub async fn load_user_and_ceremony(
         &self,
         user_id: &str,
         challenge_hash: &str,
-        org_id: Option<&str>,
+        named: Option<&str>,
     ) -> Result<(UserMfaRecord, Option<Ceremony>, Option<OrgPolicy>), StoreError> {
-        self.load_user_and(user_id, keys::ceremony(user_id, challenge_hash), org_id).await
+        self.load_user_and_governed(user_id, keys::ceremony(user_id, challenge_hash), named).await
     }
 
     /// Writes `record` if nobody changed it since it was read (optimistic locking on

@@ -16,15 +16,16 @@ use crate::store::{StoreError, Write};
 
 /// Runs `step` on the record of `user_id` as `change`; the record is written back if the
 /// step changed it, also when the step refuses (a failed code still counts toward the
-/// lockout).
+/// lockout). The step is handed the policy that governs the user: that of the organization
+/// their record is bound to, or, while it is bound to none, of the one the actor's token
+/// names (`Store::load_user_and_rules`).
 pub async fn user<T>(
     app: &App,
     user_id: &str,
-    org_id: Option<&str>,
     change: &Change<'_>,
     mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<T, Refusal>,
 ) -> Result<T, Refusal> {
-    user_with(app, user_id, org_id, change, |r, p| step(r, p).map(|t| (t, Vec::new())), || Refusal::Internal).await
+    user_with(app, user_id, change, |r, p| step(r, p).map(|t| (t, Vec::new())), || Refusal::Internal).await
 }
 
 /// [`user`] whose step may also write other items (consume a one-time value, store a new
@@ -34,12 +35,11 @@ pub async fn user<T>(
 pub async fn user_with<T>(
     app: &App,
     user_id: &str,
-    org_id: Option<&str>,
     change: &Change<'_>,
     step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
 ) -> Result<T, Refusal> {
-    user_with_loaded(app, user_id, org_id, None, change, step, spent).await
+    user_with_loaded(app, user_id, None, change, step, spent).await
 }
 
 /// A user's record as the request's one read round trip read it (with the one-time item
@@ -55,7 +55,6 @@ pub type Loaded = (UserMfaRecord, Option<OrgPolicy>);
 pub async fn user_with_loaded<T>(
     app: &App,
     user_id: &str,
-    org_id: Option<&str>,
     loaded: Option<Loaded>,
     change: &Change<'_>,
     step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
@@ -65,7 +64,7 @@ pub async fn user_with_loaded<T>(
         tracing::error!("a change with a proof in the request reached the store without the lockout");
         return Err(Refusal::Internal);
     }
-    run(app, user_id, org_id, loaded, change, step, spent).await
+    run(app, user_id, loaded, change, step, spent).await
 }
 
 /// [`user_with_loaded`] for the lockout, whose step checks the change's proof (counted
@@ -73,13 +72,12 @@ pub async fn user_with_loaded<T>(
 pub(crate) async fn proven<T>(
     app: &App,
     user_id: &str,
-    org_id: Option<&str>,
     loaded: Option<Loaded>,
     change: &Change<'_>,
     step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
 ) -> Result<T, Refusal> {
-    run(app, user_id, org_id, loaded, change, step, spent).await
+    run(app, user_id, loaded, change, step, spent).await
 }
 
 /// How long a change goes on trying after lost races (see `run`).
@@ -88,7 +86,6 @@ const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 async fn run<T>(
     app: &App,
     user_id: &str,
-    org_id: Option<&str>,
     mut loaded: Option<Loaded>,
     change: &Change<'_>,
     mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
@@ -114,11 +111,17 @@ async fn run<T>(
                 let (record, own) = app.store.load_user_and_actor(user_id, admin.user_id.as_str()).await?;
                 (record, None, Some(own))
             }
+            // The rules of the organization the record is bound to, whatever the token names.
             (None, _) => {
-                let (record, policy) = app.store.load_user_and_policy(user_id, org_id).await?;
+                let (record, policy) = app.store.load_user_and_rules(user_id, change.named_org()).await?;
                 (record, policy, None)
             }
         };
+        // Recovery codes an earlier version stored as a plain hash are written keyed with
+        // this write (by a function that holds the keyring).
+        if let Ok(keyring) = app.keyring() {
+            crate::methods::backup_codes::rekey(keyring, &mut record);
+        }
         policy::check(change, &record, admin_record.as_ref(), org_policy.as_ref())?;
         let before = record.clone();
         let (outcome, extra) = match step(&mut record, org_policy.as_ref()) {
@@ -126,7 +129,7 @@ async fn run<T>(
             Err(e) => (Err(e), Vec::new()),
         };
         if outcome.is_ok() {
-            settle(change, &before, &mut record);
+            settle(change, &before, &mut record, org_policy.as_ref());
         }
         if record == before && extra.is_empty() {
             return outcome;
@@ -174,12 +177,14 @@ async fn run<T>(
 ///   sessions obtained ends with them: the setups stepped up in them and the backup codes
 ///   issued in them;
 /// - the user's organization and address are bound from their own token only when the
-///   request proved a fresh second factor: a full-access token whose factor is at most 15
-///   minutes old, a login that started a session just now, or the first enrolment of a
-///   user who had no MFA. A failed, password-only or merely refreshed request never moves
-///   them, so no token naming another organization (or none) moves a member within reach
-///   of another organization's administrators, or out of reach of their own.
-fn settle(change: &Change, before: &UserMfaRecord, record: &mut UserMfaRecord) {
+///   request proved a fresh second factor (a full-access token whose factor is at most 15
+///   minutes old, a login that started a session just now, or the first enrolment) or the
+///   user has no MFA to protect. A failed, password-only or merely refreshed request never
+///   moves them. A token naming no organization never unbinds a record, and one naming
+///   another organization moves it only when the organization it is bound to (`rules`,
+///   read with it) has no rules for its members: no token takes a member out of reach of
+///   their organization's enforcement, method list or remembering rules.
+fn settle(change: &Change, before: &UserMfaRecord, record: &mut UserMfaRecord, rules: Option<&OrgPolicy>) {
     let resets = matches!(change.action, Action::ResetSelf | Action::ResetMember);
     let lost_or_replaced = record.lost_or_replaced_a_factor_of(before);
     if resets || lost_or_replaced {
@@ -202,8 +207,14 @@ fn settle(change: &Change, before: &UserMfaRecord, record: &mut UserMfaRecord) {
         // A session a remembered device started proves no second factor.
         let started_a_session = record.sessions.iter().any(|(id, s)| !s.by_device && !before.sessions.contains_key(id));
         let first_enrolment = !before.has_mfa_enabled() && record.has_mfa_enabled();
-        if policy::fresh(p, change.now) || started_a_session || first_enrolment {
-            record.org_id = p.org_id.clone();
+        let nothing_to_protect = !before.has_mfa_enabled();
+        if policy::fresh(p, change.now) || started_a_session || first_enrolment || nothing_to_protect {
+            if let Some(named) = &p.org_id {
+                let leaves = record.org_id.as_ref().is_some_and(|bound| bound != named);
+                if !leaves || !rules.is_some_and(OrgPolicy::has_rules) {
+                    record.org_id = Some(named.clone());
+                }
+            }
             if p.email.is_some() {
                 record.email = p.email.clone();
             }

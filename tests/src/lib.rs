@@ -292,6 +292,7 @@ pub async fn app() -> mfa_shared::App {
         webauthn: true,
         signer: true,
         public_keys: false,
+        sessions_only: false,
     })
     .await
     .expect("the test environment is complete")
@@ -898,7 +899,6 @@ async fn check_only(
     mfa_shared::lockout::attempt(
         app,
         principal.user_id.as_str(),
-        None,
         loaded,
         change,
         |record, _| login.check(app, record, now).map(|w| ((), w)),

@@ -139,7 +139,7 @@ async fn remove_with_proof(
             return Err(Refusal::FactorNotFound);
         }
         let to = notify::recipients(record, principal.email.as_deref());
-        let required = record.is_required || policy.is_some_and(|p| p.enforced);
+        let required = crate::policy::requires_mfa(record, policy);
         let removed = record.remove_factor(id, required)?;
         Ok((to, Notice::FactorRemoved { method: removed.kind(), name: removed.name }))
     })

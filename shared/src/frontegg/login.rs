@@ -321,7 +321,7 @@ async fn allow_remember_device_run(app: &App, req: &Request) -> Result<Response<
     let query = req.query_string_parameters_ref().and_then(|q| q.first("mfaToken")).map(str::to_string);
     let principal = app.auth()?.authenticate_mfa_token(req, query.as_deref())?;
     let (record, policy) =
-        app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
+        app.store.load_user_and_rules(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     sessions::ensure_live(&principal, &record, app.clock.now())?;
     let (allowed, lifetime) = devices::remembering(app, policy.as_ref());
     Ok(frontegg(StatusCode::OK, &json!({"isAllowedToRemember": allowed, "mfaDeviceExpiration": lifetime})))

@@ -107,7 +107,7 @@ async fn code_or_recovery(
     token: SecretString,
     factor_id: Option<String>,
 ) -> Result<crate::methods::Login, Refusal> {
-    if crate::methods::backup_codes::hash(token.expose_secret()).is_some() {
+    if crate::methods::backup_codes::digest(token.expose_secret()).is_some() {
         return Ok(crate::methods::Login::BackupCode(token));
     }
     let proof = crate::proof::LoginProof::Authenticator { code: token, factor_id };

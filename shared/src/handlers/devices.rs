@@ -42,7 +42,7 @@ async fn forget_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     let id = path_id(req, "deviceId", Refusal::DeviceNotFound)?;
     let _: serde_json::Value = body::json_or_default(req)?;
     let change = Change::by_user(Action::ForgetDevices, &principal, app.clock.now());
-    update::user(app, principal.user_id.as_str(), None, &change, |record, _| {
+    update::user(app, principal.user_id.as_str(), &change, |record, _| {
         if record.forget_device(&id) { Ok(()) } else { Err(Refusal::DeviceNotFound) }
     })
     .await?;
@@ -59,7 +59,7 @@ async fn forget_all_run(app: &App, req: &Request) -> Result<Response<Body>, Refu
     let principal = app.auth()?.authenticate(req)?;
     let _: serde_json::Value = body::json_or_default(req)?;
     let change = Change::by_user(Action::ForgetDevices, &principal, app.clock.now());
-    let forgotten = update::user(app, principal.user_id.as_str(), None, &change, |record, _| {
+    let forgotten = update::user(app, principal.user_id.as_str(), &change, |record, _| {
         let n = record.devices.len();
         record.forget_devices();
         Ok(n)
@@ -82,7 +82,7 @@ async fn remember_run(app: &App, req: &Request) -> Result<Response<Body>, Refusa
     require_method(req, "GET")?;
     let principal = app.auth()?.authenticate(req)?;
     let (record, policy) =
-        app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
+        app.store.load_user_and_rules(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     sessions::ensure_live(&principal, &record, app.clock.now())?;
     let (allowed, lifetime) = devices::remembering(app, policy.as_ref());
     Ok(envelope::data(&json!({"isAllowedToRemember": allowed, "lifetimeSeconds": lifetime})))

@@ -55,8 +55,7 @@ async fn rename_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     let name = clean_name(&input.name)
         .ok_or_else(|| Refusal::InvalidField("Field `name` must hold at least one visible character.".into()))?;
     let change = Change::by_user(Action::RenameFactor, &principal, app.clock.now());
-    update::user(app, principal.user_id.as_str(), None, &change, |record, _| record.rename_factor(&id, name.clone()))
-        .await?;
+    update::user(app, principal.user_id.as_str(), &change, |record, _| record.rename_factor(&id, name.clone())).await?;
     Ok(envelope::message("Factor renamed"))
 }
 
@@ -72,10 +71,9 @@ async fn remove_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     let id = factor_id(req)?;
     let _: serde_json::Value = body::json_or_default(req)?;
     let change = Change::by_user(Action::RemoveFactor, &principal, app.clock.now());
-    let org = principal.org_id.as_deref();
-    let (to, notice) = update::user(app, principal.user_id.as_str(), org, &change, |record, policy| {
+    let (to, notice) = update::user(app, principal.user_id.as_str(), &change, |record, policy| {
         let to = notify::recipients(record, principal.email.as_deref());
-        let required = record.is_required || policy.is_some_and(|p| p.enforced);
+        let required = crate::policy::requires_mfa(record, policy);
         let removed = record.remove_factor(&id, required)?;
         Ok((to, Notice::FactorRemoved { method: removed.kind(), name: removed.name }))
     })

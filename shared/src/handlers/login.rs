@@ -13,7 +13,7 @@ use crate::devices;
 use crate::envelope::{json_response, respond};
 use crate::lockout;
 use crate::methods::{self, backup_codes};
-use crate::notify::{self, Notice};
+
 use crate::policy::{Action, Change};
 use crate::proof::{LoginMethod, Presented};
 use crate::refusal::Refusal;
@@ -70,21 +70,19 @@ async fn recover_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     let input: RecoverInput = body::json(req)?;
     let now = app.clock.now();
     let change = Change::by_user(Action::Verify, &principal, now);
-    let (session, left, to) = lockout::attempt(
+    // The lockout tells the user a code was spent (it does for every route that spends one).
+    let session = lockout::attempt(
         app,
         principal.user_id.as_str(),
         None,
-        None,
         change,
         |record, _| {
-            let to = notify::recipients(record, principal.email.as_deref());
-            let left = backup_codes::spend(record, &input.code)?;
+            backup_codes::spend(app.keyring()?, record, &input.code)?;
             let (session, put) = sessions::start(app, &principal, &["pwd", "mfa"], record, now, None)?;
-            Ok(((session, left, to), vec![put]))
+            Ok((session, vec![put]))
         },
         || Refusal::InvalidCode { backup: true },
     )
     .await?;
-    notify::send(app, &to, Notice::BackupCodeUsed { left }).await;
     Ok(json_response(StatusCode::OK, &session.body("Recovered with a backup code")))
 }

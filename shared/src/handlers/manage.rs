@@ -23,8 +23,8 @@ async fn enable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     let principal = app.auth()?.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
     app.offers(mfa_type)?;
-    let change = Change::by_user(Action::Enable, &principal, app.clock.now());
-    let changed = update::user(app, principal.user_id.as_str(), None, &change, |record, _| {
+    let change = Change::enabling(mfa_type, &principal, app.clock.now());
+    let changed = update::user(app, principal.user_id.as_str(), &change, |record, _| {
         let to = notify::recipients(record, principal.email.as_deref());
         Ok(record.enable(mfa_type)?.then_some(to))
     })
@@ -47,9 +47,9 @@ async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     let principal = app.auth()?.authenticate(req)?;
     let MethodInput { mfa_type } = body::json(req)?;
     let change = Change::by_user(Action::Disable, &principal, app.clock.now());
-    let to = update::user(app, principal.user_id.as_str(), principal.org_id.as_deref(), &change, |record, policy| {
+    let to = update::user(app, principal.user_id.as_str(), &change, |record, policy| {
         let to = notify::recipients(record, principal.email.as_deref());
-        record.disable(mfa_type, record.is_required || policy.is_some_and(|p| p.enforced))?;
+        record.disable(mfa_type, crate::policy::requires_mfa(record, policy))?;
         Ok(to)
     })
     .await?;
@@ -68,6 +68,6 @@ async fn primary_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     let MethodInput { mfa_type } = body::json(req)?;
     app.offers(mfa_type)?;
     let change = Change::by_user(Action::ChoosePrimary, &principal, app.clock.now());
-    update::user(app, principal.user_id.as_str(), None, &change, |record, _| record.choose_primary(mfa_type)).await?;
+    update::user(app, principal.user_id.as_str(), &change, |record, _| record.choose_primary(mfa_type)).await?;
     Ok(envelope::message("Primary MFA method updated"))
 }

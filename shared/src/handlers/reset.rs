@@ -47,7 +47,7 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
         None => (&principal.user_id, Change::by_user(Action::ResetSelf, &principal, now), false),
         Some(target) => (target, Change::by_admin(Action::ResetMember, &principal, now), true),
     };
-    let to = update::user(app, subject.as_str(), None, &change, |record, _| {
+    let to = update::user(app, subject.as_str(), &change, |record, _| {
         let to = notify::recipients(record, change.actor.user_email());
         record.reset();
         record.is_required |= required;

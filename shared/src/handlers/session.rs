@@ -33,11 +33,22 @@ async fn refresh_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     Ok(json_response(StatusCode::OK, &session.body("Token refreshed")))
 }
 
-/// The JWKS document, built once at cold start from `MFA_TOKEN_PUBLIC_KEYS`.
+/// The JWKS document, built once at cold start from `MFA_TOKEN_PUBLIC_KEYS`: each key
+/// rebuilt from its public fields alone (a key with any other field fails the start).
 pub fn jwks_document(public_keys: &str) -> Result<String, &'static str> {
     crate::auth::parse_jwks(public_keys)?;
     let set: serde_json::Value = serde_json::from_str(public_keys).map_err(|_| "not JSON")?;
-    Ok(serde_json::json!({ "keys": set["keys"] }).to_string())
+    let keys: Vec<serde_json::Value> = set["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|key| {
+            let public =
+                crate::auth::PUBLIC_JWK_FIELDS.iter().filter_map(|f| Some((f.to_string(), key.get(*f)?.clone())));
+            serde_json::Value::Object(public.collect())
+        })
+        .collect();
+    Ok(serde_json::json!({ "keys": keys }).to_string())
 }
 
 /// `GET /.well-known/jwks.json`: the public keys that verify full-access tokens. No auth.

@@ -18,7 +18,7 @@ async fn status_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
     require_method(req, "GET")?;
     let principal = app.auth()?.authenticate(req)?;
     let (record, policy) =
-        app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
+        app.store.load_user_and_rules(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     let now = app.clock.now();
     sessions::ensure_live(&principal, &record, now)?;
     Ok(envelope::data(&MfaStatus::new(&record, policy.as_ref(), principal.session_verified, &app.offered, now)))
@@ -34,7 +34,7 @@ async fn methods_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
     let principal = app.auth()?.authenticate(req)?;
     // The organization's policy says which methods are available to its members.
     let (record, policy) =
-        app.store.load_user_and_policy(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
+        app.store.load_user_and_rules(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     sessions::ensure_live(&principal, &record, app.clock.now())?;
     Ok(envelope::data(&MethodInfo::list(&record, &app.offered, policy.as_ref())))
 }

@@ -1,11 +1,15 @@
-//! Backup codes: ten single-use codes shown once, stored only as SHA-256 hashes. Each has
-//! 80 bits from the CSPRNG (16 base32 characters, shown as `XXXX-XXXX-XXXX-XXXX`), so an
-//! unsalted hash cannot be brute-forced. They come with an authenticator setup, log in
-//! once each (`POST /mfa/recover`) and are regenerated with step-up.
+//! Backup codes: ten single-use codes shown once. Each has 80 bits from the CSPRNG (16
+//! base32 characters, shown as `XXXX-XXXX-XXXX-XXXX`), below the 112 bits NIST SP 800-63B
+//! asks of a look-up secret stored as a plain hash, so each is stored keyed: an HMAC under
+//! the keyring (of the code's SHA-256, bound to the user) with the key's id,
+//! `<kid>:<hex tag>`. A table export alone cannot be ground offline. Codes stored as plain
+//! SHA-256 by earlier versions still verify, and are rewritten keyed at the record's next
+//! write ([`rekey`], in the one writer). They come with the first factor, log in once each
+//! (`POST /mfa/recover`) and are regenerated with step-up.
 
 use crate::App;
 use crate::auth::Principal;
-use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
+use crate::crypto::{ExposeSecret, Keyring, Mac, SecretString, random_bytes, sha256_hex};
 use crate::lockout::Failure;
 use crate::model::UserMfaRecord;
 use crate::notify;
@@ -16,16 +20,19 @@ use crate::update;
 pub const COUNT: usize = 10;
 const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-/// New codes and their hashes (same order).
-pub fn generate() -> (Vec<SecretString>, Vec<String>) {
-    generate_n(COUNT)
+/// New codes and their stored forms (same order) for `user_id`.
+pub fn generate(keyring: &Keyring, user_id: &str) -> (Vec<SecretString>, Vec<String>) {
+    generate_n(keyring, user_id, COUNT)
 }
 
-/// `count` new codes and their hashes (Frontegg's client shows one recovery code).
-pub fn generate_n(count: usize) -> (Vec<SecretString>, Vec<String>) {
+/// `count` new codes and their stored forms (Frontegg's client shows one recovery code).
+pub fn generate_n(keyring: &Keyring, user_id: &str, count: usize) -> (Vec<SecretString>, Vec<String>) {
     let codes: Vec<String> = (0..count).map(|_| one()).collect();
-    let hashes = codes.iter().map(|c| hash(c).expect("a generated code is well-formed")).collect();
-    (codes.into_iter().map(SecretString::from).collect(), hashes)
+    let stored = codes
+        .iter()
+        .map(|c| stored_form(keyring, user_id, &digest(c).expect("a generated code is well-formed")))
+        .collect();
+    (codes.into_iter().map(SecretString::from).collect(), stored)
 }
 
 fn one() -> String {
@@ -38,12 +45,47 @@ fn one() -> String {
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
-/// The stored form of a code as typed (case, spaces and dashes ignored), if it is well-formed.
-pub fn hash(typed: &str) -> Option<String> {
+/// The SHA-256 (hex) of a code as typed (case, spaces and dashes ignored), if it is
+/// well-formed: what the keyed form is taken over, and the form earlier versions stored.
+pub fn digest(typed: &str) -> Option<String> {
     let canonical: String =
         typed.chars().filter(|c| !c.is_whitespace() && *c != '-').map(|c| c.to_ascii_uppercase()).collect();
     let ok = canonical.len() == 16 && canonical.bytes().all(|b| ALPHABET.contains(&b));
     ok.then(|| sha256_hex(canonical.as_bytes()))
+}
+
+/// The MAC's context: a stored code verifies for its own user only.
+fn context(user_id: &str) -> String {
+    format!("{user_id}/backup-code")
+}
+
+/// The stored form of a code whose [`digest`] is `digest`: `<kid>:<hex HMAC>`.
+fn stored_form(keyring: &Keyring, user_id: &str, digest: &str) -> String {
+    let mac = keyring.mac(digest.as_bytes(), &context(user_id));
+    format!("{}:{}", mac.kid, mac.tag)
+}
+
+/// Whether `stored` is the stored form of the code whose digest is `digest`: keyed, or
+/// (written by an earlier version) the digest itself.
+fn matches(keyring: &Keyring, user_id: &str, stored: &str, digest: &str) -> bool {
+    match stored.split_once(':') {
+        Some((kid, tag)) => {
+            keyring.verify_mac(&Mac { kid: kid.into(), tag: tag.into() }, digest.as_bytes(), &context(user_id))
+        }
+        None => stored == digest,
+    }
+}
+
+/// Rewrites the record's codes stored as a plain digest (by earlier versions) in the keyed
+/// form; the one writer calls it on every record it reads, so they are written keyed with
+/// the record's next write. The same codes still work, once each.
+pub fn rekey(keyring: &Keyring, record: &mut UserMfaRecord) {
+    let user_id = record.user_id.clone();
+    for stored in record.backup_codes.iter_mut().chain(record.pending_backup_codes.iter_mut()) {
+        if !stored.contains(':') {
+            *stored = stored_form(keyring, &user_id, stored);
+        }
+    }
 }
 
 // Against the store ------------------------------------------------------------------------
@@ -51,9 +93,9 @@ pub fn hash(typed: &str) -> Option<String> {
 /// `POST /mfa/backup-codes`: ten new codes, every old one void. Returns the codes and the
 /// addresses to tell.
 pub async fn regenerate(app: &App, principal: &Principal) -> Result<(Vec<SecretString>, Vec<String>), Refusal> {
-    let (codes, hashes) = generate();
+    let (codes, hashes) = generate(app.keyring()?, principal.user_id.as_str());
     let change = Change::by_user(Action::RegenerateBackupCodes, principal, app.clock.now());
-    let to = update::user(app, principal.user_id.as_str(), None, &change, |record, _| {
+    let to = update::user(app, principal.user_id.as_str(), &change, |record, _| {
         if !record.has_mfa_enabled() {
             return Err(Refusal::MfaNotEnabled);
         }
@@ -87,9 +129,11 @@ pub fn issue_with_first_factor(
 /// MFA is enabled), and ends every session of the user (whoever recovers may be the
 /// only one who still has the account, so nobody else's session goes on). Returns how
 /// many codes are left; a wrong code counts as a failure.
-pub fn spend(record: &mut UserMfaRecord, presented: &SecretString) -> Result<usize, Failure> {
-    let typed = hash(presented.expose_secret());
-    let position = typed.as_ref().and_then(|h| record.backup_codes.iter().position(|c| c == h));
+pub fn spend(keyring: &Keyring, record: &mut UserMfaRecord, presented: &SecretString) -> Result<usize, Failure> {
+    let typed = digest(presented.expose_secret());
+    let user_id = record.user_id.clone();
+    let position =
+        typed.as_ref().and_then(|d| record.backup_codes.iter().position(|c| matches(keyring, &user_id, c, d)));
     match position {
         Some(i) if record.has_mfa_enabled() => {
             record.backup_codes.remove(i);
@@ -104,19 +148,45 @@ pub fn spend(record: &mut UserMfaRecord, presented: &SecretString) -> Result<usi
 mod tests {
     use super::*;
 
+    fn keyring() -> Keyring {
+        use base64::Engine;
+        let key = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+        Keyring::parse(&format!("k1:{key}")).unwrap()
+    }
+
     #[test]
-    fn codes_are_unique_well_formed_and_hash_as_typed() {
-        let (codes, hashes) = generate();
+    fn codes_are_unique_well_formed_and_stored_keyed_for_their_user() {
+        let ring = keyring();
+        let (codes, stored) = generate(&ring, "u1");
         let codes: Vec<&str> = codes.iter().map(|c| c.expose_secret()).collect();
         assert_eq!(codes.len(), COUNT);
         let unique: std::collections::HashSet<_> = codes.iter().collect();
         assert_eq!(unique.len(), COUNT);
-        for (code, h) in codes.iter().zip(&hashes) {
+        for (code, s) in codes.iter().zip(&stored) {
             assert_eq!(code.len(), 19);
-            assert_eq!(hash(code).as_ref(), Some(h));
-            assert_eq!(hash(&code.to_lowercase().replace('-', " ")).as_ref(), Some(h));
-            assert!(!h.contains(&code.replace('-', "")));
+            let d = digest(code).unwrap();
+            assert!(s.starts_with("k1:") && !s.contains(&d), "keyed, not the plain digest: {s}");
+            assert!(matches(&ring, "u1", s, &d));
+            assert!(matches(&ring, "u1", s, &digest(&code.to_lowercase().replace('-', " ")).unwrap()));
+            assert!(!matches(&ring, "u2", s, &d), "another user's record");
+            assert!(!matches(&keyring(), "u1", s, &d), "another key under the same id");
         }
-        assert_eq!(hash("not a code"), None);
+        assert_eq!(digest("not a code"), None);
+    }
+
+    #[test]
+    fn plain_digests_still_match_and_are_rekeyed() {
+        let ring = keyring();
+        let mut record = UserMfaRecord::new("u1");
+        let code = one();
+        let d = digest(&code).unwrap();
+        record.backup_codes = vec![d.clone()];
+        assert!(matches(&ring, "u1", &record.backup_codes[0], &d), "the earlier form still works");
+        rekey(&ring, &mut record);
+        assert!(record.backup_codes[0].starts_with("k1:"));
+        assert!(matches(&ring, "u1", &record.backup_codes[0], &d), "and so does its keyed form");
+        let again = record.backup_codes.clone();
+        rekey(&ring, &mut record);
+        assert_eq!(record.backup_codes, again, "a keyed form stays as it is");
     }
 }

@@ -143,7 +143,7 @@ pub async fn setup(app: &App, principal: &Principal, target: Target, name: Optio
     let code = delivery::new_code();
     let material = target.material(keyring, user);
     let change = Change::starting(method, principal, now);
-    let (factor_id, to) = delivery::send(app, user, principal.org_id.as_deref(), &change, |record| {
+    let (factor_id, to) = delivery::send(app, user, &change, |record| {
         let told = super::setup_recipients(record, principal.email.as_deref());
         let setup = PendingSetup { step_up: change.step_up(), item: None, started_at: now };
         let name = name.clone().unwrap_or_else(|| target.hint());
@@ -176,14 +176,14 @@ pub async fn complete(
 ) -> Result<Completed, Refusal> {
     let now = app.clock.now();
     let user = principal.user_id.as_str();
-    let (record, item, _) = app.store.load_user_and_code(user, method, Purpose::Activate, None).await?;
+    let (record, item, rules) =
+        app.store.load_user_and_code(user, method, Purpose::Activate, principal.org_id.as_deref()).await?;
     let change = Change::completing(method, Actor::User(principal), now);
-    let (codes, hashes) = backup_codes::generate_n(finish.backup_codes);
+    let (codes, hashes) = backup_codes::generate_n(app.keyring()?, user, finish.backup_codes);
     let (to, first, session) = lockout::attempt(
         app,
         user,
-        None,
-        Some((record, None)),
+        Some((record, rules)),
         change,
         |record, _| {
             let to = notify::recipients(record, principal.email.as_deref());
@@ -223,7 +223,7 @@ pub async fn send_login(
     let user = principal.user_id.as_str();
     let code = delivery::new_code();
     let change = Change::by_user(Action::Verify, principal, now);
-    delivery::send(app, user, None, &change, |record| {
+    delivery::send(app, user, &change, |record| {
         let factor = super::login_factor(record, method, factor_id)?;
         let target = target_of(keyring, user, factor)?;
         let item = delivery::code_item(app, user, &factor.id, method, Purpose::Login, &code, now)?;

@@ -118,8 +118,7 @@ pub async fn send(
     };
     let (token, hash) = new_token((purpose == Purpose::Activate).then_some(user));
     let link = format!("{}&purpose={}", mailer.link(token.expose_secret()), purpose.as_str().to_lowercase());
-    let org = (purpose == Purpose::Activate).then_some(principal.org_id.as_deref()).flatten();
-    delivery::send(app, user, org, &change, |record| {
+    delivery::send(app, user, &change, |record| {
         let told = match purpose {
             Purpose::Activate => super::setup_recipients(record, principal.email.as_deref()),
             Purpose::Login => Vec::new(),
@@ -162,8 +161,13 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
     let now = app.clock.now();
     let hash = hash_presented(token).ok_or(Refusal::InvalidLink)?;
     let user = user_of(token).ok_or(Refusal::InvalidLink)?;
-    // The token and the record it names in one read round trip.
-    let (record, item) = app.store.load_user_and_token(user.as_str(), &hash).await?;
+    // The token and the record it names in one read round trip, with the rules that
+    // govern the user (those of the organization the record is bound to).
+    let named = match actor {
+        Actor::User(p) => p.org_id.as_deref(),
+        Actor::Admin(_) | Actor::LinkHolder => None,
+    };
+    let (record, item, rules) = app.store.load_user_and_token(user.as_str(), &hash, named).await?;
     if let Actor::User(p) = actor {
         crate::sessions::ensure_live(p, &record, now)?;
     }
@@ -176,12 +180,11 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
         })
         .ok_or(Refusal::InvalidLink)?;
     let change = Change::completing(MfaType::MagicLink, actor, now);
-    let (codes, hashes) = backup_codes::generate();
+    let (codes, hashes) = backup_codes::generate(app.keyring()?, user.as_str());
     let (to, first) = update::user_with_loaded(
         app,
         &item.user_id,
-        None,
-        Some((record, None)),
+        Some((record, rules)),
         &change,
         |record, _| {
             let mut to = notify::recipients(record, change.actor.user_email());
@@ -229,16 +232,17 @@ pub async fn complete(app: &App, principal: &Principal, token: &SecretString) ->
 /// A login token as presented: its hash and stored item, if it has the shape of one.
 pub struct FoundLink(Option<(String, LinkToken)>);
 
-/// Reads the login token presented together with the caller's record (one read round
-/// trip); the check runs in the record's write.
+/// Reads the login token presented together with the caller's record and the rules that
+/// govern it (one read round trip); the check runs in the record's write.
 pub async fn find_login_link(
     app: &App,
     principal: &Principal,
     token: &SecretString,
-) -> Result<(FoundLink, Option<UserMfaRecord>), Refusal> {
+) -> Result<(FoundLink, Option<crate::update::Loaded>), Refusal> {
     let Some(hash) = hash_presented(token) else { return Ok((FoundLink(None), None)) };
-    let (record, item) = app.store.load_user_and_token(principal.user_id.as_str(), &hash).await?;
-    Ok((FoundLink(item.map(|item| (hash, item))), Some(record)))
+    let (record, item, rules) =
+        app.store.load_user_and_token(principal.user_id.as_str(), &hash, principal.org_id.as_deref()).await?;
+    Ok((FoundLink(item.map(|item| (hash, item))), Some((record, rules))))
 }
 
 /// The login check: the token must be a live login token of the record's user, sent for

@@ -210,9 +210,8 @@ impl Login {
                 (Login::Sent(sent), Some(loaded))
             }
             LoginProof::Link { token } => {
-                let (found, record) = magic_link::find_login_link(app, principal, &token).await?;
-                // A link is never a factor change's proof: no policy is needed with it.
-                (Login::Link(found), record.map(|r| (r, None)))
+                let (found, loaded) = magic_link::find_login_link(app, principal, &token).await?;
+                (Login::Link(found), loaded)
             }
             LoginProof::Assertion { credential, factor_id } => {
                 let (checked, loaded) = passkey::read_assertion(app, principal, credential, factor_id, org_id).await?;
@@ -235,6 +234,20 @@ impl Login {
         }
     }
 
+    /// What kind of proof it is, as a change made on it records it in its event.
+    pub fn proof_kind(&self) -> &'static str {
+        match self {
+            Login::Authenticator(..) => "authenticator code",
+            Login::Sent(sent) => match sent.method {
+                MfaType::Sms => "SMS code",
+                MfaType::EmailOtp | MfaType::GoogleAuth | MfaType::MagicLink | MfaType::Passkey => "email code",
+            },
+            Login::Link(_) => "link",
+            Login::Assertion(_) => "passkey assertion",
+            Login::BackupCode(_) => "recovery code",
+        }
+    }
+
     /// The check in the record's write: the one-time writes it spends, or why it failed.
     pub fn check(&self, app: &App, record: &mut UserMfaRecord, now: i64) -> Result<Vec<Write>, Failure> {
         match self {
@@ -244,7 +257,7 @@ impl Login {
             Login::Sent(sent) => codes::check_login(app, record, sent, now),
             Login::Link(found) => magic_link::check_login(app, record, found, now),
             Login::Assertion(checked) => passkey::check_assertion(app, record, checked, now),
-            Login::BackupCode(code) => backup_codes::spend(record, code).map(|_| Vec::new()),
+            Login::BackupCode(code) => backup_codes::spend(app.keyring()?, record, code).map(|_| Vec::new()),
         }
     }
 
@@ -281,7 +294,6 @@ pub async fn log_in(
     crate::lockout::attempt(
         app,
         principal.user_id.as_str(),
-        None,
         loaded,
         change,
         |record, _| {
@@ -327,7 +339,6 @@ pub async fn with_proof<T>(
     crate::lockout::attempt(
         app,
         principal.user_id.as_str(),
-        principal.org_id.as_deref(),
         loaded,
         change,
         |record, policy| Ok((step(record, policy)?, Vec::new())),

@@ -107,7 +107,6 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
     let (public_key, challenge, to, factor_id) = update::user_with(
         app,
         user,
-        principal.org_id.as_deref(),
         &change,
         |record, _| {
             let to = super::setup_recipients(record, principal.email.as_deref());
@@ -177,7 +176,8 @@ pub async fn complete(
     };
     let challenge_hash = sha256_hex(challenge.as_bytes());
     // The ceremony and the record in one read round trip.
-    let (record, ceremony, _) = app.store.load_user_and_ceremony(user, &challenge_hash, None).await?;
+    let (record, ceremony, rules) =
+        app.store.load_user_and_ceremony(user, &challenge_hash, principal.org_id.as_deref()).await?;
     // Before the ceremony is spent on a failed attestation: a token of an ended session
     // touches nothing.
     crate::sessions::ensure_live(principal, &record, now)?;
@@ -199,12 +199,11 @@ pub async fn complete(
     let id = credential_id(passkey.cred_id());
     let serialized = serialize(&passkey)?;
     let change = Change::completing(MfaType::Passkey, Actor::User(principal), now);
-    let (codes, hashes) = super::backup_codes::generate_n(finish.backup_codes);
+    let (codes, hashes) = super::backup_codes::generate_n(app.keyring()?, user, finish.backup_codes);
     let (name, to, first, session) = update::user_with_loaded(
         app,
         user,
-        None,
-        Some((record, None)),
+        Some((record, rules)),
         &change,
         |record, _| {
             if record.factors.iter().any(|f| credential_of(f).is_some_and(|c| c.id == id)) {
@@ -261,7 +260,6 @@ pub async fn auth_options(app: &App, principal: &Principal, only: Option<&str>) 
     let (public_key, challenge) = update::user_with(
         app,
         user,
-        None,
         &change,
         |record, _| {
             if only.is_some_and(|id| record.factor(id).is_none_or(|f| f.kind() != MfaType::Passkey)) {

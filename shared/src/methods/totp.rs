@@ -189,12 +189,11 @@ pub async fn setup(
         tracing::error!(error = %e, "building an authenticator enrollment failed");
         Refusal::Internal
     })?;
-    let (codes, hashes) = backup_codes::generate_n(backup_codes);
     let user = principal.user_id.as_str();
+    let (codes, hashes) = backup_codes::generate_n(keyring, user, backup_codes);
     let sealed = seal_secret(keyring, user, enrollment.raw_secret.expose_secret());
     let change = Change::starting(MfaType::GoogleAuth, principal, now);
-    let org = principal.org_id.as_deref();
-    let (factor_id, to, first) = update::user(app, user, org, &change, |record, _| {
+    let (factor_id, to, first) = update::user(app, user, &change, |record, _| {
         let to = super::setup_recipients(record, principal.email.as_deref());
         let first = !record.has_mfa_enabled();
         let setup = PendingSetup { step_up: change.step_up(), item: None, started_at: now };
@@ -266,11 +265,10 @@ pub async fn complete(
     let now = app.clock.now();
     let change = Change::completing(MfaType::GoogleAuth, Actor::User(principal), now);
     // A first factor whose setup showed no backup codes (Frontegg's enrolment) gets them now.
-    let (fresh, hashes) = backup_codes::generate_n(finish.backup_codes);
+    let (fresh, hashes) = backup_codes::generate_n(keyring, principal.user_id.as_str(), finish.backup_codes);
     let (to, issued, session) = lockout::attempt(
         app,
         principal.user_id.as_str(),
-        None,
         None,
         change,
         |record, _| {

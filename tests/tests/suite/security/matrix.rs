@@ -371,7 +371,7 @@ fn expected(op: &Op, caller: Caller) -> Expect {
 async fn enrol(app: &App, person: &Person) -> (Vec<u8>, String) {
     let raw = random_bytes::<20>().to_vec();
     let sealed = totp::seal_secret(app.keyring().unwrap(), &person.id, &raw);
-    let (codes, hashes) = backup_codes::generate();
+    let (codes, hashes) = backup_codes::generate(app.keyring().unwrap(), &person.id);
     codes.iter().for_each(|c| remember_secret(c.expose_secret()));
     let mut authenticator = stand_in(MfaType::GoogleAuth, FactorState::Enabled, person);
     authenticator.material = Material::GoogleAuth { secret: sealed };
