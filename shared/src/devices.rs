@@ -116,9 +116,10 @@ pub fn name_from(user_agent: Option<&str>) -> String {
 }
 
 /// A login with a remembered device (`verify-login` `{mfaType: "DEVICE", deviceToken}`):
-/// one read of the record (with the policy of the organization the token names) and one
+/// one read of the record (with the policy of the organization it is bound to) and one
 /// write. Refused while verification is locked, when the token names another
-/// organization than the one the record is bound to (whose policy is the one read), when
+/// organization than the one the record is bound to (a device stands in for a factor only
+/// under its own organization's token), when
 /// that organization no longer allows remembering or allows it for less time than the
 /// device has been remembered or changed its rules since, and when the token is unknown,
 /// expired or forgotten. A refused login changes nothing.

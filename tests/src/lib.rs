@@ -146,6 +146,14 @@ impl Person {
         session
     }
 
+    /// [`Person::full_access_token`] of a session begun with a platform token that named
+    /// `org` (or no organization): the session is listed in the person's record, which stays
+    /// bound as it is; the token names `org`.
+    pub async fn full_access_token_naming(&self, org: Option<&str>, auth_time: i64) -> String {
+        let session = self.live_session(auth_time).await;
+        Person { org: org.map(String::from), ..self.clone() }.sign_full_access(&session, auth_time)
+    }
+
     /// A full-access token of a session that has ended (the record does not list it).
     pub fn ended_session_token(&self, auth_time: i64) -> String {
         self.sign_full_access(&unique("ended"), auth_time)

@@ -43,9 +43,14 @@ enum Caller {
     AdminOfAnotherOrganization,
     /// The user's full-access token, second factor just now, of a session that has ended.
     EndedSession,
+    /// The user's full-access token, second factor just now, of a session begun with a
+    /// platform token that named no organization (the record stays bound to its own).
+    SessionNamingNoOrganization,
+    /// The same, the token naming another organization (where the user is an `OWNER`).
+    SessionNamingAnotherOrganization,
 }
 
-const CALLERS: [Caller; 13] = [
+const CALLERS: [Caller; 15] = [
     Caller::NoToken,
     Caller::Malformed,
     Caller::ExpiredBeyondLeeway,
@@ -59,6 +64,8 @@ const CALLERS: [Caller; 13] = [
     Caller::Member,
     Caller::AdminOfAnotherOrganization,
     Caller::EndedSession,
+    Caller::SessionNamingNoOrganization,
+    Caller::SessionNamingAnotherOrganization,
 ];
 
 /// What a cell must answer: a status, and a code unless it is a success.
@@ -341,6 +348,22 @@ fn frontegg_ops() -> Vec<Op> {
     ]
 }
 
+/// The answer to a fresh session whose token names no organization (`no_org`) or another
+/// one: the user's own record is governed by the organization it is bound to, so every
+/// change of the user's own factors answers as to their fresh session; administration
+/// answers for the organization the token names (none: there is nothing to administer;
+/// another: the member, bound to the user's organization, is out of its reach).
+fn elsewhere(op: &Op, no_org: bool) -> Expect {
+    match (op.function, op.what) {
+        ("mfa-reset", "reset a member with MFA") if no_org => (400, "NO_ORGANIZATION"),
+        ("mfa-reset", "reset a member with MFA") => (404, "USER_NOT_FOUND"),
+        ("mfa-organization-enforce", _) if no_org => (400, "NO_ORGANIZATION"),
+        // A remembered device stands in for a factor only under its own organization's token.
+        ("mfa-verify-login", "verify-login with a remembered device") => (400, "DEVICE_NOT_REMEMBERED"),
+        _ => op.valid[2],
+    }
+}
+
 /// The contract's answer for `caller`: the six invalid tokens are refused before anything
 /// else on every route that takes a bearer token, and a token of an ended session on every
 /// route that takes a full-access token; routes without a bearer ignore them.
@@ -353,6 +376,9 @@ fn expected(op: &Op, caller: Caller) -> Expect {
             AuthKind::Platform => (401, "PLATFORM_TOKEN_REQUIRED"),
             AuthKind::Either | AuthKind::MfaToken => (401, "SESSION_ENDED"),
         };
+    }
+    if matches!(caller, Caller::SessionNamingNoOrganization | Caller::SessionNamingAnotherOrganization) {
+        return elsewhere(op, caller == Caller::SessionNamingNoOrganization);
     }
     if index >= 6 {
         return op.valid[index - 6];
@@ -603,6 +629,10 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
             Some(me.full_access_token(t).await)
         }
         Caller::EndedSession => Some(me.ended_session_token(t)),
+        Caller::SessionNamingNoOrganization => Some(me.full_access_token_naming(None, t).await),
+        Caller::SessionNamingAnotherOrganization => {
+            Some(me.full_access_token_naming(Some(&unique("elsewhere")), t).await)
+        }
     };
     let (status, answer) = match &factor {
         Some(id) => test.call_on(op.function, id, token.as_deref(), body).await,
