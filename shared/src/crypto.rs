@@ -1,8 +1,9 @@
 //! Secrets at rest and one-time values, on `aws-lc-rs`: AES-256-GCM with a keyring
 //! (the key id is stored beside the ciphertext, so keys rotate), HMAC-SHA256 under keys
-//! derived from the same keyring for short one-time codes (a 6-digit code's plain hash
-//! could be reversed by trying them all; its MAC cannot without the key), SHA-256 for
-//! values of 80 bits and more that are only ever compared, and the system CSPRNG.
+//! derived from the same keyring for one-time values below 112 bits of entropy (a 6-digit
+//! code's or an 80-bit recovery code's plain hash could be ground offline from a table
+//! export; its MAC cannot without the key), SHA-256 for the 256-bit values that are only
+//! ever compared (link, refresh and device tokens), and the system CSPRNG.
 
 use std::collections::HashMap;
 
@@ -26,7 +27,7 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     buf
 }
 
-/// Hex SHA-256: how one-time values (backup codes, link and refresh tokens) are stored.
+/// Hex SHA-256: how 256-bit one-time values (link, refresh and device tokens) are stored.
 pub fn sha256_hex(value: &[u8]) -> String {
     digest(&SHA256, value).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
