@@ -258,3 +258,21 @@ async fn hole6_frontegg_recovery_is_in_the_trail_and_the_mail() {
     assert_eq!(reset["detail"], json!("proof: recovery code"), "{reset}");
     assert_eq!(backup_code_notices(&mails_to(&me.email).await), 1, "the user is told");
 }
+
+#[tokio::test]
+async fn hole6_a_change_made_on_a_code_in_the_request_says_so_and_spends_no_recovery_code() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let id = factor_of(&me, MfaType::GoogleAuth).await.expect("an authenticator").id;
+    let code = mfa_tests::totp_code(&secret, 0).await;
+    let path = format!("/resources/users/v1/mfa/authenticator/{id}/disable/verify");
+    let r = api.post(&path, Some(&me.platform_token()), json!({"token": code})).await;
+    assert!(r.status < 300, "{}", r.body);
+    let token = me.full_access_token(now()).await;
+    let events = events_of(&api, &token).await;
+    let removed = events.iter().find(|e| e["kind"] == json!("FACTOR_REMOVED")).expect("FACTOR_REMOVED");
+    assert_eq!(removed["detail"], json!("proof: authenticator code"), "{removed}");
+    assert!(!events.iter().any(|e| e["kind"] == json!("BACKUP_CODE_USED")), "{events:?}");
+    assert_eq!(backup_code_notices(&mails_to(&me.email).await), 0);
+}
