@@ -63,8 +63,9 @@ ensure_moto() {
   touch "$stamp"
 }
 
-# The Python tools of the test command, pinned, in the same .venv.
-PY_TEST_TOOLS=("cfn-lint==1.58.0" "schemathesis==4.32.5")
+# The Python tools of the test command, pinned, in the same .venv (aws-sam-translator:
+# the template tests check template.yaml as the SAM transform hands it to CloudFormation).
+PY_TEST_TOOLS=("cfn-lint==1.58.0" "schemathesis==4.32.5" "aws-sam-translator==1.110.0")
 
 ensure_python_test_tools() {
   local stamp="$VENV/.test-tools-$(printf '%s ' "${PY_TEST_TOOLS[@]}" | sha256sum | cut -c1-12)"

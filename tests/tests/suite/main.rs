@@ -23,3 +23,4 @@ mod read_routes;
 mod routes;
 mod security;
 mod table;
+mod template;
