@@ -612,6 +612,29 @@ mod tests {
     }
 
     #[test]
+    fn adding_a_factor_of_an_excluded_method_is_one_rule_for_start_completion_and_enable() {
+        let now = 10_000;
+        let fresh = principal(Some(now), None);
+        let narrow = OrgPolicy { allowed_methods: Some(vec![MfaType::Passkey]), ..Default::default() };
+        let record = enrolled();
+        for change in [
+            Change::starting(MfaType::Sms, &fresh, now),
+            Change::completing(MfaType::Sms, Actor::User(&fresh), now),
+            Change::completing(MfaType::Sms, Actor::LinkHolder, now),
+            Change::enabling(MfaType::Sms, &fresh, now),
+        ] {
+            assert!(
+                matches!(check(&change, &record, None, Some(&narrow)), Err(Refusal::MethodNotAllowedByOrg { .. })),
+                "{:?}",
+                change.action
+            );
+            assert!(check(&change, &record, None, None).is_ok(), "{:?}: no organization, no list", change.action);
+        }
+        // Taking a method away is never refused by the list.
+        assert!(check(&Change::by_user(Action::Disable, &fresh, now), &record, None, Some(&narrow)).is_ok());
+    }
+
+    #[test]
     fn a_token_of_an_ended_session_authorizes_nothing() {
         let now = 10_000;
         let fresh = principal(Some(now), None);
