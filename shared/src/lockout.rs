@@ -93,7 +93,7 @@ pub async fn attempt<T>(
     debug_assert!(matches!(change.action, Action::Verify | Action::CompleteSetup) || change.proof.is_some());
     let now = change.now;
     let mut lock_notice: Option<Vec<String>> = None;
-    let mut code_notice: Option<(Vec<String>, usize)> = None;
+    let mut code_notice: Option<Vec<String>> = None;
     let outcome = update::proven(
         app,
         user_id,
@@ -129,8 +129,7 @@ pub async fn attempt<T>(
                     record_success(record);
                     // A recovery code spent, by any route and in any role: the user is told.
                     if change.spent_recovery_code(&read, record) {
-                        let to = notify::recipients(&read, change.actor.user_email());
-                        code_notice = Some((to, record.backup_codes.len()));
+                        code_notice = Some(notify::recipients(&read, change.actor.user_email()));
                     }
                     Ok(passed)
                 }
@@ -150,13 +149,22 @@ pub async fn attempt<T>(
         spent,
     )
     .await;
-    if let (Err(Refusal::TooManyAttempts { .. }), Some(to)) = (&outcome, lock_notice) {
-        notify::send(app, &to, Notice::LockedOut { minutes: LOCK_SECONDS / 60 }).await;
+    // The codes left are counted in the record as written: a change that ended the
+    // sessions the remaining codes were issued in left none.
+    match outcome {
+        Ok((t, written)) => {
+            if let Some(to) = code_notice {
+                notify::send(app, &to, Notice::BackupCodeUsed { left: written.backup_codes.len() }).await;
+            }
+            Ok(t)
+        }
+        Err(e) => {
+            if let (Refusal::TooManyAttempts { .. }, Some(to)) = (&e, lock_notice) {
+                notify::send(app, &to, Notice::LockedOut { minutes: LOCK_SECONDS / 60 }).await;
+            }
+            Err(e)
+        }
     }
-    if let (Ok(_), Some((to, left))) = (&outcome, code_notice) {
-        notify::send(app, &to, Notice::BackupCodeUsed { left }).await;
-    }
-    outcome
 }
 
 #[cfg(test)]

@@ -64,11 +64,11 @@ pub async fn user_with_loaded<T>(
         tracing::error!("a change with a proof in the request reached the store without the lockout");
         return Err(Refusal::Internal);
     }
-    run(app, user_id, loaded, change, step, spent).await
+    run(app, user_id, loaded, change, step, spent).await.map(|(t, _)| t)
 }
 
 /// [`user_with_loaded`] for the lockout, whose step checks the change's proof (counted
-/// like a login) before anything else.
+/// like a login) before anything else. A success comes with the record as written.
 pub(crate) async fn proven<T>(
     app: &App,
     user_id: &str,
@@ -76,7 +76,7 @@ pub(crate) async fn proven<T>(
     change: &Change<'_>,
     step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
-) -> Result<T, Refusal> {
+) -> Result<(T, UserMfaRecord), Refusal> {
     run(app, user_id, loaded, change, step, spent).await
 }
 
@@ -90,7 +90,7 @@ async fn run<T>(
     change: &Change<'_>,
     mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
-) -> Result<T, Refusal> {
+) -> Result<(T, UserMfaRecord), Refusal> {
     // A write that lost the race reads the record again and tries again: five times, and
     // twelve for a change that takes access away, so that logins racing it (an attacker's
     // with a stolen device token, say) are unlikely to keep it from landing. Under 0.7 s of
@@ -132,7 +132,7 @@ async fn run<T>(
             settle(change, &before, &mut record, org_policy.as_ref());
         }
         if record == before && extra.is_empty() {
-            return outcome;
+            return outcome.map(|t| (t, record));
         }
         // The events of the change ride in its write: none when the write loses.
         let ending = match &outcome {
@@ -158,7 +158,7 @@ async fn run<T>(
             app.store.save_user_with(&mut record, extra).await
         };
         match saved {
-            Ok(()) => return outcome,
+            Ok(()) => return outcome.map(|t| (t, record)),
             Err(StoreError::Conflict) if attempt < attempts && started.elapsed() < RETRY_FOR => continue,
             Err(StoreError::Spent) => return Err(spent()),
             Err(e) => return Err(e.into()),

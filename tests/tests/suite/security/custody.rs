@@ -244,6 +244,30 @@ async fn hole6_frontegg_removal_with_a_recovery_code_is_in_the_trail_and_the_mai
 }
 
 #[tokio::test]
+async fn hole6_the_mail_counts_the_codes_left_after_the_change_as_the_trail_does() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    // Codes issued in a session end with it: a removal that ends every other session leaves none.
+    let (acting, _) = login_with_totp_step(&api, &me, &secret, 0).await;
+    let r = api.post("/mfa/backup-codes", Some(&acting), Value::Null).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let code = r.body["data"]["backupCodes"][0].as_str().unwrap().to_string();
+    let id = factor_of(&me, MfaType::GoogleAuth).await.expect("an authenticator").id;
+    let path = format!("/resources/users/v1/mfa/authenticator/{id}/disable/verify");
+    let r = api.post(&path, Some(&me.platform_token()), json!({"token": code})).await;
+    assert!(r.status < 300, "{}", r.body);
+    let token = me.full_access_token(now()).await;
+    let events = events_of(&api, &token).await;
+    let used = events.iter().find(|e| e["kind"] == json!("BACKUP_CODE_USED")).expect("BACKUP_CODE_USED");
+    assert_eq!(used["detail"], json!("0 left"), "{used}");
+    let mails = mails_to(&me.email).await;
+    let notice = mails.iter().find(|m| m["subject"] == json!("A backup code was used")).expect("the notice");
+    let text = notice["body"]["text"].as_str().unwrap();
+    assert!(text.contains("You have 0 unused backup code(s) left."), "{text}");
+}
+
+#[tokio::test]
 async fn hole6_frontegg_recovery_is_in_the_trail_and_the_mail() {
     let api = Api::new();
     let me = Person::new();
