@@ -152,9 +152,9 @@ pub async fn attempt<T>(
     // The codes left are counted in the record as written: a change that ended the
     // sessions the remaining codes were issued in left none.
     match outcome {
-        Ok((t, written)) => {
+        Ok((t, left)) => {
             if let Some(to) = code_notice {
-                notify::send(app, &to, Notice::BackupCodeUsed { left: written.backup_codes.len() }).await;
+                notify::send(app, &to, Notice::BackupCodeUsed { left }).await;
             }
             Ok(t)
         }

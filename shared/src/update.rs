@@ -68,7 +68,8 @@ pub async fn user_with_loaded<T>(
 }
 
 /// [`user_with_loaded`] for the lockout, whose step checks the change's proof (counted
-/// like a login) before anything else. A success comes with the record as written.
+/// like a login) before anything else. A success comes with the number of backup codes
+/// the record holds as written.
 pub(crate) async fn proven<T>(
     app: &App,
     user_id: &str,
@@ -76,7 +77,7 @@ pub(crate) async fn proven<T>(
     change: &Change<'_>,
     step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
-) -> Result<(T, UserMfaRecord), Refusal> {
+) -> Result<(T, usize), Refusal> {
     run(app, user_id, loaded, change, step, spent).await
 }
 
@@ -90,7 +91,7 @@ async fn run<T>(
     change: &Change<'_>,
     mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
-) -> Result<(T, UserMfaRecord), Refusal> {
+) -> Result<(T, usize), Refusal> {
     // A write that lost the race reads the record again and tries again: five times, and
     // twelve for a change that takes access away, so that logins racing it (an attacker's
     // with a stolen device token, say) are unlikely to keep it from landing. Under 0.7 s of
@@ -132,7 +133,7 @@ async fn run<T>(
             settle(change, &before, &mut record, org_policy.as_ref());
         }
         if record == before && extra.is_empty() {
-            return outcome.map(|t| (t, record));
+            return outcome.map(|t| (t, record.backup_codes.len()));
         }
         // The events of the change ride in its write: none when the write loses.
         let ending = match &outcome {
@@ -158,7 +159,7 @@ async fn run<T>(
             app.store.save_user_with(&mut record, extra).await
         };
         match saved {
-            Ok(()) => return outcome.map(|t| (t, record)),
+            Ok(()) => return outcome.map(|t| (t, record.backup_codes.len())),
             Err(StoreError::Conflict) if attempt < attempts && started.elapsed() < RETRY_FOR => continue,
             Err(StoreError::Spent) => return Err(spent()),
             Err(e) => return Err(e.into()),
