@@ -248,7 +248,13 @@ impl App {
         let mut r = Reader::new(source);
         let table = if needs.store { StoreConfig::read(&mut r).table_name } else { String::new() };
         let auth = if needs.auth {
-            TokenVerifier::read(&mut r)
+            let mut verifier = TokenVerifier::read(&mut r);
+            if needs.backend.takes_server() {
+                if let Some(v) = verifier.as_mut() {
+                    v.read_server_key(&mut r);
+                }
+            }
+            verifier
         } else if needs.sessions_only {
             TokenVerifier::read_sessions_only(&mut r)
         } else {

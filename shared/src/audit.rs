@@ -377,7 +377,8 @@ fn milliseconds_at(now: i64, count: usize, wall_ms: i64) -> i64 {
 
 fn actor(actor: &Actor) -> String {
     match actor {
-        Actor::User(_) => "self".into(),
+        // The platform's backend acting for the user says so (`server`, `server:<name>`).
+        Actor::User(p) => p.server.clone().unwrap_or_else(|| "self".into()),
         Actor::Admin(admin) => format!("admin:{}", admin.user_id),
         Actor::LinkHolder => "link".into(),
     }

@@ -6,6 +6,12 @@
 //!   optional issuer and audience);
 //! - a *full-access token*, issued by this service after a second factor (ES256, its own
 //!   keys, recognised by `kid`). A request made with one is "session verified".
+//!
+//! And, on the routes whose Frontegg description declares `frontegg-user-id` (or
+//! `frontegg-tenant-id`), a *server credential*: a token the platform's backend mints
+//! (HS256 under `MFA_SERVER_TOKEN_KEY`, its own key, audience [`SERVER_AUDIENCE`], naming no
+//! user, living at most an hour). The header names the user the request acts for, with the
+//! standing of that user's password-only token and no more.
 
 use std::collections::HashMap;
 
@@ -21,6 +27,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::audit::Origin;
 use crate::config::Reader;
 use crate::refusal::{Refusal, TokenProblem};
+use crate::routes::{Backend, Serving};
 
 /// The authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +48,11 @@ pub struct Principal {
     pub by_device: bool,
     /// Where the request came from (audit events carry it).
     pub origin: Origin,
+    /// The platform's backend acts for the user with a server credential: the actor its
+    /// audit events carry (`server`, or `server:<name>` when the credential names itself).
+    /// Such a caller never counts as a fresh factor and never moves the record's
+    /// organization.
+    pub server: Option<String>,
 }
 
 impl Principal {
@@ -150,6 +162,40 @@ pub struct TokenVerifier {
     platform: Option<(DecodingKey, Validation)>,
     service_keys: HashMap<String, DecodingKey>,
     service_validation: Validation,
+    /// The key of the platform's server credentials, loaded only by the functions whose
+    /// route takes Frontegg's backend headers, when the deployment sets one.
+    server: Option<(DecodingKey, Validation)>,
+}
+
+/// The `aud` every server credential carries, and no other token may.
+pub const SERVER_AUDIENCE: &str = "mfa-server";
+
+/// The longest a server credential may live (`exp` − `iat`), in seconds.
+pub const MAX_SERVER_CREDENTIAL_LIFETIME: i64 = 3600;
+
+/// The claims of a server credential.
+#[derive(Debug, Deserialize)]
+struct ServerClaims {
+    iat: i64,
+    exp: i64,
+    /// What the credential calls itself in the audit trail (`server:<name>`).
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    sub: Option<String>,
+    #[serde(rename = "userId", default, deserialize_with = "string_or_number")]
+    user_id: Option<String>,
+}
+
+/// Who is calling a route that takes Frontegg's backend headers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A user, by their own token, or the platform's backend acting for the user named in
+    /// `frontegg-user-id` (`Principal::server` says which).
+    User(Principal),
+    /// The platform's backend, naming no user (a route that takes `frontegg-tenant-id`
+    /// alone): the organization it asks about, if any.
+    Server { tenant: Option<String> },
 }
 
 /// The shortest HS256 platform secret a deployed stage takes, in bytes.
@@ -242,6 +288,25 @@ impl TokenVerifier {
         Some(Self::new(platform?, issuer.as_deref(), audience.as_deref(), service_keys?, &service_issuer, leeway))
     }
 
+    /// Reads `MFA_SERVER_TOKEN_KEY`, the HS256 key of the platform's server credentials
+    /// (at least 32 bytes, never the platform's own HS256 secret). Unset or empty: this
+    /// deployment takes no server credential.
+    pub fn read_server_key(&mut self, r: &mut Reader) {
+        let Some(key) = r.optional("MFA_SERVER_TOKEN_KEY") else { return };
+        if key.len() < MIN_HS256_SECRET {
+            r.invalid("MFA_SERVER_TOKEN_KEY", "the server credentials' key must be at least 32 bytes");
+            return;
+        }
+        if r.optional("MFA_PLATFORM_JWT_KEY").is_some_and(|platform| platform == key) {
+            r.invalid(
+                "MFA_SERVER_TOKEN_KEY",
+                "must differ from MFA_PLATFORM_JWT_KEY: a user's token must never pass as a server credential",
+            );
+            return;
+        }
+        self.server = Some(server_validation(key.as_bytes(), self.service_validation.leeway));
+    }
+
     pub fn new(
         platform: PlatformKey,
         issuer: Option<&str>,
@@ -282,7 +347,14 @@ impl TokenVerifier {
         service_validation.set_audience(&[FULL_ACCESS_AUDIENCE]);
         service_validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         service_validation.leeway = leeway;
-        Self { platform: Some((platform_key, platform_validation)), service_keys, service_validation }
+        Self { platform: Some((platform_key, platform_validation)), service_keys, service_validation, server: None }
+    }
+
+    /// Takes server credentials signed with `key` (tests and tools; a function reads it
+    /// with [`TokenVerifier::read_server_key`]).
+    pub fn with_server_key(mut self, key: &[u8]) -> Self {
+        self.server = Some(server_validation(key, self.service_validation.leeway));
+        self
     }
 
     /// A verifier of this service's full-access tokens only, from `MFA_TOKEN_PUBLIC_KEYS`,
@@ -308,34 +380,96 @@ impl TokenVerifier {
         Some(verifier)
     }
 
-    /// The caller of `req`, or a 401 that says what to do.
+    /// The caller of `req`, or a 401 that says what to do. On a route that takes Frontegg's
+    /// backend headers ([`Serving`] in the request's extensions), a server credential acts
+    /// for the user `frontegg-user-id` names, and a user's token may name only its user.
     pub fn authenticate(&self, req: &Request) -> Result<Principal, Refusal> {
-        let header = req.headers().get(AUTHORIZATION).ok_or(Refusal::MissingToken)?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(Refusal::InvalidToken(TokenProblem::NotBearer))?;
-        let mut principal = self.verify(token)?;
-        principal.origin = Origin::of(req);
-        Ok(principal)
+        match self.identify(req, None)? {
+            Caller::User(principal) => Ok(principal),
+            Caller::Server { .. } => Err(missing_header(USER_HEADER)),
+        }
     }
 
     /// The caller of one of Frontegg's pre-login routes: `mfa_token` (the body's
     /// `mfaToken`, or the query's), the proof of the password step, when it is present;
     /// else the bearer.
     pub fn authenticate_mfa_token(&self, req: &Request, mfa_token: Option<&str>) -> Result<Principal, Refusal> {
-        let Some(token) = mfa_token.map(str::trim).filter(|t| !t.is_empty()) else {
-            return self.authenticate(req);
-        };
-        let mut principal = self.verify(token)?;
-        principal.origin = Origin::of(req);
-        Ok(principal)
+        match self.identify(req, mfa_token)? {
+            Caller::User(principal) => Ok(principal),
+            Caller::Server { .. } => Err(missing_header(USER_HEADER)),
+        }
     }
 
+    /// The caller of `req` (`mfa_token`, when present, else the bearer), the platform's
+    /// backend included where the route takes Frontegg's backend headers.
+    pub fn identify(&self, req: &Request, mfa_token: Option<&str>) -> Result<Caller, Refusal> {
+        let token = match mfa_token.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(token) => token,
+            None => bearer(req)?,
+        };
+        let backend = req.extensions().get::<Serving>().map(|s| s.0.needs.backend).unwrap_or_default();
+        let mut caller = if is_server_credential(token) {
+            self.server_caller(req, token, backend)?
+        } else {
+            let principal = self.verify(token)?;
+            Caller::User(name_only_themselves(req, principal, backend)?)
+        };
+        if let Caller::User(principal) = &mut caller {
+            principal.origin = Origin::of(req);
+        }
+        Ok(caller)
+    }
+
+    /// The platform's backend on a route that takes its headers: the user it acts for (with
+    /// the standing of that user's password-only token), or, where the route names no user,
+    /// the organization it asks about.
+    fn server_caller(&self, req: &Request, token: &str, backend: Backend) -> Result<Caller, Refusal> {
+        let Some((key, validation)) = self.server.as_ref().filter(|_| backend.takes_server()) else {
+            return Err(Refusal::InvalidToken(TokenProblem::ServerCredentialHere));
+        };
+        let claims =
+            jsonwebtoken::decode::<ServerClaims>(token, key, validation).map_err(|e| token_error(e.kind()))?.claims;
+        if claims.sub.is_some() || claims.user_id.is_some() {
+            return Err(Refusal::InvalidToken(TokenProblem::ServerCredentialNamesUser));
+        }
+        if claims.exp - claims.iat > MAX_SERVER_CREDENTIAL_LIFETIME {
+            return Err(Refusal::InvalidToken(TokenProblem::ServerCredentialTooLong));
+        }
+        let actor = match claims.name.as_deref() {
+            None => "server".to_string(),
+            Some(name) if actor_name_ok(name) => format!("server:{name}"),
+            Some(_) => return Err(Refusal::InvalidToken(TokenProblem::ServerCredentialName)),
+        };
+        let user = match backend.names_user() {
+            true => Some(header_id(req, USER_HEADER)?.ok_or_else(|| missing_header(USER_HEADER))?),
+            false => None,
+        };
+        let (reads_tenant, needs_tenant) = backend.names_tenant();
+        let tenant = if reads_tenant { header_id(req, TENANT_HEADER)? } else { None };
+        if needs_tenant && tenant.is_none() {
+            return Err(missing_header(TENANT_HEADER));
+        }
+        let Some(user) = user else { return Ok(Caller::Server { tenant }) };
+        Ok(Caller::User(Principal {
+            user_id: UserId::parse(&user).ok_or_else(|| bad_header(USER_HEADER))?,
+            email: None,
+            org_id: tenant,
+            org_role: None,
+            session_verified: false,
+            auth_time: None,
+            session_id: None,
+            by_device: false,
+            origin: Origin::default(),
+            server: Some(actor),
+        }))
+    }
+
+    /// A user's token: the platform's or this service's full-access token. A server
+    /// credential is never one.
     pub fn verify(&self, token: &str) -> Result<Principal, Refusal> {
+        if is_server_credential(token) {
+            return Err(Refusal::InvalidToken(TokenProblem::ServerCredentialHere));
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|e| token_error(e.kind()))?;
         if let Some(key) = header.kid.as_deref().and_then(|kid| self.service_keys.get(kid)) {
             let data = jsonwebtoken::decode::<FullAccessClaims>(token, key, &self.service_validation)
@@ -391,7 +525,100 @@ fn principal(claims: IdentityClaims, session_verified: bool, auth_time: Option<i
         session_id: None,
         by_device: false,
         origin: Origin::default(),
+        server: None,
     })
+}
+
+/// Frontegg's header naming the user a backend call acts for.
+pub const USER_HEADER: &str = "frontegg-user-id";
+/// Frontegg's header naming the organization (tenant).
+pub const TENANT_HEADER: &str = "frontegg-tenant-id";
+
+/// The bearer token of `req`.
+fn bearer(req: &Request) -> Result<&str, Refusal> {
+    let header = req.headers().get(AUTHORIZATION).ok_or(Refusal::MissingToken)?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(Refusal::InvalidToken(TokenProblem::NotBearer))
+}
+
+/// Whether `token` claims to be a server credential (its `aud` is [`SERVER_AUDIENCE`]):
+/// only the server credentials' key is then tried, and only where the route takes one.
+/// The claim picks the key; the key decides.
+fn is_server_credential(token: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Audience {
+        #[serde(default)]
+        aud: Option<serde_json::Value>,
+    }
+    let Some(payload) = token.split('.').nth(1) else { return false };
+    let Ok(bytes) = URL_SAFE_NO_PAD.decode(payload) else { return false };
+    match serde_json::from_slice::<Audience>(&bytes).ok().and_then(|a| a.aud) {
+        Some(serde_json::Value::String(aud)) => aud == SERVER_AUDIENCE,
+        Some(serde_json::Value::Array(auds)) => auds.iter().any(|a| a == SERVER_AUDIENCE),
+        _ => false,
+    }
+}
+
+fn server_validation(key: &[u8], leeway: u64) -> (DecodingKey, Validation) {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[SERVER_AUDIENCE]);
+    validation.set_required_spec_claims(&["exp", "aud"]);
+    validation.iss = None;
+    validation.validate_nbf = true;
+    validation.leeway = leeway;
+    (DecodingKey::from_secret(key), validation)
+}
+
+/// A server credential's `name`: 1 to 64 letters, digits, `.`, `_` or `-`.
+fn actor_name_ok(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_".contains(&b))
+}
+
+/// The id a header names (parsed like a token's user id), if the header is sent.
+fn header_id(req: &Request, name: &'static str) -> Result<Option<String>, Refusal> {
+    match req.headers().get(name) {
+        None => Ok(None),
+        Some(value) => {
+            let text = value.to_str().map_err(|_| bad_header(name))?.trim();
+            UserId::parse(text).map(|id| Some(id.0)).ok_or_else(|| bad_header(name))
+        }
+    }
+}
+
+fn missing_header(name: &'static str) -> Refusal {
+    let names = if name == TENANT_HEADER { "the organization it acts in" } else { "the user it acts for" };
+    Refusal::InvalidField(format!("Header `{name}` is required with a server credential: it names {names}.").into())
+}
+
+fn bad_header(name: &'static str) -> Refusal {
+    Refusal::InvalidField(
+        format!("Header `{name}` must be an id of 1 to 128 characters without control characters.").into(),
+    )
+}
+
+/// A user's own token on a route that takes Frontegg's backend headers: they may name
+/// only that user and the token's organization.
+fn name_only_themselves(req: &Request, principal: Principal, backend: Backend) -> Result<Principal, Refusal> {
+    if backend.names_user() {
+        if let Some(named) = header_id(req, USER_HEADER)? {
+            if named != principal.user_id.as_str() {
+                return Err(Refusal::NamesAnother(USER_HEADER));
+            }
+        }
+    }
+    if backend.names_tenant().0 {
+        if let Some(named) = header_id(req, TENANT_HEADER)? {
+            if principal.org_id.as_deref() != Some(named.as_str()) {
+                return Err(Refusal::NamesAnother(TENANT_HEADER));
+            }
+        }
+    }
+    Ok(principal)
 }
 
 fn token_error(kind: &ErrorKind) -> Refusal {
@@ -526,6 +753,109 @@ mod tests {
         assert_eq!(problems(&with_both), "");
         let dev = [("MFA_PLATFORM_JWT_KEY", "k"), ("MFA_TOKEN_PUBLIC_KEYS", JWKS)];
         assert_eq!(problems(&dev), "", "dev (the default) keeps both optional");
+    }
+
+    const SERVER_KEY: &[u8] = b"the-server-credentials-key-of-32b";
+
+    fn with_server_key() -> TokenVerifier {
+        let mut r = Reader::new(&[("MFA_PLATFORM_JWT_KEY", "platform-secret"), ("MFA_TOKEN_PUBLIC_KEYS", JWKS)]);
+        TokenVerifier::read(&mut r).unwrap().with_server_key(SERVER_KEY)
+    }
+
+    fn sign(key: &[u8], claims: serde_json::Value) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(key)).unwrap()
+    }
+
+    fn server_claims(extra: serde_json::Value) -> serde_json::Value {
+        let now = crate::clock::Clock::system().now();
+        let mut claims = serde_json::json!({"aud": SERVER_AUDIENCE, "iat": now, "exp": now + 600});
+        claims.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        claims
+    }
+
+    /// A request to `function`'s route with `token` as the bearer and `headers`.
+    fn to(function: &str, token: &str, headers: &[(&str, &str)]) -> Request {
+        let mut req = lambda_http::http::Request::builder().header("authorization", format!("Bearer {token}"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut req: Request = req.body(lambda_http::Body::Empty).unwrap();
+        req.extensions_mut().insert(Serving(crate::routes::route(function).unwrap()));
+        req
+    }
+
+    #[test]
+    fn a_server_credential_acts_for_the_named_user_where_the_route_declares_the_header() {
+        let v = with_server_key();
+        let token = sign(SERVER_KEY, server_claims(serde_json::json!({"name": "crm"})));
+        let p = v.authenticate(&to("frontegg-authenticator-enroll", &token, &[(USER_HEADER, "u1")])).unwrap();
+        assert_eq!((p.user_id.as_str(), p.server.as_deref()), ("u1", Some("server:crm")));
+        assert!(!p.session_verified && p.auth_time.is_none() && p.org_role.is_none(), "a password's standing");
+        let e = v.authenticate(&to("frontegg-authenticator-enroll", &token, &[])).unwrap_err();
+        assert_eq!((e.status().as_u16(), e.code()), (400, "INVALID_FIELD"));
+        let e = v.authenticate(&to("frontegg-sms-disable-send", &token, &[(USER_HEADER, "u1")])).unwrap_err();
+        assert!(e.sentence().contains(TENANT_HEADER), "{}", e.sentence());
+        // Nowhere else, and never as a user's token.
+        let e = v.authenticate(&to("mfa-setup", &token, &[(USER_HEADER, "u1")])).unwrap_err();
+        assert_eq!(e, Refusal::InvalidToken(TokenProblem::ServerCredentialHere));
+        assert_eq!(v.verify(&token).unwrap_err(), Refusal::InvalidToken(TokenProblem::ServerCredentialHere));
+        // Without a key, no route takes one.
+        let mut r = Reader::new(&[("MFA_PLATFORM_JWT_KEY", "platform-secret"), ("MFA_TOKEN_PUBLIC_KEYS", JWKS)]);
+        let keyless = TokenVerifier::read(&mut r).unwrap();
+        let e = keyless.authenticate(&to("frontegg-authenticator-enroll", &token, &[(USER_HEADER, "u1")])).unwrap_err();
+        assert_eq!(e.status().as_u16(), 401);
+    }
+
+    #[test]
+    fn only_a_short_lived_userless_credential_under_its_own_key_is_a_server_credential() {
+        let v = with_server_key();
+        let now = crate::clock::Clock::system().now();
+        let refused = [
+            sign(b"platform-secret", server_claims(serde_json::json!({}))),
+            sign(SERVER_KEY, server_claims(serde_json::json!({"sub": "u2"}))),
+            sign(SERVER_KEY, server_claims(serde_json::json!({"iat": now, "exp": now + 3601}))),
+            sign(SERVER_KEY, server_claims(serde_json::json!({"name": "two words"}))),
+            sign(SERVER_KEY, server_claims(serde_json::json!({"exp": now - 600}))),
+            sign(SERVER_KEY, serde_json::json!({"aud": SERVER_AUDIENCE, "iat": now})),
+        ];
+        for token in refused {
+            let e = v.authenticate(&to("frontegg-mfa-disable", &token, &[(USER_HEADER, "u1")])).unwrap_err();
+            assert_eq!(e.status().as_u16(), 401, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_users_token_names_only_its_own_user_and_organization() {
+        let v = with_server_key();
+        let token = sign(b"platform-secret", serde_json::json!({"sub": "u1", "orgId": "o1", "exp": 4_000_000_000i64}));
+        let route = "frontegg-sms-disable-send";
+        assert!(v.authenticate(&to(route, &token, &[(USER_HEADER, "u1"), (TENANT_HEADER, "o1")])).is_ok());
+        let e = v.authenticate(&to(route, &token, &[(USER_HEADER, "u2")])).unwrap_err();
+        assert_eq!((e.status().as_u16(), e.code()), (403, "FORBIDDEN"));
+        assert!(e.sentence().contains(USER_HEADER), "{}", e.sentence());
+        let e = v.authenticate(&to(route, &token, &[(TENANT_HEADER, "o2")])).unwrap_err();
+        assert!(e.sentence().contains(TENANT_HEADER), "{}", e.sentence());
+        // A route that declares no header does not read it.
+        assert!(v.authenticate(&to("mfa-status", &token, &[(USER_HEADER, "u2")])).is_ok());
+    }
+
+    #[test]
+    fn the_server_key_is_long_and_not_the_platforms() {
+        let check = |server: &'static str| {
+            let source = [
+                ("MFA_PLATFORM_JWT_KEY", "a-platform-secret-of-32-bytes-at"),
+                ("MFA_TOKEN_PUBLIC_KEYS", JWKS),
+                ("MFA_SERVER_TOKEN_KEY", server),
+            ];
+            let mut r = Reader::new(&source);
+            let mut v = TokenVerifier::read(&mut r).unwrap();
+            v.read_server_key(&mut r);
+            (r.finish().err().map(|e| e.to_string()).unwrap_or_default(), v.server.is_some())
+        };
+        assert_eq!(check("the-server-credentials-key-of-32b"), (String::new(), true));
+        assert!(check("short").0.contains("MFA_SERVER_TOKEN_KEY"));
+        assert!(check("a-platform-secret-of-32-bytes-at").0.contains("must differ"));
+        assert_eq!(check(""), (String::new(), false), "unset: no server credential is taken");
     }
 
     #[test]

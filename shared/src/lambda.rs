@@ -22,10 +22,18 @@ pub type Handler = for<'a> fn(&'a App, Request) -> BoxFuture<'a, Response<Body>>
 
 /// The `main` of a route's function: builds once what `function`'s row of the route
 /// table needs, then answers each request with `handler` until the environment ends.
+/// Each request carries the row (`routes::Serving`) in its extensions.
 pub fn function(function: &str, handler: Handler) -> Result<(), Error> {
     run(Box::pin(async move {
         let app = App::for_function(function).await?;
-        serve(&|req| handler(&app, req)).await
+        let row = crate::routes::route(function).map(crate::routes::Serving);
+        serve(&|mut req| {
+            if let Some(row) = row {
+                req.extensions_mut().insert(row);
+            }
+            handler(&app, req)
+        })
+        .await
     }))
 }
 

@@ -565,6 +565,7 @@ mod tests {
             session_id: verified_at.map(|_| "s1".into()),
             by_device: false,
             origin: Default::default(),
+            server: None,
         }
     }
 

@@ -22,6 +22,14 @@ pub enum TokenProblem {
     MissingClaim,
     NoUserId,
     BadUserId,
+    /// A server credential where the route takes none (or the deployment has no key for one).
+    ServerCredentialHere,
+    /// A server credential that names a user in its claims.
+    ServerCredentialNamesUser,
+    /// A server credential that lives longer than an hour.
+    ServerCredentialTooLong,
+    /// A server credential whose `name` is not a short plain name.
+    ServerCredentialName,
 }
 
 /// The dependency that did not answer (`SERVICE_UNAVAILABLE`).
@@ -77,6 +85,9 @@ pub enum Refusal {
     StepUpRequired,
     MfaSetupRequired,
     Forbidden,
+    /// A user's token with a backend header (`frontegg-user-id`, `frontegg-tenant-id`)
+    /// naming someone or somewhere else.
+    NamesAnother(&'static str),
     OrgEnforced,
     /// The member's organization allows only these methods.
     MethodNotAllowedByOrg {
@@ -177,9 +188,12 @@ impl Refusal {
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             RouteNotFound { .. } | UserNotFound | FactorNotFound | DeviceNotFound => StatusCode::NOT_FOUND,
-            StepUpRequired | MfaSetupRequired | Forbidden | OrgEnforced | MethodNotAllowedByOrg { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            StepUpRequired
+            | MfaSetupRequired
+            | Forbidden
+            | NamesAnother(_)
+            | OrgEnforced
+            | MethodNotAllowedByOrg { .. } => StatusCode::FORBIDDEN,
             MethodNotEnabled(_)
             | MethodNotConfigured(_)
             | SetupNotPending(_)
@@ -220,7 +234,7 @@ impl Refusal {
             UserNotFound => "USER_NOT_FOUND",
             StepUpRequired => "STEP_UP_REQUIRED",
             MfaSetupRequired => "MFA_SETUP_REQUIRED",
-            Forbidden => "FORBIDDEN",
+            Forbidden | NamesAnother(_) => "FORBIDDEN",
             OrgEnforced => "ORG_ENFORCED",
             MethodNotAllowedByOrg { .. } => "METHOD_NOT_ALLOWED_BY_ORG",
             MethodNotEnabled(_) => "METHOD_NOT_ENABLED",
@@ -260,6 +274,18 @@ impl Refusal {
                 }
                 TokenProblem::NoUserId => "The token carries no user id (`sub` or `userId`); sign in again.",
                 TokenProblem::BadUserId => "The token's user id is empty or malformed; sign in again.",
+                TokenProblem::ServerCredentialHere => {
+                    "This route takes a user's token, not a server credential; a server credential is taken only on Frontegg's backend routes that name the user in `frontegg-user-id`, on a deployment that sets MFA_SERVER_TOKEN_KEY."
+                }
+                TokenProblem::ServerCredentialNamesUser => {
+                    "A server credential must name no user (no `sub` or `userId`); name the user in the `frontegg-user-id` header."
+                }
+                TokenProblem::ServerCredentialTooLong => {
+                    "A server credential may live at most an hour (`exp` − `iat` ≤ 3600); mint a new one."
+                }
+                TokenProblem::ServerCredentialName => {
+                    "A server credential's `name` must be 1 to 64 letters, digits, `.`, `_` or `-`."
+                }
             },
             TokenExpired => "The token has expired; sign in again to get a new one.",
             PlatformTokenRequired => {
@@ -291,6 +317,12 @@ impl Refusal {
                 "This needs MFA on your own account: set up MFA with POST /mfa/setup, verify with POST /mfa/verify-login, and retry with the full-access token."
             }
             Forbidden => "Only an OWNER or ADMINISTRATOR of the organization can do this.",
+            NamesAnother(header) if *header == crate::auth::TENANT_HEADER => {
+                "`frontegg-tenant-id` names another organization than your token's; a user's token acts only in its own organization (a platform's backend uses a server credential)."
+            }
+            NamesAnother(_) => {
+                "`frontegg-user-id` names another user; a user's token acts only for that user (a platform's backend acts for users with a server credential)."
+            }
             OrgEnforced => {
                 "MFA is required for your account, so its last enabled method cannot be disabled; enable another method first."
             }

@@ -19,6 +19,50 @@ pub enum AuthKind {
     MfaToken,
 }
 
+/// Which of Frontegg's backend headers a route takes: exactly those its Frontegg description
+/// (`identity.json`) declares. With a server credential (a platform's backend, see
+/// `auth::TokenVerifier`) they name the subject; with a user's own token they may only
+/// name that user (and the token's organization).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// Neither: a server credential is refused (`401`) and the headers are not read.
+    #[default]
+    None,
+    /// `frontegg-user-id`, the user the request acts for (required with a server credential).
+    User,
+    /// `frontegg-user-id` and `frontegg-tenant-id` (both required with a server credential).
+    UserInTenant,
+    /// `frontegg-tenant-id` alone, optional: the organization whose rule is asked for.
+    Tenant,
+}
+
+impl Backend {
+    /// Whether a server credential is taken here.
+    pub fn takes_server(self) -> bool {
+        self != Backend::None
+    }
+
+    /// Whether `frontegg-user-id` is read (and required with a server credential).
+    pub fn names_user(self) -> bool {
+        matches!(self, Backend::User | Backend::UserInTenant)
+    }
+
+    /// Whether `frontegg-tenant-id` is read, and whether a server credential must send it.
+    pub fn names_tenant(self) -> (bool, bool) {
+        match self {
+            Backend::UserInTenant => (true, true),
+            Backend::Tenant => (true, false),
+            Backend::None | Backend::User => (false, false),
+        }
+    }
+}
+
+/// The row a request is served by, put in its extensions by the edge
+/// (`lambda::function`, and the test kit's `handle`): what authentication reads to know
+/// which of Frontegg's backend headers the route declares.
+#[derive(Clone, Copy, Debug)]
+pub struct Serving(pub &'static Route);
+
 /// What a function loads at cold start, so each loads (and is given) only its own
 /// settings and secrets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,6 +90,9 @@ pub struct Needs {
     /// Verification of this service's full-access tokens only (the authorizer): its public
     /// keys, issuer, stage and clock leeway, never the platform's key material.
     pub sessions_only: bool,
+    /// Frontegg's backend headers the route takes ([`Backend`]); a route that takes any
+    /// loads `MFA_SERVER_TOKEN_KEY`, the key of the platform's server credentials.
+    pub backend: Backend,
 }
 
 impl Needs {
@@ -75,6 +122,9 @@ impl Needs {
                 "MFA_DEVICE_LIFETIME",
             ]);
         }
+        if self.backend.takes_server() {
+            vars.push("MFA_SERVER_TOKEN_KEY");
+        }
         if self.keyring {
             vars.extend(["MFA_ENCRYPTION_KEYS", "MFA_TOTP_ISSUER"]);
         }
@@ -101,7 +151,7 @@ impl Needs {
 
     /// The environment variables among [`Needs::environment`] that hold key material a
     /// configuration reader must never see: the platform's HS256 secret (or its public key),
-    /// this service's signing key, the keyring. A function holding any of them has its
+    /// this service's signing key, the keyring, the server credentials' key. A function holding any of them has its
     /// environment encrypted with the stack's own KMS key (`template.yaml`).
     pub fn secrets(&self) -> Vec<&'static str> {
         self.environment().into_iter().filter(|v| SECRET_VARIABLES.contains(v)).collect()
@@ -145,7 +195,8 @@ pub struct Route {
 }
 
 /// The variables that hold key material (see [`Needs::secrets`]).
-pub const SECRET_VARIABLES: &[&str] = &["MFA_PLATFORM_JWT_KEY", "MFA_TOKEN_SIGNING_KEY", "MFA_ENCRYPTION_KEYS"];
+pub const SECRET_VARIABLES: &[&str] =
+    &["MFA_PLATFORM_JWT_KEY", "MFA_TOKEN_SIGNING_KEY", "MFA_ENCRYPTION_KEYS", "MFA_SERVER_TOKEN_KEY"];
 
 const READ: &[&str] = &["dynamodb:GetItem"];
 const WRITE: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
@@ -167,6 +218,7 @@ pub const BASE: Needs = Needs {
     signer: false,
     public_keys: false,
     sessions_only: false,
+    backend: Backend::None,
 };
 
 pub const ROUTES: &[Route] = &[
@@ -520,7 +572,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/configurations/v1/mfa-policy/allow-remember-device",
         function: "frontegg-allow-remember-device",
         auth: AuthKind::MfaToken,
-        needs: BASE,
+        needs: Needs { backend: Backend::Tenant, ..BASE },
         dynamodb: READ,
     },
     Route {
@@ -528,7 +580,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/users/v1/mfa/authenticator/enroll",
         function: "frontegg-authenticator-enroll",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -536,7 +588,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/users/v1/mfa/authenticator/enroll/verify",
         function: "frontegg-authenticator-enroll-verify",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -544,7 +596,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/users/v1/mfa/sms/enroll",
         function: "frontegg-sms-enroll",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, sms: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, sms: true, mail: true, backend: Backend::User, ..BASE },
         dynamodb: SEND,
     },
     Route {
@@ -552,7 +604,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/users/v1/mfa/sms/enroll/verify",
         function: "frontegg-sms-enroll-verify",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -560,7 +612,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/users/v1/mfa/authenticator/{deviceId}/disable/verify",
         function: "frontegg-authenticator-disable",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -568,7 +620,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/users/v1/mfa/sms/{deviceId}/disable",
         function: "frontegg-sms-disable-send",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, sms: true, ..BASE },
+        needs: Needs { keyring: true, sms: true, backend: Backend::UserInTenant, ..BASE },
         dynamodb: SEND,
     },
     Route {
@@ -576,7 +628,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/users/v1/mfa/sms/{deviceId}/disable/verify",
         function: "frontegg-sms-disable",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -584,7 +636,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/users/v1/mfa/disable",
         function: "frontegg-mfa-disable",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -592,7 +644,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/users/v1/mfa/enroll",
         function: "frontegg-mfa-enroll",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -600,7 +652,7 @@ pub const ROUTES: &[Route] = &[
         path: "/resources/users/v1/mfa/enroll/verify",
         function: "frontegg-mfa-enroll-verify",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -672,6 +724,7 @@ impl Needs {
         signer: false,
         public_keys: false,
         sessions_only: false,
+        backend: Backend::None,
     };
 }
 
@@ -726,6 +779,42 @@ mod tests {
             );
         }
         assert!(route(FALLBACK_FUNCTION).is_none());
+    }
+
+    /// As Frontegg's OpenAPI description (`identity.json`) declares the headers.
+    #[test]
+    fn backend_headers_are_taken_exactly_where_frontegg_declares_them() {
+        let mut user: Vec<&str> = ROUTES.iter().filter(|r| r.needs.backend.names_user()).map(|r| r.path).collect();
+        user.sort_unstable();
+        assert_eq!(
+            user,
+            [
+                "/resources/users/v1/mfa/authenticator/enroll",
+                "/resources/users/v1/mfa/authenticator/enroll/verify",
+                "/resources/users/v1/mfa/authenticator/{deviceId}/disable/verify",
+                "/resources/users/v1/mfa/disable",
+                "/resources/users/v1/mfa/enroll",
+                "/resources/users/v1/mfa/enroll/verify",
+                "/resources/users/v1/mfa/sms/enroll",
+                "/resources/users/v1/mfa/sms/enroll/verify",
+                "/resources/users/v1/mfa/sms/{deviceId}/disable",
+                "/resources/users/v1/mfa/sms/{deviceId}/disable/verify",
+            ]
+        );
+        let mut tenant: Vec<&str> =
+            ROUTES.iter().filter(|r| r.needs.backend.names_tenant().0).map(|r| r.path).collect();
+        tenant.sort_unstable();
+        assert_eq!(
+            tenant,
+            [
+                "/resources/configurations/v1/mfa-policy/allow-remember-device",
+                "/resources/users/v1/mfa/sms/{deviceId}/disable"
+            ]
+        );
+        for r in ROUTES.iter().filter(|r| r.needs.backend.takes_server()) {
+            assert!(r.is_frontegg() && r.needs.auth, "{}", r.function);
+            assert!(r.needs.environment().contains(&"MFA_SERVER_TOKEN_KEY"), "{}", r.function);
+        }
     }
 
     #[test]

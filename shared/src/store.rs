@@ -242,7 +242,7 @@ impl Store {
     }
 
     /// An organization's policy alone.
-    async fn load_policy(&self, org_id: &str) -> Result<Option<OrgPolicy>, StoreError> {
+    pub async fn load_policy(&self, org_id: &str) -> Result<Option<OrgPolicy>, StoreError> {
         let out = self
             .client
             .get_item()

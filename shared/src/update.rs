@@ -177,7 +177,8 @@ async fn run<T>(
 ///   (`Change::acting_session`); an administrator's reset leaves none. What the ended
 ///   sessions obtained ends with them: the setups stepped up in them and the backup codes
 ///   issued in them;
-/// - the user's organization and address are bound from their own token only when the
+/// - the user's organization and address are bound from their own token (never from a
+///   server credential acting for them) only when the
 ///   request proved a fresh second factor (a full-access token whose factor is at most 15
 ///   minutes old, a login that started a session just now, or the first enrolment) or the
 ///   user has no MFA to protect. A failed, password-only or merely refreshed request never
@@ -204,7 +205,11 @@ fn settle(change: &Change, before: &UserMfaRecord, record: &mut UserMfaRecord, r
     }
     // Whatever forgot a device (this, or the user), the sessions it started end with it.
     record.end_sessions_of_forgotten_devices();
-    if let Actor::User(p) = change.actor {
+    // The platform's backend acting for the user never moves the record's organization:
+    // only the user's own token does.
+    if let Actor::User(p) = change.actor
+        && p.server.is_none()
+    {
         // A session a remembered device started proves no second factor.
         let started_a_session = record.sessions.iter().any(|(id, s)| !s.by_device && !before.sessions.contains_key(id));
         let first_enrolment = !before.has_mfa_enabled() && record.has_mfa_enabled();

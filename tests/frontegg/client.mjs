@@ -34,7 +34,13 @@ const failed = [];
 // The bearer the client sends (its tokenResolver): the platform token, or a full-access
 // token once a login gave one.
 let bearer = '';
-ContextHolder.for('default').setContext({ baseUrl: API, tokenResolver: () => bearer });
+// Headers a platform's backend adds (its `additionalHeadersResolver`): `frontegg-user-id`.
+let extraHeaders = [];
+ContextHolder.for('default').setContext({
+  baseUrl: API,
+  tokenResolver: () => bearer,
+  additionalHeadersResolver: () => [...extraHeaders],
+});
 // After a login the client would load the user (`/users/v2/me`): that is the platform's
 // route, not an MFA route; the integrator's own client skips it the same way.
 ContextHolder.for('default').setSessionContext({ skipUserLoading: true });
@@ -353,6 +359,36 @@ const flows = {
     const done = await step('enrollMFASMS', () => api.auth.enrollMFASMS({ otcToken: sent.otcToken, code }));
     assert(done.recoveryCode, 'the first factor brings a recovery code');
     secrets.push(done.recoveryCode);
+  },
+
+  // The platform's backend, with a server credential naming the user in
+  // `frontegg-user-id`: enrols an authenticator for a user without MFA, is refused a second
+  // factor without a proof, and removes the authenticator with a recovery code.
+  async serverForUser(u) {
+    extraHeaders = [{ key: 'frontegg-user-id', value: u.id }];
+    try {
+      bearer = u.serverToken;
+      const { qrCode } = await step('preEnrollMFAAuthenticatorApp', () => api.auth.preEnrollMFAAuthenticatorApp());
+      const secret = secretOfQr(qrCode);
+      const done = await step('enrollMFAAuthenticatorApp', () =>
+        api.auth.enrollMFAAuthenticatorApp({ token: totp(secret) }),
+      );
+      assert(done.recoveryCode, 'the first factor brings a recovery code');
+      secrets.push(done.recoveryCode);
+      await refused('a second factor from the backend without a proof', 403, 'STEP_UP_REQUIRED', () =>
+        api.auth.preEnrollMFASMS({ phoneNumber: u.phone }),
+      );
+      const listed = await devices(u.token);
+      assert(listed.authenticators.length === 1, 'the backend enrolled the authenticator');
+      bearer = u.serverToken;
+      await step('disableMFAAuthenticatorApp', () =>
+        api.auth.disableMFAAuthenticatorApp(listed.authenticators[0].id, { token: done.recoveryCode }),
+      );
+      const after = await devices(u.token);
+      assert(after.authenticators.length === 0, 'the backend removed it with the recovery code');
+    } finally {
+      extraHeaders = [];
+    }
   },
 
   async recover(u) {

@@ -119,6 +119,7 @@ impl Person {
             session_id: None,
             by_device: false,
             origin: Default::default(),
+            server: None,
         }
     }
 
@@ -238,6 +239,31 @@ impl TestApp {
         parse(&handle(&self.app, &jwks_document(), function, req.with_path_parameters(params)).await)
     }
 
+    /// [`TestApp::call`] (or [`TestApp::call_on`], with `id`) with extra request headers.
+    pub async fn call_with(
+        &self,
+        function: &str,
+        id: Option<&str>,
+        token: Option<&str>,
+        headers: &[(&str, String)],
+        body: Value,
+    ) -> (u16, Value) {
+        use lambda_http::RequestExt;
+        let mut req = request(function, token, body);
+        for (name, value) in headers {
+            let name = lambda_http::http::HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+            req.headers_mut().insert(name, HeaderValue::from_str(value).expect("a header value"));
+        }
+        if let Some(id) = id {
+            let params = std::collections::HashMap::from([
+                ("factorId".to_string(), id.to_string()),
+                ("deviceId".to_string(), id.to_string()),
+            ]);
+            req = req.with_path_parameters(params);
+        }
+        parse(&handle(&self.app, &jwks_document(), function, req).await)
+    }
+
     /// [`TestApp::call`], keeping the whole response (headers too).
     pub async fn respond(
         &self,
@@ -301,6 +327,8 @@ pub async fn app() -> mfa_shared::App {
         signer: true,
         public_keys: false,
         sessions_only: false,
+        // Any route that takes Frontegg's backend headers: the server credentials' key.
+        backend: mfa_shared::routes::Backend::User,
     })
     .await
     .expect("the test environment is complete")
@@ -403,10 +431,25 @@ impl Api {
     }
 
     pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<String>) -> Reply {
+        self.send_with(method, path, token, &[], body).await
+    }
+
+    /// [`Api::send`] with extra headers (Frontegg's `frontegg-user-id`, say).
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Reply {
         let url = format!("{}{path}", self.base);
         let mut req = self.client.request(method.parse().expect("valid method"), url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b);
@@ -442,6 +485,17 @@ impl Api {
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.send("POST", path, token, Some(body.to_string())).await
     }
+
+    /// A `POST` of the platform's backend: a server credential, and `headers`.
+    pub async fn post_as_server(&self, path: &str, headers: &[(&str, &str)], body: Value) -> Reply {
+        self.send_with("POST", path, Some(&server_token(None)), headers, Some(body.to_string())).await
+    }
+}
+
+/// A server credential of the local stack (`MFA_SERVER_TOKEN_KEY`), as the platform's
+/// backend mints it; `name` is what the audit trail shows (`server:<name>`).
+pub fn server_token(name: Option<&str>) -> String {
+    mfa_local::server_token(&var("MFA_SERVER_TOKEN_KEY"), name, 600)
 }
 
 impl Default for Api {
@@ -691,6 +745,11 @@ pub async fn handle(
     req: Request,
 ) -> lambda_http::Response<lambda_http::Body> {
     use mfa_shared::handlers;
+    let mut req = req;
+    // The row, as the function's edge puts it on every request (`lambda::function`).
+    if let Some(row) = mfa_shared::routes::route(function) {
+        req.extensions_mut().insert(mfa_shared::routes::Serving(row));
+    }
     match function {
         "mfa-status" => Box::pin(handlers::status(app, req)).await,
         "mfa-methods" => Box::pin(handlers::methods(app, req)).await,

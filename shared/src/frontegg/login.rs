@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::{answer, authenticated, device_id, pre_login_caller, required, required_text};
 use crate::App;
+use crate::auth::Caller;
 use crate::body;
 use crate::crypto::SecretString;
 use crate::devices;
@@ -319,10 +320,18 @@ pub async fn allow_remember_device(app: &App, req: Request) -> Response<Body> {
 async fn allow_remember_device_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     require_method(req, "GET")?;
     let query = req.query_string_parameters_ref().and_then(|q| q.first("mfaToken")).map(str::to_string);
-    let principal = app.auth()?.authenticate_mfa_token(req, query.as_deref())?;
-    let (record, policy) =
-        app.store.load_user_and_rules(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
-    sessions::ensure_live(&principal, &record, app.clock.now())?;
+    let policy = match app.auth()?.identify(req, query.as_deref())? {
+        Caller::User(principal) => {
+            let (record, policy) =
+                app.store.load_user_and_rules(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
+            sessions::ensure_live(&principal, &record, app.clock.now())?;
+            policy
+        }
+        // The platform's backend asks about the organization `frontegg-tenant-id` names (none:
+        // the deployment's own rule).
+        Caller::Server { tenant: Some(org) } => app.store.load_policy(&org).await?,
+        Caller::Server { tenant: None } => None,
+    };
     let (allowed, lifetime) = devices::remembering(app, policy.as_ref());
     Ok(frontegg(StatusCode::OK, &json!({"isAllowedToRemember": allowed, "mfaDeviceExpiration": lifetime})))
 }

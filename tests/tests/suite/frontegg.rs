@@ -98,6 +98,9 @@ async fn frontegg_s_own_client_drives_every_mfa_function() {
     fresh_phone["phone"] = json!(phone_number());
     let mut logged_in_phone = user(&Person::new());
     logged_in_phone["phone"] = json!(phone_number());
+    let mut server_for_user = user(&Person::new());
+    server_for_user["serverToken"] = json!(mfa_tests::server_token(Some("frontegg-client")));
+    server_for_user["phone"] = json!(phone_number());
     let email = Person::new();
     let factor = stand_in(MfaType::EmailOtp, FactorState::Enabled, &email);
     seed(&email, |r| r.factors.push(factor.clone())).await;
@@ -114,6 +117,7 @@ async fn frontegg_s_own_client_drives_every_mfa_function() {
         "legacy": user(&Person::new()),
         "phoneLoggedIn": logged_in_phone,
         "recover": recover,
+        "serverForUser": server_for_user,
     });
     let out = Command::new("node")
         .arg(repo_root().join("tests/frontegg/client.mjs"))

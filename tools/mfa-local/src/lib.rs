@@ -214,8 +214,8 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 }
 
 /// Fresh local key material as `NAME='value'` lines for an env file: the platform's HS256
-/// secret, this service's ES256 signing key and its public JWKS, and the AES-256-GCM
-/// keyring for stored secrets.
+/// secret, this service's ES256 signing key and its public JWKS, the AES-256-GCM keyring
+/// for stored secrets, and the key of the platform backend's server credentials.
 pub fn generate_keys_env() -> String {
     let kid = format!("local-{}", hex(&random_bytes::<4>()));
     let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).expect("P-256 key generation works");
@@ -234,9 +234,16 @@ pub fn generate_keys_env() -> String {
         format!("MFA_TOKEN_SIGNING_KEY='{kid}:{}'", URL_SAFE_NO_PAD.encode(pkcs8.as_ref())),
         format!("MFA_TOKEN_PUBLIC_KEYS='{jwks}'"),
         format!("MFA_ENCRYPTION_KEYS='{enc_kid}:{}'", URL_SAFE_NO_PAD.encode(random_bytes::<32>())),
+        server_key_line(),
         String::new(),
     ]
     .join("\n")
+}
+
+/// The `MFA_SERVER_TOKEN_KEY` line of a key file (also added to a file written before it
+/// existed).
+pub fn server_key_line() -> String {
+    format!("MFA_SERVER_TOKEN_KEY='{}'", URL_SAFE_NO_PAD.encode(random_bytes::<32>()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -280,6 +287,19 @@ pub fn platform_token(secret: &str, claims: &Value, ttl: i64) -> String {
         all.extend(extra.clone());
     }
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), &all, &EncodingKey::from_secret(secret.as_bytes()))
+        .expect("HS256 signing works")
+}
+
+/// A server credential as the platform's backend mints it: HS256 under the server
+/// credentials' key, audience `mfa-server`, no user, `exp` `ttl` seconds from now, and the
+/// `name` the audit trail shows (`server:<name>`) when one is given.
+pub fn server_token(key: &str, name: Option<&str>, ttl: i64) -> String {
+    let now = now();
+    let mut claims = json!({"aud": mfa_shared::auth::SERVER_AUDIENCE, "iat": now, "exp": now + ttl});
+    if let Some(name) = name {
+        claims["name"] = json!(name);
+    }
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(key.as_bytes()))
         .expect("HS256 signing works")
 }
 

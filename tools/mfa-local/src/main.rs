@@ -1,9 +1,12 @@
 //! `mfa-local`: helpers for the local stack (used by `scripts/dev` and `scripts/test`).
 //!
-//! - `mfa-local keys FILE`: write fresh local key material to FILE unless it exists.
+//! - `mfa-local keys FILE`: write fresh local key material to FILE unless it exists (a
+//!   file of an earlier version gains the keys it lacks).
 //! - `mfa-local create-table TEMPLATE TABLE`: create TABLE in DynamoDB Local as TEMPLATE declares it.
 //! - `mfa-local token [--sub ID] [--email E] [--org ID] [--role ROLE] [--ttl SECONDS]`:
 //!   print a platform token signed with `MFA_PLATFORM_JWT_KEY`.
+//! - `mfa-local server-token [--name NAME] [--ttl SECONDS]`: print a server credential
+//!   signed with `MFA_SERVER_TOKEN_KEY` (the platform's backend; at most an hour).
 //! - `mfa-local scan-table TABLE FILE`: fail if any line of FILE (secrets, codes, tokens
 //!   the tests were given) appears in plain text anywhere in TABLE.
 //! - `mfa-local scan-logs FILE LOG…`: the same for the function logs of a test run.
@@ -21,13 +24,14 @@ async fn main() -> ExitCode {
         Some("keys") if args.len() == 2 => keys(&args[1]),
         Some("create-table") if args.len() == 3 => create_table(&args[1], &args[2]).await,
         Some("token") => token(&args[1..]),
+        Some("server-token") => server_token(&args[1..]),
         Some("scan-table") if args.len() == 3 => scan_table(&args[1], &args[2]).await,
         Some("scan-logs") if args.len() >= 3 => scan_logs(&args[1], &args[2..]),
         Some("load") => match mfa_local::load::Options::parse(&args[1..]) {
             Ok(options) => mfa_local::load::run(options).await,
             Err(e) => Err(e),
         },
-        _ => Err("usage: mfa-local keys FILE | create-table TEMPLATE TABLE | token [--sub ID] [--email E] [--org ID] [--role ROLE] [--ttl SECONDS] | scan-table TABLE FILE | scan-logs FILE LOG… | load [--api URL] [--users N] [--seconds S]".into()),
+        _ => Err("usage: mfa-local keys FILE | create-table TEMPLATE TABLE | token [--sub ID] [--email E] [--org ID] [--role ROLE] [--ttl SECONDS] | server-token [--name NAME] [--ttl SECONDS] | scan-table TABLE FILE | scan-logs FILE LOG… | load [--api URL] [--users N] [--seconds S]".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,6 +45,16 @@ async fn main() -> ExitCode {
 fn keys(path: &str) -> Result<(), String> {
     let path = std::path::Path::new(path);
     if path.exists() {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        if !text.lines().any(|l| l.starts_with("MFA_SERVER_TOKEN_KEY=")) {
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .map_err(|e| format!("opening {}: {e}", path.display()))?;
+            use std::io::Write;
+            writeln!(file, "{}", mfa_local::server_key_line())
+                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        }
         return Ok(());
     }
     if let Some(dir) = path.parent() {
@@ -62,6 +76,24 @@ async fn create_table(template: &str, table: &str) -> Result<(), String> {
     let sdk = aws_config::load_from_env().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     mfa_local::ensure_table(&client, table, &spec).await
+}
+
+fn server_token(args: &[String]) -> Result<(), String> {
+    let key = std::env::var("MFA_SERVER_TOKEN_KEY").map_err(|_| "MFA_SERVER_TOKEN_KEY is not set".to_string())?;
+    let (mut name, mut ttl) = (None, 3600);
+    for pair in args.chunks(2) {
+        let [flag, value] = pair else { return Err(format!("{} needs a value", pair[0])) };
+        match flag.as_str() {
+            "--name" => name = Some(value.clone()),
+            "--ttl" => ttl = value.parse().map_err(|_| "--ttl takes seconds")?,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if !(1..=mfa_shared::auth::MAX_SERVER_CREDENTIAL_LIFETIME).contains(&ttl) {
+        return Err("--ttl is at most 3600 seconds: a server credential lives an hour at most".into());
+    }
+    println!("{}", mfa_local::server_token(&key, name.as_deref(), ttl));
+    Ok(())
 }
 
 fn token(args: &[String]) -> Result<(), String> {

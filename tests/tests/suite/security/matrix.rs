@@ -48,9 +48,15 @@ enum Caller {
     SessionNamingNoOrganization,
     /// The same, the token naming another organization (where the user is an `OWNER`).
     SessionNamingAnotherOrganization,
+    /// The platform's backend: a server credential, `frontegg-user-id` naming the user (and
+    /// `frontegg-tenant-id` their organization) where the route declares them.
+    Server,
+    /// The user's full-access token, second factor just now, with `frontegg-user-id`
+    /// naming another user.
+    UserNamingAnother,
 }
 
-const CALLERS: [Caller; 15] = [
+const CALLERS: [Caller; 17] = [
     Caller::NoToken,
     Caller::Malformed,
     Caller::ExpiredBeyondLeeway,
@@ -66,6 +72,8 @@ const CALLERS: [Caller; 15] = [
     Caller::EndedSession,
     Caller::SessionNamingNoOrganization,
     Caller::SessionNamingAnotherOrganization,
+    Caller::Server,
+    Caller::UserNamingAnother,
 ];
 
 /// What a cell must answer: a status, and a code unless it is a success.
@@ -377,6 +385,18 @@ fn expected(op: &Op, caller: Caller) -> Expect {
             AuthKind::Either | AuthKind::MfaToken => (401, "SESSION_ENDED"),
         };
     }
+    let backend = route(op.function).unwrap().needs.backend;
+    match caller {
+        // The backend acts with the standing of the user's password-only token (the user has
+        // MFA) where the route declares the header; nowhere else is its credential taken.
+        Caller::Server if backend.names_user() => return op.valid[1],
+        Caller::Server if backend.takes_server() => return op.valid[1],
+        Caller::Server if auth == AuthKind::None => return op.valid[0],
+        Caller::Server => return (401, "INVALID_TOKEN"),
+        Caller::UserNamingAnother if backend.names_user() => return (403, "FORBIDDEN"),
+        Caller::UserNamingAnother => return op.valid[2],
+        _ => {}
+    }
     if matches!(caller, Caller::SessionNamingNoOrganization | Caller::SessionNamingAnotherOrganization) {
         return elsewhere(op, caller == Caller::SessionNamingNoOrganization);
     }
@@ -633,11 +653,22 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
         Caller::SessionNamingAnotherOrganization => {
             Some(me.full_access_token_naming(Some(&unique("elsewhere")), t).await)
         }
+        Caller::Server => Some(mfa_tests::server_token(Some("matrix"))),
+        Caller::UserNamingAnother => Some(me.full_access_token(t).await),
     };
-    let (status, answer) = match &factor {
-        Some(id) => test.call_on(op.function, id, token.as_deref(), body).await,
-        None => test.call(op.function, token.as_deref(), body).await,
-    };
+    let backend = route(op.function).unwrap().needs.backend;
+    let mut headers = Vec::new();
+    match caller {
+        Caller::Server => {
+            headers.push(("frontegg-user-id", me.id.clone()));
+            if backend.names_tenant().0 {
+                headers.push(("frontegg-tenant-id", org.clone()));
+            }
+        }
+        Caller::UserNamingAnother => headers.push(("frontegg-user-id", unique("someone-else"))),
+        _ => {}
+    }
+    let (status, answer) = test.call_with(op.function, factor.as_deref(), token.as_deref(), &headers, body).await;
     for field in ["refreshToken", "recoveryCode"] {
         if let Some(r) = answer[field].as_str() {
             remember_secret(r);

@@ -3,6 +3,7 @@
 //! them, one-time values raced by concurrent requests, and the authorization matrix of
 //! every route against every kind of caller.
 
+mod backend;
 mod custody;
 mod frontegg;
 mod holes;
