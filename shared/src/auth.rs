@@ -28,6 +28,7 @@ use crate::audit::Origin;
 use crate::config::Reader;
 use crate::refusal::{Refusal, TokenProblem};
 use crate::routes::{Backend, Serving};
+pub use crate::routes::{TENANT_HEADER, USER_HEADER};
 
 /// The authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -528,11 +529,6 @@ fn principal(claims: IdentityClaims, session_verified: bool, auth_time: Option<i
         server: None,
     })
 }
-
-/// Frontegg's header naming the user a backend call acts for.
-pub const USER_HEADER: &str = "frontegg-user-id";
-/// Frontegg's header naming the organization (tenant).
-pub const TENANT_HEADER: &str = "frontegg-tenant-id";
 
 /// The bearer token of `req`.
 fn bearer(req: &Request) -> Result<&str, Refusal> {

@@ -317,7 +317,7 @@ impl Refusal {
                 "This needs MFA on your own account: set up MFA with POST /mfa/setup, verify with POST /mfa/verify-login, and retry with the full-access token."
             }
             Forbidden => "Only an OWNER or ADMINISTRATOR of the organization can do this.",
-            NamesAnother(header) if *header == crate::auth::TENANT_HEADER => {
+            NamesAnother(header) if *header == crate::routes::TENANT_HEADER => {
                 "`frontegg-tenant-id` names another organization than your token's; a user's token acts only in its own organization (a platform's backend uses a server credential)."
             }
             NamesAnother(_) => {

@@ -19,6 +19,11 @@ pub enum AuthKind {
     MfaToken,
 }
 
+/// Frontegg's header naming the user a backend call acts for.
+pub const USER_HEADER: &str = "frontegg-user-id";
+/// Frontegg's header naming the organization (tenant).
+pub const TENANT_HEADER: &str = "frontegg-tenant-id";
+
 /// Which of Frontegg's backend headers a route takes: exactly those its Frontegg description
 /// (`identity.json`) declares. With a server credential (a platform's backend, see
 /// `auth::TokenVerifier`) they name the subject; with a user's own token they may only
