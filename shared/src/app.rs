@@ -17,8 +17,8 @@ use crate::auth::{TokenSigner, TokenVerifier};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Environment, MailConfig, Reader, RelyingPartyConfig, Source, StoreConfig};
 use crate::crypto::Keyring;
-use crate::delivery::Texter;
 use crate::mail::Mailer;
+use crate::mail::Texter;
 use crate::method::MfaType;
 use crate::refusal::Refusal;
 use crate::store::Store;
@@ -231,6 +231,17 @@ pub struct App {
     pub device_lifetime: u64,
 }
 
+/// The passkey relying party of `config`: its id, origin and name, and the ceremonies'
+/// timeout.
+pub fn relying_party(config: &RelyingPartyConfig) -> Result<webauthn_rs::Webauthn, String> {
+    let origin =
+        webauthn_rs::prelude::Url::parse(&config.origin).map_err(|_| "MFA_RP_ORIGIN is not a URL".to_string())?;
+    let timeout = std::time::Duration::from_secs(crate::config::CEREMONY_LIFETIME as u64);
+    webauthn_rs::WebauthnBuilder::new(&config.id, &origin)
+        .and_then(|b| b.rp_name(&config.name).timeout(timeout).build())
+        .map_err(|e| format!("MFA_RP_ID and MFA_RP_ORIGIN do not fit together ({e})"))
+}
+
 impl App {
     /// What `function` needs, from its row of the route table, read from the process
     /// environment: a function's `main` starts here.
@@ -264,7 +275,7 @@ impl App {
         let mail = needs.mail.then(|| MailConfig::read(&mut r));
         let relying_party = needs.webauthn.then(|| RelyingPartyConfig::read(&mut r));
         let webauthn = match &relying_party {
-            Some(rp) if !r.has_problems() => match crate::methods::passkey::relying_party(rp) {
+            Some(rp) if !r.has_problems() => match self::relying_party(rp) {
                 Ok(w) => Some(w),
                 Err(reason) => {
                     r.invalid("MFA_RP_ORIGIN", reason);
@@ -277,12 +288,12 @@ impl App {
         let totp_issuer = if needs.keyring { r.or("MFA_TOTP_ISSUER", "MFA") } else { String::new() };
         let offered = if needs.auth { crate::config::offered_methods(&mut r) } else { Vec::new() };
         let audit_retention = if needs.store {
-            r.seconds("MFA_AUDIT_RETENTION", crate::audit::DEFAULT_RETENTION, 86_400..=3650 * 86_400)
+            r.seconds("MFA_AUDIT_RETENTION", crate::config::DEFAULT_AUDIT_RETENTION, 86_400..=3650 * 86_400)
         } else {
-            crate::audit::DEFAULT_RETENTION
+            crate::config::DEFAULT_AUDIT_RETENTION
         };
         let device_lifetime = if needs.auth {
-            r.seconds("MFA_DEVICE_LIFETIME", crate::devices::DEFAULT_LIFETIME, 0..=90 * 86_400)
+            r.seconds("MFA_DEVICE_LIFETIME", crate::config::DEFAULT_DEVICE_LIFETIME, 0..=90 * 86_400)
         } else {
             0
         };

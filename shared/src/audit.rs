@@ -10,14 +10,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Origin;
 use crate::crypto::random_bytes;
 use crate::factors::FactorState;
 use crate::model::{MfaType, UserMfaRecord};
 use crate::policy::{Action, Actor, Change};
-
-/// How long an event is kept, in seconds, unless `MFA_AUDIT_RETENTION` says otherwise:
-/// 400 days.
-pub const DEFAULT_RETENTION: u64 = 400 * 86_400;
 
 /// Every kind of event, as `GET /mfa/events` and the event bus name them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,33 +107,6 @@ impl EventKind {
                 "an administrator changed the organization's policy (`detail`: the policy)"
             }
         }
-    }
-}
-
-/// Where a request came from, as API Gateway saw it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Origin {
-    pub source_ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl Origin {
-    /// The source IP API Gateway saw and the User-Agent (at most 256 characters, without
-    /// control characters).
-    pub fn of(req: &lambda_http::Request) -> Origin {
-        use lambda_http::RequestExt;
-        use lambda_http::request::RequestContext;
-        let source_ip = match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
-            _ => None,
-        };
-        let user_agent = req
-            .headers()
-            .get(lambda_http::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect::<String>())
-            .filter(|ua| !ua.is_empty());
-        Origin { source_ip: source_ip.filter(|ip| !ip.is_empty()).map(|ip| ip.chars().take(64).collect()), user_agent }
     }
 }
 
@@ -285,7 +255,7 @@ pub fn events(
         // A change made on a proof in the request says which kind of proof it was.
         if let Some(proof) = change.proof {
             for d in drafts.iter_mut().filter(|d| d.detail.is_none() && d.kind.is_a_factor_change()) {
-                d.detail = Some(format!("proof: {}", proof.proof_kind()));
+                d.detail = Some(format!("proof: {}", proof.name()));
             }
         }
         if change.action == Action::RegenerateBackupCodes && before.backup_codes != after.backup_codes {

@@ -24,7 +24,6 @@ use lambda_http::Request;
 use lambda_http::http::header::AUTHORIZATION;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::audit::Origin;
 use crate::config::Reader;
 use crate::refusal::{Refusal, TokenProblem};
 use crate::routes::{Backend, Serving};
@@ -69,6 +68,45 @@ impl Principal {
     /// and carries the `auth_time` of the login that remembered it.
     pub fn factor_within(&self, max_age: i64, now: i64) -> bool {
         self.session_verified && !self.by_device && self.auth_time.is_some_and(|t| now - t <= max_age)
+    }
+}
+
+/// Where a request came from, as API Gateway saw it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Origin {
+    /// The source IP API Gateway saw and the User-Agent (at most 256 characters, without
+    /// control characters).
+    pub fn of(req: &lambda_http::Request) -> Origin {
+        use lambda_http::RequestExt;
+        use lambda_http::request::RequestContext;
+        let source_ip = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+            _ => None,
+        };
+        let user_agent = req
+            .headers()
+            .get(lambda_http::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect::<String>())
+            .filter(|ua| !ua.is_empty());
+        Origin { source_ip: source_ip.filter(|ip| !ip.is_empty()).map(|ip| ip.chars().take(64).collect()), user_agent }
+    }
+}
+
+/// A full-access token is honoured only while its session is live in `record` (the
+/// subject's own record, read by the request anyway); any other token passes through.
+pub fn ensure_live(principal: &Principal, record: &crate::model::UserMfaRecord, now: i64) -> Result<(), Refusal> {
+    if !principal.session_verified {
+        return Ok(());
+    }
+    match principal.session_id.as_deref() {
+        Some(id) if record.user_id == principal.user_id.as_str() && record.has_live_session(id, now) => Ok(()),
+        _ => Err(Refusal::SessionEnded),
     }
 }
 
@@ -481,7 +519,7 @@ impl TokenVerifier {
             }
             let mut p = principal(claims.identity, true, Some(claims.auth_time))?;
             p.session_id = Some(claims.sid);
-            p.by_device = claims.amr.iter().any(|a| a == crate::sessions::DEVICE_AMR);
+            p.by_device = claims.amr.iter().any(|a| a == crate::model::DEVICE_AMR);
             return Ok(p);
         }
         let Some((platform_key, platform_validation)) = &self.platform else {

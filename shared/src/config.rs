@@ -14,6 +14,17 @@ pub trait Source: Sync {
     fn get(&self, name: &str) -> Option<String>;
 }
 
+/// How long an audit event is kept, in seconds, unless `MFA_AUDIT_RETENTION` says
+/// otherwise: 400 days.
+pub const DEFAULT_AUDIT_RETENTION: u64 = 400 * 86_400;
+
+/// A remembered device's lifetime, in seconds, unless `MFA_DEVICE_LIFETIME` says
+/// otherwise: 14 days.
+pub const DEFAULT_DEVICE_LIFETIME: u64 = 14 * 86_400;
+
+/// How long a passkey ceremony may take, in seconds (the browser's timeout too).
+pub const CEREMONY_LIFETIME: i64 = 5 * 60;
+
 /// The process environment.
 pub struct Environment;
 

@@ -22,7 +22,7 @@ use crate::lockout::Failure;
 use crate::mail::Mail;
 use crate::model::{CodeItem, MfaType, Purpose, UserMfaRecord};
 use crate::policy::Change;
-use crate::refusal::{Dependency, Refusal};
+use crate::refusal::Refusal;
 use crate::store::Write;
 use crate::update;
 
@@ -207,39 +207,6 @@ pub async fn send<T>(
         return Err(e);
     }
     Ok(answer)
-}
-
-/// Texts through Amazon SNS (`Publish` to a phone number; locally an SNS-compatible
-/// endpoint at `AWS_ENDPOINT_URL_SNS`).
-pub struct Texter {
-    client: aws_sdk_sns::Client,
-}
-
-impl Texter {
-    pub fn new(client: aws_sdk_sns::Client) -> Self {
-        Self { client }
-    }
-
-    #[tracing::instrument(skip_all, err(Display))]
-    pub async fn send(&self, to: &str, body: &str) -> Result<(), Refusal> {
-        let kind = aws_sdk_sns::types::MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value("Transactional")
-            .build()
-            .map_err(|_| Refusal::Internal)?;
-        self.client
-            .publish()
-            .phone_number(to)
-            .message(body)
-            .message_attributes("AWS.SNS.SMS.SMSType", kind)
-            .send()
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %aws_sdk_sns::error::DisplayErrorContext(&e), "SNS could not send a text");
-                Refusal::Unavailable(Dependency::Sms)
-            })?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

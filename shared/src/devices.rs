@@ -11,43 +11,21 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
 use crate::lockout;
-use crate::model::{OrgPolicy, UserMfaRecord};
+use crate::model::{OrgPolicy, RememberedDevice, UserMfaRecord};
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
-use crate::sessions::{self, Session};
+use crate::sessions::{self, Remember, Session};
 use crate::update;
 
-/// A device's lifetime, in seconds, unless `MFA_DEVICE_LIFETIME` says otherwise: 14 days.
-pub const DEFAULT_LIFETIME: u64 = 14 * 86_400;
+pub use crate::config::DEFAULT_DEVICE_LIFETIME as DEFAULT_LIFETIME;
 /// Devices one user may have remembered at once; another forgets the oldest.
 pub const MAX_DEVICES: usize = 20;
-
-/// A remembered device, as the user's record keeps it (by its id).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RememberedDevice {
-    /// SHA-256 of the device token, hex.
-    pub token_hash: String,
-    pub name: String,
-    pub created_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<i64>,
-    pub expires_at: i64,
-    /// The `amr` and `auth_time` of the login that remembered it: a login with the device
-    /// carries them on (with `device` added), so it is never a fresh second factor.
-    pub amr: Vec<String>,
-    pub auth_time: i64,
-    /// The session the login started: when that session is ended (not when it merely
-    /// runs out), the device is forgotten with it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-}
 
 /// One entry of `GET /mfa/devices`: never the token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -162,13 +140,6 @@ pub async fn log_in(app: &App, principal: &Principal, token: &SecretString) -> R
 pub fn remembering(app: &App, policy: Option<&OrgPolicy>) -> (bool, u64) {
     let lifetime = allowed_lifetime(app.device_lifetime, policy);
     (lifetime > 0, lifetime)
-}
-
-/// What a login that remembers its device needs to know.
-pub struct Remember {
-    pub name: String,
-    /// Seconds ([`allowed_lifetime`]); 0 remembers nothing.
-    pub lifetime: u64,
 }
 
 impl UserMfaRecord {

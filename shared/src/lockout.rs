@@ -7,7 +7,7 @@
 use crate::App;
 use crate::model::{OrgPolicy, UserMfaRecord};
 use crate::notify::{self, Notice};
-use crate::policy::{Action, Change};
+use crate::policy::{Action, Change, ProofKind};
 use crate::refusal::Refusal;
 use crate::store::{StoreError, Write};
 use crate::update;
@@ -71,6 +71,14 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// A proof of a factor presented in a request (a code, an assertion, a recovery code),
+/// checked and spent in the change's own write.
+pub trait Proof {
+    fn kind(&self) -> ProofKind;
+    /// The check in the record's write: the one-time writes it spends, or why it failed.
+    fn check(&self, app: &App, record: &mut UserMfaRecord, now: i64) -> Result<Vec<Write>, Failure>;
+}
+
 /// Runs one second-factor check of `user_id` against their record (`loaded`, when it was
 /// read with the factor's one-time item, or read now), in the record's
 /// conditional write: refused while locked; a counted failure is recorded (also when the
@@ -87,10 +95,12 @@ pub async fn attempt<T>(
     user_id: &str,
     loaded: Option<update::Loaded>,
     change: Change<'_>,
+    proof: Option<&(dyn Proof + Sync)>,
     mut check: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Failure>,
     spent: impl Fn() -> Refusal,
 ) -> Result<T, Refusal> {
     debug_assert!(matches!(change.action, Action::Verify | Action::CompleteSetup) || change.proof.is_some());
+    debug_assert_eq!(change.proof, proof.map(|p| p.kind()), "the change names the proof it carries");
     let now = change.now;
     let mut lock_notice: Option<Vec<String>> = None;
     let mut code_notice: Option<Vec<String>> = None;
@@ -108,7 +118,7 @@ pub async fn attempt<T>(
             // does not have, the last factor of a user MFA is required of) leaves the
             // record as it was read: the proof unspent, no session ended, nothing written.
             let before = change.proof.is_some().then(|| record.clone());
-            let proven = match change.proof {
+            let proven = match proof {
                 Some(proof) => proof.check(app, record, now),
                 None => Ok(Vec::new()),
             };

@@ -1,11 +1,12 @@
-//! Mail through SES v2 (magic links and notices). Each mail has a plain-text and an HTML
-//! body; a link, when there is one, is the only secret in it.
+//! The two messaging clients: mail through SES v2 (magic links, codes and notices; each
+//! mail has a plain-text and an HTML body, and a link or code, when there is one, is the
+//! only secret in it) and texts through SNS ([`Texter`]).
 
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use crate::config::MailConfig;
-use crate::refusal::Refusal;
+use crate::refusal::{Dependency, Refusal};
 
 pub struct Mailer {
     client: Client,
@@ -81,6 +82,39 @@ pub fn requested_address(email: Option<String>, principal: &crate::auth::Princip
 /// Escapes text for HTML bodies.
 pub fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// Texts through Amazon SNS (`Publish` to a phone number; locally an SNS-compatible
+/// endpoint at `AWS_ENDPOINT_URL_SNS`).
+pub struct Texter {
+    client: aws_sdk_sns::Client,
+}
+
+impl Texter {
+    pub fn new(client: aws_sdk_sns::Client) -> Self {
+        Self { client }
+    }
+
+    #[tracing::instrument(skip_all, err(Display))]
+    pub async fn send(&self, to: &str, body: &str) -> Result<(), Refusal> {
+        let kind = aws_sdk_sns::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value("Transactional")
+            .build()
+            .map_err(|_| Refusal::Internal)?;
+        self.client
+            .publish()
+            .phone_number(to)
+            .message(body)
+            .message_attributes("AWS.SNS.SMS.SMSType", kind)
+            .send()
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %aws_sdk_sns::error::DisplayErrorContext(&e), "SNS could not send a text");
+                Refusal::Unavailable(Dependency::Sms)
+            })?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -8,10 +8,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::Sealed;
-use crate::devices::RememberedDevice;
+use crate::crypto::{Keyring, Sealed};
 use crate::factors::{self, Factor, FactorState, Material, PasskeyCredential};
+pub use crate::factors::{PendingSetup, StepUp};
 use crate::refusal::Refusal;
+
+/// The `amr` value of a login with a remembered device.
+pub const DEVICE_AMR: &str = "device";
 
 pub use crate::method::MfaType;
 
@@ -101,30 +104,25 @@ pub struct UserMfaRecord {
     pub version: u64,
 }
 
-/// A setup begun and not completed yet (kept with its pending factor).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A remembered device, as the user's record keeps it (by its id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PendingSetup {
-    /// The fresh second factor that began it, if one did: its completion honours that
-    /// step-up as long as a step-up lasts (`policy::Requirement::AuthorizedSetup`), and
-    /// the end of its session voids the setup.
+pub struct RememberedDevice {
+    /// SHA-256 of the device token, hex.
+    pub token_hash: String,
+    pub name: String,
+    pub created_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub step_up: Option<StepUp>,
-    /// The hash of the one mailed token or passkey challenge that may complete it; a newer
-    /// setup of the same method replaces it.
+    pub last_used_at: Option<i64>,
+    pub expires_at: i64,
+    /// The `amr` and `auth_time` of the login that remembered it: a login with the device
+    /// carries them on (with `device` added), so it is never a fresh second factor.
+    pub amr: Vec<String>,
+    pub auth_time: i64,
+    /// The session the login started: when that session is ended (not when it merely
+    /// runs out), the device is forgotten with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<String>,
-    #[serde(default)]
-    pub started_at: i64,
-}
-
-/// A step-up recorded with a setup: the session whose second factor it was, and when
-/// that factor passed (the token's `auth_time`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StepUp {
-    pub session: String,
-    pub at: i64,
+    pub session_id: Option<String>,
 }
 
 /// A live session, as the user's record knows it.
@@ -570,7 +568,7 @@ impl RefreshToken {
     /// The device that started the session, when a remembered device did (its `amr`
     /// says so): the chain lives only while the device is remembered.
     pub fn device_session(&self) -> Option<&str> {
-        self.device_id.as_deref().filter(|_| self.amr.iter().any(|a| a == crate::sessions::DEVICE_AMR))
+        self.device_id.as_deref().filter(|_| self.amr.iter().any(|a| a == DEVICE_AMR))
     }
 }
 
@@ -704,6 +702,32 @@ impl MethodInfo {
                 }
             })
             .collect()
+    }
+}
+
+/// The MAC's context: a stored code verifies for its own user only.
+pub fn backup_code_context(user_id: &str) -> String {
+    format!("{user_id}/backup-code")
+}
+
+/// The stored form of a backup code whose SHA-256 (of its canonical form, hex) is
+/// `digest`: `<kid>:<hex HMAC>` under the keyring, bound to the user.
+pub fn backup_code_form(keyring: &Keyring, user_id: &str, digest: &str) -> String {
+    let mac = keyring.mac(digest.as_bytes(), &backup_code_context(user_id));
+    format!("{}:{}", mac.kid, mac.tag)
+}
+
+impl UserMfaRecord {
+    /// Rewrites the record's backup codes stored as a plain digest (by earlier versions) in
+    /// the keyed form; the one writer calls it on every record it reads, so they are written
+    /// keyed with the record's next write. The same codes still work, once each.
+    pub fn rekey_backup_codes(&mut self, keyring: &Keyring) {
+        let user_id = self.user_id.clone();
+        for stored in self.backup_codes.iter_mut().chain(self.pending_backup_codes.iter_mut()) {
+            if !stored.contains(':') {
+                *stored = backup_code_form(keyring, &user_id, stored);
+            }
+        }
     }
 }
 
@@ -898,5 +922,255 @@ mod tests {
             assert_eq!(serde_json::from_value::<MfaType>(v).unwrap(), m);
         }
         assert!(serde_json::from_value::<MfaType>(json!("VOICE")).is_err());
+    }
+}
+
+impl UserMfaRecord {
+    /// A method's state, derived from its factors.
+    pub fn state(&self, method: MfaType) -> MethodState {
+        let mut state = MethodState::NotConfigured;
+        for f in self.factors.iter().filter(|f| f.kind() == method) {
+            state = match (state, f.state) {
+                (_, FactorState::Enabled) | (MethodState::Enabled, _) => MethodState::Enabled,
+                (_, FactorState::Disabled) | (MethodState::Disabled, _) => MethodState::Disabled,
+                (_, FactorState::Pending) => MethodState::Pending,
+            };
+        }
+        state
+    }
+
+    pub fn factor(&self, id: &str) -> Option<&Factor> {
+        self.factors.iter().find(|f| f.id == id)
+    }
+
+    pub fn factor_mut(&mut self, id: &str) -> Option<&mut Factor> {
+        self.factors.iter_mut().find(|f| f.id == id)
+    }
+
+    /// The enabled factors of `method`, or only `only` among them when given.
+    pub fn enabled_factors<'a>(&'a self, method: MfaType, only: Option<&'a str>) -> impl Iterator<Item = &'a Factor> {
+        self.factors.iter().filter(move |f| f.kind() == method && f.is_enabled() && only.is_none_or(|id| f.id == id))
+    }
+
+    /// The factor of `method` a login is sent to without naming one: `only` when given
+    /// and enabled, else the most recently used (or added) enabled one.
+    pub fn login_factor<'a>(&'a self, method: MfaType, only: Option<&'a str>) -> Option<&'a Factor> {
+        self.enabled_factors(method, only).max_by_key(|f| f.recency())
+    }
+
+    /// The setup of `method` waiting for its proof, if one is.
+    pub fn pending(&self, method: MfaType) -> Option<&Factor> {
+        self.factors.iter().find(|f| f.kind() == method && f.state == FactorState::Pending)
+    }
+
+    /// Begins a setup: a new pending factor holding `material`, replacing any setup of the
+    /// same type still waiting. Refused when the user already has the most factors of the
+    /// type. Returns the new factor's id.
+    pub fn begin_setup(
+        &mut self,
+        material: Material,
+        name: String,
+        setup: PendingSetup,
+        now: i64,
+    ) -> Result<String, Refusal> {
+        let kind = material.kind();
+        let (class, max) = factors::cap(kind);
+        let configured = self.factors.iter().filter(|f| class.contains(&f.kind()) && f.state.is_configured()).count();
+        if configured >= max {
+            return Err(Refusal::FactorLimit { method: kind, max });
+        }
+        self.factors.retain(|f| !(f.kind() == kind && f.state == FactorState::Pending));
+        let id = factors::new_id();
+        self.factors.push(Factor {
+            id: id.clone(),
+            name,
+            state: FactorState::Pending,
+            created_at: now,
+            last_used_at: None,
+            setup: Some(setup),
+            material,
+        });
+        Ok(id)
+    }
+
+    /// Finishes the pending setup of `method` that `item` (a token or challenge hash; none
+    /// for an authenticator, whose pending secret is in the factor) belongs to, and that
+    /// is `factor_id` when the caller names one: the factor is enabled (and its method
+    /// primary when none is). Returns it; `None`, changing nothing, when no such setup is
+    /// pending (never begun, finished already, or replaced by a newer one): every
+    /// completion goes through here, so none completes what was not begun.
+    pub fn complete_setup(
+        &mut self,
+        method: MfaType,
+        item: Option<&str>,
+        factor_id: Option<&str>,
+        now: i64,
+    ) -> Option<&mut Factor> {
+        let index = self.factors.iter().position(|f| {
+            f.kind() == method
+                && f.state == FactorState::Pending
+                && f.setup.as_ref().is_some_and(|s| s.item.as_deref() == item)
+                && factor_id.is_none_or(|id| f.id == id)
+        })?;
+        let had_primary = self.primary().is_some();
+        let factor = &mut self.factors[index];
+        factor.state = FactorState::Enabled;
+        factor.setup = None;
+        factor.created_at = factor.created_at.min(now);
+        if !had_primary {
+            self.primary_method = Some(method);
+        }
+        Some(&mut self.factors[index])
+    }
+
+    /// Forgets the pending setup of `method`, and the backup codes issued with it.
+    pub fn void_setup(&mut self, method: MfaType) {
+        let before = self.factors.len();
+        self.factors.retain(|f| !(f.kind() == method && f.state == FactorState::Pending));
+        if self.factors.len() != before && method == MfaType::GoogleAuth {
+            self.pending_backup_codes.clear();
+        }
+    }
+
+    /// Switches every disabled factor of `method` back on. True when something changed (an
+    /// enabled method stays as it is); a method never verified cannot be switched on.
+    pub fn enable(&mut self, method: MfaType) -> Result<bool, Refusal> {
+        if !self.state(method).is_configured() {
+            return Err(Refusal::MethodNotConfigured(method));
+        }
+        let had_primary = self.primary().is_some();
+        let mut changed = false;
+        for f in self.factors.iter_mut().filter(|f| f.kind() == method && f.state == FactorState::Disabled) {
+            f.state = FactorState::Enabled;
+            changed = true;
+        }
+        if changed && !had_primary {
+            self.primary_method = Some(method);
+        }
+        Ok(changed)
+    }
+
+    /// Switches every enabled factor of `method` off (they stay configured), unless MFA is
+    /// `required` of the user and it is their last method. The primary moves to another
+    /// enabled method.
+    pub fn disable(&mut self, method: MfaType, required: bool) -> Result<(), Refusal> {
+        if !self.state(method).is_enabled() {
+            return Err(Refusal::MethodNotEnabled(method));
+        }
+        if required && self.enabled_methods() == [method] {
+            return Err(Refusal::OrgEnforced);
+        }
+        for f in self.factors.iter_mut().filter(|f| f.kind() == method && f.is_enabled()) {
+            f.state = FactorState::Disabled;
+        }
+        self.move_primary_off(method);
+        Ok(())
+    }
+
+    /// Removes factor `id`, unless MFA is `required` of the user and it is the last enabled
+    /// factor they have. The primary moves when its method has no enabled factor left.
+    pub fn remove_factor(&mut self, id: &str, required: bool) -> Result<Factor, Refusal> {
+        let index = self.factors.iter().position(|f| f.id == id).ok_or(Refusal::FactorNotFound)?;
+        let last = self.factors[index].is_enabled() && self.factors.iter().filter(|f| f.is_enabled()).count() == 1;
+        if required && last {
+            return Err(Refusal::OrgEnforced);
+        }
+        let removed = self.factors.remove(index);
+        self.move_primary_off(removed.kind());
+        Ok(removed)
+    }
+
+    /// Renames factor `id`.
+    pub fn rename_factor(&mut self, id: &str, name: String) -> Result<(), Refusal> {
+        self.factor_mut(id).ok_or(Refusal::FactorNotFound)?.name = name;
+        Ok(())
+    }
+
+    fn move_primary_off(&mut self, method: MfaType) {
+        if self.primary_method == Some(method) && !self.state(method).is_enabled() {
+            self.primary_method = self.enabled_methods().first().copied();
+        }
+    }
+}
+
+#[cfg(test)]
+mod factor_tests {
+    use super::*;
+    use crate::crypto::Sealed;
+    use crate::factors::*;
+
+    fn totp(state: FactorState, id: &str) -> Factor {
+        Factor {
+            id: id.into(),
+            name: "Authenticator app".into(),
+            state,
+            created_at: 1,
+            last_used_at: None,
+            setup: None,
+            material: Material::GoogleAuth { secret: Sealed { kid: "k".into(), data: format!("secret-{id}") } },
+        }
+    }
+
+    #[test]
+    fn a_methods_state_is_derived_from_its_factors() {
+        let mut r = UserMfaRecord::new("u1");
+        assert_eq!(r.state(MfaType::GoogleAuth), MethodState::NotConfigured);
+        r.factors.push(totp(FactorState::Pending, "p"));
+        assert_eq!(r.state(MfaType::GoogleAuth), MethodState::Pending);
+        r.factors.push(totp(FactorState::Disabled, "d"));
+        assert_eq!(r.state(MfaType::GoogleAuth), MethodState::Disabled);
+        r.factors.push(totp(FactorState::Enabled, "e"));
+        assert_eq!(r.state(MfaType::GoogleAuth), MethodState::Enabled);
+        assert_eq!(r.state(MfaType::Passkey), MethodState::NotConfigured);
+    }
+
+    #[test]
+    fn setups_are_capped_and_replace_a_waiting_one() {
+        let mut r = UserMfaRecord::new("u1");
+        for i in 0..5 {
+            r.factors.push(totp(FactorState::Enabled, &format!("e{i}")));
+        }
+        let material = Material::GoogleAuth { secret: Sealed { kid: "k".into(), data: "n".into() } };
+        let setup = PendingSetup::default();
+        assert_eq!(
+            r.begin_setup(material.clone(), "x".into(), setup.clone(), 5),
+            Err(Refusal::FactorLimit { method: MfaType::GoogleAuth, max: 5 })
+        );
+        r.factors.pop();
+        let first = r.begin_setup(material.clone(), "x".into(), setup.clone(), 5).unwrap();
+        let second = r.begin_setup(material, "x".into(), setup, 5).unwrap();
+        assert!(r.factor(&first).is_none(), "the newer setup replaced the waiting one");
+        assert!(r.complete_setup(MfaType::GoogleAuth, None, Some(&first), 6).is_none());
+        assert!(r.complete_setup(MfaType::GoogleAuth, None, Some(&second), 6).is_some());
+        assert!(r.complete_setup(MfaType::GoogleAuth, None, None, 6).is_none(), "a setup completes once");
+    }
+
+    #[test]
+    fn removing_the_last_enabled_factor_of_a_required_user_is_refused() {
+        let mut r = UserMfaRecord::new("u1");
+        r.factors.push(totp(FactorState::Enabled, "a"));
+        r.factors.push(totp(FactorState::Disabled, "b"));
+        r.primary_method = Some(MfaType::GoogleAuth);
+        assert_eq!(r.remove_factor("a", true), Err(Refusal::OrgEnforced));
+        assert_eq!(r.remove_factor("x", false), Err(Refusal::FactorNotFound));
+        r.remove_factor("b", true).unwrap();
+        r.remove_factor("a", false).unwrap();
+        assert!(r.primary().is_none() && r.primary_method.is_none());
+    }
+
+    #[test]
+    fn the_list_holds_no_secret_and_masks_addresses() {
+        let mut r = UserMfaRecord::new("u1");
+        r.factors.push(totp(FactorState::Enabled, "t"));
+        r.factors.push(Factor {
+            material: Material::MagicLink { address: "ada@example.com".into() },
+            ..totp(FactorState::Enabled, "m")
+        });
+        let text = serde_json::to_string(&crate::factors::FactorView::list(&r.factors)).unwrap();
+        assert!(!text.contains("secret-") && !text.contains("ada@"), "{text}");
+        assert!(text.contains("a••@example.com"), "{text}");
+        assert_eq!(mask_phone("+14155550100"), "+1••••••••00");
+        assert_eq!(derived_id("u", MfaType::Passkey, "c"), derived_id("u", MfaType::Passkey, "c"));
+        assert!(new_id().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }
 }

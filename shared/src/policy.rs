@@ -13,13 +13,11 @@
 //! honours that record only while the session lives and for 15 minutes: a setup begun by
 //! a password-only caller, begun in a session that has ended since, or begun too long
 //! ago cannot complete with the password alone. A full-access token of an ended session
-//! authorizes nothing (`sessions::ensure_live`).
+//! authorizes nothing (`auth::ensure_live`).
 
 use crate::auth::Principal;
-use crate::methods::Login;
 use crate::model::{MfaType, OrgPolicy, StepUp, UserMfaRecord};
 use crate::refusal::Refusal;
-use crate::sessions;
 
 /// How recent the second factor of a full-access token must be for a step-up action.
 pub const STEP_UP_MAX_AGE: i64 = 15 * 60;
@@ -309,7 +307,33 @@ pub struct Change<'a> {
     /// A proof of a factor presented in the request itself, for an action whose
     /// requirement takes one ([`Requirement::FreshFactorOrProof`]); checked, spent and
     /// counted in the change's write by the lockout.
-    pub proof: Option<&'a Login>,
+    pub proof: Option<ProofKind>,
+}
+
+/// What kind of proof of a factor a request carries, as the change's event records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofKind {
+    AuthenticatorCode,
+    SmsCode,
+    EmailCode,
+    /// A login link: it proves a factor for a login, never for a change.
+    Link,
+    PasskeyAssertion,
+    RecoveryCode,
+}
+
+impl ProofKind {
+    /// Its name in an event's `detail` (`proof: <name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProofKind::AuthenticatorCode => "authenticator code",
+            ProofKind::SmsCode => "SMS code",
+            ProofKind::EmailCode => "email code",
+            ProofKind::Link => "link",
+            ProofKind::PasskeyAssertion => "passkey assertion",
+            ProofKind::RecoveryCode => "recovery code",
+        }
+    }
 }
 
 impl<'a> Change<'a> {
@@ -339,7 +363,7 @@ impl<'a> Change<'a> {
     }
 
     /// The user making `action` with `proof`, a factor's proof presented in the request.
-    pub fn with_proof(action: Action, principal: &'a Principal, proof: &'a Login, now: i64) -> Self {
+    pub fn with_proof(action: Action, principal: &'a Principal, proof: ProofKind, now: i64) -> Self {
         Self { action, actor: Actor::User(principal), method: None, now, proof: Some(proof) }
     }
 
@@ -360,8 +384,8 @@ impl<'a> Change<'a> {
     }
 
     /// Where the request came from (audit events carry it); nothing for a link holder.
-    pub fn origin(&self) -> &crate::audit::Origin {
-        static NONE: crate::audit::Origin = crate::audit::Origin { source_ip: None, user_agent: None };
+    pub fn origin(&self) -> &crate::auth::Origin {
+        static NONE: crate::auth::Origin = crate::auth::Origin { source_ip: None, user_agent: None };
         self.actor.principal().map(|p| &p.origin).unwrap_or(&NONE)
     }
 
@@ -369,14 +393,14 @@ impl<'a> Change<'a> {
     /// the request (Frontegg's removals and recovery), or as the factor of a login or a
     /// recovery. The trail records it and the user is told, whichever route spent it.
     pub fn spent_recovery_code(&self, before: &UserMfaRecord, after: &UserMfaRecord) -> bool {
-        matches!(self.proof, Some(Login::BackupCode(_)))
+        self.proof == Some(ProofKind::RecoveryCode)
             || (self.action == Action::Verify && after.spent_a_backup_code_of(before))
     }
 
     /// Whether the request carries a proof of a factor (a code, an assertion or a recovery
     /// code; a login link is none).
     pub fn has_proof(&self) -> bool {
-        self.proof.is_some_and(|p| !matches!(p, crate::methods::Login::Link(_)))
+        self.proof.is_some_and(|p| p != ProofKind::Link)
     }
 
     /// Whether the actor holds a second factor fresh enough for a step-up action (its
@@ -440,7 +464,7 @@ pub fn check(
     org_policy: Option<&OrgPolicy>,
 ) -> Result<(), Refusal> {
     if let Actor::User(p) = change.actor {
-        sessions::ensure_live(p, record, change.now)?;
+        crate::auth::ensure_live(p, record, change.now)?;
     }
     // An organization may narrow the methods its members have: whatever adds a factor of
     // a method it excludes is refused, however the change began. `org_policy` is the
@@ -499,7 +523,7 @@ pub fn check(
 /// table says so) their own fresh second factor are established against their own
 /// record `own`: an administrator with no MFA of their own is told to set it up.
 pub fn admin<'p>(action: Action, acting: &'p Principal, own: &UserMfaRecord, now: i64) -> Result<&'p str, Refusal> {
-    sessions::ensure_live(acting, own, now)?;
+    crate::auth::ensure_live(acting, own, now)?;
     let org = acting.org_id.as_deref().ok_or(Refusal::NoOrganization)?;
     if !acting.is_org_admin() {
         return Err(Refusal::Forbidden);

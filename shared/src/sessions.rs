@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use crate::App;
 use crate::auth::{FULL_ACCESS_AUDIENCE, FullAccessClaims, IdentityClaims, Principal};
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
-use crate::devices::{Remember, RememberedDevice};
+use crate::model::RememberedDevice;
 use crate::model::{LiveSession, RefreshToken, UserMfaRecord};
 use crate::refusal::Refusal;
 use crate::store::{StoreError, Write};
@@ -38,17 +38,7 @@ pub use crate::auth::DEFAULT_SESSION_LIFETIME;
 /// Sessions one user may have at once; a login beyond them ends the oldest.
 pub const MAX_SESSIONS: usize = 20;
 
-/// A full-access token is honoured only while its session is live in `record` (the
-/// subject's own record, read by the request anyway); any other token passes through.
-pub fn ensure_live(principal: &Principal, record: &UserMfaRecord, now: i64) -> Result<(), Refusal> {
-    if !principal.session_verified {
-        return Ok(());
-    }
-    match principal.session_id.as_deref() {
-        Some(id) if record.user_id == principal.user_id.as_str() && record.has_live_session(id, now) => Ok(()),
-        _ => Err(Refusal::SessionEnded),
-    }
-}
+pub use crate::auth::ensure_live;
 
 fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
@@ -151,8 +141,8 @@ pub fn start_by_device(
     now: i64,
 ) -> Result<(Session, Write), Refusal> {
     let mut amr = device.amr.clone();
-    if !amr.iter().any(|a| a == DEVICE_AMR) {
-        amr.push(DEVICE_AMR.to_string());
+    if !amr.iter().any(|a| a == crate::model::DEVICE_AMR) {
+        amr.push(crate::model::DEVICE_AMR.to_string());
     }
     let opening = Opening {
         amr,
@@ -164,8 +154,12 @@ pub fn start_by_device(
     open(app, principal, opening, record, now)
 }
 
-/// The `amr` value of a login with a remembered device.
-pub const DEVICE_AMR: &str = "device";
+/// What a login that remembers its device needs to know.
+pub struct Remember {
+    pub name: String,
+    /// Seconds (`devices::allowed_lifetime`); 0 remembers nothing.
+    pub lifetime: u64,
+}
 
 struct Opening<'a> {
     amr: Vec<String>,

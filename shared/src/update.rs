@@ -121,7 +121,7 @@ async fn run<T>(
         // Recovery codes an earlier version stored as a plain hash are written keyed with
         // this write (by a function that holds the keyring).
         if let Ok(keyring) = app.keyring() {
-            crate::methods::backup_codes::rekey(keyring, &mut record);
+            record.rekey_backup_codes(keyring);
         }
         policy::check(change, &record, admin_record.as_ref(), org_policy.as_ref())?;
         let before = record.clone();

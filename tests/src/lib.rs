@@ -300,6 +300,22 @@ pub fn request(function: &str, token: Option<&str>, body: Value) -> Request {
     req
 }
 
+/// Runs `test` as a function runs its handlers: on one thread with the 8 MiB stack of a
+/// process's main thread and a current-thread runtime (`lambda::run`), not on a test
+/// thread's 2 MiB. A test that awaits many handlers in one future (the budget's walk of
+/// every route) needs it in a debug build, where each poll holds its callee's future.
+pub fn on_a_functions_stack<F: std::future::Future<Output = ()> + Send + 'static>(test: F) {
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            runtime.block_on(test)
+        })
+        .expect("a thread")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+}
+
 /// Held by a test while it drives Chromium: the page on the relying party's origin has one
 /// port.
 pub static CHROMIUM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -968,6 +984,7 @@ async fn check_only(
         principal.user_id.as_str(),
         loaded,
         change,
+        None,
         |record, _| login.check(app, record, now).map(|w| ((), w)),
         || login.spent(),
     )

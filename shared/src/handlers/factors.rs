@@ -34,7 +34,7 @@ async fn list_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     let principal = app.auth()?.authenticate(req)?;
     let (record, _) = app.store.load_user_and_policy(principal.user_id.as_str(), None).await?;
     sessions::ensure_live(&principal, &record, app.clock.now())?;
-    Ok(envelope::data(&FactorView::list(&record)))
+    Ok(envelope::data(&FactorView::list(&record.factors)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -76,6 +76,7 @@ async fn recover_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
         principal.user_id.as_str(),
         None,
         change,
+        None,
         |record, _| {
             backup_codes::spend(app.keyring()?, record, &input.code)?;
             let (session, put) = sessions::start(app, &principal, &["pwd", "mfa"], record, now, None)?;

@@ -4,14 +4,14 @@
 //! the keyring (of the code's SHA-256, bound to the user) with the key's id,
 //! `<kid>:<hex tag>`. A table export alone cannot be ground offline. Codes stored as plain
 //! SHA-256 by earlier versions still verify, and are rewritten keyed at the record's next
-//! write ([`rekey`], in the one writer). They come with the first factor, log in once each
+//! write (`UserMfaRecord::rekey_backup_codes`, in the one writer). They come with the first factor, log in once each
 //! (`POST /mfa/recover`) and are regenerated with step-up.
 
 use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, Keyring, Mac, SecretString, random_bytes, sha256_hex};
 use crate::lockout::Failure;
-use crate::model::UserMfaRecord;
+use crate::model::{UserMfaRecord, backup_code_context, backup_code_form};
 use crate::notify;
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
@@ -30,7 +30,7 @@ pub fn generate_n(keyring: &Keyring, user_id: &str, count: usize) -> (Vec<Secret
     let codes: Vec<String> = (0..count).map(|_| one()).collect();
     let stored = codes
         .iter()
-        .map(|c| stored_form(keyring, user_id, &digest(c).expect("a generated code is well-formed")))
+        .map(|c| backup_code_form(keyring, user_id, &digest(c).expect("a generated code is well-formed")))
         .collect();
     (codes.into_iter().map(SecretString::from).collect(), stored)
 }
@@ -54,37 +54,16 @@ pub fn digest(typed: &str) -> Option<String> {
     ok.then(|| sha256_hex(canonical.as_bytes()))
 }
 
-/// The MAC's context: a stored code verifies for its own user only.
-fn context(user_id: &str) -> String {
-    format!("{user_id}/backup-code")
-}
-
-/// The stored form of a code whose [`digest`] is `digest`: `<kid>:<hex HMAC>`.
-fn stored_form(keyring: &Keyring, user_id: &str, digest: &str) -> String {
-    let mac = keyring.mac(digest.as_bytes(), &context(user_id));
-    format!("{}:{}", mac.kid, mac.tag)
-}
-
 /// Whether `stored` is the stored form of the code whose digest is `digest`: keyed, or
 /// (written by an earlier version) the digest itself.
 fn matches(keyring: &Keyring, user_id: &str, stored: &str, digest: &str) -> bool {
     match stored.split_once(':') {
-        Some((kid, tag)) => {
-            keyring.verify_mac(&Mac { kid: kid.into(), tag: tag.into() }, digest.as_bytes(), &context(user_id))
-        }
+        Some((kid, tag)) => keyring.verify_mac(
+            &Mac { kid: kid.into(), tag: tag.into() },
+            digest.as_bytes(),
+            &backup_code_context(user_id),
+        ),
         None => stored == digest,
-    }
-}
-
-/// Rewrites the record's codes stored as a plain digest (by earlier versions) in the keyed
-/// form; the one writer calls it on every record it reads, so they are written keyed with
-/// the record's next write. The same codes still work, once each.
-pub fn rekey(keyring: &Keyring, record: &mut UserMfaRecord) {
-    let user_id = record.user_id.clone();
-    for stored in record.backup_codes.iter_mut().chain(record.pending_backup_codes.iter_mut()) {
-        if !stored.contains(':') {
-            *stored = stored_form(keyring, &user_id, stored);
-        }
     }
 }
 
@@ -182,11 +161,11 @@ mod tests {
         let d = digest(&code).unwrap();
         record.backup_codes = vec![d.clone()];
         assert!(matches(&ring, "u1", &record.backup_codes[0], &d), "the earlier form still works");
-        rekey(&ring, &mut record);
+        record.rekey_backup_codes(&ring);
         assert!(record.backup_codes[0].starts_with("k1:"));
         assert!(matches(&ring, "u1", &record.backup_codes[0], &d), "and so does its keyed form");
         let again = record.backup_codes.clone();
-        rekey(&ring, &mut record);
+        record.rekey_backup_codes(&ring);
         assert_eq!(record.backup_codes, again, "a keyed form stays as it is");
     }
 }

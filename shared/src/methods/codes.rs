@@ -185,6 +185,7 @@ pub async fn complete(
         user,
         Some((record, rules)),
         change,
+        None,
         |record, _| {
             let to = notify::recipients(record, principal.email.as_deref());
             let session = change.acting_session(record).map(String::from);

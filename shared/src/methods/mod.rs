@@ -21,6 +21,7 @@ use crate::crypto::SecretString;
 use crate::lockout::Failure;
 use crate::model::{MfaType, UserMfaRecord};
 use crate::notify::Notice;
+use crate::policy::ProofKind;
 use crate::proof::{LoginProof, SetupProof};
 use crate::refusal::Refusal;
 use crate::store::Write;
@@ -69,7 +70,7 @@ impl Finish {
         if !self.log_in {
             return Ok(None);
         }
-        let remember = self.remember.then(|| crate::devices::Remember {
+        let remember = self.remember.then(|| crate::sessions::Remember {
             name: crate::devices::name_from(principal.origin.user_agent.as_deref()),
             lifetime: app.device_lifetime,
         });
@@ -235,16 +236,16 @@ impl Login {
     }
 
     /// What kind of proof it is, as a change made on it records it in its event.
-    pub fn proof_kind(&self) -> &'static str {
+    pub fn proof_kind(&self) -> ProofKind {
         match self {
-            Login::Authenticator(..) => "authenticator code",
+            Login::Authenticator(..) => ProofKind::AuthenticatorCode,
             Login::Sent(sent) => match sent.method {
-                MfaType::Sms => "SMS code",
-                MfaType::EmailOtp | MfaType::GoogleAuth | MfaType::MagicLink | MfaType::Passkey => "email code",
+                MfaType::Sms => ProofKind::SmsCode,
+                MfaType::EmailOtp | MfaType::GoogleAuth | MfaType::MagicLink | MfaType::Passkey => ProofKind::EmailCode,
             },
-            Login::Link(_) => "link",
-            Login::Assertion(_) => "passkey assertion",
-            Login::BackupCode(_) => "recovery code",
+            Login::Link(_) => ProofKind::Link,
+            Login::Assertion(_) => ProofKind::PasskeyAssertion,
+            Login::BackupCode(_) => ProofKind::RecoveryCode,
         }
     }
 
@@ -273,6 +274,16 @@ impl Login {
     }
 }
 
+impl crate::lockout::Proof for Login {
+    fn kind(&self) -> ProofKind {
+        self.proof_kind()
+    }
+
+    fn check(&self, app: &App, record: &mut UserMfaRecord, now: i64) -> Result<Vec<Write>, Failure> {
+        Login::check(self, app, record, now)
+    }
+}
+
 /// A login with a second factor (`verify-login`, and Frontegg's `…/verify` routes): the
 /// factor is checked and spent, and a session starts, in one write; failures of every
 /// method count toward the same lockout. With `remember`, the login also remembers its
@@ -285,7 +296,7 @@ pub async fn log_in(
     remember: bool,
 ) -> Result<crate::sessions::Session, Refusal> {
     let now = app.clock.now();
-    let remember = remember.then(|| crate::devices::Remember {
+    let remember = remember.then(|| crate::sessions::Remember {
         name: crate::devices::name_from(principal.origin.user_agent.as_deref()),
         lifetime: app.device_lifetime,
     });
@@ -296,6 +307,7 @@ pub async fn log_in(
         principal.user_id.as_str(),
         loaded,
         change,
+        None,
         |record, _| {
             let mut writes = login.check(app, record, now)?;
             let amr = ["pwd", login.amr(), "mfa"];
@@ -335,12 +347,13 @@ pub async fn with_proof<T>(
     step: impl FnMut(&mut UserMfaRecord, Option<&crate::model::OrgPolicy>) -> Result<T, Refusal>,
 ) -> Result<T, Refusal> {
     let mut step = step;
-    let change = crate::policy::Change::with_proof(action, principal, &proof, app.clock.now());
+    let change = crate::policy::Change::with_proof(action, principal, proof.proof_kind(), app.clock.now());
     crate::lockout::attempt(
         app,
         principal.user_id.as_str(),
         loaded,
         change,
+        Some(&proof as &(dyn crate::lockout::Proof + Sync)),
         |record, policy| Ok((step(record, policy)?, Vec::new())),
         || proof.spent(),
     )

@@ -11,13 +11,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use webauthn_rs::prelude::{
     AuthenticationResult, CredentialID, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+    RegisterPublicKeyCredential, Uuid,
 };
 
 use super::{Completed, Started};
 use crate::App;
 use crate::auth::Principal;
-use crate::config::RelyingPartyConfig;
 use crate::crypto::sha256_hex;
 use crate::factors::{Factor, Material, PasskeyCredential};
 use crate::lockout::Failure;
@@ -28,18 +27,10 @@ use crate::refusal::Refusal;
 use crate::store::Write;
 use crate::update;
 
-/// How long a ceremony may take.
-pub const CEREMONY_LIFETIME: i64 = 5 * 60;
+pub use crate::config::CEREMONY_LIFETIME;
 /// Login ceremonies one user may have open at once; opening another replaces the oldest
 /// (so a password-only caller cannot fill the table with ceremonies).
 pub const MAX_OPEN_CEREMONIES: usize = 3;
-
-pub fn relying_party(config: &RelyingPartyConfig) -> Result<Webauthn, String> {
-    let origin = Url::parse(&config.origin).map_err(|_| "MFA_RP_ORIGIN is not a URL".to_string())?;
-    WebauthnBuilder::new(&config.id, &origin)
-        .and_then(|b| b.rp_name(&config.name).timeout(std::time::Duration::from_secs(CEREMONY_LIFETIME as u64)).build())
-        .map_err(|e| format!("MFA_RP_ID and MFA_RP_ORIGIN do not fit together ({e})"))
-}
 
 /// Browsers put `clientExtensionResults` at the top level; some libraries put it inside
 /// `response`. Both are accepted: it is moved to where `webauthn-rs` expects it.
@@ -401,6 +392,7 @@ pub fn check_assertion(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::RelyingPartyConfig;
     use serde_json::json;
 
     #[test]
@@ -430,10 +422,10 @@ mod tests {
     fn relying_party_checks_its_configuration() {
         let ok =
             RelyingPartyConfig { id: "localhost".into(), origin: "http://localhost:8080".into(), name: "MFA".into() };
-        assert!(relying_party(&ok).is_ok());
+        assert!(crate::app::relying_party(&ok).is_ok());
         let bad =
             RelyingPartyConfig { id: "example.com".into(), origin: "https://other.org".into(), name: "MFA".into() };
-        assert!(relying_party(&bad).is_err());
+        assert!(crate::app::relying_party(&bad).is_err());
     }
 }
 
@@ -445,9 +437,10 @@ mod fuzz {
     use proptest::prelude::*;
     use webauthn_authenticator_rs::WebauthnAuthenticator;
     use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-    use webauthn_rs::prelude::{Passkey, PasskeyAuthentication, PasskeyRegistration, Uuid};
+    use webauthn_rs::prelude::{Passkey, PasskeyAuthentication, PasskeyRegistration, Url, Uuid, Webauthn};
 
     use super::*;
+    use crate::config::RelyingPartyConfig;
 
     struct Ceremonies {
         rp: Webauthn,
@@ -463,7 +456,7 @@ mod fuzz {
                 origin: "http://localhost:8080".into(),
                 name: "MFA".into(),
             };
-            let rp = relying_party(&config).unwrap();
+            let rp = crate::app::relying_party(&config).unwrap();
             let origin = Url::parse(&config.origin).unwrap();
             let mut key = SoftPasskey::new(true);
             let (options, state) =

@@ -271,6 +271,7 @@ pub async fn complete(
         principal.user_id.as_str(),
         None,
         change,
+        None,
         |record, _| {
             let to = notify::recipients(record, principal.email.as_deref());
             let acting = change.acting_session(record).map(String::from);

@@ -4,8 +4,12 @@
 
 use mfa_tests::budget::{Counting, refusals, successes};
 
-#[tokio::test]
-async fn every_request_makes_at_most_one_read_and_one_write() {
+#[test]
+fn every_request_makes_at_most_one_read_and_one_write() {
+    mfa_tests::on_a_functions_stack(every_request_at_most_one_read_and_one_write());
+}
+
+async fn every_request_at_most_one_read_and_one_write() {
     let c = Counting::new().await;
     let rows = successes(&c).await;
     let mut over = Vec::new();
@@ -29,8 +33,12 @@ async fn every_request_makes_at_most_one_read_and_one_write() {
     assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
 }
 
-#[tokio::test]
-async fn refusals_of_bad_tokens_and_input_make_no_round_trip() {
+#[test]
+fn refusals_of_bad_tokens_and_input_make_no_round_trip() {
+    mfa_tests::on_a_functions_stack(no_round_trip_for_refusals());
+}
+
+async fn no_round_trip_for_refusals() {
     let c = Counting::new().await;
     for row in refusals(&c).await {
         assert!((400..500).contains(&row.status), "{} ({}) answered {}", row.function, row.case, row.status);

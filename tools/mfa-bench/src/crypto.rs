@@ -55,7 +55,7 @@ pub fn run() -> Value {
         origin: "http://localhost:8080".into(),
         name: "MFA".into(),
     };
-    let rp = mfa_shared::methods::passkey::relying_party(&config).unwrap();
+    let rp = mfa_shared::app::relying_party(&config).unwrap();
     let origin = Url::parse(&config.origin).unwrap();
     let mut key = SoftPasskey::new(true);
     let (options, state) = rp.start_passkey_registration(Uuid::from_bytes([7; 16]), "bench", "bench", None).unwrap();
