@@ -336,7 +336,11 @@ impl TokenVerifier {
             r.invalid("MFA_SERVER_TOKEN_KEY", "the server credentials' key must be at least 32 bytes");
             return;
         }
-        if r.optional("MFA_PLATFORM_JWT_KEY").is_some_and(|platform| platform == key) {
+        if key.contains("-----BEGIN") {
+            r.invalid("MFA_SERVER_TOKEN_KEY", "must be a random secret, not a PEM key");
+            return;
+        }
+        if r.optional("MFA_PLATFORM_JWT_KEY").is_some_and(|platform| pem_text(&platform) == pem_text(&key)) {
             r.invalid(
                 "MFA_SERVER_TOKEN_KEY",
                 "must differ from MFA_PLATFORM_JWT_KEY: a user's token must never pass as a server credential",
@@ -443,6 +447,10 @@ impl TokenVerifier {
     /// backend included where the route takes Frontegg's backend headers.
     pub fn identify(&self, req: &Request, mfa_token: Option<&str>) -> Result<Caller, Refusal> {
         let token = match mfa_token.map(str::trim).filter(|t| !t.is_empty()) {
+            // A server credential travels only as the bearer, never in a body or a URL.
+            Some(token) if is_server_credential(token) => {
+                return Err(Refusal::InvalidToken(TokenProblem::ServerCredentialHere));
+            }
             Some(token) => token,
             None => bearer(req)?,
         };
@@ -471,7 +479,15 @@ impl TokenVerifier {
         if claims.sub.is_some() || claims.user_id.is_some() {
             return Err(Refusal::InvalidToken(TokenProblem::ServerCredentialNamesUser));
         }
-        if claims.exp - claims.iat > MAX_SERVER_CREDENTIAL_LIFETIME {
+        // At most an hour from its issue, issued no later than now, and ending within an
+        // hour of now (whatever `iat` says), with the clock leeway.
+        let now = crate::clock::Clock::system().now();
+        let leeway = validation.leeway as i64;
+        let lifetime = claims.exp.checked_sub(claims.iat);
+        if lifetime.is_none_or(|l| l > MAX_SERVER_CREDENTIAL_LIFETIME)
+            || claims.iat > now + leeway
+            || claims.exp.saturating_sub(now) > MAX_SERVER_CREDENTIAL_LIFETIME + leeway
+        {
             return Err(Refusal::InvalidToken(TokenProblem::ServerCredentialTooLong));
         }
         let actor = match claims.name.as_deref() {
@@ -483,7 +499,11 @@ impl TokenVerifier {
             true => Some(header_id(req, USER_HEADER)?.ok_or_else(|| missing_header(USER_HEADER))?),
             false => None,
         };
+        // Where it names a user, it may name the tenant too (required where Frontegg declares
+        // the header): the organization whose rules govern a record bound to none yet. It
+        // never binds one.
         let (reads_tenant, needs_tenant) = backend.names_tenant();
+        let reads_tenant = reads_tenant || backend.names_user();
         let tenant = if reads_tenant { header_id(req, TENANT_HEADER)? } else { None };
         if needs_tenant && tenant.is_none() {
             return Err(missing_header(TENANT_HEADER));
@@ -614,14 +634,21 @@ fn actor_name_ok(name: &str) -> bool {
 }
 
 /// The id a header names (parsed like a token's user id), if the header is sent.
+/// Sent once, with one value: a header repeated (or joined with a comma, as API Gateway
+/// joins repeated headers) is refused, so no proxy's or client's copy wins unseen.
 fn header_id(req: &Request, name: &'static str) -> Result<Option<String>, Refusal> {
-    match req.headers().get(name) {
-        None => Ok(None),
-        Some(value) => {
-            let text = value.to_str().map_err(|_| bad_header(name))?.trim();
-            UserId::parse(text).map(|id| Some(id.0)).ok_or_else(|| bad_header(name))
-        }
+    let mut values = req.headers().get_all(name).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return match req.headers().contains_key(name) {
+            true => Err(bad_header(name)),
+            false => Ok(None),
+        };
+    };
+    let text = value.to_str().map_err(|_| bad_header(name))?.trim();
+    if text.contains(',') {
+        return Err(bad_header(name));
     }
+    UserId::parse(text).map(|id| Some(id.0)).ok_or_else(|| bad_header(name))
 }
 
 fn missing_header(name: &'static str) -> Refusal {
@@ -631,7 +658,10 @@ fn missing_header(name: &'static str) -> Refusal {
 
 fn bad_header(name: &'static str) -> Refusal {
     Refusal::InvalidField(
-        format!("Header `{name}` must be an id of 1 to 128 characters without control characters.").into(),
+        format!(
+            "Header `{name}` must be sent once, with one id of 1 to 128 characters (no comma, no control character)."
+        )
+        .into(),
     )
 }
 
@@ -827,6 +857,13 @@ mod tests {
         assert!(!p.session_verified && p.auth_time.is_none() && p.org_role.is_none(), "a password's standing");
         let e = v.authenticate(&to("frontegg-authenticator-enroll", &token, &[])).unwrap_err();
         assert_eq!((e.status().as_u16(), e.code()), (400, "INVALID_FIELD"));
+        for named in [&[(USER_HEADER, "u1"), (USER_HEADER, "u2")][..], &[(USER_HEADER, "u1,u2")]] {
+            let e = v.authenticate(&to("frontegg-authenticator-enroll", &token, named)).unwrap_err();
+            assert_eq!((e.status().as_u16(), e.code()), (400, "INVALID_FIELD"), "{named:?}");
+        }
+        let body = to("frontegg-allow-remember-device", "x", &[]);
+        let e = v.identify(&body, Some(&token)).unwrap_err();
+        assert_eq!(e, Refusal::InvalidToken(TokenProblem::ServerCredentialHere), "never as an mfaToken");
         let e = v.authenticate(&to("frontegg-sms-disable-send", &token, &[(USER_HEADER, "u1")])).unwrap_err();
         assert!(e.sentence().contains(TENANT_HEADER), "{}", e.sentence());
         // Nowhere else, and never as a user's token.
@@ -851,6 +888,8 @@ mod tests {
             sign(SERVER_KEY, server_claims(serde_json::json!({"name": "two words"}))),
             sign(SERVER_KEY, server_claims(serde_json::json!({"exp": now - 600}))),
             sign(SERVER_KEY, serde_json::json!({"aud": SERVER_AUDIENCE, "iat": now})),
+            sign(SERVER_KEY, serde_json::json!({"aud": SERVER_AUDIENCE, "iat": now + 99_999, "exp": now + 100_000})),
+            sign(SERVER_KEY, serde_json::json!({"aud": SERVER_AUDIENCE, "iat": i64::MIN, "exp": now + 60})),
         ];
         for token in refused {
             let e = v.authenticate(&to("frontegg-mfa-disable", &token, &[(USER_HEADER, "u1")])).unwrap_err();
@@ -889,6 +928,11 @@ mod tests {
         assert_eq!(check("the-server-credentials-key-of-32b"), (String::new(), true));
         assert!(check("short").0.contains("MFA_SERVER_TOKEN_KEY"));
         assert!(check("a-platform-secret-of-32-bytes-at").0.contains("must differ"));
+        assert!(
+            check("-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\\n-----END PUBLIC KEY-----")
+                .0
+                .contains("PEM")
+        );
         assert_eq!(check(""), (String::new(), false), "unset: no server credential is taken");
     }
 

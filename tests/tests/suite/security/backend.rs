@@ -229,6 +229,12 @@ async fn only_a_short_lived_userless_credential_under_the_servers_own_key_acts_f
         ("with an odd name", sign(&key, json!({"aud": aud, "name": "a b"}))),
         ("for another audience", sign(&key, json!({"aud": "mfa-api"}))),
         ("expired", sign(&key, json!({"aud": aud, "iat": now - 1200, "exp": now - 600}))),
+        (
+            "issued in the future",
+            sign(&key, json!({"aud": aud, "iat": now + 86_400 * 365, "exp": now + 86_400 * 365 + 600})),
+        ),
+        ("living far beyond now", sign(&key, json!({"aud": aud, "iat": now - 3600, "exp": now + 86_400 * 365}))),
+        ("with lifetimes that overflow", sign(&key, json!({"aud": aud, "iat": i64::MIN + 1, "exp": now + 600}))),
     ];
     for (what, token) in forged {
         let r = api.send_with("POST", ENROLL, Some(&token), &who, Some("{}".into())).await;
@@ -261,4 +267,33 @@ async fn the_tenant_header_decides_whose_remember_device_rule_is_reported() {
     let r = ask(&api, &server, None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["isAllowedToRemember"], json!(true), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_server_acting_for_a_member_not_yet_bound_meets_the_rules_of_the_tenant_it_names() {
+    let api = Api::new();
+    let org = unique("org");
+    set_policy(&org, |p| p.allowed_methods = Some(vec![MfaType::Sms])).await;
+    // A member whose record no token of theirs has bound yet.
+    let member = Person::in_org(&org, "MEMBER");
+    let server = server_token(None);
+    let both = [(USER, member.id.as_str()), (TENANT, org.as_str())];
+    let r = api.send_with("POST", ENROLL, Some(&server), &both, Some("{}".into())).await;
+    assert_error(&r, 403, "METHOD_NOT_ALLOWED_BY_ORG");
+    let (record, _) = store().await.load_user_and_policy(&member.id, None).await.unwrap();
+    assert_eq!(record.org_id, None, "naming a tenant binds nothing");
+}
+
+#[tokio::test]
+async fn a_server_credential_travels_only_as_the_bearer_and_names_one_user() {
+    let api = Api::new();
+    let server = server_token(None);
+    let r = api.get(&format!("{REMEMBER}?mfaToken={server}"), None).await;
+    assert_error(&r, 401, "INVALID_TOKEN");
+    // A repeated header reaches a function joined with a comma (API Gateway's HTTP API);
+    // the unit tests send it repeated.
+    let (a, b) = (Person::new(), Person::new());
+    let joined = format!("{},{}", a.id, b.id);
+    let r = api.send_with("POST", ENROLL, Some(&server), &[(USER, joined.as_str())], Some("{}".into())).await;
+    assert_error(&r, 400, "INVALID_FIELD");
 }
