@@ -1,4 +1,4 @@
-//! `POST /resources/users/v1/mfa/enroll/verify` (and under `/frontegg/identity`): (legacy): completes it.
+//! `POST /resources/users/v1/mfa/enroll/verify` (and under `/frontegg/identity`): (legacy) completes it.
 use mfa_shared::{frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

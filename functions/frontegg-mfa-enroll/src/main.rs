@@ -1,4 +1,4 @@
-//! `POST /resources/users/v1/mfa/enroll` (and under `/frontegg/identity`): (legacy): begins an authenticator.
+//! `POST /resources/users/v1/mfa/enroll` (and under `/frontegg/identity`): (legacy) begins an authenticator.
 use mfa_shared::{frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

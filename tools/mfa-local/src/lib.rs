@@ -16,6 +16,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use serde_norway::Value as Yaml;
 
+pub mod generate;
 pub mod load;
 
 /// The table's shape as `template.yaml` declares it.

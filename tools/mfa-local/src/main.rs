@@ -7,6 +7,9 @@
 //!   print a platform token signed with `MFA_PLATFORM_JWT_KEY`.
 //! - `mfa-local server-token [--name NAME] [--ttl SECONDS]`: print a server credential
 //!   signed with `MFA_SERVER_TOKEN_KEY` (the platform's backend; at most an hour).
+//! - `mfa-local gen [--check]`: write the per-route files from the route table (each
+//!   function's package and entry point, the local router); `--check` only compares them
+//!   and fails naming each file that differs.
 //! - `mfa-local scan-table TABLE FILE`: fail if any line of FILE (secrets, codes, tokens
 //!   the tests were given) appears in plain text anywhere in TABLE.
 //! - `mfa-local scan-logs FILE LOG…`: the same for the function logs of a test run.
@@ -25,13 +28,14 @@ async fn main() -> ExitCode {
         Some("create-table") if args.len() == 3 => create_table(&args[1], &args[2]).await,
         Some("token") => token(&args[1..]),
         Some("server-token") => server_token(&args[1..]),
+        Some("gen") if args.len() <= 2 => generate(args.get(1).map(String::as_str)),
         Some("scan-table") if args.len() == 3 => scan_table(&args[1], &args[2]).await,
         Some("scan-logs") if args.len() >= 3 => scan_logs(&args[1], &args[2..]),
         Some("load") => match mfa_local::load::Options::parse(&args[1..]) {
             Ok(options) => mfa_local::load::run(options).await,
             Err(e) => Err(e),
         },
-        _ => Err("usage: mfa-local keys FILE | create-table TEMPLATE TABLE | token [--sub ID] [--email E] [--org ID] [--role ROLE] [--ttl SECONDS] | server-token [--name NAME] [--ttl SECONDS] | scan-table TABLE FILE | scan-logs FILE LOG… | load [--api URL] [--users N] [--seconds S]".into()),
+        _ => Err("usage: mfa-local keys FILE | create-table TEMPLATE TABLE | token [--sub ID] [--email E] [--org ID] [--role ROLE] [--ttl SECONDS] | server-token [--name NAME] [--ttl SECONDS] | gen [--check] | scan-table TABLE FILE | scan-logs FILE LOG… | load [--api URL] [--users N] [--seconds S]".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -76,6 +80,27 @@ async fn create_table(template: &str, table: &str) -> Result<(), String> {
     let sdk = aws_config::load_from_env().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     mfa_local::ensure_table(&client, table, &spec).await
+}
+
+fn generate(flag: Option<&str>) -> Result<(), String> {
+    let check = match flag {
+        None => false,
+        Some("--check") => true,
+        Some(other) => return Err(format!("unknown option {other}")),
+    };
+    let root = std::env::current_dir().map_err(|e| format!("the working directory: {e}"))?;
+    let differ = mfa_local::generate::run(&root, check)?;
+    for path in &differ {
+        let shown = path.strip_prefix(&root).unwrap_or(path).display();
+        eprintln!("mfa-local: {shown} {}", if check { "differs from the route table" } else { "written" });
+    }
+    if check && !differ.is_empty() {
+        return Err(format!(
+            "{} file(s) differ from the route table (shared/src/routes.rs); run `target/debug/mfa-local gen` and commit them",
+            differ.len()
+        ));
+    }
+    Ok(())
 }
 
 fn server_token(args: &[String]) -> Result<(), String> {

@@ -1,0 +1,160 @@
+//! `mfa-local gen [--check]`: the per-route files, written from the route table
+//! (`mfa_shared::routes::ROUTES`): each route's package (`functions/<name>/Cargo.toml`)
+//! and entry point (`functions/<name>/src/main.rs`), and the `cargo lambda watch` router
+//! in the workspace's `Cargo.toml`. With `--check` nothing is written: any file that
+//! differs from what the table says is named, and the command fails.
+
+use std::path::{Path, PathBuf};
+
+use mfa_shared::routes::{FALLBACK_FUNCTION, FRONTEGG_PREFIX, ROUTES, Route};
+
+/// Where the router begins in the workspace's `Cargo.toml`; it runs to the file's end.
+const ROUTER_HEADER: &str = "[workspace.metadata.lambda.watch.router]\n";
+
+/// The methods the local router sends to the fallback on a path several routes share.
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/// The longest line `rustfmt.toml` lets stand.
+const MAX_WIDTH: usize = 120;
+
+/// A route whose entry point is kept by hand: it builds state of its own at cold start.
+fn hand_kept_main(route: &Route) -> bool {
+    route.needs.public_keys
+}
+
+/// Every generated file under `root`, with its contents.
+pub fn files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut out = Vec::new();
+    for route in ROUTES {
+        let dir = root.join("functions").join(route.function);
+        out.push((dir.join("Cargo.toml"), package(route.function)));
+        if !hand_kept_main(route) {
+            out.push((dir.join("src/main.rs"), entry_point(route)?));
+        }
+    }
+    let manifest = root.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).map_err(|e| format!("reading {}: {e}", manifest.display()))?;
+    let start = text.find(ROUTER_HEADER).ok_or("Cargo.toml has no [workspace.metadata.lambda.watch.router]")?;
+    out.push((manifest, format!("{}{}", &text[..start], router())));
+    Ok(out)
+}
+
+/// Writes the files (`check`: compares them); the paths that differ(ed).
+pub fn run(root: &Path, check: bool) -> Result<Vec<PathBuf>, String> {
+    let mut differ = Vec::new();
+    for (path, want) in files(root)? {
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        if have == want {
+            continue;
+        }
+        differ.push(path.clone());
+        if !check {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+            }
+            std::fs::write(&path, want).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        }
+    }
+    Ok(differ)
+}
+
+fn package(name: &str) -> String {
+    format!(
+        r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition.workspace = true
+rust-version.workspace = true
+license.workspace = true
+publish.workspace = true
+
+[[bin]]
+name = "{name}"
+path = "src/main.rs"
+# Nothing to test in a main that only wires; the suite tests the handlers and binaries.
+test = false
+
+[dependencies]
+mfa-shared.workspace = true
+"#
+    )
+}
+
+fn entry_point(route: &Route) -> Result<String, String> {
+    let (module, _) = route
+        .handler
+        .split_once("::")
+        .ok_or_else(|| format!("{}: handler `{}` is not `module::function`", route.function, route.handler))?;
+    let under = if route.is_frontegg() { format!(" (and under `{FRONTEGG_PREFIX}`)") } else { String::new() };
+    let (name, handler) = (route.function, route.handler);
+    let one_line = format!("    lambda::function(\"{name}\", |app, req| Box::pin({handler}(app, req)))");
+    let call = if one_line.len() <= MAX_WIDTH {
+        one_line
+    } else {
+        format!("    lambda::function(\"{name}\", |app, req| {{\n        Box::pin({handler}(app, req))\n    }})")
+    };
+    Ok(format!(
+        "//! `{} {}`{under}: {}\nuse mfa_shared::{{{module}, lambda}};\n\nfn main() -> Result<(), lambda::Error> {{\n{call}\n}}\n",
+        route.method, route.path, route.summary
+    ))
+}
+
+/// The router: each path to its function (whatever the method); a path several routes
+/// share names each method and sends the other methods to the fallback. Frontegg's paths
+/// also under its client's prefix; every other path to the fallback.
+fn router() -> String {
+    let mut out = String::from(ROUTER_HEADER);
+    let mut seen: Vec<&str> = Vec::new();
+    let mut frontegg_begun = false;
+    for route in ROUTES {
+        if seen.contains(&route.path) {
+            continue;
+        }
+        seen.push(route.path);
+        if route.is_frontegg() && !frontegg_begun {
+            out.push_str("# Frontegg's routes, at their documented paths and where Frontegg's client calls them.\n");
+            frontegg_begun = true;
+        }
+        let sharing: Vec<&Route> = ROUTES.iter().filter(|r| r.path == route.path).collect();
+        let target = if sharing.len() == 1 {
+            format!("\"{}\"", route.function)
+        } else {
+            let mut entries: Vec<String> = sharing
+                .iter()
+                .map(|r| format!("  {{ method = \"{}\", function = \"{}\" }},", r.method, r.function))
+                .collect();
+            for method in METHODS.iter().filter(|m| !sharing.iter().any(|r| r.method == **m)) {
+                entries.push(format!("  {{ method = \"{method}\", function = \"{FALLBACK_FUNCTION}\" }},"));
+            }
+            format!("[\n{}\n]", entries.join("\n"))
+        };
+        for path in route.paths() {
+            out.push_str(&format!("\"{path}\" = {target}\n"));
+        }
+    }
+    out.push_str(&format!("\"/\" = \"{FALLBACK_FUNCTION}\"\n\"/{{*path}}\" = \"{FALLBACK_FUNCTION}\"\n"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_a_package_and_the_router_names_each_path() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let files = files(&root).unwrap();
+        for route in ROUTES {
+            assert!(files.iter().any(|(p, _)| p.ends_with(format!("functions/{}/Cargo.toml", route.function))));
+        }
+        let router = router();
+        for route in ROUTES {
+            for path in route.paths() {
+                assert!(router.contains(&format!("\"{path}\" = ")), "{path}");
+            }
+        }
+        for (_, text) in files.iter().filter(|(p, _)| p.ends_with("main.rs")) {
+            assert!(text.lines().all(|l| l.len() <= MAX_WIDTH || l.starts_with("//!")), "{text}");
+        }
+    }
+}
