@@ -1,7 +1,8 @@
 //! `mfa-local gen [--check]`: the per-route files, written from the route table
 //! (`mfa_shared::routes::ROUTES`): each route's package (`functions/<name>/Cargo.toml`)
-//! and entry point (`functions/<name>/src/main.rs`), and the `cargo lambda watch` router
-//! in the workspace's `Cargo.toml`. With `--check` nothing is written: any file that
+//! and entry point (`functions/<name>/src/main.rs`), the `cargo lambda watch` router in
+//! the workspace's `Cargo.toml`, and each route's log group and function in
+//! `template.yaml` (environment, key, grants and API routes). With `--check` nothing is written: any file that
 //! differs from what the table says is named, and the command fails.
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,162 @@ pub fn files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let text = std::fs::read_to_string(&manifest).map_err(|e| format!("reading {}: {e}", manifest.display()))?;
     let start = text.find(ROUTER_HEADER).ok_or("Cargo.toml has no [workspace.metadata.lambda.watch.router]")?;
     out.push((manifest, format!("{}{}", &text[..start], router())));
+    let template = root.join("template.yaml");
+    let text = std::fs::read_to_string(&template).map_err(|e| format!("reading {}: {e}", template.display()))?;
+    let begin = text.find(TEMPLATE_BEGIN).ok_or("template.yaml lacks the per-route functions' BEGIN line")?;
+    let end = text.find(TEMPLATE_END).ok_or("template.yaml lacks the per-route functions' END line")?;
+    let generated: String = ROUTES.iter().map(resources).collect::<Result<_, _>>()?;
+    out.push((template, format!("{}{TEMPLATE_BEGIN}\n{generated}{}", &text[..begin], &text[end..])));
+    Ok(out)
+}
+
+const TEMPLATE_BEGIN: &str = "  # BEGIN per-route functions: written by `mfa-local gen` from shared/src/routes.rs.\n";
+const TEMPLATE_END: &str = "  # END per-route functions.\n";
+
+/// The template parameter (or resource) each environment variable is set from.
+fn parameter(variable: &str) -> Result<&'static str, String> {
+    Ok(match variable {
+        "MFA_TABLE_NAME" => "MfaTable",
+        "MFA_AUDIT_RETENTION" => "AuditRetention",
+        "MFA_TLS_TRUST" => "TlsTrust",
+        "MFA_STAGE" => "Stage",
+        "MFA_PLATFORM_JWT_ALG" => "PlatformJwtAlg",
+        "MFA_PLATFORM_JWT_KEY" => "PlatformJwtKey",
+        "MFA_PLATFORM_JWT_ISSUER" => "PlatformJwtIssuer",
+        "MFA_PLATFORM_JWT_AUDIENCE" => "PlatformJwtAudience",
+        "MFA_TOKEN_PUBLIC_KEYS" => "TokenPublicKeys",
+        "MFA_TOKEN_ISSUER" => "TokenIssuer",
+        "MFA_CLOCK_LEEWAY" => "ClockLeeway",
+        "MFA_METHODS" => "Methods",
+        "MFA_DEVICE_LIFETIME" => "DeviceLifetime",
+        "MFA_SERVER_TOKEN_KEY" => "ServerTokenKey",
+        "MFA_ENCRYPTION_KEYS" => "EncryptionKeys",
+        "MFA_TOTP_ISSUER" => "TotpIssuer",
+        "MFA_MAIL_FROM" => "MailFrom",
+        "MFA_LINK_BASE_URL" => "LinkBaseUrl",
+        "MFA_RP_ID" => "RpId",
+        "MFA_RP_ORIGIN" => "RpOrigin",
+        "MFA_RP_NAME" => "RpName",
+        "MFA_TOKEN_SIGNING_KEY" => "TokenSigningKey",
+        "MFA_SESSION_LIFETIME" => "SessionLifetime",
+        other => return Err(format!("no template parameter sets {other}")),
+    })
+}
+
+/// `mfa-factor-remove` → `MfaFactorRemove` (a deployed stack's logical ids stay as they
+/// were: a renamed one would replace its function and clash on its log group's name).
+fn resource_name(function: &str) -> String {
+    if function == "mfa-passkey-complete-registration-1" {
+        return "MfaPasskeyCompleteRegistrationAlias".into();
+    }
+    function
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A route's log group and function.
+fn resources(route: &Route) -> Result<String, String> {
+    let (name, id) = (route.function, resource_name(route.function));
+    let needs = route.needs;
+    let mut summary = route.summary.to_string();
+    if let Some(first) = summary.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let description = if route.is_frontegg() { format!("Frontegg: {}", route.summary) } else { summary };
+    let mut out = format!(
+        "  {id}LogGroup:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub /aws/lambda/{name}-${{Stage}}
+      RetentionInDays: !Ref LogRetentionDays
+
+  {id}Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: !Sub {name}-${{Stage}}
+      Description: \"{}\"
+      CodeUri: target/lambda/{name}/bootstrap.zip
+      LoggingConfig:
+        LogFormat: JSON
+        LogGroup: !Ref {id}LogGroup
+",
+        description.replace('\\', "\\\\").replace('\"', "\\\"")
+    );
+    if !needs.secrets().is_empty() {
+        out.push_str("      KmsKeyArn: !GetAtt MfaSecretsKey.Arn\n");
+    }
+    let variables = needs.environment();
+    if !variables.is_empty() {
+        out.push_str("      Environment:\n        Variables:\n");
+        for variable in variables {
+            out.push_str(&format!("          {variable}: !Ref {}\n", parameter(variable)?));
+        }
+    }
+    let mut statements = Vec::new();
+    if !route.dynamodb.is_empty() {
+        let prefixes: Vec<String> = needs.key_prefixes().iter().map(|p| format!("\"{p}*\"")).collect();
+        statements.push(format!(
+            "        - Statement:
+            - Effect: Allow
+              Action: [{}]
+              Resource: !GetAtt MfaTable.Arn
+              Condition:
+                ForAllValues:StringLike:
+                  dynamodb:LeadingKeys: [{}]
+",
+            route.dynamodb.join(", "),
+            prefixes.join(", ")
+        ));
+    }
+    if needs.mail {
+        statements.push(
+            "        - Statement:
+            - Effect: Allow
+              Action: ses:SendEmail
+              Resource: \"*\"
+              Condition:
+                StringEquals:
+                  ses:FromAddress: !Ref MailFrom
+"
+            .to_string(),
+        );
+    }
+    if needs.sms {
+        statements.push(
+            "        - Statement:
+            - Effect: Allow
+              Action: sns:Publish
+              Resource: \"*\"
+            # Texts go to phone numbers only, never to a topic.
+            - Effect: Deny
+              Action: sns:Publish
+              Resource: !Sub arn:${AWS::Partition}:sns:*:*:*
+"
+            .to_string(),
+        );
+    }
+    if !statements.is_empty() {
+        out.push_str("      Policies:\n");
+        out.push_str(&statements.concat());
+    }
+    out.push_str("      Events:\n");
+    for (event, path) in ["Route", "PrefixedRoute"].iter().zip(route.paths()) {
+        out.push_str(&format!(
+            "        {event}:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref HttpApi
+            Method: {}
+            Path: {path}
+",
+            route.method
+        ));
+    }
+    out.push('\n');
     Ok(out)
 }
 
