@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 pub use mfa_local::{now, totp_code};
 
 pub mod budget;
+pub mod dispatch;
 pub mod faults;
 
 /// The stack's settings, from the environment `scripts/test` exports.
@@ -760,83 +761,14 @@ pub async fn handle(
     function: &str,
     req: Request,
 ) -> lambda_http::Response<lambda_http::Body> {
-    use mfa_shared::handlers;
     let mut req = req;
     // The row, as the function's edge puts it on every request (`lambda::function`).
     if let Some(row) = mfa_shared::routes::route(function) {
         req.extensions_mut().insert(mfa_shared::routes::Serving(row));
     }
-    match function {
-        "mfa-status" => Box::pin(handlers::status(app, req)).await,
-        "mfa-methods" => Box::pin(handlers::methods(app, req)).await,
-        "mfa-factors" => Box::pin(handlers::factors(app, req)).await,
-        "mfa-factor-rename" => Box::pin(handlers::rename_factor(app, req)).await,
-        "mfa-factor-remove" => Box::pin(handlers::remove_factor(app, req)).await,
-        "mfa-devices" => Box::pin(handlers::devices(app, req)).await,
-        "mfa-device-forget" => Box::pin(handlers::forget_device(app, req)).await,
-        "mfa-devices-forget" => Box::pin(handlers::forget_devices(app, req)).await,
-        "mfa-remember-device" => Box::pin(handlers::remember_device(app, req)).await,
-        "mfa-events" => Box::pin(handlers::events(app, req)).await,
-        "mfa-setup" => Box::pin(handlers::setup(app, req)).await,
-        "mfa-verify-setup" => Box::pin(handlers::verify_setup(app, req)).await,
-        "mfa-enable" => Box::pin(handlers::enable(app, req)).await,
-        "mfa-disable" => Box::pin(handlers::disable(app, req)).await,
-        "mfa-primary" => Box::pin(handlers::primary(app, req)).await,
-        "mfa-reset" => Box::pin(handlers::reset(app, req)).await,
-        "mfa-magic-link-send" => Box::pin(handlers::magic_link_send(app, req)).await,
-        "mfa-email-code-send" => Box::pin(handlers::send_email_code(app, req)).await,
-        "mfa-sms-send" => Box::pin(handlers::send_sms_code(app, req)).await,
-        "mfa-magic-link-activate" => Box::pin(handlers::magic_link_activate(app, req)).await,
-        "mfa-passkey-auth-options" => Box::pin(handlers::passkey_auth_options(app, req)).await,
-        "mfa-passkey-complete-registration" | "mfa-passkey-complete-registration-1" => {
-            Box::pin(handlers::passkey_complete_registration(app, req)).await
-        }
-        "mfa-verify-login" => Box::pin(handlers::verify_login(app, req)).await,
-        "mfa-recover" => Box::pin(handlers::recover(app, req)).await,
-        "mfa-backup-codes" => Box::pin(handlers::regenerate_backup_codes(app, req)).await,
-        "mfa-token-refresh" => Box::pin(handlers::token_refresh(app, req)).await,
-        "mfa-organization-enforce" => Box::pin(handlers::enforce(app, req)).await,
-        "mfa-jwks" => Box::pin(handlers::jwks(jwks, req)).await,
-        "frontegg-login-verify" => Box::pin(mfa_shared::frontegg::login_verify(app, req)).await,
-        "frontegg-login-recover" => Box::pin(mfa_shared::frontegg::login_recover(app, req)).await,
-        "frontegg-login-authenticator-enroll" => {
-            Box::pin(mfa_shared::frontegg::login_authenticator_enroll(app, req)).await
-        }
-        "frontegg-login-authenticator-enroll-verify" => {
-            Box::pin(mfa_shared::frontegg::login_authenticator_enroll_verify(app, req)).await
-        }
-        "frontegg-login-authenticator-verify" => {
-            Box::pin(mfa_shared::frontegg::login_authenticator_verify(app, req)).await
-        }
-        "frontegg-login-sms-enroll" => Box::pin(mfa_shared::frontegg::login_sms_enroll(app, req)).await,
-        "frontegg-login-sms-enroll-verify" => Box::pin(mfa_shared::frontegg::login_sms_enroll_verify(app, req)).await,
-        "frontegg-login-sms-send" => Box::pin(mfa_shared::frontegg::login_sms_send(app, req)).await,
-        "frontegg-login-sms-verify" => Box::pin(mfa_shared::frontegg::login_sms_verify(app, req)).await,
-        "frontegg-login-emailcode-send" => Box::pin(mfa_shared::frontegg::login_emailcode_send(app, req)).await,
-        "frontegg-login-emailcode-verify" => Box::pin(mfa_shared::frontegg::login_emailcode_verify(app, req)).await,
-        "frontegg-login-webauthn-enroll" => Box::pin(mfa_shared::frontegg::login_webauthn_enroll(app, req)).await,
-        "frontegg-login-webauthn-enroll-verify" => {
-            Box::pin(mfa_shared::frontegg::login_webauthn_enroll_verify(app, req)).await
-        }
-        "frontegg-login-webauthn-options" => Box::pin(mfa_shared::frontegg::login_webauthn_options(app, req)).await,
-        "frontegg-login-webauthn-verify" => Box::pin(mfa_shared::frontegg::login_webauthn_verify(app, req)).await,
-        "frontegg-allow-remember-device" => Box::pin(mfa_shared::frontegg::allow_remember_device(app, req)).await,
-        "frontegg-authenticator-enroll" => Box::pin(mfa_shared::frontegg::authenticator_enroll(app, req)).await,
-        "frontegg-authenticator-enroll-verify" => {
-            Box::pin(mfa_shared::frontegg::authenticator_enroll_verify(app, req)).await
-        }
-        "frontegg-sms-enroll" => Box::pin(mfa_shared::frontegg::sms_enroll(app, req)).await,
-        "frontegg-sms-enroll-verify" => Box::pin(mfa_shared::frontegg::sms_enroll_verify(app, req)).await,
-        "frontegg-authenticator-disable" => Box::pin(mfa_shared::frontegg::authenticator_disable(app, req)).await,
-        "frontegg-sms-disable-send" => Box::pin(mfa_shared::frontegg::sms_disable_send(app, req)).await,
-        "frontegg-sms-disable" => Box::pin(mfa_shared::frontegg::sms_disable(app, req)).await,
-        "frontegg-mfa-disable" => Box::pin(mfa_shared::frontegg::disable(app, req)).await,
-        "frontegg-mfa-enroll" => Box::pin(mfa_shared::frontegg::authenticator_enroll(app, req)).await,
-        "frontegg-mfa-enroll-verify" => Box::pin(mfa_shared::frontegg::authenticator_enroll_verify(app, req)).await,
-        "frontegg-devices" => Box::pin(mfa_shared::frontegg::devices(app, req)).await,
-        "frontegg-webauthn-disable-options" => Box::pin(mfa_shared::frontegg::webauthn_disable_options(app, req)).await,
-        "frontegg-webauthn-disable" => Box::pin(mfa_shared::frontegg::webauthn_disable(app, req)).await,
-        other => panic!("no handler for {other}: add it to mfa_tests::handle"),
+    match dispatch::dispatch(app, jwks, function, req).await {
+        Some(response) => response,
+        None => panic!("no handler for {function}: add its row to shared/src/routes.rs and run mfa-local gen"),
     }
 }
 

@@ -2,7 +2,8 @@
 //! (`mfa_shared::routes::ROUTES`): each route's package (`functions/<name>/Cargo.toml`)
 //! and entry point (`functions/<name>/src/main.rs`), the `cargo lambda watch` router in
 //! the workspace's `Cargo.toml`, and each route's log group and function in
-//! `template.yaml` (environment, key, grants and API routes). With `--check` nothing is written: any file that
+//! `template.yaml` (environment, key, grants and API routes), and the test kit's dispatch
+//! of a function's name to its handler (`tests/src/dispatch.rs`). With `--check` nothing is written: any file that
 //! differs from what the table says is named, and the command fails.
 
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub fn files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let text = std::fs::read_to_string(&manifest).map_err(|e| format!("reading {}: {e}", manifest.display()))?;
     let start = text.find(ROUTER_HEADER).ok_or("Cargo.toml has no [workspace.metadata.lambda.watch.router]")?;
     out.push((manifest, format!("{}{}", &text[..start], router())));
+    out.push((root.join("tests/src/dispatch.rs"), dispatch()));
     let template = root.join("template.yaml");
     let text = std::fs::read_to_string(&template).map_err(|e| format!("reading {}: {e}", template.display()))?;
     let begin = text.find(TEMPLATE_BEGIN).ok_or("template.yaml lacks the per-route functions' BEGIN line")?;
@@ -254,6 +256,31 @@ fn entry_point(route: &Route) -> Result<String, String> {
         "//! `{} {}`{under}: {}\nuse mfa_shared::{{{module}, lambda}};\n\nfn main() -> Result<(), lambda::Error> {{\n{call}\n}}\n",
         route.method, route.path, route.summary
     ))
+}
+
+/// The test kit's `dispatch`: each function's handler, as its entry point calls it.
+fn dispatch() -> String {
+    let mut out = String::from(
+        "//! Each function's handler by the function's name, as its entry point calls it: written
+//! by `mfa-local gen` from the route table (`shared/src/routes.rs`).
+
+use lambda_http::{Body, Request, Response};
+use mfa_shared::{App, frontegg, handlers};
+
+/// Runs `function`'s handler on `req` (`jwks`: the document `mfa-jwks` builds at cold start);
+/// `None` for a function no row names. Each handler's future is boxed: unboxed, this future
+/// would be as large as the largest of them, on a test thread's small stack.
+#[rustfmt::skip]
+pub async fn dispatch(app: &App, jwks: &str, function: &str, req: Request) -> Option<Response<Body>> {
+    Some(match function {
+",
+    );
+    for route in ROUTES {
+        let args = if hand_kept_main(route) { "jwks, req" } else { "app, req" };
+        out.push_str(&format!("        \"{}\" => Box::pin({}({args})).await,\n", route.function, route.handler));
+    }
+    out.push_str("        _ => return None,\n    })\n}\n");
+    out
 }
 
 /// The router: each path to its function (whatever the method); a path several routes
