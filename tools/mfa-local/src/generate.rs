@@ -3,7 +3,9 @@
 //! and entry point (`functions/<name>/src/main.rs`), the `cargo lambda watch` router in
 //! the workspace's `Cargo.toml`, and each route's log group and function in
 //! `template.yaml` (environment, key, grants and API routes), and the test kit's dispatch
-//! of a function's name to its handler (`tests/src/dispatch.rs`). With `--check` nothing is written: any file that
+//! of a function's name to its handler (`tests/src/dispatch.rs`), and each route's example
+//! API Gateway event (`events/<name>.json`: generated around the example body, path
+//! parameters and query that the file holds, which are kept). With `--check` nothing is written: any file that
 //! differs from what the table says is named, and the command fails.
 
 use std::path::{Path, PathBuf};
@@ -39,6 +41,11 @@ pub fn files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let start = text.find(ROUTER_HEADER).ok_or("Cargo.toml has no [workspace.metadata.lambda.watch.router]")?;
     out.push((manifest, format!("{}{}", &text[..start], router())));
     out.push((root.join("tests/src/dispatch.rs"), dispatch()));
+    for route in ROUTES {
+        let path = root.join("events").join(format!("{}.json", route.function));
+        let kept = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+        out.push((path, event(route, kept.as_ref())));
+    }
     let template = root.join("template.yaml");
     let text = std::fs::read_to_string(&template).map_err(|e| format!("reading {}: {e}", template.display()))?;
     let begin = text.find(TEMPLATE_BEGIN).ok_or("template.yaml lacks the per-route functions' BEGIN line")?;
@@ -256,6 +263,96 @@ fn entry_point(route: &Route) -> Result<String, String> {
         "//! `{} {}`{under}: {}\nuse mfa_shared::{{{module}, lambda}};\n\nfn main() -> Result<(), lambda::Error> {{\n{call}\n}}\n",
         route.method, route.path, route.summary
     ))
+}
+
+/// A JSON string literal.
+fn quoted(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+/// A flat JSON object of strings at `indent`, its keys in order.
+fn object(pairs: &[(String, String)], indent: &str) -> String {
+    let lines: Vec<String> = pairs.iter().map(|(k, v)| format!("{indent}  {}: {}", quoted(k), quoted(v))).collect();
+    format!("{{\n{}\n{indent}}}", lines.join(",\n"))
+}
+
+/// The string values of `kept[field]`, an object, in its order (as serde_json reads it).
+fn kept_pairs(kept: Option<&serde_json::Value>, field: &str) -> Option<Vec<(String, String)>> {
+    let map = kept?.get(field)?.as_object()?;
+    Some(map.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+}
+
+/// A route's example event (API Gateway HTTP API, payload 2.0): the token's place for its
+/// kind of authentication, and the example body, path parameters and query of `kept`.
+fn event(route: &Route, kept: Option<&serde_json::Value>) -> String {
+    use mfa_shared::routes::AuthKind;
+    let names: Vec<&str> =
+        route.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+    let parameters: Vec<(String, String)> = kept_pairs(kept, "pathParameters")
+        .unwrap_or_else(|| names.iter().map(|n| (n.to_string(), "fExampleFactor01".to_string())).collect());
+    let mut raw_path = route.path.to_string();
+    for (name, value) in &parameters {
+        raw_path = raw_path.replace(&format!("{{{name}}}"), value);
+    }
+    let query = kept_pairs(kept, "queryStringParameters");
+    let raw_query = query
+        .as_ref()
+        .map_or(String::new(), |q| q.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"));
+    let body = kept.and_then(|k| k.get("body")).and_then(|b| b.as_str()).map(str::to_string);
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    if matches!(route.auth, AuthKind::Either | AuthKind::Platform) {
+        headers.push(("authorization".into(), "Bearer REPLACE_WITH_TOKEN".into()));
+    }
+    // Frontegg's client sends a JSON content type with every POST, a body or none.
+    if body.is_some() || (route.is_frontegg() && route.method == "POST") {
+        headers.push(("content-type".into(), "application/json".into()));
+    }
+    headers.push(("host".into(), "abc123.execute-api.us-east-1.amazonaws.com".into()));
+    headers.push(("user-agent".into(), "curl/8.5.0".into()));
+    let route_key = format!("{} {}", route.method, route.path);
+    let mut out = format!(
+        r#"{{
+  "version": "2.0",
+  "routeKey": {route_key},
+  "rawPath": {raw_path},
+  "rawQueryString": {raw_query},
+  "headers": {headers},
+  "requestContext": {{
+    "accountId": "123456789012",
+    "apiId": "abc123",
+    "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+    "domainPrefix": "abc123",
+    "http": {{
+      "method": {method},
+      "path": {raw_path},
+      "protocol": "HTTP/1.1",
+      "sourceIp": "192.0.2.10",
+      "userAgent": "curl/8.5.0"
+    }},
+    "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+    "routeKey": {route_key},
+    "stage": "$default",
+    "time": "22/Nov/2026:21:00:00 +0000",
+    "timeEpoch": 1795381200000
+  }},
+  "isBase64Encoded": false"#,
+        route_key = quoted(&route_key),
+        raw_path = quoted(&raw_path),
+        raw_query = quoted(&raw_query),
+        headers = object(&headers, "  "),
+        method = quoted(route.method),
+    );
+    if let Some(query) = &query {
+        out.push_str(&format!(",\n  \"queryStringParameters\": {}", object(query, "  ")));
+    }
+    if !parameters.is_empty() {
+        out.push_str(&format!(",\n  \"pathParameters\": {}", object(&parameters, "  ")));
+    }
+    if let Some(body) = &body {
+        out.push_str(&format!(",\n  \"body\": {}", quoted(body)));
+    }
+    out.push_str("\n}\n");
+    out
 }
 
 /// The test kit's `dispatch`: each function's handler, as its entry point calls it.
