@@ -40,7 +40,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// Every kind, each once (the README's catalogue is held to it).
+    /// Every kind, each once (docs/security-model.md's catalogue is held to it).
     pub const ALL: [EventKind; 17] = [
         EventKind::SetupStarted,
         EventKind::FactorAdded,
@@ -76,7 +76,7 @@ impl EventKind {
         )
     }
 
-    /// When it is written (the README's catalogue).
+    /// When it is written (docs/security-model.md's catalogue).
     pub fn describe(self) -> &'static str {
         match self {
             EventKind::SetupStarted => "a setup of a factor began (`factorId`, `mfaType`)",

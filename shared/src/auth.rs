@@ -1,6 +1,6 @@
 //! Who is calling: verification of bearer tokens, in process, with no network call.
 //!
-//! Two kinds of token are accepted (the README's "Routes" and "Platform tokens"):
+//! Two kinds of token are accepted (docs/api.md, "Routes" and "Platform tokens"):
 //! - a *platform token*, issued by the host platform after the password step and
 //!   verified against configured key material (HS256 secret, or RS256/ES256 public key,
 //!   optional issuer and audience);

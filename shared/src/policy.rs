@@ -95,7 +95,7 @@ pub enum Requirement {
 }
 
 impl Requirement {
-    /// The requirement in a sentence (the README's policy table).
+    /// The requirement in a sentence (the policy table of docs/security-model.md).
     pub fn describe(self) -> &'static str {
         match self {
             Requirement::Token => "any valid token of the user",
@@ -230,7 +230,7 @@ impl Action {
         }
     }
 
-    /// The action in a few words (the README's policy table).
+    /// The action in a few words (the policy table of docs/security-model.md).
     pub fn label(self) -> &'static str {
         match self {
             Action::Read => "Read one's own MFA state",

@@ -2,7 +2,7 @@
 //! it authenticates its caller, what it loads at cold start (its [`Needs`]), and what it
 //! may do to DynamoDB. Each `main.rs` builds its `App` from its row; the route-consistency
 //! test holds `functions/`, `template.yaml` (environment and permissions), the watch
-//! router, `events/`, `openapi.yaml` and the README to it; the authorization matrix is
+//! router, `events/`, `openapi.yaml` and docs/api.md to it; the authorization matrix is
 //! generated from it. The fallback function answers every request no row matches.
 
 /// How a route authenticates its caller.

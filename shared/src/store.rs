@@ -1,4 +1,4 @@
-//! The DynamoDB table: every key shape and every read and write of it (the README's
+//! The DynamoDB table: every key shape and every read and write of it (docs/architecture.md's
 //! "Data model"). One table with string keys `pk`/`sk` and the TTL attribute `expiresAt`. The
 //! store answers in [`StoreError`]s; what they mean to a caller is decided in the envelope.
 

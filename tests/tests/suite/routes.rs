@@ -1,7 +1,7 @@
 //! The route list is written once, in `shared::routes::ROUTES`; this test fails when
 //! `functions/` (and each `main.rs`'s use of its row), `template.yaml` (routes, each
 //! function's environment and permissions), the watch router in `Cargo.toml`, `events/`,
-//! `openapi.yaml` or the README disagree with it.
+//! `openapi.yaml` or the docs disagree with it.
 
 use std::collections::BTreeSet;
 
@@ -258,25 +258,28 @@ fn openapi_matches() {
 }
 
 #[test]
-fn readme_lists_every_route() {
-    let readme = read("README.md");
+fn the_api_doc_lists_every_route() {
+    let doc = read("docs/api.md");
     for r in ROUTES {
         let row = format!("| `{} {}` | `{}` |", r.method, r.path, r.function);
-        assert!(readme.contains(&row), "README's route table lacks {row}");
+        assert!(doc.contains(&row), "docs/api.md's route table lacks {row}");
     }
 }
 
-/// The README's policy table is `policy::TABLE`, row for row.
+/// The policy table of `docs/security-model.md` is `policy::TABLE`, row for row.
 #[test]
-fn readme_has_the_policy_table() {
+fn the_security_model_has_the_policy_table() {
     use mfa_shared::policy::TABLE;
-    let readme = read("README.md");
+    let doc = read("docs/security-model.md");
     let rows: Vec<String> = TABLE
         .iter()
         .map(|(action, routes, needs)| format!("| {} | {routes} | {} |", action.label(), needs.describe()))
         .collect();
     let block = rows.join("\n");
-    assert!(readme.contains(&format!("|---|---|---|\n{block}\n")), "README's policy table should read:\n{block}");
+    assert!(
+        doc.contains(&format!("|---|---|---|\n{block}\n")),
+        "docs/security-model.md's policy table should read:\n{block}"
+    );
 }
 
 /// Every Frontegg route is in the policy table, by its path after `/resources/`.
@@ -289,11 +292,12 @@ fn every_frontegg_route_is_in_the_policy_table() {
     }
 }
 
-/// The README's event catalogue and `openapi.yaml`'s event kinds are `EventKind::ALL`.
+/// The event catalogue of `docs/security-model.md` and `openapi.yaml`'s event kinds are
+/// `EventKind::ALL`.
 #[test]
-fn readme_and_openapi_list_every_event_kind() {
+fn the_docs_and_openapi_list_every_event_kind() {
     use mfa_shared::audit::EventKind;
-    let readme = read("README.md");
+    let catalogue = read("docs/security-model.md");
     let doc: Yaml = serde_norway::from_str(&read("openapi.yaml")).unwrap();
     let listed: BTreeSet<String> = doc["components"]["schemas"]["Event"]["properties"]["kind"]["enum"]
         .as_sequence()
@@ -305,7 +309,7 @@ fn readme_and_openapi_list_every_event_kind() {
     for kind in EventKind::ALL {
         let name = serde_json::to_value(kind).unwrap().as_str().unwrap().to_string();
         let row = format!("| `{name}` | {} |", kind.describe());
-        assert!(readme.contains(&row), "README's event catalogue lacks {row}");
+        assert!(catalogue.contains(&row), "docs/security-model.md's event catalogue lacks {row}");
         kinds.insert(name);
     }
     assert_eq!(listed, kinds);
