@@ -51,12 +51,30 @@ pub fn files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let begin = text.find(TEMPLATE_BEGIN).ok_or("template.yaml lacks the per-route functions' BEGIN line")?;
     let end = text.find(TEMPLATE_END).ok_or("template.yaml lacks the per-route functions' END line")?;
     let generated: String = ROUTES.iter().map(resources).collect::<Result<_, _>>()?;
-    out.push((template, format!("{}{TEMPLATE_BEGIN}\n{generated}{}", &text[..begin], &text[end..])));
+    let text = format!("{}{TEMPLATE_BEGIN}\n{generated}{}", &text[..begin], &text[end..]);
+    out.push((template, with_decrypting_roles(&text)?));
     Ok(out)
 }
 
 const TEMPLATE_BEGIN: &str = "  # BEGIN per-route functions: written by `mfa-local gen` from shared/src/routes.rs.\n";
 const TEMPLATE_END: &str = "  # END per-route functions.\n";
+
+/// The template with the roles its key policy lets decrypt (`FunctionRolesDecrypt`): those
+/// of the functions whose rows name a secret.
+fn with_decrypting_roles(text: &str) -> Result<String, String> {
+    const SID: &str = "          - Sid: FunctionRolesDecrypt\n";
+    const FROM: &str = "              AWS:\n";
+    const TO: &str = "            Action: kms:Decrypt\n";
+    let sid = text.find(SID).ok_or("template.yaml's key policy lacks FunctionRolesDecrypt")?;
+    let from = sid + text[sid..].find(FROM).ok_or("FunctionRolesDecrypt names no AWS principals")? + FROM.len();
+    let to = from + text[from..].find(TO).ok_or("FunctionRolesDecrypt has no kms:Decrypt")?;
+    let roles: String = ROUTES
+        .iter()
+        .filter(|r| !r.needs.secrets().is_empty())
+        .map(|r| format!("                - !GetAtt {}FunctionRole.Arn\n", resource_name(r.function)))
+        .collect();
+    Ok(format!("{}{roles}{}", &text[..from], &text[to..]))
+}
 
 /// The template parameter (or resource) each environment variable is set from.
 fn parameter(variable: &str) -> Result<&'static str, String> {
