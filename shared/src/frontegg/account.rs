@@ -8,11 +8,11 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{answer, code_or_recovery, device_id, recovery, required, required_text, same_device};
+use super::{answer, code_or_recovery, device_id, recovery, required, required_text, same_device, unexpected};
 use crate::App;
 use crate::auth::Principal;
 use crate::body;
-use crate::crypto::SecretString;
+use crate::crypto::{ExposeSecret, SecretString};
 use crate::envelope::frontegg;
 use crate::handlers::require_method;
 use crate::methods::{self, Finish, Login, SetupRequest, codes, passkey};
@@ -33,7 +33,10 @@ pub(super) async fn begin_authenticator(app: &App, principal: &Principal) -> Res
     if !started.to.is_empty() {
         notify::send(app, &started.to, started.notice).await;
     }
-    Ok(json!({ "qrCode": started.data["qrCode"] }))
+    match started.setup {
+        methods::Setup::Authenticator { qr_code, .. } => Ok(json!({ "qrCode": qr_code.expose_secret() })),
+        other => Err(unexpected(other)),
+    }
 }
 
 /// Begins a phone: texts its setup code; `{otcToken, phoneNumber}` (the number masked).
@@ -44,7 +47,12 @@ pub(super) async fn begin_phone(app: &App, principal: &Principal, phone: Option<
     if !started.to.is_empty() {
         notify::send(app, &started.to, started.notice).await;
     }
-    Ok(json!({ "otcToken": started.data["factorId"], "phoneNumber": started.data["phoneNumber"] }))
+    match started.setup {
+        methods::Setup::Code { factor_id, to: codes::Shown::Phone(masked) } => {
+            Ok(json!({ "otcToken": factor_id, "phoneNumber": masked }))
+        }
+        other => Err(unexpected(other)),
+    }
 }
 
 /// `POST …/users/v1/mfa/authenticator/enroll` (and the legacy `…/users/v1/mfa/enroll`):

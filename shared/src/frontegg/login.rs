@@ -247,8 +247,12 @@ async fn webauthn_enroll_run(app: &App, req: &Request) -> Result<Response<Body>,
     if !started.to.is_empty() {
         notify::send(app, &started.to, started.notice).await;
     }
-    let data = started.data;
-    Ok(frontegg(StatusCode::CREATED, &json!({"webauthnToken": data["challenge"], "options": data["publicKey"]})))
+    match started.setup {
+        methods::Setup::Passkey { challenge, public_key, .. } => {
+            Ok(frontegg(StatusCode::CREATED, &json!({"webauthnToken": challenge, "options": public_key})))
+        }
+        other => Err(super::unexpected(other)),
+    }
 }
 
 #[derive(Debug, Deserialize)]

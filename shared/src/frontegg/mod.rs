@@ -90,6 +90,12 @@ fn authenticated(app: &App, principal: &Principal, session: &Session, recovery: 
     body
 }
 
+/// A setup of one method that answered as another's: a bug, never the caller's doing.
+fn unexpected(setup: crate::methods::Setup) -> Refusal {
+    tracing::error!(factor = setup.factor_id(), "a setup answered for another method");
+    Refusal::Internal
+}
+
 /// `{recoveryCode}` when a completion issued one, else `{}`.
 fn recovery(codes: Option<Vec<SecretString>>) -> Value {
     match codes.as_ref().and_then(|c| c.first()) {

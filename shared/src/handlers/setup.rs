@@ -46,7 +46,7 @@ async fn setup_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> 
     if !started.to.is_empty() {
         notify::send(app, &started.to, started.notice).await;
     }
-    Ok(envelope::data(&started.data))
+    Ok(envelope::data(&started.setup.data()))
 }
 
 #[derive(Debug, Deserialize)]

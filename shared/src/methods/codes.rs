@@ -6,8 +6,6 @@
 //! send slot is taken. A phone number is checked with libphonenumber and kept in E.164.
 //! Below the pure rules: setup, completion, sending a login code, and the login check.
 
-use serde_json::json;
-
 use super::{Completed, Started, backup_codes};
 use crate::App;
 use crate::auth::Principal;
@@ -133,6 +131,14 @@ fn target_of(keyring: &Keyring, user: &str, factor: &Factor) -> Result<Target, R
 
 // Against the store ------------------------------------------------------------------------
 
+/// Where a setup code went, as the caller may see it: the address, or the phone number
+/// masked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shown {
+    Address(String),
+    Phone(String),
+}
+
 /// `POST /mfa/setup` for EMAIL_OTP and SMS: a new pending factor for `target`, and a setup
 /// code sent there.
 pub async fn setup(app: &App, principal: &Principal, target: Target, name: Option<String>) -> Result<Started, Refusal> {
@@ -157,11 +163,12 @@ pub async fn setup(app: &App, principal: &Principal, target: Target, name: Optio
         })
     })
     .await?;
-    let data = match &target {
-        Target::Address(address) => json!({"factorId": factor_id, "email": address, "verificationRequired": true}),
-        Target::Phone(_) => json!({"factorId": factor_id, "phoneNumber": target.hint(), "verificationRequired": true}),
+    let shown = match &target {
+        Target::Address(address) => Shown::Address(address.clone()),
+        Target::Phone(_) => Shown::Phone(target.hint()),
     };
-    Ok(Started { data, notice: Notice::SetupStarted { method, address: Some(target.hint()) }, to })
+    let setup = super::Setup::Code { factor_id, to: shown };
+    Ok(Started { setup, notice: Notice::SetupStarted { method, address: Some(target.hint()) }, to })
 }
 
 /// `POST /mfa/verify-setup` for EMAIL_OTP and SMS: the setup code enables its factor (a

@@ -6,7 +6,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::json;
 
 use super::{Completed, Started, backup_codes};
 use crate::App;
@@ -88,8 +87,7 @@ pub fn mail(purpose: Purpose, to: &str, link: &str) -> Mail {
 pub async fn setup(app: &App, principal: &Principal, email: Option<String>) -> Result<Started, Refusal> {
     let (address, to, factor_id) = send(app, principal, Purpose::Activate, email, None).await?;
     let notice = Notice::SetupStarted { method: MfaType::MagicLink, address: Some(address.clone()) };
-    let data = json!({"email": address, "verificationRequired": true, "factorId": factor_id});
-    Ok(Started { data, notice, to })
+    Ok(Started { setup: super::Setup::Link { factor_id, email: address }, notice, to })
 }
 
 /// Mails a link: an activation link (setup, a new pending factor for `email` or the

@@ -78,13 +78,87 @@ impl Finish {
     }
 }
 
-/// A setup that was begun: its `data`, and, when the user already had MFA, the notice
-/// that a factor is being added and every address the user had to send it to.
+/// A setup that was begun: what the caller needs to finish it (each API renders it in its
+/// own shape), and, when the user already had MFA, the notice that a factor is being
+/// added and every address the user had to send it to.
 #[derive(Debug)]
 pub struct Started {
-    pub data: Value,
+    pub setup: Setup,
     pub notice: Notice,
     pub to: Vec<String>,
+}
+
+/// What a begun setup hands back, by method.
+#[derive(Debug)]
+pub enum Setup {
+    /// The new secret, shown once: as text, as an `otpauth://` URL and as a QR code (a PNG
+    /// data URL); the backup codes a first factor brings.
+    Authenticator {
+        factor_id: String,
+        secret: SecretString,
+        otpauth_url: SecretString,
+        qr_code: SecretString,
+        backup_codes: Vec<SecretString>,
+    },
+    /// An activation link was mailed to `email`.
+    Link { factor_id: String, email: String },
+    /// A setup code was sent to the address or (masked) phone number.
+    Code { factor_id: String, to: codes::Shown },
+    /// The creation options of a passkey ceremony, answered by `challenge`.
+    Passkey {
+        factor_id: String,
+        challenge: String,
+        relying_party: (String, String, String),
+        user_name: String,
+        public_key: Value,
+    },
+}
+
+impl Setup {
+    /// The factor the setup began.
+    pub fn factor_id(&self) -> &str {
+        match self {
+            Setup::Authenticator { factor_id, .. }
+            | Setup::Link { factor_id, .. }
+            | Setup::Code { factor_id, .. }
+            | Setup::Passkey { factor_id, .. } => factor_id,
+        }
+    }
+
+    /// Our API's `data` of `POST /mfa/setup`.
+    pub fn data(&self) -> Value {
+        use crate::crypto::ExposeSecret;
+        match self {
+            Setup::Authenticator { factor_id, secret, otpauth_url, qr_code, backup_codes } => serde_json::json!({
+                "secret": secret.expose_secret(),
+                "otpauthUrl": otpauth_url.expose_secret(),
+                "qrCode": qr_code.expose_secret(),
+                "backupCodes": backup_codes.iter().map(|c| c.expose_secret()).collect::<Vec<_>>(),
+                "factorId": factor_id,
+            }),
+            Setup::Link { factor_id, email } => {
+                serde_json::json!({"email": email, "verificationRequired": true, "factorId": factor_id})
+            }
+            Setup::Code { factor_id, to: codes::Shown::Address(email) } => {
+                serde_json::json!({"factorId": factor_id, "email": email, "verificationRequired": true})
+            }
+            Setup::Code { factor_id, to: codes::Shown::Phone(masked) } => {
+                serde_json::json!({"factorId": factor_id, "phoneNumber": masked, "verificationRequired": true})
+            }
+            Setup::Passkey { factor_id, challenge, relying_party: (name, id, origin), user_name, public_key } => {
+                serde_json::json!({
+                    "challenge": challenge,
+                    "rpName": name,
+                    "rpID": id,
+                    "origin": origin,
+                    "userName": user_name,
+                    "userId": public_key["user"]["id"],
+                    "publicKey": public_key,
+                    "factorId": factor_id,
+                })
+            }
+        }
+    }
 }
 
 /// The enabled factor of `method` a login code or link goes to: `factor_id` when the

@@ -131,17 +131,9 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
         || Refusal::Internal,
     )
     .await?;
-    let data = json!({
-        "challenge": challenge,
-        "rpName": rp.name,
-        "rpID": rp.id,
-        "origin": rp.origin,
-        "userName": user_name,
-        "userId": public_key["user"]["id"],
-        "publicKey": public_key,
-        "factorId": factor_id,
-    });
-    Ok(Started { data, notice: Notice::SetupStarted { method: MfaType::Passkey, address: None }, to })
+    let relying_party = (rp.name.clone(), rp.id.clone(), rp.origin.clone());
+    let setup = super::Setup::Passkey { factor_id, challenge, relying_party, user_name, public_key };
+    Ok(Started { setup, notice: Notice::SetupStarted { method: MfaType::Passkey, address: None }, to })
 }
 
 /// `POST /mfa/passkey/complete-registration` (and verify-setup for PASSKEY): verifies the

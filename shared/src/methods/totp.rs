@@ -7,7 +7,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::json;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
 use super::{Completed, Started, backup_codes};
@@ -203,15 +202,14 @@ pub async fn setup(
         Ok((id, to, first))
     })
     .await?;
-    let shown: Vec<&str> = if first { codes.iter().map(|c| c.expose_secret()).collect() } else { Vec::new() };
-    let data = json!({
-        "secret": enrollment.secret.expose_secret(),
-        "otpauthUrl": enrollment.otpauth_url.expose_secret(),
-        "qrCode": enrollment.qr_code.expose_secret(),
-        "backupCodes": shown,
-        "factorId": factor_id,
-    });
-    Ok(Started { data, notice: Notice::SetupStarted { method: MfaType::GoogleAuth, address: None }, to })
+    let setup = super::Setup::Authenticator {
+        factor_id,
+        secret: enrollment.secret,
+        otpauth_url: enrollment.otpauth_url,
+        qr_code: enrollment.qr_code,
+        backup_codes: if first { codes } else { Vec::new() },
+    };
+    Ok(Started { setup, notice: Notice::SetupStarted { method: MfaType::GoogleAuth, address: None }, to })
 }
 
 /// The sealed secret of an authenticator factor (none of a factor of another type).
