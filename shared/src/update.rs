@@ -168,6 +168,40 @@ async fn run<T>(
     unreachable!("the loop returns on its last attempt")
 }
 
+/// The one writer of an organization's policy: the acting administrator's own record (is
+/// their session live, do they have the MFA `actions` need) and the policy, read in one
+/// round trip; `actions` checked by the policy; `step` changes the policy and says it in a
+/// few words; the policy and its audit event written together, conditionally. A write that
+/// lost a race reads both again and tries again (three times).
+pub async fn organization(
+    app: &App,
+    admin: &crate::auth::Principal,
+    actions: &[Action],
+    mut step: impl FnMut(&mut OrgPolicy) -> String,
+) -> Result<(), Refusal> {
+    let org = admin.org_id.as_deref().ok_or(Refusal::NoOrganization)?;
+    let now = app.clock.now();
+    for attempt in 1..=3 {
+        let (own, current) = app.store.load_user_and_policy(admin.user_id.as_str(), Some(org)).await?;
+        for action in actions {
+            policy::admin(*action, admin, &own, now)?;
+        }
+        let mut current = current.unwrap_or_else(|| OrgPolicy { org_id: org.to_string(), ..OrgPolicy::default() });
+        let detail = step(&mut current);
+        current.updated_by = Some(admin.user_id.as_str().to_string());
+        current.updated_at = Some(now);
+        let change = Change::by_admin(actions[0], admin, now);
+        let event =
+            audit::enforcement_changed(&change, admin.user_id.as_str(), detail, &admin.origin, app.audit_retention);
+        match app.store.save_policy_with(&mut current, vec![app.store.put_event(&event)?]).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Conflict | StoreError::Spent) if attempt < 3 => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
 /// What a change that succeeded implies, decided here for every change alike:
 /// - a change of the factors (one added, switched back on, replaced, removed or reset,
 ///   backup codes spent or issued) forgets every remembered device, and the sessions a

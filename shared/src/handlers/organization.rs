@@ -5,13 +5,12 @@ use serde::Deserialize;
 
 use super::require_method;
 use crate::App;
-use crate::audit;
 use crate::body;
 use crate::envelope::{self, respond};
 use crate::model::{MfaType, OrgPolicy};
-use crate::policy::{self, Action, Change};
+use crate::policy::Action;
 use crate::refusal::Refusal;
-use crate::store::StoreError;
+use crate::update;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -55,19 +54,11 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
     if input.grace_period_days.is_some() && !input.enforced {
         return Err(Refusal::InvalidField("Field `gracePeriodDays` goes with `enforced: true`.".into()));
     }
-    let org = principal.org_id.as_deref().ok_or(Refusal::NoOrganization)?;
     let now = app.clock.now();
     let narrows =
         input.allowed_methods.is_some() || input.remember_device_days.is_some() || input.grace_period_days.is_some();
-    for attempt in 1..=3 {
-        // The administrator's own record (is their session live, do they have MFA) and the
-        // policy, in one round trip.
-        let (own, current) = app.store.load_user_and_policy(principal.user_id.as_str(), Some(org)).await?;
-        policy::admin(action, &principal, &own, now)?;
-        if narrows {
-            policy::admin(Action::ChooseAllowedMethods, &principal, &own, now)?;
-        }
-        let mut current = current.unwrap_or_else(|| OrgPolicy { org_id: org.to_string(), ..OrgPolicy::default() });
+    let actions: &[Action] = if narrows { &[action, Action::ChooseAllowedMethods] } else { &[action] };
+    update::organization(app, &principal, actions, |current| {
         let was_enforced = current.enforced;
         current.enrollment_deadline = match (input.enforced, input.grace_period_days) {
             (false, _) => None,
@@ -83,23 +74,9 @@ async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
             current.remember_device_days = Some(days);
             current.devices_valid_from = Some(now);
         }
-        current.updated_by = Some(principal.user_id.as_str().to_string());
-        current.updated_at = Some(now);
-        let change = Change::by_admin(action, &principal, now);
-        let detail = describe(&current);
-        let event = audit::enforcement_changed(
-            &change,
-            principal.user_id.as_str(),
-            detail,
-            &principal.origin,
-            app.audit_retention,
-        );
-        match app.store.save_policy_with(&mut current, vec![app.store.put_event(&event)?]).await {
-            Ok(()) => break,
-            Err(StoreError::Conflict | StoreError::Spent) if attempt < 3 => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+        describe(current)
+    })
+    .await?;
     Ok(envelope::message(if input.enforced {
         "MFA enforcement enabled for organization"
     } else {
