@@ -19,7 +19,7 @@ use crate::config::{ConfigError, Environment, MailConfig, Reader, RelyingPartyCo
 use crate::crypto::Keyring;
 use crate::mail::Mailer;
 use crate::mail::Texter;
-use crate::method::MfaType;
+use crate::mfa_type::MfaType;
 use crate::refusal::Refusal;
 use crate::store::Store;
 

@@ -178,7 +178,7 @@ mod fuzz {
     #[serde(rename_all = "camelCase")]
     #[allow(dead_code)]
     struct Shaped {
-        mfa_type: Option<crate::method::MfaType>,
+        mfa_type: Option<crate::mfa_type::MfaType>,
         code: Option<crate::crypto::SecretString>,
         enforced: Option<bool>,
         credential: Option<serde_json::Value>,

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::method::MfaType;
+use crate::mfa_type::MfaType;
 
 /// Where settings come from: the process environment in production, a map in tests.
 pub trait Source: Sync {

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{Sealed, random_bytes, sha256_hex};
-use crate::method::MfaType;
+use crate::mfa_type::MfaType;
 
 /// Where one factor stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

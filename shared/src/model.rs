@@ -16,7 +16,7 @@ use crate::refusal::Refusal;
 /// The `amr` value of a login with a remembered device.
 pub const DEVICE_AMR: &str = "device";
 
-pub use crate::method::MfaType;
+pub use crate::mfa_type::MfaType;
 
 /// Where one method stands for one user:
 /// `NotConfigured → Pending (setup) → Enabled (verified) ⇄ Disabled`.

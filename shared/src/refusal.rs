@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use lambda_http::http::StatusCode;
 
-use crate::method::MfaType;
+use crate::mfa_type::MfaType;
 
 /// Why a bearer token was refused (`INVALID_TOKEN`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
