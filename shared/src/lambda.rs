@@ -16,24 +16,19 @@ use crate::App;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A route's handler: the application its function built at cold start, and the request;
-/// every failure is already answered in the envelope.
-pub type Handler = for<'a> fn(&'a App, Request) -> BoxFuture<'a, Response<Body>>;
+/// A route's handler as its entry point names it: the request after the edge
+/// (`edge::Call`) to its response, every refusal already shaped
+/// (`|call| Box::pin(edge::run(call, handlers::status))`).
+pub type Handler = for<'a> fn(crate::edge::Call<'a>) -> BoxFuture<'a, Response<Body>>;
 
 /// The `main` of a route's function: builds once what `function`'s row of the route
-/// table needs, then answers each request with `handler` until the environment ends.
-/// Each request carries the row (`routes::Serving`) in its extensions.
+/// table needs, then answers each request through the edge (`edge::answer`) with
+/// `handler` until the environment ends.
 pub fn function(function: &str, handler: Handler) -> Result<(), Error> {
     run(Box::pin(async move {
+        let row = crate::routes::route(function).ok_or_else(|| format!("no row of the route table is {function}"))?;
         let app = App::for_function(function).await?;
-        let row = crate::routes::route(function).map(crate::routes::Serving);
-        serve(&|mut req| {
-            if let Some(row) = row {
-                req.extensions_mut().insert(row);
-            }
-            handler(&app, req)
-        })
-        .await
+        serve(&|req| Box::pin(crate::edge::answer(&app, row, req, handler))).await
     }))
 }
 

@@ -18,6 +18,7 @@ pub mod config;
 pub mod crypto;
 pub mod delivery;
 pub mod devices;
+pub mod edge;
 pub mod envelope;
 pub mod factors;
 pub mod frontegg;

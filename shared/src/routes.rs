@@ -528,7 +528,7 @@ pub const ROUTES: &[Route] = &[
         function: "frontegg-login-recover",
         handler: "frontegg::login_recover",
         summary: "a recovery code resets the user's MFA.",
-        auth: AuthKind::Either,
+        auth: AuthKind::MfaToken,
         needs: Needs { keyring: true, mail: true, ..BASE },
         dynamodb: WRITE,
     },

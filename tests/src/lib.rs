@@ -761,11 +761,6 @@ pub async fn handle(
     function: &str,
     req: Request,
 ) -> lambda_http::Response<lambda_http::Body> {
-    let mut req = req;
-    // The row, as the function's edge puts it on every request (`lambda::function`).
-    if let Some(row) = mfa_shared::routes::route(function) {
-        req.extensions_mut().insert(mfa_shared::routes::Serving(row));
-    }
     match dispatch::dispatch(app, jwks, function, req).await {
         Some(response) => response,
         None => panic!("no handler for {function}: add its row to shared/src/routes.rs and run mfa-local gen"),

@@ -1,6 +1,8 @@
 //! `GET /resources/configurations/v1/mfa-policy/allow-remember-device` (and under `/frontegg/identity`): whether a login may remember its device.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-allow-remember-device", |app, req| Box::pin(frontegg::allow_remember_device(app, req)))
+    lambda::function("frontegg-allow-remember-device", |call| {
+        Box::pin(edge::run(call, frontegg::allow_remember_device))
+    })
 }

@@ -1,8 +1,8 @@
 //! `POST /resources/auth/v1/user/mfa/authenticator/enroll/verify` (and under `/frontegg/identity`): completes the authenticator and logs in.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-authenticator-enroll-verify", |app, req| {
-        Box::pin(frontegg::login_authenticator_enroll_verify(app, req))
+    lambda::function("frontegg-login-authenticator-enroll-verify", |call| {
+        Box::pin(edge::run(call, frontegg::login_authenticator_enroll_verify))
     })
 }

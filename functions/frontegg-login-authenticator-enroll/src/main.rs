@@ -1,8 +1,8 @@
 //! `POST /resources/auth/v1/user/mfa/authenticator/enroll` (and under `/frontegg/identity`): begins an authenticator at login.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-authenticator-enroll", |app, req| {
-        Box::pin(frontegg::login_authenticator_enroll(app, req))
+    lambda::function("frontegg-login-authenticator-enroll", |call| {
+        Box::pin(edge::run(call, frontegg::login_authenticator_enroll))
     })
 }

@@ -1,8 +1,8 @@
 //! `POST /resources/auth/v1/user/mfa/authenticator/{deviceId}/verify` (and under `/frontegg/identity`): login with that authenticator.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-authenticator-verify", |app, req| {
-        Box::pin(frontegg::login_authenticator_verify(app, req))
+    lambda::function("frontegg-login-authenticator-verify", |call| {
+        Box::pin(edge::run(call, frontegg::login_authenticator_verify))
     })
 }

@@ -1,6 +1,6 @@
 //! `POST /resources/auth/v1/user/mfa/emailcode` (and under `/frontegg/identity`): mails a login code.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-emailcode-send", |app, req| Box::pin(frontegg::login_emailcode_send(app, req)))
+    lambda::function("frontegg-login-emailcode-send", |call| Box::pin(edge::run(call, frontegg::login_emailcode_send)))
 }

@@ -1,6 +1,8 @@
 //! `POST /resources/auth/v1/user/mfa/emailcode/verify` (and under `/frontegg/identity`): login with the mailed code.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-emailcode-verify", |app, req| Box::pin(frontegg::login_emailcode_verify(app, req)))
+    lambda::function("frontegg-login-emailcode-verify", |call| {
+        Box::pin(edge::run(call, frontegg::login_emailcode_verify))
+    })
 }

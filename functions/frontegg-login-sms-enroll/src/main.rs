@@ -1,6 +1,6 @@
 //! `POST /resources/auth/v1/user/mfa/sms/enroll` (and under `/frontegg/identity`): texts a setup code at login.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-sms-enroll", |app, req| Box::pin(frontegg::login_sms_enroll(app, req)))
+    lambda::function("frontegg-login-sms-enroll", |call| Box::pin(edge::run(call, frontegg::login_sms_enroll)))
 }

@@ -1,6 +1,8 @@
 //! `POST /resources/auth/v1/user/mfa/webauthn/enroll` (and under `/frontegg/identity`): begins a passkey at login.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-webauthn-enroll", |app, req| Box::pin(frontegg::login_webauthn_enroll(app, req)))
+    lambda::function("frontegg-login-webauthn-enroll", |call| {
+        Box::pin(edge::run(call, frontegg::login_webauthn_enroll))
+    })
 }

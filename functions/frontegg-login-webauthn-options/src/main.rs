@@ -1,6 +1,8 @@
 //! `POST /resources/auth/v1/user/mfa/webauthn/{deviceId}` (and under `/frontegg/identity`): opens a login ceremony for that passkey.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-webauthn-options", |app, req| Box::pin(frontegg::login_webauthn_options(app, req)))
+    lambda::function("frontegg-login-webauthn-options", |call| {
+        Box::pin(edge::run(call, frontegg::login_webauthn_options))
+    })
 }

@@ -1,6 +1,8 @@
 //! `POST /resources/auth/v1/user/mfa/webauthn/{deviceId}/verify` (and under `/frontegg/identity`): login with that passkey.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-webauthn-verify", |app, req| Box::pin(frontegg::login_webauthn_verify(app, req)))
+    lambda::function("frontegg-login-webauthn-verify", |call| {
+        Box::pin(edge::run(call, frontegg::login_webauthn_verify))
+    })
 }

@@ -1,6 +1,8 @@
 //! `POST /resources/users/v1/mfa/enroll/verify` (and under `/frontegg/identity`): (legacy) completes it.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-mfa-enroll-verify", |app, req| Box::pin(frontegg::authenticator_enroll_verify(app, req)))
+    lambda::function("frontegg-mfa-enroll-verify", |call| {
+        Box::pin(edge::run(call, frontegg::authenticator_enroll_verify))
+    })
 }

@@ -1,6 +1,6 @@
 //! `POST /resources/users/v1/mfa/enroll` (and under `/frontegg/identity`): (legacy) begins an authenticator.
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-mfa-enroll", |app, req| Box::pin(frontegg::authenticator_enroll(app, req)))
+    lambda::function("frontegg-mfa-enroll", |call| Box::pin(edge::run(call, frontegg::authenticator_enroll)))
 }

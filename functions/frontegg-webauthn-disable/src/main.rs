@@ -1,6 +1,6 @@
 //! `POST /resources/users/v1/mfa/webauthn/{deviceId}/disable/verify` (and under `/frontegg/identity`): removes that passkey (proof in the request).
-use mfa_shared::{frontegg, lambda};
+use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-webauthn-disable", |app, req| Box::pin(frontegg::webauthn_disable(app, req)))
+    lambda::function("frontegg-webauthn-disable", |call| Box::pin(edge::run(call, frontegg::webauthn_disable)))
 }

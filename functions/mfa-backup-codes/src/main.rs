@@ -1,6 +1,6 @@
 //! `POST /mfa/backup-codes`: ten new backup codes (step-up).
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-backup-codes", |app, req| Box::pin(handlers::regenerate_backup_codes(app, req)))
+    lambda::function("mfa-backup-codes", |call| Box::pin(edge::run(call, handlers::regenerate_backup_codes)))
 }

@@ -1,6 +1,6 @@
 //! `DELETE /mfa/devices/{deviceId}`: forgets one remembered device.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-device-forget", |app, req| Box::pin(handlers::forget_device(app, req)))
+    lambda::function("mfa-device-forget", |call| Box::pin(edge::run(call, handlers::forget_device)))
 }

@@ -1,6 +1,6 @@
 //! `DELETE /mfa/devices`: forgets every remembered device of the caller.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-devices-forget", |app, req| Box::pin(handlers::forget_devices(app, req)))
+    lambda::function("mfa-devices-forget", |call| Box::pin(edge::run(call, handlers::forget_devices)))
 }

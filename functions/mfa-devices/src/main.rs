@@ -1,6 +1,6 @@
 //! `GET /mfa/devices`: the caller's remembered devices, never a token.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-devices", |app, req| Box::pin(handlers::devices(app, req)))
+    lambda::function("mfa-devices", |call| Box::pin(edge::run(call, handlers::devices)))
 }

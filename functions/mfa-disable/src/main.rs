@@ -1,6 +1,6 @@
 //! `POST /mfa/disable`: switches a method off (step-up).
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-disable", |app, req| Box::pin(handlers::disable(app, req)))
+    lambda::function("mfa-disable", |call| Box::pin(edge::run(call, handlers::disable)))
 }

@@ -1,6 +1,6 @@
 //! `POST /mfa/email-code/send`: mails a login code (EMAIL_OTP).
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-email-code-send", |app, req| Box::pin(handlers::send_email_code(app, req)))
+    lambda::function("mfa-email-code-send", |call| Box::pin(edge::run(call, handlers::send_email_code)))
 }

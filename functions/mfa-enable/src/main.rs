@@ -1,6 +1,6 @@
 //! `POST /mfa/enable`: switches a configured method back on.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-enable", |app, req| Box::pin(handlers::enable(app, req)))
+    lambda::function("mfa-enable", |call| Box::pin(edge::run(call, handlers::enable)))
 }

@@ -1,6 +1,6 @@
 //! `GET /mfa/events`: the audit trail, newest first, a page at a time.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-events", |app, req| Box::pin(handlers::events(app, req)))
+    lambda::function("mfa-events", |call| Box::pin(edge::run(call, handlers::events)))
 }

@@ -1,6 +1,6 @@
 //! `DELETE /mfa/factors/{factorId}`: removes one of the caller's factors.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-factor-remove", |app, req| Box::pin(handlers::remove_factor(app, req)))
+    lambda::function("mfa-factor-remove", |call| Box::pin(edge::run(call, handlers::remove_factor)))
 }

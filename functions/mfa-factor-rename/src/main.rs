@@ -1,6 +1,6 @@
 //! `PATCH /mfa/factors/{factorId}`: renames one of the caller's factors.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-factor-rename", |app, req| Box::pin(handlers::rename_factor(app, req)))
+    lambda::function("mfa-factor-rename", |call| Box::pin(edge::run(call, handlers::rename_factor)))
 }

@@ -1,6 +1,6 @@
 //! `GET /mfa/factors`: the caller's factors, never a secret.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-factors", |app, req| Box::pin(handlers::factors(app, req)))
+    lambda::function("mfa-factors", |call| Box::pin(edge::run(call, handlers::factors)))
 }

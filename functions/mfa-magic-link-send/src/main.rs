@@ -1,6 +1,6 @@
 //! `POST /mfa/magic-link/send`: mails a login link.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-magic-link-send", |app, req| Box::pin(handlers::magic_link_send(app, req)))
+    lambda::function("mfa-magic-link-send", |call| Box::pin(edge::run(call, handlers::magic_link_send)))
 }

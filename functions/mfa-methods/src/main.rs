@@ -1,6 +1,6 @@
 //! `GET /mfa/methods`: every MFA method with the caller's state of it.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-methods", |app, req| Box::pin(handlers::methods(app, req)))
+    lambda::function("mfa-methods", |call| Box::pin(edge::run(call, handlers::methods)))
 }

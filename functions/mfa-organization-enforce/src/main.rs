@@ -1,6 +1,6 @@
 //! `POST /mfa/organization/enforce`: turns organization-wide MFA on or off.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-organization-enforce", |app, req| Box::pin(handlers::enforce(app, req)))
+    lambda::function("mfa-organization-enforce", |call| Box::pin(edge::run(call, handlers::enforce)))
 }

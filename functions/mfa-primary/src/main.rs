@@ -1,6 +1,6 @@
 //! `POST /mfa/primary`: chooses the primary method.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-primary", |app, req| Box::pin(handlers::primary(app, req)))
+    lambda::function("mfa-primary", |call| Box::pin(edge::run(call, handlers::primary)))
 }

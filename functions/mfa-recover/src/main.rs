@@ -1,6 +1,6 @@
 //! `POST /mfa/recover`: logs in with a backup code.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-recover", |app, req| Box::pin(handlers::recover(app, req)))
+    lambda::function("mfa-recover", |call| Box::pin(edge::run(call, handlers::recover)))
 }

@@ -1,6 +1,6 @@
 //! `GET /mfa/remember-device`: whether a login may remember its device, and for how long.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-remember-device", |app, req| Box::pin(handlers::remember_device(app, req)))
+    lambda::function("mfa-remember-device", |call| Box::pin(edge::run(call, handlers::remember_device)))
 }

@@ -1,6 +1,6 @@
 //! `POST /mfa/setup`: starts setting up an MFA method.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-setup", |app, req| Box::pin(handlers::setup(app, req)))
+    lambda::function("mfa-setup", |call| Box::pin(edge::run(call, handlers::setup)))
 }

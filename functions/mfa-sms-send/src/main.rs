@@ -1,6 +1,6 @@
 //! `POST /mfa/sms/send`: texts a login code (SMS).
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-sms-send", |app, req| Box::pin(handlers::send_sms_code(app, req)))
+    lambda::function("mfa-sms-send", |call| Box::pin(edge::run(call, handlers::send_sms_code)))
 }

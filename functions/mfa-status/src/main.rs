@@ -1,6 +1,6 @@
 //! `GET /mfa/status`: the caller's MFA status.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-status", |app, req| Box::pin(handlers::status(app, req)))
+    lambda::function("mfa-status", |call| Box::pin(edge::run(call, handlers::status)))
 }

@@ -1,6 +1,6 @@
 //! `POST /mfa/token/refresh`: rotates the refresh token.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-token-refresh", |app, req| Box::pin(handlers::token_refresh(app, req)))
+    lambda::function("mfa-token-refresh", |call| Box::pin(edge::run(call, handlers::token_refresh)))
 }

@@ -1,6 +1,6 @@
 //! `POST /mfa/verify-login`: the second step of a login; issues a full-access token.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-verify-login", |app, req| Box::pin(handlers::verify_login(app, req)))
+    lambda::function("mfa-verify-login", |call| Box::pin(edge::run(call, handlers::verify_login)))
 }

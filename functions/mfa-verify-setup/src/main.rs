@@ -1,6 +1,6 @@
 //! `POST /mfa/verify-setup`: verifies a pending setup and enables the method.
-use mfa_shared::{handlers, lambda};
+use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-verify-setup", |app, req| Box::pin(handlers::verify_setup(app, req)))
+    lambda::function("mfa-verify-setup", |call| Box::pin(edge::run(call, handlers::verify_setup)))
 }

@@ -4,17 +4,17 @@
 //! factor for that request only (`Requirement::FreshFactorOrProof`).
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{answer, code_or_recovery, device_id, recovery, required, required_text, same_device, unexpected};
+use super::Device;
+use super::{code_or_recovery, recovery, required, required_text, same_device, unexpected};
 use crate::App;
 use crate::auth::Principal;
-use crate::body;
 use crate::crypto::{ExposeSecret, SecretString};
+use crate::edge::{Answer, Call, Json, Unused};
 use crate::envelope::frontegg;
-use crate::handlers::require_method;
 use crate::methods::{self, Finish, Login, SetupRequest, codes, passkey};
 use crate::model::MfaType;
 use crate::notify::{self, Notice};
@@ -57,33 +57,23 @@ pub(super) async fn begin_phone(app: &App, principal: &Principal, phone: Option<
 
 /// `POST …/users/v1/mfa/authenticator/enroll` (and the legacy `…/users/v1/mfa/enroll`):
 /// begins an authenticator, `{qrCode}`.
-pub async fn authenticator_enroll(app: &App, req: Request) -> Response<Body> {
-    answer(authenticator_enroll_run(app, &req).await)
-}
-
-async fn authenticator_enroll_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let _: Value = body::json_or_default(req)?;
+pub async fn authenticator_enroll(Call { app, .. }: Call<'_>, principal: Principal, _: Unused) -> Answer {
     Ok(frontegg(StatusCode::OK, &begin_authenticator(app, &principal).await?))
 }
 
 #[derive(Debug, Deserialize)]
-struct TokenInput {
+pub struct TokenInput {
     token: Option<SecretString>,
 }
 
 /// `POST …/users/v1/mfa/authenticator/enroll/verify` (and the legacy
 /// `…/users/v1/mfa/enroll/verify`) `{token}`: completes it; `{recoveryCode}` when it is
 /// the user's first factor.
-pub async fn authenticator_enroll_verify(app: &App, req: Request) -> Response<Body> {
-    answer(authenticator_enroll_verify_run(app, &req).await)
-}
-
-async fn authenticator_enroll_verify_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: TokenInput = body::json(req)?;
+pub async fn authenticator_enroll_verify(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    Json(input): Json<TokenInput>,
+) -> Answer {
     let proof = SetupProof::Authenticator { code: required(input.token, "token")?, factor_id: None };
     let completed = methods::complete(app, &principal, proof, COMPLETING).await?;
     notify::send(app, &completed.to, completed.notice).await;
@@ -92,39 +82,29 @@ async fn authenticator_enroll_verify_run(app: &App, req: &Request) -> Result<Res
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PhoneInput {
+pub struct PhoneInput {
     phone_number: Option<String>,
 }
 
 /// `POST …/users/v1/mfa/sms/enroll` `{phoneNumber}`.
-pub async fn sms_enroll(app: &App, req: Request) -> Response<Body> {
-    answer(sms_enroll_run(app, &req).await)
-}
-
-async fn sms_enroll_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: PhoneInput = body::json(req)?;
+pub async fn sms_enroll(Call { app, .. }: Call<'_>, principal: Principal, Json(input): Json<PhoneInput>) -> Answer {
     Ok(frontegg(StatusCode::OK, &begin_phone(app, &principal, input.phone_number).await?))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CodeInput {
+pub struct CodeInput {
     otc_token: Option<String>,
     code: Option<SecretString>,
 }
 
 /// `POST …/users/v1/mfa/sms/enroll/verify` `{otcToken, code}`: completes the phone;
 /// `{recoveryCode}` when it is the user's first factor.
-pub async fn sms_enroll_verify(app: &App, req: Request) -> Response<Body> {
-    answer(sms_enroll_verify_run(app, &req).await)
-}
-
-async fn sms_enroll_verify_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: CodeInput = body::json(req)?;
+pub async fn sms_enroll_verify(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    Json(input): Json<CodeInput>,
+) -> Answer {
     let factor_id = Some(required_text(input.otc_token, "otcToken")?);
     let proof = SetupProof::Sent { method: MfaType::Sms, code: required(input.code, "code")?, factor_id };
     let completed = methods::complete(app, &principal, proof, COMPLETING).await?;
@@ -158,45 +138,33 @@ async fn remove_with_proof(
 
 /// `POST …/users/v1/mfa/authenticator/{deviceId}/disable/verify` `{token}`: removes that
 /// authenticator, proven by a current code of it or a recovery code.
-pub async fn authenticator_disable(app: &App, req: Request) -> Response<Body> {
-    answer(authenticator_disable_run(app, &req).await)
-}
-
-async fn authenticator_disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let id = device_id(req)?;
-    let input: TokenInput = body::json(req)?;
+pub async fn authenticator_disable(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    (Device(id), Json(input)): (Device, Json<TokenInput>),
+) -> Answer {
     let proof = code_or_recovery(app, &principal, required(input.token, "token")?, Some(id.clone())).await?;
     remove_with_proof(app, &principal, &id, MfaType::GoogleAuth, proof, None).await
 }
 
 /// `POST …/users/v1/mfa/sms/{deviceId}/disable`: texts a code to that phone, to prove it
 /// in the removal (`{otcToken, phoneNumber}`).
-pub async fn sms_disable_send(app: &App, req: Request) -> Response<Body> {
-    answer(sms_disable_send_run(app, &req).await)
-}
-
-async fn sms_disable_send_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let id = device_id(req)?;
-    let _: Value = body::json_or_default(req)?;
+pub async fn sms_disable_send(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    (Device(id), _): (Device, Unused),
+) -> Answer {
     let (otc_token, phone) = codes::send_login(app, &principal, MfaType::Sms, Some(&id)).await?;
     Ok(frontegg(StatusCode::OK, &json!({"otcToken": otc_token, "phoneNumber": phone})))
 }
 
 /// `POST …/users/v1/mfa/sms/{deviceId}/disable/verify` `{otcToken, code}`: removes that
 /// phone, proven by the code just texted to it.
-pub async fn sms_disable(app: &App, req: Request) -> Response<Body> {
-    answer(sms_disable_run(app, &req).await)
-}
-
-async fn sms_disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let id = device_id(req)?;
-    let input: CodeInput = body::json(req)?;
+pub async fn sms_disable(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    (Device(id), Json(input)): (Device, Json<CodeInput>),
+) -> Answer {
     let factor_id = same_device(id.clone(), &required_text(input.otc_token, "otcToken")?)?;
     let proof =
         LoginProof::Sent { method: MfaType::Sms, code: required(input.code, "code")?, factor_id: Some(factor_id) };
@@ -206,36 +174,28 @@ async fn sms_disable_run(app: &App, req: &Request) -> Result<Response<Body>, Ref
 
 /// `POST …/users/v1/mfa/webauthn/{deviceId}/disable`: opens a ceremony to prove that
 /// passkey in its removal (`{webauthnToken, options}`).
-pub async fn webauthn_disable_options(app: &App, req: Request) -> Response<Body> {
-    answer(webauthn_disable_options_run(app, &req).await)
-}
-
-async fn webauthn_disable_options_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let id = device_id(req)?;
-    let _: Value = body::json_or_default(req)?;
+pub async fn webauthn_disable_options(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    (Device(id), _): (Device, Unused),
+) -> Answer {
     let options = passkey::auth_options(app, &principal, Some(&id)).await?;
     Ok(frontegg(StatusCode::OK, &json!({"webauthnToken": options["challenge"], "options": options["publicKey"]})))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WebauthnInput {
+pub struct WebauthnInput {
     options: Option<Value>,
 }
 
 /// `POST …/users/v1/mfa/webauthn/{deviceId}/disable/verify` `{webauthnToken, options}`:
 /// removes that passkey, proven by its assertion.
-pub async fn webauthn_disable(app: &App, req: Request) -> Response<Body> {
-    answer(webauthn_disable_run(app, &req).await)
-}
-
-async fn webauthn_disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let id = device_id(req)?;
-    let input: WebauthnInput = body::json(req)?;
+pub async fn webauthn_disable(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    (Device(id), Json(input)): (Device, Json<WebauthnInput>),
+) -> Answer {
     let credential = input.options.filter(Value::is_object).ok_or_else(|| {
         Refusal::InvalidField("Field `options` is required: the assertion the browser returned, as JSON.".into())
     })?;
@@ -246,14 +206,7 @@ async fn webauthn_disable_run(app: &App, req: &Request) -> Result<Response<Body>
 
 /// `POST …/users/v1/mfa/disable` `{token}` (legacy): turns MFA off, every factor,
 /// proven by an authenticator code or a recovery code; the user's other sessions end.
-pub async fn disable(app: &App, req: Request) -> Response<Body> {
-    answer(disable_run(app, &req).await)
-}
-
-async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: TokenInput = body::json(req)?;
+pub async fn disable(Call { app, .. }: Call<'_>, principal: Principal, Json(input): Json<TokenInput>) -> Answer {
     let proof = code_or_recovery(app, &principal, required(input.token, "token")?, None).await?;
     methods::reset_with_proof(app, &principal, proof).await?;
     Ok(frontegg(StatusCode::OK, &json!({})))
@@ -261,13 +214,7 @@ async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
 
 /// `GET …/users/v1/mfa/devices`: the user's enabled factors as Frontegg's client lists
 /// them, phones and addresses masked.
-pub async fn devices(app: &App, req: Request) -> Response<Body> {
-    answer(devices_run(app, &req).await)
-}
-
-async fn devices_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "GET")?;
-    let principal = app.auth()?.authenticate(req)?;
+pub async fn devices(Call { app, .. }: Call<'_>, principal: Principal, _: ()) -> Answer {
     let (record, _) = app.store.load_user_and_policy(principal.user_id.as_str(), None).await?;
     sessions::ensure_live(&principal, &record, app.clock.now())?;
     let (mut webauthn, mut phones, mut authenticators, mut emails) = (vec![], vec![], vec![], vec![]);

@@ -29,38 +29,22 @@ pub use login::{
 };
 
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
-use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
 use crate::auth::Principal;
-use crate::body;
 use crate::crypto::{ExposeSecret, SecretString};
-use crate::envelope::{Shape, respond_as};
 use crate::refusal::Refusal;
 use crate::sessions::Session;
 
-/// A Frontegg route's outcome as its response.
-fn answer(outcome: Result<Response<Body>, Refusal>) -> Response<Body> {
-    respond_as(Shape::Frontegg, outcome)
-}
+/// The `{deviceId}` of the path: one of the caller's factors (Frontegg calls them
+/// devices; another's is a factor not found).
+pub struct Device(pub String);
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MfaToken {
-    mfa_token: Option<String>,
-}
-
-/// The caller of a pre-login `POST`: the body's `mfaToken`, else the bearer.
-fn pre_login_caller(app: &App, req: &Request) -> Result<Principal, Refusal> {
-    let MfaToken { mfa_token } = body::json_or_default(req)?;
-    app.auth()?.authenticate_mfa_token(req, mfa_token.as_deref())
-}
-
-/// The `{deviceId}` of the path: one of the caller's factors.
-fn device_id(req: &Request) -> Result<String, Refusal> {
-    crate::handlers::path_id(req, "deviceId", Refusal::FactorNotFound)
+impl crate::edge::Input for Device {
+    fn read(req: &lambda_http::Request) -> Result<Self, Refusal> {
+        crate::handlers::path_id(req, "deviceId", Refusal::FactorNotFound).map(Device)
+    }
 }
 
 /// Frontegg's authentication response for a session a login started, with the one

@@ -4,27 +4,20 @@
 //! `verify-login` `rememberDevice: true`, and uses it with `{mfaType: "DEVICE"}`
 //! (`devices::log_in`).
 
-use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{path_id, require_method};
-use crate::App;
-use crate::body;
+use super::DeviceId;
+use crate::auth::Principal;
 use crate::devices::{self, DeviceView};
-use crate::envelope::{self, respond};
+use crate::edge::{Answer, Call, Unused};
+use crate::envelope;
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
 use crate::sessions;
 use crate::update;
 
 /// `GET /mfa/devices`: the caller's remembered devices, the newest first.
-pub async fn list(app: &App, req: Request) -> Response<Body> {
-    respond(list_run(app, &req).await)
-}
-
-async fn list_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "GET")?;
-    let principal = app.auth()?.authenticate(req)?;
+pub async fn list(Call { app, .. }: Call<'_>, principal: Principal, _: ()) -> Answer {
     let (record, _) = app.store.load_user_and_policy(principal.user_id.as_str(), None).await?;
     let now = app.clock.now();
     sessions::ensure_live(&principal, &record, now)?;
@@ -32,15 +25,7 @@ async fn list_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
 }
 
 /// `DELETE /mfa/devices/{deviceId}`: forgets one device.
-pub async fn forget(app: &App, req: Request) -> Response<Body> {
-    respond(forget_run(app, &req).await)
-}
-
-async fn forget_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "DELETE")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let id = path_id(req, "deviceId", Refusal::DeviceNotFound)?;
-    let _: serde_json::Value = body::json_or_default(req)?;
+pub async fn forget(Call { app, .. }: Call<'_>, principal: Principal, (DeviceId(id), _): (DeviceId, Unused)) -> Answer {
     let change = Change::by_user(Action::ForgetDevices, &principal, app.clock.now());
     update::user(app, principal.user_id.as_str(), &change, |record, _| {
         if record.forget_device(&id) { Ok(()) } else { Err(Refusal::DeviceNotFound) }
@@ -50,14 +35,7 @@ async fn forget_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
 }
 
 /// `DELETE /mfa/devices`: forgets every device of the caller.
-pub async fn forget_all(app: &App, req: Request) -> Response<Body> {
-    respond(forget_all_run(app, &req).await)
-}
-
-async fn forget_all_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "DELETE")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let _: serde_json::Value = body::json_or_default(req)?;
+pub async fn forget_all(Call { app, .. }: Call<'_>, principal: Principal, _: Unused) -> Answer {
     let change = Change::by_user(Action::ForgetDevices, &principal, app.clock.now());
     let forgotten = update::user(app, principal.user_id.as_str(), &change, |record, _| {
         let n = record.devices.len();
@@ -74,13 +52,7 @@ async fn forget_all_run(app: &App, req: &Request) -> Result<Response<Body>, Refu
 /// `GET /mfa/remember-device`: whether a login of the caller may remember its device
 /// (the deployment's setting, shortened or forbidden by their organization), and for how
 /// long.
-pub async fn remember(app: &App, req: Request) -> Response<Body> {
-    respond(remember_run(app, &req).await)
-}
-
-async fn remember_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "GET")?;
-    let principal = app.auth()?.authenticate(req)?;
+pub async fn remember(Call { app, .. }: Call<'_>, principal: Principal, _: ()) -> Answer {
     let (record, policy) =
         app.store.load_user_and_rules(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     sessions::ensure_live(&principal, &record, app.clock.now())?;

@@ -5,14 +5,14 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::RequestExt;
 use serde_json::json;
 
-use super::require_method;
-use crate::App;
 use crate::audit::SORT_PREFIX;
+use crate::auth::Principal;
 use crate::auth::UserId;
-use crate::envelope::{self, respond};
+use crate::edge::{Answer, Call};
+use crate::envelope;
 use crate::policy::{self, Action, Change};
 use crate::refusal::Refusal;
 
@@ -31,13 +31,7 @@ fn cursor_key(raw: &str) -> Result<String, Refusal> {
 }
 
 /// `GET /mfa/events`.
-pub async fn list(app: &App, req: Request) -> Response<Body> {
-    respond(list_run(app, &req).await)
-}
-
-async fn list_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "GET")?;
-    let principal = app.auth()?.authenticate(req)?;
+pub async fn list(Call { app, req, .. }: Call<'_>, principal: Principal, _: ()) -> Answer {
     let query = req.query_string_parameters_ref();
     let after = query.and_then(|q| q.first("cursor")).filter(|c| !c.is_empty()).map(cursor_key).transpose()?;
     let member = match query.and_then(|q| q.first("userId")).filter(|u| !u.is_empty()) {

@@ -3,13 +3,12 @@
 //! removing are factor changes the policy decides (step-up while the user has MFA), and a
 //! removal ends the user's other sessions (`update::settle`).
 
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-use super::{path_id, require_method};
-use crate::App;
-use crate::body;
-use crate::envelope::{self, respond};
+use super::FactorId;
+use crate::auth::Principal;
+use crate::edge::{Answer, Call, Json, Unused};
+use crate::envelope;
 use crate::factors::{FactorView, clean_name};
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
@@ -17,41 +16,25 @@ use crate::refusal::Refusal;
 use crate::sessions;
 use crate::update;
 
-/// The `{factorId}` of the path (an unknown one is a 404 of the step, like any other id
-/// that is not theirs).
-fn factor_id(req: &Request) -> Result<String, Refusal> {
-    path_id(req, "factorId", Refusal::FactorNotFound)
-}
-
 /// `GET /mfa/factors`: every factor of the caller, with its state and times, phones and
 /// addresses masked.
-pub async fn list(app: &App, req: Request) -> Response<Body> {
-    respond(list_run(app, &req).await)
-}
-
-async fn list_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "GET")?;
-    let principal = app.auth()?.authenticate(req)?;
+pub async fn list(Call { app, .. }: Call<'_>, principal: Principal, _: ()) -> Answer {
     let (record, _) = app.store.load_user_and_policy(principal.user_id.as_str(), None).await?;
     sessions::ensure_live(&principal, &record, app.clock.now())?;
     Ok(envelope::data(&FactorView::list(&record.factors)))
 }
 
 #[derive(Debug, Deserialize)]
-struct RenameInput {
+pub struct RenameInput {
     name: String,
 }
 
 /// `PATCH /mfa/factors/{factorId}` `{name}`.
-pub async fn rename(app: &App, req: Request) -> Response<Body> {
-    respond(rename_run(app, &req).await)
-}
-
-async fn rename_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "PATCH")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let id = factor_id(req)?;
-    let input: RenameInput = body::json(req)?;
+pub async fn rename(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    (FactorId(id), Json(input)): (FactorId, Json<RenameInput>),
+) -> Answer {
     let name = clean_name(&input.name)
         .ok_or_else(|| Refusal::InvalidField("Field `name` must hold at least one visible character.".into()))?;
     let change = Change::by_user(Action::RenameFactor, &principal, app.clock.now());
@@ -61,15 +44,7 @@ async fn rename_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
 
 /// `DELETE /mfa/factors/{factorId}`: removes one factor; a user MFA is required of keeps
 /// at least one enabled factor.
-pub async fn remove(app: &App, req: Request) -> Response<Body> {
-    respond(remove_run(app, &req).await)
-}
-
-async fn remove_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "DELETE")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let id = factor_id(req)?;
-    let _: serde_json::Value = body::json_or_default(req)?;
+pub async fn remove(Call { app, .. }: Call<'_>, principal: Principal, (FactorId(id), _): (FactorId, Unused)) -> Answer {
     let change = Change::by_user(Action::RemoveFactor, &principal, app.clock.now());
     let (to, notice) = update::user(app, principal.user_id.as_str(), &change, |record, policy| {
         let to = notify::recipients(record, principal.email.as_deref());

@@ -2,15 +2,13 @@
 //! code). Both start a session in the same transaction that accepts the factor.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-use super::require_method;
-use crate::App;
-use crate::body;
+use crate::auth::Principal;
 use crate::crypto::SecretString;
 use crate::devices;
-use crate::envelope::{json_response, respond};
+use crate::edge::{Answer, Call, Json};
+use crate::envelope::json_response;
 use crate::lockout;
 use crate::methods::{self, backup_codes};
 
@@ -21,7 +19,7 @@ use crate::sessions;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct VerifyLoginInput {
+pub struct VerifyLoginInput {
     mfa_type: LoginMethod,
     #[serde(flatten)]
     presented: Presented,
@@ -32,14 +30,11 @@ struct VerifyLoginInput {
 
 /// `POST /mfa/verify-login`: checks the second factor and issues a full-access token and
 /// a refresh token. Failures of every method count toward the same lockout.
-pub async fn verify_login(app: &App, req: Request) -> Response<Body> {
-    respond(verify_login_run(app, &req).await)
-}
-
-async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: VerifyLoginInput = body::json(req)?;
+pub async fn verify_login(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    Json(input): Json<VerifyLoginInput>,
+) -> Answer {
     let method = match input.mfa_type {
         LoginMethod::Factor(method) => method,
         LoginMethod::Device => {
@@ -54,20 +49,13 @@ async fn verify_login_run(app: &App, req: &Request) -> Result<Response<Body>, Re
 }
 
 #[derive(Debug, Deserialize)]
-struct RecoverInput {
+pub struct RecoverInput {
     code: SecretString,
 }
 
 /// `POST /mfa/recover`: logs in with a backup code, which is spent; every earlier session
 /// of the user ends; the user is told by mail.
-pub async fn recover(app: &App, req: Request) -> Response<Body> {
-    respond(recover_run(app, &req).await)
-}
-
-async fn recover_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: RecoverInput = body::json(req)?;
+pub async fn recover(Call { app, .. }: Call<'_>, principal: Principal, Json(input): Json<RecoverInput>) -> Answer {
     let now = app.clock.now();
     let change = Change::by_user(Action::Verify, &principal, now);
     // The lockout tells the user a code was spent (it does for every route that spends one).

@@ -1,27 +1,21 @@
 //! `POST /mfa/enable`, `/mfa/disable` and `/mfa/primary`: switching configured methods.
 //! The state machine is the record's (`model`); the policy decides who may.
 
-use lambda_http::{Body, Request, Response};
-
-use super::{MethodInput, require_method};
-use crate::App;
-use crate::body;
-use crate::envelope::{self, respond};
+use super::MethodInput;
+use crate::auth::Principal;
+use crate::edge::{Answer, Call, Json};
+use crate::envelope;
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
-use crate::refusal::Refusal;
 use crate::update;
 
 /// `POST /mfa/enable`: switches a configured method back on (step-up while the user has
 /// MFA: re-enabling is adding a factor).
-pub async fn enable(app: &App, req: Request) -> Response<Body> {
-    respond(enable_run(app, &req).await)
-}
-
-async fn enable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let MethodInput { mfa_type } = body::json(req)?;
+pub async fn enable(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    Json(MethodInput { mfa_type }): Json<MethodInput>,
+) -> Answer {
     app.offers(mfa_type)?;
     let change = Change::enabling(mfa_type, &principal, app.clock.now());
     let changed = update::user(app, principal.user_id.as_str(), &change, |record, _| {
@@ -38,14 +32,11 @@ async fn enable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal>
 /// `POST /mfa/disable`: switches a method off (it stays configured). Needs step-up; a
 /// user MFA is required of keeps at least one method; the primary moves to another
 /// enabled method; every session of the user ends.
-pub async fn disable(app: &App, req: Request) -> Response<Body> {
-    respond(disable_run(app, &req).await)
-}
-
-async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let MethodInput { mfa_type } = body::json(req)?;
+pub async fn disable(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    Json(MethodInput { mfa_type }): Json<MethodInput>,
+) -> Answer {
     let change = Change::by_user(Action::Disable, &principal, app.clock.now());
     let to = update::user(app, principal.user_id.as_str(), &change, |record, policy| {
         let to = notify::recipients(record, principal.email.as_deref());
@@ -58,14 +49,11 @@ async fn disable_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal
 }
 
 /// `POST /mfa/primary`: chooses which enabled method a login asks for first.
-pub async fn primary(app: &App, req: Request) -> Response<Body> {
-    respond(primary_run(app, &req).await)
-}
-
-async fn primary_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let MethodInput { mfa_type } = body::json(req)?;
+pub async fn primary(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    Json(MethodInput { mfa_type }): Json<MethodInput>,
+) -> Answer {
     app.offers(mfa_type)?;
     let change = Change::by_user(Action::ChoosePrimary, &principal, app.clock.now());
     update::user(app, principal.user_id.as_str(), &change, |record, _| record.choose_primary(mfa_type)).await?;

@@ -1,6 +1,8 @@
-//! Route handlers, a file per resource. Each is a plain `async fn` taking its
-//! dependencies by reference and always answering with a response: refusals become the
-//! JSON envelope, never an `Err` that API Gateway would turn into a bare 502.
+//! Route handlers, a file per resource. Each is an `async fn` from the request that passed
+//! the edge (`edge::Call`), its caller and its typed input to an `edge::Answer`; the edge
+//! checked the method, authenticated by the row's auth kind and read the input, and turns a
+//! refusal into the JSON envelope, never an `Err` that API Gateway would turn into a bare
+//! 502.
 
 mod backup_codes;
 mod codes;
@@ -41,7 +43,6 @@ use serde::Deserialize;
 
 use crate::model::MfaType;
 use crate::refusal::Refusal;
-use crate::routes::allowed_methods;
 
 /// The path parameter `name` (a factor's or a device's id): any id the user might hold,
 /// at most 64 characters; an id that is not theirs is `missing` like an absent one.
@@ -54,18 +55,23 @@ pub(crate) fn path_id(req: &Request, name: &str, missing: Refusal) -> Result<Str
         .ok_or(missing)
 }
 
-/// Refuses any method but `expected` with 405 (`cargo lambda watch` sends every method
-/// of a path to its function; API Gateway sends them to the fallback).
-pub(crate) fn require_method(req: &Request, expected: &'static str) -> Result<(), Refusal> {
-    if req.method().as_str() == expected {
-        return Ok(());
+/// The `{factorId}` of the path (an unknown one is a 404 of the step, like any other id
+/// that is not theirs).
+pub struct FactorId(pub String);
+
+impl crate::edge::Input for FactorId {
+    fn read(req: &Request) -> Result<Self, Refusal> {
+        path_id(req, "factorId", Refusal::FactorNotFound).map(FactorId)
     }
-    let path = req.uri().path();
-    Err(Refusal::MethodNotAllowed {
-        method: req.method().as_str().to_string(),
-        path: path.to_string(),
-        allow: allowed_methods(path).unwrap_or_else(|| expected.to_string()),
-    })
+}
+
+/// The `{deviceId}` of the path: one of the caller's remembered devices.
+pub struct DeviceId(pub String);
+
+impl crate::edge::Input for DeviceId {
+    fn read(req: &Request) -> Result<Self, Refusal> {
+        path_id(req, "deviceId", Refusal::DeviceNotFound).map(DeviceId)
+    }
 }
 
 /// The answer of a completed setup: its message, and the backup codes issued with it when
@@ -87,13 +93,13 @@ fn completed(
 /// `{factorId?}`: the factor to send a login link or code to, when the user has several.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct FactorChoice {
+pub struct FactorChoice {
     factor_id: Option<String>,
 }
 
 /// `{mfaType}`: the body of enable, disable and primary.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct MethodInput {
+pub struct MethodInput {
     mfa_type: MfaType,
 }

@@ -1,12 +1,10 @@
 //! `POST /mfa/organization/enforce`: requiring MFA of every member of an organization.
 
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-use super::require_method;
-use crate::App;
-use crate::body;
-use crate::envelope::{self, respond};
+use crate::auth::Principal;
+use crate::edge::{Answer, Call, Json};
+use crate::envelope;
 use crate::model::{MfaType, OrgPolicy};
 use crate::policy::Action;
 use crate::refusal::Refusal;
@@ -14,7 +12,7 @@ use crate::update;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct EnforceInput {
+pub struct EnforceInput {
     enforced: bool,
     /// The methods members may set up, of those the deployment offers; absent keeps them.
     allowed_methods: Option<Vec<MfaType>>,
@@ -28,14 +26,7 @@ struct EnforceInput {
 
 /// `OWNER` and `ADMINISTRATOR` only; lifting enforcement also needs the administrator's
 /// own fresh second factor (the policy's table).
-pub async fn enforce(app: &App, req: Request) -> Response<Body> {
-    respond(run(app, &req).await)
-}
-
-async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: EnforceInput = body::json(req)?;
+pub async fn enforce(Call { app, .. }: Call<'_>, principal: Principal, Json(input): Json<EnforceInput>) -> Answer {
     let action = if input.enforced { Action::Enforce } else { Action::LiftEnforcement };
     if let Some(allowed) = &input.allowed_methods {
         if allowed.is_empty() {

@@ -1,13 +1,11 @@
 //! `POST /mfa/reset`: a user's own reset, or an administrator's reset of a member.
 
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-use super::require_method;
-use crate::App;
+use crate::auth::Principal;
 use crate::auth::UserId;
-use crate::body;
-use crate::envelope::{self, respond};
+use crate::edge::{Answer, Call, OrDefault};
+use crate::envelope;
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
@@ -15,7 +13,7 @@ use crate::update;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ResetInput {
+pub struct ResetInput {
     reset_user_id: Option<String>,
     enable: Option<bool>,
 }
@@ -25,14 +23,11 @@ struct ResetInput {
 /// on); an `OWNER` or `ADMINISTRATOR` with their own fresh second factor resets a user
 /// bound to their own organization (every session of the user ends), and `enable: true`
 /// leaves that user required to enrol again. A self reset keeps such a requirement.
-pub async fn reset(app: &App, req: Request) -> Response<Body> {
-    respond(run(app, &req).await)
-}
-
-async fn run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: ResetInput = body::json_or_default(req)?;
+pub async fn reset(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    OrDefault(input): OrDefault<ResetInput>,
+) -> Answer {
     let now = app.clock.now();
     let required = input.enable.unwrap_or(false);
     let target = match input.reset_user_id.as_deref() {

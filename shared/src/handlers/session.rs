@@ -5,30 +5,21 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-use super::require_method;
-use crate::App;
-use crate::body;
+use crate::auth::Principal;
 use crate::crypto::SecretString;
-use crate::envelope::{json_response, respond};
-use crate::refusal::Refusal;
+use crate::edge::{Answer, Call, Json};
+use crate::envelope::json_response;
 use crate::sessions;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RefreshInput {
+pub struct RefreshInput {
     refresh_token: SecretString,
 }
 
 /// `POST /mfa/token/refresh`: rotates the refresh token and issues a new access token.
 /// The bearer is the platform token (see `sessions`).
-pub async fn refresh(app: &App, req: Request) -> Response<Body> {
-    respond(refresh_run(app, &req).await)
-}
-
-async fn refresh_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: RefreshInput = body::json(req)?;
+pub async fn refresh(Call { app, .. }: Call<'_>, principal: Principal, Json(input): Json<RefreshInput>) -> Answer {
     let session = sessions::refresh(app, &principal, &input.refresh_token).await?;
     Ok(json_response(StatusCode::OK, &session.body("Token refreshed")))
 }
@@ -53,8 +44,8 @@ pub fn jwks_document(public_keys: &str) -> Result<String, &'static str> {
 
 /// `GET /.well-known/jwks.json`: the public keys that verify full-access tokens. No auth.
 pub async fn jwks(document: &str, req: Request) -> Response<Body> {
-    if let Err(e) = require_method(&req, "GET") {
-        return respond(Err(e));
+    if req.method() != lambda_http::http::Method::GET {
+        return super::fallback(req).await;
     }
     let mut response = Response::new(Body::Text(document.to_string()));
     *response.status_mut() = StatusCode::OK;

@@ -2,22 +2,19 @@
 //! setup. The method itself does the work (`methods`); while the user has MFA, the policy
 //! asks for a fresh second factor, decided in the write that records the setup.
 
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-use super::require_method;
-use crate::App;
-use crate::body;
-use crate::envelope::{self, respond};
+use crate::auth::Principal;
+use crate::edge::{Answer, Call, Json};
+use crate::envelope;
 use crate::methods;
 use crate::model::MfaType;
 use crate::notify;
 use crate::proof::Presented;
-use crate::refusal::Refusal;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SetupInput {
+pub struct SetupInput {
     mfa_type: MfaType,
     email: Option<String>,
     phone_number: Option<String>,
@@ -31,14 +28,7 @@ struct DeviceInfo {
 
 /// `POST /mfa/setup`: starts setting up a method; while the user has MFA, every address of
 /// theirs hears that a factor is being added.
-pub async fn setup(app: &App, req: Request) -> Response<Body> {
-    respond(setup_run(app, &req).await)
-}
-
-async fn setup_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: SetupInput = body::json(req)?;
+pub async fn setup(Call { app, .. }: Call<'_>, principal: Principal, Json(input): Json<SetupInput>) -> Answer {
     let name = input.device_info.and_then(|d| d.name).and_then(|n| crate::factors::clean_name(&n));
     let request =
         methods::SetupRequest { email: input.email, phone_number: input.phone_number, name, backup_codes: None };
@@ -51,7 +41,7 @@ async fn setup_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> 
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct VerifySetupInput {
+pub struct VerifySetupInput {
     mfa_type: MfaType,
     #[serde(flatten)]
     presented: Presented,
@@ -59,14 +49,11 @@ struct VerifySetupInput {
 
 /// `POST /mfa/verify-setup`: proves the pending setup works and enables the method (a
 /// code, the activation link's token, or the passkey's registration `credential`).
-pub async fn verify_setup(app: &App, req: Request) -> Response<Body> {
-    respond(verify_setup_run(app, &req).await)
-}
-
-async fn verify_setup_run(app: &App, req: &Request) -> Result<Response<Body>, Refusal> {
-    require_method(req, "POST")?;
-    let principal = app.auth()?.authenticate(req)?;
-    let input: VerifySetupInput = body::json(req)?;
+pub async fn verify_setup(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    Json(input): Json<VerifySetupInput>,
+) -> Answer {
     let proof = input.presented.for_setup(input.mfa_type)?;
     let completed = methods::complete(app, &principal, proof, Default::default()).await?;
     notify::send(app, &completed.to, completed.notice).await;

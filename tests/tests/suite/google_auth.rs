@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use base64::Engine;
 use mfa_shared::clock::Clock;
-use mfa_shared::handlers;
 use mfa_shared::lockout::LOCK_SECONDS;
 use mfa_shared::methods::totp;
 use mfa_tests::{Api, Person, app, assert_error, enroll_totp, now, parse, remember_secret, store};
@@ -203,7 +202,8 @@ async fn five_failures_lock_for_15_minutes_on_an_injected_clock() {
         *req.body_mut() = lambda_http::Body::Text(body.to_string());
         req
     };
-    let (status, body) = parse(&handlers::setup(&app, post("mfa-setup", json!({"mfaType": "GOOGLE_AUTH"}))).await);
+    let (status, body) =
+        parse(&mfa_tests::handle(&app, "", "mfa-setup", post("mfa-setup", json!({"mfaType": "GOOGLE_AUTH"}))).await);
     assert_eq!(status, 200, "{body}");
     let secret = body["data"]["secret"].as_str().unwrap();
     remember_secret(secret);
@@ -212,23 +212,24 @@ async fn five_failures_lock_for_15_minutes_on_an_injected_clock() {
     let verify = |code: &str| post("mfa-verify-setup", json!({"mfaType": "GOOGLE_AUTH", "code": code}));
 
     for attempt in 1..=4 {
-        let (status, body) = parse(&handlers::verify_setup(&app, verify(&wrong)).await);
+        let (status, body) = parse(&mfa_tests::handle(&app, "", "mfa-verify-setup", verify(&wrong)).await);
         assert_eq!((status, body["code"].as_str()), (400, Some("INVALID_CODE")), "attempt {attempt}");
     }
-    let resp = handlers::verify_setup(&app, verify(&wrong)).await;
+    let resp = mfa_tests::handle(&app, "", "mfa-verify-setup", verify(&wrong)).await;
     assert_eq!(resp.headers()["retry-after"], LOCK_SECONDS.to_string().as_str());
     let (status, body) = parse(&resp);
     assert_eq!((status, body["code"].as_str()), (429, Some("TOO_MANY_ATTEMPTS")));
 
     // Locked: even the right code is refused, and the wait shrinks with time.
     clock.advance(LOCK_SECONDS - 60);
-    let resp = handlers::verify_setup(&app, verify(&totp::code_at(&raw, clock.now()))).await;
+    let resp = mfa_tests::handle(&app, "", "mfa-verify-setup", verify(&totp::code_at(&raw, clock.now()))).await;
     assert_eq!(resp.status().as_u16(), 429);
     assert_eq!(resp.headers()["retry-after"], "60");
 
     // After the window the right code works and the count starts again.
     clock.advance(60);
-    let (status, body) = parse(&handlers::verify_setup(&app, verify(&totp::code_at(&raw, clock.now()))).await);
+    let (status, body) =
+        parse(&mfa_tests::handle(&app, "", "mfa-verify-setup", verify(&totp::code_at(&raw, clock.now()))).await);
     assert_eq!(status, 200, "{body}");
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
     assert_eq!((record.failed_attempts, record.locked_until), (0, None));

@@ -11,7 +11,8 @@ use serde_json::json;
 async fn status_event() {
     let app = app().await;
     let me = Person::new();
-    let (code, body) = parse(&handlers::status(&app, event("mfa-status", Some(&me.platform_token()))).await);
+    let (code, body) =
+        parse(&mfa_tests::handle(&app, "", "mfa-status", event("mfa-status", Some(&me.platform_token()))).await);
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["data"]["isEnabled"], json!(false));
 
@@ -19,11 +20,12 @@ async fn status_event() {
     let (mut record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
     record.factors.push(mfa_tests::stand_in(MfaType::Passkey, FactorState::Enabled, &me));
     store.save_user(&mut record).await.unwrap();
-    let (_, body) = parse(&handlers::status(&app, event("mfa-status", Some(&me.platform_token()))).await);
+    let (_, body) =
+        parse(&mfa_tests::handle(&app, "", "mfa-status", event("mfa-status", Some(&me.platform_token()))).await);
     assert_eq!(body["data"]["enabledMethods"], json!(["PASSKEY"]));
     assert_eq!(body["data"]["primaryMethod"], json!("PASSKEY"));
 
-    let (code, body) = parse(&handlers::status(&app, event("mfa-status", None)).await);
+    let (code, body) = parse(&mfa_tests::handle(&app, "", "mfa-status", event("mfa-status", None)).await);
     assert_eq!((code, body["code"].clone()), (401, json!("MISSING_TOKEN")));
 }
 
@@ -31,15 +33,17 @@ async fn status_event() {
 async fn methods_event() {
     let app = app().await;
     let me = Person::new();
-    let (code, body) = parse(&handlers::methods(&app, event("mfa-methods", Some(&me.platform_token()))).await);
+    let (code, body) =
+        parse(&mfa_tests::handle(&app, "", "mfa-methods", event("mfa-methods", Some(&me.platform_token()))).await);
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["data"].as_array().map(Vec::len), Some(app.offered.len()));
     // A default deployment lists Flashback's three, as Flashback's client expects.
     let default = mfa_tests::default_deployment_app().await;
-    let (_, body) = parse(&handlers::methods(&default, event("mfa-methods", Some(&me.platform_token()))).await);
+    let (_, body) =
+        parse(&mfa_tests::handle(&default, "", "mfa-methods", event("mfa-methods", Some(&me.platform_token()))).await);
     let types: Vec<_> = body["data"].as_array().unwrap().iter().map(|m| m["type"].clone()).collect();
     assert_eq!(types, [json!("GOOGLE_AUTH"), json!("MAGIC_LINK"), json!("PASSKEY")]);
-    let (code, _) = parse(&handlers::methods(&app, event("mfa-methods", Some("garbage"))).await);
+    let (code, _) = parse(&mfa_tests::handle(&app, "", "mfa-methods", event("mfa-methods", Some("garbage"))).await);
     assert_eq!(code, 401);
 }
 
@@ -167,6 +171,6 @@ async fn a_body_that_is_not_utf8_is_400() {
     raw["isBase64Encoded"] = json!(true);
     raw["headers"]["authorization"] = json!(format!("Bearer {}", me.platform_token()));
     let req = lambda_http::request::from_str(&raw.to_string()).unwrap();
-    let (status, body) = parse(&handlers::enable(&app, req).await);
+    let (status, body) = parse(&mfa_tests::handle(&app, "", "mfa-enable", req).await);
     assert_eq!((status, body["code"].clone()), (400, json!("INVALID_JSON")), "{body}");
 }

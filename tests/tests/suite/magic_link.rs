@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use mfa_shared::clock::Clock;
 use mfa_shared::config::MailConfig;
-use mfa_shared::handlers;
 use mfa_shared::mail::Mailer;
 use mfa_shared::methods::magic_link;
 use mfa_tests::{Api, Person, app, assert_error, event, link_in, link_mails_to, mails_to, now, nth_mail, parse, store};
@@ -68,13 +67,13 @@ async fn an_expired_activation_link_is_refused() {
     let app = app().await.with_clock(clock.clone());
     let mut req = event("mfa-magic-link-activate", None);
     *req.body_mut() = lambda_http::Body::Text(json!({"token": token}).to_string());
-    let (status, body) = parse(&handlers::magic_link_activate(&app, req).await);
+    let (status, body) = parse(&mfa_tests::handle(&app, "", "mfa-magic-link-activate", req).await);
     assert_eq!((status, body["code"].clone()), (400, json!("INVALID_LINK")), "{body}");
     // Within its ten minutes the same token works.
     clock.set(now() + 9 * 60);
     let mut req = event("mfa-magic-link-activate", None);
     *req.body_mut() = lambda_http::Body::Text(json!({"token": token}).to_string());
-    let (status, body) = parse(&handlers::magic_link_activate(&app, req).await);
+    let (status, body) = parse(&mfa_tests::handle(&app, "", "mfa-magic-link-activate", req).await);
     assert_eq!(status, 200, "{body}");
 }
 
@@ -123,8 +122,10 @@ async fn tokens_are_bound_to_their_purpose_and_user() {
     assert_eq!(activate(&api, &activation).await.status, 200, "the refused token was not spent");
 
     // A login token cannot activate, and belongs to its user only.
-    let (status, body) =
-        parse(&handlers::magic_link_send(&app, event("mfa-magic-link-send", Some(&me.platform_token()))).await);
+    let (status, body) = parse(
+        &mfa_tests::handle(&app, "", "mfa-magic-link-send", event("mfa-magic-link-send", Some(&me.platform_token())))
+            .await,
+    );
     assert_eq!((status, body), (200, json!({"success": true, "message": "Magic link sent successfully"})));
     let (link, login) = link_in(&nth_mail(&me.email, 2).await);
     assert!(link.contains("purpose=login"), "{link}");
@@ -162,7 +163,7 @@ async fn send_requires_the_method_and_is_rate_limited_without_resetting_failures
             mfa_tests::verify_login_link(&app, &user, "wrong-wrong-wrong-wrong-wrong-wrong-wrong-wr").await.is_err()
         );
     }
-    let send = || handlers::magic_link_send(&app, event("mfa-magic-link-send", Some(&token)));
+    let send = || mfa_tests::handle(&app, "", "mfa-magic-link-send", event("mfa-magic-link-send", Some(&token)));
     for n in 2..=5 {
         let (status, body) = parse(&send().await);
         assert_eq!(status, 200, "send #{n}: {body}");
@@ -188,7 +189,7 @@ async fn ses_down_is_503_and_leaves_no_token() {
     let app = app().await.with_mailer(Mailer::new(ses, config));
     let mut req = event("mfa-setup", Some(&me.platform_token()));
     *req.body_mut() = lambda_http::Body::Text(json!({"mfaType": "MAGIC_LINK"}).to_string());
-    let resp = handlers::setup(&app, req).await;
+    let resp = mfa_tests::handle(&app, "", "mfa-setup", req).await;
     assert!(resp.headers().contains_key("retry-after"));
     let (status, body) = parse(&resp);
     assert_eq!((status, body["code"].clone()), (503, json!("SERVICE_UNAVAILABLE")), "{body}");

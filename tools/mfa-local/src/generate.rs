@@ -271,14 +271,14 @@ fn entry_point(route: &Route) -> Result<String, String> {
         .ok_or_else(|| format!("{}: handler `{}` is not `module::function`", route.function, route.handler))?;
     let under = if route.is_frontegg() { format!(" (and under `{FRONTEGG_PREFIX}`)") } else { String::new() };
     let (name, handler) = (route.function, route.handler);
-    let one_line = format!("    lambda::function(\"{name}\", |app, req| Box::pin({handler}(app, req)))");
+    let one_line = format!("    lambda::function(\"{name}\", |call| Box::pin(edge::run(call, {handler})))");
     let call = if one_line.len() <= MAX_WIDTH {
         one_line
     } else {
-        format!("    lambda::function(\"{name}\", |app, req| {{\n        Box::pin({handler}(app, req))\n    }})")
+        format!("    lambda::function(\"{name}\", |call| {{\n        Box::pin(edge::run(call, {handler}))\n    }})")
     };
     Ok(format!(
-        "//! `{} {}`{under}: {}\nuse mfa_shared::{{{module}, lambda}};\n\nfn main() -> Result<(), lambda::Error> {{\n{call}\n}}\n",
+        "//! `{} {}`{under}: {}\nuse mfa_shared::{{edge, {module}, lambda}};\n\nfn main() -> Result<(), lambda::Error> {{\n{call}\n}}\n",
         route.method, route.path, route.summary
     ))
 }
@@ -373,28 +373,39 @@ fn event(route: &Route, kept: Option<&serde_json::Value>) -> String {
     out
 }
 
-/// The test kit's `dispatch`: each function's handler, as its entry point calls it.
+/// The test kit's `dispatch`: each function's handler, as its entry point names it,
+/// answered through the same edge.
 fn dispatch() -> String {
     let mut out = String::from(
-        "//! Each function's handler by the function's name, as its entry point calls it: written
+        "//! Each function's handler by the function's name, as its entry point names it: written
 //! by `mfa-local gen` from the route table (`shared/src/routes.rs`).
 
 use lambda_http::{Body, Request, Response};
-use mfa_shared::{App, frontegg, handlers};
+use mfa_shared::lambda::Handler;
+use mfa_shared::{App, edge, frontegg, handlers, routes};
 
-/// Runs `function`'s handler on `req` (`jwks`: the document `mfa-jwks` builds at cold start);
-/// `None` for a function no row names. Each handler's future is boxed: unboxed, this future
-/// would be as large as the largest of them, on a test thread's small stack.
+/// Answers `req` as `function`'s binary would: through the edge (`edge::answer`) with its
+/// handler (`jwks`: the document `mfa-jwks` builds at cold start); `None` for a function no
+/// row names.
 #[rustfmt::skip]
 pub async fn dispatch(app: &App, jwks: &str, function: &str, req: Request) -> Option<Response<Body>> {
-    Some(match function {
+    let handler: Handler = match function {
 ",
     );
     for route in ROUTES {
-        let args = if hand_kept_main(route) { "jwks, req" } else { "app, req" };
-        out.push_str(&format!("        \"{}\" => Box::pin({}({args})).await,\n", route.function, route.handler));
+        if hand_kept_main(route) {
+            out.push_str(&format!(
+                "        \"{}\" => return Some({}(jwks, req).await),\n",
+                route.function, route.handler
+            ));
+        } else {
+            out.push_str(&format!(
+                "        \"{}\" => |call| Box::pin(edge::run(call, {})),\n",
+                route.function, route.handler
+            ));
+        }
     }
-    out.push_str("        _ => return None,\n    })\n}\n");
+    out.push_str("        _ => return None,\n    };\n    Some(edge::answer(app, routes::route(function)?, req, handler).await)\n}\n");
     out
 }
 
