@@ -7,18 +7,22 @@ use mfa_shared::authorizer::{AuthorizerRequest, MaxAges, authorize};
 use mfa_tests::{Person, TestApp};
 use serde_json::json;
 
+/// `events/mfa-authorizer.json` for `route`, with `token` (or none) in its places.
 fn request(route: &str, token: Option<&str>) -> AuthorizerRequest {
-    serde_json::from_value(json!({
-        "version": "2.0",
-        "type": "REQUEST",
-        "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:api/$default/GET/example/protected",
-        "identitySource": token.map(|t| vec![format!("Bearer {t}")]),
-        "routeKey": route,
-        "rawPath": "/example/protected",
-        "headers": token.map(|t| json!({"authorization": format!("Bearer {t}")})).unwrap_or(json!({})),
-        "requestContext": {"http": {"method": "GET", "path": "/example/protected"}},
-    }))
-    .expect("an authorizer event of payload format 2.0")
+    let text = std::fs::read_to_string(mfa_tests::repo_root().join("events/mfa-authorizer.json")).unwrap();
+    let mut event: serde_json::Value = serde_json::from_str(&text).expect("the authorizer's event is JSON");
+    event["routeKey"] = json!(route);
+    match token {
+        Some(t) => {
+            event["identitySource"] = json!([format!("Bearer {t}")]);
+            event["headers"]["authorization"] = json!(format!("Bearer {t}"));
+        }
+        None => {
+            event["identitySource"] = json!(null);
+            event["headers"].as_object_mut().unwrap().remove("authorization");
+        }
+    }
+    serde_json::from_value(event).expect("an authorizer event of payload format 2.0")
 }
 
 #[tokio::test]

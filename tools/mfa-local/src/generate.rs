@@ -46,6 +46,7 @@ pub fn files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         let kept = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
         out.push((path, event(route, kept.as_ref())));
     }
+    out.push((root.join("events").join(format!("{AUTHORIZER_FUNCTION}.json")), authorizer_event()));
     let template = root.join("template.yaml");
     let text = std::fs::read_to_string(&template).map_err(|e| format!("reading {}: {e}", template.display()))?;
     let begin = text.find(TEMPLATE_BEGIN).ok_or("template.yaml lacks the per-route functions' BEGIN line")?;
@@ -281,6 +282,51 @@ fn entry_point(route: &Route) -> Result<String, String> {
         "//! `{} {}`{under}: {}\nuse mfa_shared::{{edge, {module}, lambda}};\n\nfn main() -> Result<(), lambda::Error> {{\n{call}\n}}\n",
         route.method, route.path, route.summary
     ))
+}
+
+/// The Lambda authorizer's function.
+const AUTHORIZER_FUNCTION: &str = "mfa-authorizer";
+
+/// The authorizer's example event: what API Gateway (HTTP API, payload 2.0) sends it for
+/// the example route behind it, the token's place marked as in the routes' events.
+fn authorizer_event() -> String {
+    r#"{
+  "version": "2.0",
+  "type": "REQUEST",
+  "routeArn": "arn:aws:execute-api:us-east-1:123456789012:abc123/$default/GET/example/protected",
+  "identitySource": [
+    "Bearer REPLACE_WITH_TOKEN"
+  ],
+  "routeKey": "GET /example/protected",
+  "rawPath": "/example/protected",
+  "rawQueryString": "",
+  "headers": {
+    "accept": "application/json",
+    "authorization": "Bearer REPLACE_WITH_TOKEN",
+    "host": "abc123.execute-api.us-east-1.amazonaws.com",
+    "user-agent": "curl/8.5.0"
+  },
+  "requestContext": {
+    "accountId": "123456789012",
+    "apiId": "abc123",
+    "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+    "domainPrefix": "abc123",
+    "http": {
+      "method": "GET",
+      "path": "/example/protected",
+      "protocol": "HTTP/1.1",
+      "sourceIp": "192.0.2.10",
+      "userAgent": "curl/8.5.0"
+    },
+    "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+    "routeKey": "GET /example/protected",
+    "stage": "$default",
+    "time": "22/Nov/2026:21:00:00 +0000",
+    "timeEpoch": 1795381200000
+  }
+}
+"#
+    .to_string()
 }
 
 /// A JSON string literal.
