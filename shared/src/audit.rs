@@ -182,8 +182,8 @@ pub fn events(
     };
     if ending == Ending::Failed {
         drafts.push(draft(EventKind::VerificationFailed));
-        if after.locked_until.is_some() && after.locked_until != before.locked_until {
-            drafts.push(Draft { detail: after.locked_until.map(|t| t.to_string()), ..draft(EventKind::LockedOut) });
+        if after.lock.until().is_some() && after.lock.until() != before.lock.until() {
+            drafts.push(Draft { detail: after.lock.until().map(|t| t.to_string()), ..draft(EventKind::LockedOut) });
         }
     } else {
         let reset = matches!(change.action, Action::ResetSelf | Action::ResetMember);

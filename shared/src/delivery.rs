@@ -18,13 +18,13 @@ use secrecy::ExposeSecret;
 
 use crate::App;
 use crate::crypto::{Mac, SecretString, random_bytes};
-use crate::lockout::Failure;
 use crate::mail::Mail;
 use crate::model::{CodeItem, MfaType, Purpose, UserMfaRecord};
 use crate::policy::Change;
 use crate::refusal::Refusal;
 use crate::store::Write;
 use crate::update;
+use crate::update::Failure;
 
 /// How long a link or code works.
 pub const LIFETIME: i64 = 10 * 60;

@@ -16,7 +16,6 @@ use serde::Serialize;
 use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
-use crate::lockout;
 use crate::model::{OrgPolicy, RememberedDevice, UserMfaRecord};
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
@@ -111,7 +110,7 @@ pub async fn log_in(app: &App, principal: &Principal, token: &SecretString) -> R
         principal.user_id.as_str(),
         &change,
         |record, policy| {
-            lockout::ensure_unlocked(record, now)?;
+            record.lock.check(now)?;
             if record.org_id != principal.org_id || !record.has_mfa_enabled() {
                 return Err(Refusal::DeviceNotRemembered);
             }

@@ -19,6 +19,12 @@ use crate::envelope::{Shape, respond_as};
 use crate::refusal::Refusal;
 use crate::routes::{AuthKind, Route, Serving, allowed_methods};
 
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A route's handler as its entry point names it: the request after the edge to its
+/// response, every refusal already shaped (`|call| Box::pin(edge::run(call, handlers::status))`).
+pub type Handler = for<'a> fn(Call<'a>) -> BoxFuture<'a, Response<Body>>;
+
 /// A handler's outcome: its response, or the refusal the edge shapes.
 pub type Answer = Result<Response<Body>, Refusal>;
 
@@ -35,12 +41,7 @@ pub struct Call<'a> {
 /// `405` (`cargo lambda watch` sends every method of a path to its function; API Gateway
 /// sends the others to the fallback), and the row goes on the request (`Serving`:
 /// authentication reads the backend headers it declares there).
-pub async fn answer(
-    app: &App,
-    row: &'static Route,
-    mut req: Request,
-    handler: crate::lambda::Handler,
-) -> Response<Body> {
+pub async fn answer(app: &App, row: &'static Route, mut req: Request, handler: Handler) -> Response<Body> {
     if req.method().as_str() != row.method {
         let path = req.uri().path();
         let refusal = Refusal::MethodNotAllowed {
@@ -178,5 +179,65 @@ impl Input for Unused {
 impl<A: Input, B: Input> Input for (A, B) {
     fn read(req: &Request) -> Result<Self, Refusal> {
         Ok((A::read(req)?, B::read(req)?))
+    }
+}
+
+/// The request body each handler's input reads, as a JSON Schema derived from its type:
+/// the contract test holds `openapi.yaml`'s request bodies to it, so the document cannot
+/// drift from what the code accepts. Only built with the `contract` feature.
+#[cfg(feature = "contract")]
+pub mod contract {
+    use std::future::Future;
+
+    use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
+    use serde_json::Value;
+
+    use super::{Call, Json, OrDefault, Unused};
+
+    /// An input's body: its schema, and whether a body is required.
+    pub trait Described {
+        fn body(generator: &mut SchemaGenerator) -> Option<(Value, bool)>;
+    }
+
+    impl Described for () {
+        fn body(_: &mut SchemaGenerator) -> Option<(Value, bool)> {
+            None
+        }
+    }
+
+    impl Described for Unused {
+        fn body(_: &mut SchemaGenerator) -> Option<(Value, bool)> {
+            None
+        }
+    }
+
+    impl<T: JsonSchema> Described for Json<T> {
+        fn body(generator: &mut SchemaGenerator) -> Option<(Value, bool)> {
+            Some((generator.root_schema_for::<T>().to_value(), true))
+        }
+    }
+
+    impl<T: JsonSchema> Described for OrDefault<T> {
+        fn body(generator: &mut SchemaGenerator) -> Option<(Value, bool)> {
+            Some((generator.root_schema_for::<T>().to_value(), false))
+        }
+    }
+
+    /// A path's id with a body, or a body with a path's id.
+    impl<A: Described, B: Described> Described for (A, B) {
+        fn body(generator: &mut SchemaGenerator) -> Option<(Value, bool)> {
+            A::body(generator).or_else(|| B::body(generator))
+        }
+    }
+
+    /// The body `handler` reads (`None`: it reads none, or ignores what it is sent), its
+    /// subschemas inlined.
+    pub fn request<'a, C, I: Described, F, Fut>(_handler: F) -> Option<(Value, bool)>
+    where
+        F: FnOnce(Call<'a>, C, I) -> Fut,
+        Fut: Future,
+    {
+        let mut generator = SchemaSettings::openapi3().with(|s| s.inline_subschemas = true).into_generator();
+        I::body(&mut generator)
     }
 }

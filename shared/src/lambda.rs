@@ -14,12 +14,7 @@ use lambda_http::{Body, Request, Response, service_fn};
 
 use crate::App;
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A route's handler as its entry point names it: the request after the edge
-/// (`edge::Call`) to its response, every refusal already shaped
-/// (`|call| Box::pin(edge::run(call, handlers::status))`).
-pub type Handler = for<'a> fn(crate::edge::Call<'a>) -> BoxFuture<'a, Response<Body>>;
+pub use crate::edge::{BoxFuture, Handler};
 
 /// The `main` of a route's function: builds once what `function`'s row of the route
 /// table needs, then answers each request through the edge (`edge::answer`) with

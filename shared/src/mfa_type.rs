@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// An MFA method, named as on the wire (`mfaType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MfaType {
     GoogleAuth,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{Keyring, Sealed};
 use crate::factors::{self, Factor, FactorState, Material, PasskeyCredential};
 pub use crate::factors::{PendingSetup, StepUp};
+use crate::lockout::SoftLock;
 use crate::refusal::Refusal;
 
 /// The `amr` value of a login with a remembered device.
@@ -56,10 +57,9 @@ pub struct UserMfaRecord {
     /// Set when an administrator reset the user with `enable: true`.
     #[serde(default)]
     pub is_required: bool,
-    #[serde(default)]
-    pub failed_attempts: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locked_until: Option<i64>,
+    /// The soft lock of second-factor checks (`failedAttempts`, `lockedUntil`).
+    #[serde(flatten)]
+    pub lock: SoftLock,
     /// The last authenticator time step accepted, of any of the user's authenticators:
     /// each step is accepted once per user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -443,8 +443,7 @@ mod legacy {
                 factors,
                 primary_method: s.primary_method,
                 is_required: s.is_required,
-                failed_attempts: s.failed_attempts,
-                locked_until: s.locked_until,
+                lock: SoftLock::stored(s.failed_attempts, s.locked_until),
                 totp_last_step: s.totp_last_step.or(s.totp.last_step),
                 backup_codes: s.backup_codes,
                 backup_codes_issued_in: s.backup_codes_issued_in,
@@ -816,14 +815,14 @@ mod tests {
     #[test]
     fn reset_keeps_the_lockout() {
         let mut r = record(&[(MfaType::GoogleAuth, MethodState::Enabled)], Some(MfaType::GoogleAuth));
-        r.failed_attempts = 3;
+        r.lock = SoftLock::stored(3, None);
         r.backup_codes = vec!["h".into()];
         r.is_required = true;
         let before = r.clone();
         r.reset();
         assert!(!r.has_mfa_enabled() && r.factors.is_empty());
         assert!(r.backup_codes.is_empty() && r.primary_method.is_none());
-        assert_eq!(r.failed_attempts, 3);
+        assert_eq!(r.lock.failures(), 3);
         assert!(r.is_required, "an administrator's requirement outlives a reset");
         assert!(r.lost_or_replaced_a_factor_of(&before), "a reset removes factors: other sessions end");
     }

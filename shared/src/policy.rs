@@ -485,7 +485,7 @@ pub fn check(
         Requirement::FreshFactor if !enrolled || change.has_fresh_factor() => Ok(()),
         Requirement::FreshFactor => Err(Refusal::StepUpRequired),
         // The proof is checked, spent and counted in this change's own write, before its
-        // step runs (`lockout::attempt`, the only way a change with a proof is written).
+        // step runs (`update::attempt`, the only way a change with a proof is written).
         // A login link proves the mailbox, not a factor of the user's choosing: never a
         // change's proof.
         Requirement::FreshFactorOrProof if !enrolled || change.has_fresh_factor() || change.has_proof() => Ok(()),

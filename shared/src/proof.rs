@@ -1,5 +1,6 @@
 //! What a request presents to prove a factor, parsed at the edge: the wire carries
-//! parallel optional fields (`code`, `token`, `credential`, `challenge`, `factorId`), and
+//! parallel optional fields (`code`, `token`, `credential`, `factorId`, and `challenge` or
+//! `deviceToken`), and
 //! a method takes exactly one kind of proof, so each route turns them into one value of
 //! [`SetupProof`] or [`LoginProof`] for the method it names before anything else runs.
 //! A missing or blank field is a `400` that names it.
@@ -11,18 +12,19 @@ use crate::crypto::{ExposeSecret, SecretString};
 use crate::model::MfaType;
 use crate::refusal::Refusal;
 
-/// The proof fields as the wire carries them (`verify-setup`, `verify-login`).
+/// The proof fields as the wire carries them (`verify-setup`, `verify-login`); each route
+/// adds its own (`challenge` of a passkey setup, `deviceToken` of a login).
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Presented {
+    #[cfg_attr(feature = "contract", schemars(with = "Option<String>"))]
     pub code: Option<SecretString>,
+    #[cfg_attr(feature = "contract", schemars(with = "Option<String>"))]
     pub token: Option<SecretString>,
     pub credential: Option<Value>,
-    pub challenge: Option<String>,
     /// The factor the proof is for, when the caller names one.
     pub factor_id: Option<String>,
-    /// A remembered device's token (`mfaType: "DEVICE"`).
-    pub device_token: Option<SecretString>,
 }
 
 /// What a login names in `mfaType`: one of the methods, or `DEVICE` (a remembered
@@ -46,6 +48,19 @@ impl<'de> Deserialize<'de> for LoginMethod {
             let expected: Vec<&str> = MfaType::ALL.iter().map(|m| m.as_str()).chain([DEVICE]).collect();
             serde::de::Error::custom(format!("unknown method `{name}`, expected one of {}", expected.join(", ")))
         })
+    }
+}
+
+/// A method's name, or `DEVICE`.
+#[cfg(feature = "contract")]
+impl schemars::JsonSchema for LoginMethod {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "LoginMethod".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = MfaType::ALL.iter().map(|m| m.as_str()).chain([DEVICE]).collect();
+        schemars::json_schema!({ "type": "string", "enum": names })
     }
 }
 
@@ -114,9 +129,15 @@ fn object(value: &Option<Value>, field: &str, method: MfaType) -> Result<Value, 
     value.as_ref().filter(|v| v.is_object()).cloned().ok_or_else(|| required(field, method.as_str()))
 }
 
+/// The token a login with a remembered device presents (`deviceToken`).
+pub fn device_token(token: &Option<SecretString>) -> Result<SecretString, Refusal> {
+    present(token, "deviceToken", DEVICE)
+}
+
 impl Presented {
-    /// The proof `method`'s setup takes.
-    pub fn for_setup(&self, method: MfaType) -> Result<SetupProof, Refusal> {
+    /// The proof `method`'s setup takes (`challenge`: the one a passkey's registration
+    /// answers, by default the latest).
+    pub fn for_setup(&self, method: MfaType, challenge: Option<String>) -> Result<SetupProof, Refusal> {
         let factor_id = self.factor_id.clone();
         Ok(match method {
             MfaType::GoogleAuth => SetupProof::Authenticator { code: secret(&self.code, "code", method)?, factor_id },
@@ -126,15 +147,10 @@ impl Presented {
             MfaType::MagicLink => SetupProof::Link { token: secret(&self.token, "token", method)? },
             MfaType::Passkey => SetupProof::Registration {
                 credential: object(&self.credential, "credential", method)?,
-                challenge: self.challenge.clone(),
+                challenge,
                 factor_id,
             },
         })
-    }
-
-    /// The token a login with a remembered device presents.
-    pub fn for_device(&self) -> Result<SecretString, Refusal> {
-        present(&self.device_token, "deviceToken", DEVICE)
     }
 
     /// The proof a login with `method` takes.
@@ -165,10 +181,10 @@ mod tests {
         assert!(e.sentence().contains("`code`") && e.sentence().contains("GOOGLE_AUTH"), "{e}");
         assert!(matches!(presented.for_login(MfaType::MagicLink), Ok(LoginProof::Link { .. })));
         let presented: Presented = serde_json::from_value(json!({"credential": "x"})).unwrap();
-        assert!(presented.for_setup(MfaType::Passkey).is_err(), "a credential is an object");
+        assert!(presented.for_setup(MfaType::Passkey, None).is_err(), "a credential is an object");
         let presented: Presented = serde_json::from_value(json!({"code": "123456", "factorId": "f1"})).unwrap();
         assert!(matches!(
-            presented.for_setup(MfaType::Sms),
+            presented.for_setup(MfaType::Sms, None),
             Ok(SetupProof::Sent { method: MfaType::Sms, factor_id: Some(_), .. })
         ));
     }

@@ -10,7 +10,8 @@
 use crate::App;
 use crate::audit;
 use crate::model::{OrgPolicy, UserMfaRecord};
-use crate::policy::{self, Action, Actor, Change};
+use crate::notify::{self, Notice};
+use crate::policy::{self, Action, Actor, Change, ProofKind};
 use crate::refusal::Refusal;
 use crate::store::{StoreError, Write};
 
@@ -51,7 +52,7 @@ pub type Loaded = (UserMfaRecord, Option<OrgPolicy>);
 ///
 /// A change that carries a proof in the request (`Change::proof`) is refused here: the
 /// policy honours such a proof only because the lockout checks it in the same write
-/// (`lockout::attempt`, the one caller of [`proven`]).
+/// ([`attempt`], the one caller of [`proven`]).
 pub async fn user_with_loaded<T>(
     app: &App,
     user_id: &str,
@@ -140,8 +141,7 @@ async fn run<T>(
             Ok(_) => Some(audit::Ending::Done),
             Err(_)
                 if (matches!(change.action, Action::Verify | Action::CompleteSetup) || change.proof.is_some())
-                    && (record.failed_attempts, record.locked_until)
-                        != (before.failed_attempts, before.locked_until) =>
+                    && record.lock != before.lock =>
             {
                 Some(audit::Ending::Failed)
             }
@@ -258,6 +258,132 @@ fn settle(change: &Change, before: &UserMfaRecord, record: &mut UserMfaRecord, r
             if p.email.is_some() {
                 record.email = p.email.clone();
             }
+        }
+    }
+}
+
+/// Why a second-factor check did not pass.
+pub enum Failure {
+    /// The factor presented was wrong, spent or expired: it counts toward the lockout.
+    Counted(Refusal),
+    /// Nothing was checked (the method is off, nothing is pending, a fault): not counted.
+    Uncounted(Refusal),
+}
+
+impl From<Refusal> for Failure {
+    fn from(e: Refusal) -> Self {
+        Failure::Uncounted(e)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Uncounted(e.into())
+    }
+}
+
+/// A proof of a factor presented in a request (a code, an assertion, a recovery code),
+/// checked and spent in the change's own write.
+pub trait Proof {
+    fn kind(&self) -> ProofKind;
+    /// The check in the record's write: the one-time writes it spends, or why it failed.
+    fn check(&self, app: &App, record: &mut UserMfaRecord, now: i64) -> Result<Vec<Write>, Failure>;
+}
+
+/// Runs one second-factor check of `user_id` against their record (`loaded`, when it was
+/// read with the factor's one-time item, or read now), in the record's
+/// conditional write: refused while locked; a counted failure is recorded (also when the
+/// answer is a refusal); a pass resets the count and writes `check`'s extra items (a
+/// consumed one-time value, a new session) in the same transaction. When another request
+/// spent one of those items first, the answer is `spent()`.
+///
+/// A change that carries a proof in the request (`Change::proof`: a code, an assertion or
+/// a recovery code presented with a factor change) has that proof checked first, spent
+/// and counted exactly like a login's; `check` runs only when it passed. The policy that
+/// governs the user is read with the record (or came with `loaded`).
+pub async fn attempt<T>(
+    app: &App,
+    user_id: &str,
+    loaded: Option<Loaded>,
+    change: Change<'_>,
+    proof: Option<&(dyn Proof + Sync)>,
+    mut check: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Failure>,
+    spent: impl Fn() -> Refusal,
+) -> Result<T, Refusal> {
+    debug_assert!(matches!(change.action, Action::Verify | Action::CompleteSetup) || change.proof.is_some());
+    debug_assert_eq!(change.proof, proof.map(|p| p.kind()), "the change names the proof it carries");
+    let now = change.now;
+    let mut lock_notice: Option<Vec<String>> = None;
+    let mut code_notice: Option<Vec<String>> = None;
+    let outcome = proven(
+        app,
+        user_id,
+        loaded,
+        &change,
+        |record, policy| {
+            lock_notice = None;
+            code_notice = None;
+            record.lock.check(now)?;
+            let read = record.clone();
+            // A change the proof passed for but that is refused itself (a factor the user
+            // does not have, the last factor of a user MFA is required of) leaves the
+            // record as it was read: the proof unspent, no session ended, nothing written.
+            let before = change.proof.is_some().then(|| record.clone());
+            let proven = match proof {
+                Some(proof) => proof.check(app, record, now),
+                None => Ok(Vec::new()),
+            };
+            let passed = proven.and_then(|mut writes| match check(record, policy) {
+                Ok((t, more)) => {
+                    writes.extend(more);
+                    Ok((t, writes))
+                }
+                Err(e) => {
+                    if let Some(before) = &before {
+                        *record = before.clone();
+                    }
+                    Err(e)
+                }
+            });
+            match passed {
+                Ok(passed) => {
+                    record.lock.pass();
+                    // A recovery code spent, by any route and in any role: the user is told.
+                    if change.spent_recovery_code(&read, record) {
+                        code_notice = Some(notify::recipients(&read, change.actor.user_email()));
+                    }
+                    Ok(passed)
+                }
+                Err(Failure::Uncounted(e)) => Err(e),
+                Err(Failure::Counted(refusal)) => {
+                    let to = notify::recipients(record, change.actor.user_email());
+                    match record.lock.fail(now) {
+                        Some(seconds) => {
+                            lock_notice = Some(to);
+                            Err(Refusal::TooManyAttempts { seconds: seconds as u64 })
+                        }
+                        None => Err(refusal),
+                    }
+                }
+            }
+        },
+        spent,
+    )
+    .await;
+    // The codes left are counted in the record as written: a change that ended the
+    // sessions the remaining codes were issued in left none.
+    match outcome {
+        Ok((t, left)) => {
+            if let Some(to) = code_notice {
+                notify::send(app, &to, Notice::BackupCodeUsed { left }).await;
+            }
+            Ok(t)
+        }
+        Err(e) => {
+            if let (Refusal::TooManyAttempts { .. }, Some(to)) = (&e, lock_notice) {
+                notify::send(app, &to, Notice::LockedOut { minutes: crate::lockout::LOCK_SECONDS / 60 }).await;
+            }
+            Err(e)
         }
     }
 }

@@ -906,7 +906,7 @@ async fn check_only(
     use mfa_shared::policy::{Action, Change};
     let now = app.clock.now();
     let change = Change::by_user(Action::Verify, principal, now);
-    mfa_shared::lockout::attempt(
+    mfa_shared::update::attempt(
         app,
         principal.user_id.as_str(),
         loaded,

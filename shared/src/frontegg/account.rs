@@ -40,7 +40,7 @@ pub(super) async fn begin_authenticator(app: &App, principal: &Principal) -> Res
 }
 
 /// Begins a phone: texts its setup code; `{otcToken, phoneNumber}` (the number masked).
-pub(super) async fn begin_phone(app: &App, principal: &Principal, phone: Option<String>) -> Result<Value, Refusal> {
+pub(super) async fn begin_phone(app: &App, principal: &Principal, phone: String) -> Result<Value, Refusal> {
     let phone_number = Some(required_text(phone, "phoneNumber")?);
     let request = SetupRequest { phone_number, ..SetupRequest::default() };
     let started = methods::setup(app, principal, MfaType::Sms, request).await?;
@@ -62,8 +62,10 @@ pub async fn authenticator_enroll(Call { app, .. }: Call<'_>, principal: Princip
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 pub struct TokenInput {
-    token: Option<SecretString>,
+    #[cfg_attr(feature = "contract", schemars(with = "String"))]
+    token: SecretString,
 }
 
 /// `POST …/users/v1/mfa/authenticator/enroll/verify` (and the legacy
@@ -81,9 +83,10 @@ pub async fn authenticator_enroll_verify(
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PhoneInput {
-    phone_number: Option<String>,
+    phone_number: String,
 }
 
 /// `POST …/users/v1/mfa/sms/enroll` `{phoneNumber}`.
@@ -92,10 +95,12 @@ pub async fn sms_enroll(Call { app, .. }: Call<'_>, principal: Principal, Json(i
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CodeInput {
-    otc_token: Option<String>,
-    code: Option<SecretString>,
+    otc_token: String,
+    #[cfg_attr(feature = "contract", schemars(with = "String"))]
+    code: SecretString,
 }
 
 /// `POST …/users/v1/mfa/sms/enroll/verify` `{otcToken, code}`: completes the phone;
@@ -184,8 +189,11 @@ pub async fn webauthn_disable_options(
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebauthnInput {
+    /// Required: the handler refuses a body without it, saying what it must hold.
+    #[cfg_attr(feature = "contract", schemars(required))]
     options: Option<Value>,
 }
 

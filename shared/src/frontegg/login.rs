@@ -30,9 +30,11 @@ fn logging_in(remember: bool) -> Finish {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CodeLogin {
-    value: Option<SecretString>,
+    #[cfg_attr(feature = "contract", schemars(with = "String"))]
+    value: SecretString,
     #[serde(default)]
     remember_device: bool,
 }
@@ -60,10 +62,12 @@ async fn code_login(app: &App, principal: &Principal, factor_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RecoverInput {
-    email: Option<String>,
-    recovery_code: Option<SecretString>,
+    email: String,
+    #[cfg_attr(feature = "contract", schemars(with = "String"))]
+    recovery_code: SecretString,
 }
 
 /// `POST …/auth/v1/user/mfa/recover` `{email, recoveryCode}`: the recovery code is spent
@@ -89,9 +93,11 @@ pub async fn authenticator_enroll(Call { app, .. }: Call<'_>, principal: Princip
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EnrollVerify {
-    token: Option<SecretString>,
+    #[cfg_attr(feature = "contract", schemars(with = "String"))]
+    token: SecretString,
     #[serde(default)]
     remember_device: bool,
 }
@@ -125,9 +131,10 @@ async fn complete_and_log_in(
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PhoneInput {
-    phone_number: Option<String>,
+    phone_number: String,
 }
 
 /// `POST …/auth/v1/user/mfa/sms/enroll` `{mfaToken, phoneNumber}`: texts a setup code
@@ -138,10 +145,12 @@ pub async fn sms_enroll(Call { app, .. }: Call<'_>, principal: Principal, Json(i
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CodeInput {
-    otc_token: Option<String>,
-    code: Option<SecretString>,
+    otc_token: String,
+    #[cfg_attr(feature = "contract", schemars(with = "String"))]
+    code: SecretString,
     #[serde(default)]
     remember_device: bool,
 }
@@ -218,9 +227,12 @@ pub async fn webauthn_enroll(Call { app, .. }: Call<'_>, principal: Principal, _
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebauthnInput {
-    webauthn_token: Option<String>,
+    webauthn_token: String,
+    /// Required: the handler refuses a body without it, saying what it must hold.
+    #[cfg_attr(feature = "contract", schemars(required))]
     options: Option<Value>,
     #[serde(default)]
     remember_device: bool,

@@ -105,15 +105,15 @@ async fn code_or_recovery(
 }
 
 /// A required secret field, not blank.
-fn required(value: Option<SecretString>, field: &str) -> Result<SecretString, Refusal> {
-    value
+fn required(value: SecretString, field: &str) -> Result<SecretString, Refusal> {
+    Some(value)
         .filter(|v| !v.expose_secret().trim().is_empty())
         .ok_or_else(|| Refusal::InvalidField(format!("Field `{field}` is required.").into()))
 }
 
 /// A required field, not blank.
-fn required_text(value: Option<String>, field: &str) -> Result<String, Refusal> {
-    value
+fn required_text(value: String, field: &str) -> Result<String, Refusal> {
+    Some(value)
         .filter(|v| !v.trim().is_empty())
         .ok_or_else(|| Refusal::InvalidField(format!("Field `{field}` is required.").into()))
 }
@@ -126,4 +126,11 @@ fn same_device(device_id: String, otc_token: &str) -> Result<String, Refusal> {
     Err(Refusal::InvalidField(
         "Field `otcToken` is not the one sent for this device; send the `otcToken` its code came with.".into(),
     ))
+}
+
+#[cfg(feature = "contract")]
+impl crate::edge::contract::Described for Device {
+    fn body(_: &mut schemars::SchemaGenerator) -> Option<(serde_json::Value, bool)> {
+        None
+    }
 }

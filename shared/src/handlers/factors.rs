@@ -25,6 +25,7 @@ pub async fn list(Call { app, .. }: Call<'_>, principal: Principal, _: ()) -> An
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 pub struct RenameInput {
     name: String,
 }

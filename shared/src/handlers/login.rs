@@ -9,8 +9,8 @@ use crate::crypto::SecretString;
 use crate::devices;
 use crate::edge::{Answer, Call, Json};
 use crate::envelope::json_response;
-use crate::lockout;
 use crate::methods::{self, backup_codes};
+use crate::update;
 
 use crate::policy::{Action, Change};
 use crate::proof::{LoginMethod, Presented};
@@ -18,11 +18,15 @@ use crate::refusal::Refusal;
 use crate::sessions;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyLoginInput {
     mfa_type: LoginMethod,
     #[serde(flatten)]
     presented: Presented,
+    /// With `mfaType: "DEVICE"`: the token a login that remembered this device returned.
+    #[cfg_attr(feature = "contract", schemars(with = "Option<String>"))]
+    device_token: Option<SecretString>,
     /// Also remember this device: the answer carries a `deviceToken`.
     #[serde(default)]
     remember_device: bool,
@@ -38,7 +42,7 @@ pub async fn verify_login(
     let method = match input.mfa_type {
         LoginMethod::Factor(method) => method,
         LoginMethod::Device => {
-            let token = input.presented.for_device()?;
+            let token = crate::proof::device_token(&input.device_token)?;
             let session = devices::log_in(app, &principal, &token).await?;
             return Ok(json_response(StatusCode::OK, &session.body("Signed in with a remembered device")));
         }
@@ -49,7 +53,9 @@ pub async fn verify_login(
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 pub struct RecoverInput {
+    #[cfg_attr(feature = "contract", schemars(with = "String"))]
     code: SecretString,
 }
 
@@ -59,7 +65,7 @@ pub async fn recover(Call { app, .. }: Call<'_>, principal: Principal, Json(inpu
     let now = app.clock.now();
     let change = Change::by_user(Action::Verify, &principal, now);
     // The lockout tells the user a code was spent (it does for every route that spends one).
-    let session = lockout::attempt(
+    let session = update::attempt(
         app,
         principal.user_id.as_str(),
         None,

@@ -24,7 +24,9 @@ pub async fn send(
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 pub struct ActivateInput {
+    #[cfg_attr(feature = "contract", schemars(with = "String"))]
     token: SecretString,
 }
 

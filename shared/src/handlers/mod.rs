@@ -92,6 +92,7 @@ fn completed(
 
 /// `{factorId?}`: the factor to send a login link or code to, when the user has several.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FactorChoice {
     factor_id: Option<String>,
@@ -99,7 +100,22 @@ pub struct FactorChoice {
 
 /// `{mfaType}`: the body of enable, disable and primary.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MethodInput {
     mfa_type: MfaType,
+}
+
+#[cfg(feature = "contract")]
+impl crate::edge::contract::Described for FactorId {
+    fn body(_: &mut schemars::SchemaGenerator) -> Option<(serde_json::Value, bool)> {
+        None
+    }
+}
+
+#[cfg(feature = "contract")]
+impl crate::edge::contract::Described for DeviceId {
+    fn body(_: &mut schemars::SchemaGenerator) -> Option<(serde_json::Value, bool)> {
+        None
+    }
 }

@@ -11,6 +11,7 @@ use crate::refusal::Refusal;
 use crate::update;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EnforceInput {
     enforced: bool,

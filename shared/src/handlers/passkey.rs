@@ -12,6 +12,7 @@ use crate::notify;
 use crate::refusal::Refusal;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CompleteInput {
     credential: Value,

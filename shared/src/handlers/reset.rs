@@ -12,6 +12,7 @@ use crate::refusal::Refusal;
 use crate::update;
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResetInput {
     reset_user_id: Option<String>,

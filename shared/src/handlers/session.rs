@@ -12,8 +12,10 @@ use crate::envelope::json_response;
 use crate::sessions;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshInput {
+    #[cfg_attr(feature = "contract", schemars(with = "String"))]
     refresh_token: SecretString,
 }
 

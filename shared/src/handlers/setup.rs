@@ -13,6 +13,7 @@ use crate::notify;
 use crate::proof::Presented;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SetupInput {
     mfa_type: MfaType,
@@ -22,6 +23,7 @@ pub struct SetupInput {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 struct DeviceInfo {
     name: Option<String>,
 }
@@ -40,11 +42,14 @@ pub async fn setup(Call { app, .. }: Call<'_>, principal: Principal, Json(input)
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VerifySetupInput {
     mfa_type: MfaType,
     #[serde(flatten)]
     presented: Presented,
+    /// A passkey's: the challenge its registration answers (by default the latest).
+    challenge: Option<String>,
 }
 
 /// `POST /mfa/verify-setup`: proves the pending setup works and enables the method (a
@@ -54,7 +59,7 @@ pub async fn verify_setup(
     principal: Principal,
     Json(input): Json<VerifySetupInput>,
 ) -> Answer {
-    let proof = input.presented.for_setup(input.mfa_type)?;
+    let proof = input.presented.for_setup(input.mfa_type, input.challenge.clone())?;
     let completed = methods::complete(app, &principal, proof, Default::default()).await?;
     notify::send(app, &completed.to, completed.notice).await;
     Ok(super::completed("MFA setup verified and enabled", completed.backup_codes))

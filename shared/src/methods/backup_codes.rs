@@ -10,12 +10,12 @@
 use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, Keyring, Mac, SecretString, random_bytes, sha256_hex};
-use crate::lockout::Failure;
 use crate::model::{UserMfaRecord, backup_code_context, backup_code_form};
 use crate::notify;
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
 use crate::update;
+use crate::update::Failure;
 
 pub const COUNT: usize = 10;
 const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

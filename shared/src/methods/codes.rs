@@ -12,13 +12,13 @@ use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, Keyring, SecretString};
 use crate::delivery::{self, Message, Prepared, PresentedCode, Undo};
 use crate::factors::{Factor, Material, mask_address, mask_phone};
-use crate::lockout::{self, Failure};
 use crate::mail::{Mail, html_escape};
 use crate::model::{CodeItem, MfaType, PendingSetup, Purpose, UserMfaRecord};
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
 use crate::store::Write;
+use crate::update::{self, Failure};
 
 /// Where a code factor's codes go.
 #[derive(Clone, Debug)]
@@ -187,7 +187,7 @@ pub async fn complete(
         app.store.load_user_and_code(user, method, Purpose::Activate, principal.org_id.as_deref()).await?;
     let change = Change::completing(method, Actor::User(principal), now);
     let (codes, hashes) = backup_codes::generate_n(app.keyring()?, user, finish.backup_codes);
-    let (to, first, session) = lockout::attempt(
+    let (to, first, session) = update::attempt(
         app,
         user,
         Some((record, rules)),

@@ -13,7 +13,6 @@ use crate::auth::{Principal, UserId};
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
 use crate::delivery;
 use crate::factors::{Factor, FactorState, Material};
-use crate::lockout::Failure;
 use crate::mail::{Mail, html_escape};
 use crate::model::{LinkToken, MfaType, PendingSetup, Purpose, UserMfaRecord};
 use crate::notify::{self, Notice};
@@ -21,6 +20,7 @@ use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
 use crate::store::Write;
 use crate::update;
+use crate::update::Failure;
 
 /// A new token (what goes into the link) and its hash (what is stored). An activation
 /// token also names its user after a `.` (base64url), so the activation, which has no

@@ -18,13 +18,13 @@ use serde_json::Value;
 use crate::App;
 use crate::auth::Principal;
 use crate::crypto::SecretString;
-use crate::lockout::Failure;
 use crate::model::{MfaType, UserMfaRecord};
 use crate::notify::Notice;
 use crate::policy::ProofKind;
 use crate::proof::{LoginProof, SetupProof};
 use crate::refusal::Refusal;
 use crate::store::Write;
+use crate::update::Failure;
 use crate::update::Loaded;
 
 /// A setup that was completed: the notice to send and every address to send it to, the
@@ -348,7 +348,7 @@ impl Login {
     }
 }
 
-impl crate::lockout::Proof for Login {
+impl crate::update::Proof for Login {
     fn kind(&self) -> ProofKind {
         self.proof_kind()
     }
@@ -376,7 +376,7 @@ pub async fn log_in(
     });
     let (login, loaded) = Login::prepare(app, principal, proof, None).await?;
     let change = crate::policy::Change::by_user(crate::policy::Action::Verify, principal, now);
-    crate::lockout::attempt(
+    crate::update::attempt(
         app,
         principal.user_id.as_str(),
         loaded,
@@ -396,7 +396,7 @@ pub async fn log_in(
 
 /// A factor change made with `proof`, a factor's proof presented in the request
 /// (Frontegg's disable routes): the proof is checked, spent and counted like a login's
-/// in the change's own write (`lockout::attempt`), then `step` makes the change; the
+/// in the change's own write (`update::attempt`), then `step` makes the change; the
 /// policy decides the rest as for any change (`Change::with_proof`).
 /// Resets the MFA of `principal` (every factor, backup code and session) on `proof`, a
 /// second factor presented in the request (Frontegg's recovery and legacy disable); the
@@ -422,12 +422,12 @@ pub async fn with_proof<T>(
 ) -> Result<T, Refusal> {
     let mut step = step;
     let change = crate::policy::Change::with_proof(action, principal, proof.proof_kind(), app.clock.now());
-    crate::lockout::attempt(
+    crate::update::attempt(
         app,
         principal.user_id.as_str(),
         loaded,
         change,
-        Some(&proof as &(dyn crate::lockout::Proof + Sync)),
+        Some(&proof as &(dyn crate::update::Proof + Sync)),
         |record, policy| Ok((step(record, policy)?, Vec::new())),
         || proof.spent(),
     )

@@ -19,13 +19,13 @@ use crate::App;
 use crate::auth::Principal;
 use crate::crypto::sha256_hex;
 use crate::factors::{Factor, Material, PasskeyCredential};
-use crate::lockout::Failure;
 use crate::model::{Ceremony, CeremonyKind, MfaType, OpenCeremony, PendingSetup, UserMfaRecord};
 use crate::notify::{self, Notice};
 use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
 use crate::store::Write;
 use crate::update;
+use crate::update::Failure;
 
 pub use crate::config::CEREMONY_LIFETIME;
 /// Login ceremonies one user may have open at once; opening another replaces the oldest

@@ -14,12 +14,11 @@ use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, Keyring, Sealed, SecretSlice, SecretString, random_bytes};
 use crate::factors::{Factor, Material};
-use crate::lockout::{self, Failure};
 use crate::model::{MfaType, PendingSetup, UserMfaRecord};
 use crate::notify::{self, Notice};
 use crate::policy::{Actor, Change};
 use crate::refusal::Refusal;
-use crate::update;
+use crate::update::{self, Failure};
 
 pub const DIGITS: u8 = 6;
 pub const STEP_SECONDS: u64 = 30;
@@ -264,7 +263,7 @@ pub async fn complete(
     let change = Change::completing(MfaType::GoogleAuth, Actor::User(principal), now);
     // A first factor whose setup showed no backup codes (Frontegg's enrolment) gets them now.
     let (fresh, hashes) = backup_codes::generate_n(keyring, principal.user_id.as_str(), finish.backup_codes);
-    let (to, issued, session) = lockout::attempt(
+    let (to, issued, session) = update::attempt(
         app,
         principal.user_id.as_str(),
         None,

@@ -146,7 +146,7 @@ async fn a_code_expires_after_ten_minutes_and_is_bound_to_its_purpose_and_factor
         .await
         .expect("a live code of the named factor");
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
-    assert_eq!(record.failed_attempts, 0, "a success resets the count");
+    assert_eq!(record.lock.failures(), 0, "a success resets the count");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
@@ -209,7 +209,7 @@ async fn resending_has_a_cool_down_that_leaves_the_failure_count_and_the_lockout
     test.clock.advance(61);
     assert_eq!(test.call("mfa-email-code-send", Some(&pre), json!(null)).await.0, 200);
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
-    assert_eq!(record.failed_attempts, 2, "sending never resets the failure count");
+    assert_eq!(record.lock.failures(), 2, "sending never resets the failure count");
     // Two wrong authenticator codes and one more email code: five in a row, of any method.
     let right = mfa_shared::methods::totp::code_at(&secret, test.clock.now()).parse::<u32>().unwrap();
     let wrong_totp = json!({"mfaType": "GOOGLE_AUTH", "code": format!("{:06}", (right + 500_000) % 1_000_000)});

@@ -232,5 +232,5 @@ async fn five_failures_lock_for_15_minutes_on_an_injected_clock() {
         parse(&mfa_tests::handle(&app, "", "mfa-verify-setup", verify(&totp::code_at(&raw, clock.now()))).await);
     assert_eq!(status, 200, "{body}");
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
-    assert_eq!((record.failed_attempts, record.locked_until), (0, None));
+    assert_eq!((record.lock.failures(), record.lock.until()), (0, None));
 }

@@ -173,7 +173,7 @@ async fn send_requires_the_method_and_is_rate_limited_without_resetting_failures
     let (status, body) = parse(&resp);
     assert_eq!((status, body["code"].clone()), (429, json!("RATE_LIMITED")));
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
-    assert_eq!(record.failed_attempts, 2, "sending links never resets the failure count");
+    assert_eq!(record.lock.failures(), 2, "sending links never resets the failure count");
 }
 
 #[tokio::test]

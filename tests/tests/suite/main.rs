@@ -7,6 +7,7 @@ mod authorizer;
 mod browser;
 mod budget;
 mod codes;
+mod contract;
 mod devices;
 mod events;
 mod factors;

@@ -452,6 +452,23 @@ pub async fn dispatch(app: &App, jwks: &str, function: &str, req: Request) -> Op
         }
     }
     out.push_str("        _ => return None,\n    };\n    Some(edge::answer(app, routes::route(function)?, req, handler).await)\n}\n");
+    out.push_str(
+        "
+/// The body `function`'s handler reads, as a JSON Schema derived from its input's type
+/// (`edge::contract`), and whether one is required; `None` for a function no row names.
+#[rustfmt::skip]
+pub fn request_schema(function: &str) -> Option<Option<(serde_json::Value, bool)>> {
+    Some(match function {
+",
+    );
+    for route in ROUTES {
+        let schema = match hand_kept_main(route) {
+            true => "None".to_string(),
+            false => format!("edge::contract::request({})", route.handler),
+        };
+        out.push_str(&format!("        \"{}\" => {schema},\n", route.function));
+    }
+    out.push_str("        _ => return None,\n    })\n}\n");
     out
 }
 
