@@ -22,7 +22,7 @@ use crate::routes::{AuthKind, Route, Serving, allowed_methods};
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A route's handler as its entry point names it: the request after the edge to its
-/// response, every refusal already shaped (`|call| Box::pin(edge::run(call, handlers::status))`).
+/// response, every refusal already shaped (`|call| Box::pin(edge::run(call, handlers::status::status))`).
 pub type Handler = for<'a> fn(Call<'a>) -> BoxFuture<'a, Response<Body>>;
 
 /// A handler's outcome: its response, or the refusal the edge shapes.

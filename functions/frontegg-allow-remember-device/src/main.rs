@@ -3,6 +3,6 @@ use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
     lambda::function("frontegg-allow-remember-device", |call| {
-        Box::pin(edge::run(call, frontegg::allow_remember_device))
+        Box::pin(edge::run(call, frontegg::login::allow_remember_device))
     })
 }

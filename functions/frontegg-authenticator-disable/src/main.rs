@@ -3,6 +3,6 @@ use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
     lambda::function("frontegg-authenticator-disable", |call| {
-        Box::pin(edge::run(call, frontegg::authenticator_disable))
+        Box::pin(edge::run(call, frontegg::account::authenticator_disable))
     })
 }

@@ -3,6 +3,6 @@ use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
     lambda::function("frontegg-authenticator-enroll-verify", |call| {
-        Box::pin(edge::run(call, frontegg::authenticator_enroll_verify))
+        Box::pin(edge::run(call, frontegg::account::authenticator_enroll_verify))
     })
 }

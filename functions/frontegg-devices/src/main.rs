@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-devices", |call| Box::pin(edge::run(call, frontegg::devices)))
+    lambda::function("frontegg-devices", |call| Box::pin(edge::run(call, frontegg::account::devices)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-emailcode-send", |call| Box::pin(edge::run(call, frontegg::login_emailcode_send)))
+    lambda::function("frontegg-login-emailcode-send", |call| Box::pin(edge::run(call, frontegg::login::emailcode_send)))
 }

@@ -3,6 +3,6 @@ use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
     lambda::function("frontegg-login-emailcode-verify", |call| {
-        Box::pin(edge::run(call, frontegg::login_emailcode_verify))
+        Box::pin(edge::run(call, frontegg::login::emailcode_verify))
     })
 }

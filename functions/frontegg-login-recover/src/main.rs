@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-recover", |call| Box::pin(edge::run(call, frontegg::login_recover)))
+    lambda::function("frontegg-login-recover", |call| Box::pin(edge::run(call, frontegg::login::recover)))
 }

@@ -3,6 +3,6 @@ use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
     lambda::function("frontegg-login-sms-enroll-verify", |call| {
-        Box::pin(edge::run(call, frontegg::login_sms_enroll_verify))
+        Box::pin(edge::run(call, frontegg::login::sms_enroll_verify))
     })
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-sms-enroll", |call| Box::pin(edge::run(call, frontegg::login_sms_enroll)))
+    lambda::function("frontegg-login-sms-enroll", |call| Box::pin(edge::run(call, frontegg::login::sms_enroll)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-sms-send", |call| Box::pin(edge::run(call, frontegg::login_sms_send)))
+    lambda::function("frontegg-login-sms-send", |call| Box::pin(edge::run(call, frontegg::login::sms_send)))
 }

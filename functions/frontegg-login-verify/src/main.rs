@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-login-verify", |call| Box::pin(edge::run(call, frontegg::login_verify)))
+    lambda::function("frontegg-login-verify", |call| Box::pin(edge::run(call, frontegg::login::verify)))
 }

@@ -3,6 +3,6 @@ use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
     lambda::function("frontegg-login-webauthn-options", |call| {
-        Box::pin(edge::run(call, frontegg::login_webauthn_options))
+        Box::pin(edge::run(call, frontegg::login::webauthn_options))
     })
 }

@@ -3,6 +3,6 @@ use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
     lambda::function("frontegg-login-webauthn-verify", |call| {
-        Box::pin(edge::run(call, frontegg::login_webauthn_verify))
+        Box::pin(edge::run(call, frontegg::login::webauthn_verify))
     })
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-mfa-disable", |call| Box::pin(edge::run(call, frontegg::disable)))
+    lambda::function("frontegg-mfa-disable", |call| Box::pin(edge::run(call, frontegg::account::disable)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-mfa-enroll", |call| Box::pin(edge::run(call, frontegg::authenticator_enroll)))
+    lambda::function("frontegg-mfa-enroll", |call| Box::pin(edge::run(call, frontegg::account::authenticator_enroll)))
 }

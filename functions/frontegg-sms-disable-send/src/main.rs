@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-sms-disable-send", |call| Box::pin(edge::run(call, frontegg::sms_disable_send)))
+    lambda::function("frontegg-sms-disable-send", |call| Box::pin(edge::run(call, frontegg::account::sms_disable_send)))
 }

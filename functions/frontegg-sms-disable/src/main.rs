@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-sms-disable", |call| Box::pin(edge::run(call, frontegg::sms_disable)))
+    lambda::function("frontegg-sms-disable", |call| Box::pin(edge::run(call, frontegg::account::sms_disable)))
 }

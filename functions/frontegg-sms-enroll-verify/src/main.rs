@@ -2,5 +2,7 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-sms-enroll-verify", |call| Box::pin(edge::run(call, frontegg::sms_enroll_verify)))
+    lambda::function("frontegg-sms-enroll-verify", |call| {
+        Box::pin(edge::run(call, frontegg::account::sms_enroll_verify))
+    })
 }

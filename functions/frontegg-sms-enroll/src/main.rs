@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-sms-enroll", |call| Box::pin(edge::run(call, frontegg::sms_enroll)))
+    lambda::function("frontegg-sms-enroll", |call| Box::pin(edge::run(call, frontegg::account::sms_enroll)))
 }

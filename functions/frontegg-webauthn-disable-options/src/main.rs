@@ -3,6 +3,6 @@ use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
     lambda::function("frontegg-webauthn-disable-options", |call| {
-        Box::pin(edge::run(call, frontegg::webauthn_disable_options))
+        Box::pin(edge::run(call, frontegg::account::webauthn_disable_options))
     })
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("frontegg-webauthn-disable", |call| Box::pin(edge::run(call, frontegg::webauthn_disable)))
+    lambda::function("frontegg-webauthn-disable", |call| Box::pin(edge::run(call, frontegg::account::webauthn_disable)))
 }

@@ -2,5 +2,7 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-backup-codes", |call| Box::pin(edge::run(call, handlers::regenerate_backup_codes)))
+    lambda::function("mfa-backup-codes", |call| {
+        Box::pin(edge::run(call, handlers::backup_codes::regenerate_backup_codes))
+    })
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-device-forget", |call| Box::pin(edge::run(call, handlers::forget_device)))
+    lambda::function("mfa-device-forget", |call| Box::pin(edge::run(call, handlers::devices::forget)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-devices-forget", |call| Box::pin(edge::run(call, handlers::forget_devices)))
+    lambda::function("mfa-devices-forget", |call| Box::pin(edge::run(call, handlers::devices::forget_all)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-devices", |call| Box::pin(edge::run(call, handlers::devices)))
+    lambda::function("mfa-devices", |call| Box::pin(edge::run(call, handlers::devices::list)))
 }

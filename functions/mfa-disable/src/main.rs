@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-disable", |call| Box::pin(edge::run(call, handlers::disable)))
+    lambda::function("mfa-disable", |call| Box::pin(edge::run(call, handlers::manage::disable)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-email-code-send", |call| Box::pin(edge::run(call, handlers::send_email_code)))
+    lambda::function("mfa-email-code-send", |call| Box::pin(edge::run(call, handlers::codes::send_email_code)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-enable", |call| Box::pin(edge::run(call, handlers::enable)))
+    lambda::function("mfa-enable", |call| Box::pin(edge::run(call, handlers::manage::enable)))
 }

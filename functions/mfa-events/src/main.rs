@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-events", |call| Box::pin(edge::run(call, handlers::events)))
+    lambda::function("mfa-events", |call| Box::pin(edge::run(call, handlers::events::list)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-factor-remove", |call| Box::pin(edge::run(call, handlers::remove_factor)))
+    lambda::function("mfa-factor-remove", |call| Box::pin(edge::run(call, handlers::factors::remove)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-factor-rename", |call| Box::pin(edge::run(call, handlers::rename_factor)))
+    lambda::function("mfa-factor-rename", |call| Box::pin(edge::run(call, handlers::factors::rename)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-factors", |call| Box::pin(edge::run(call, handlers::factors)))
+    lambda::function("mfa-factors", |call| Box::pin(edge::run(call, handlers::factors::list)))
 }

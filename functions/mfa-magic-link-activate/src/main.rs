@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-magic-link-activate", |call| Box::pin(edge::run(call, handlers::magic_link_activate)))
+    lambda::function("mfa-magic-link-activate", |call| Box::pin(edge::run(call, handlers::magic_link::activate)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-magic-link-send", |call| Box::pin(edge::run(call, handlers::magic_link_send)))
+    lambda::function("mfa-magic-link-send", |call| Box::pin(edge::run(call, handlers::magic_link::send)))
 }

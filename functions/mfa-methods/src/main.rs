@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-methods", |call| Box::pin(edge::run(call, handlers::methods)))
+    lambda::function("mfa-methods", |call| Box::pin(edge::run(call, handlers::status::methods)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-organization-enforce", |call| Box::pin(edge::run(call, handlers::enforce)))
+    lambda::function("mfa-organization-enforce", |call| Box::pin(edge::run(call, handlers::organization::enforce)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-passkey-auth-options", |call| Box::pin(edge::run(call, handlers::passkey_auth_options)))
+    lambda::function("mfa-passkey-auth-options", |call| Box::pin(edge::run(call, handlers::passkey::auth_options)))
 }

@@ -3,6 +3,6 @@ use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
     lambda::function("mfa-passkey-complete-registration-1", |call| {
-        Box::pin(edge::run(call, handlers::passkey_complete_registration))
+        Box::pin(edge::run(call, handlers::passkey::complete_registration))
     })
 }

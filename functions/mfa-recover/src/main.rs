@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-recover", |call| Box::pin(edge::run(call, handlers::recover)))
+    lambda::function("mfa-recover", |call| Box::pin(edge::run(call, handlers::login::recover)))
 }

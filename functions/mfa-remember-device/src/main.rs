@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-remember-device", |call| Box::pin(edge::run(call, handlers::remember_device)))
+    lambda::function("mfa-remember-device", |call| Box::pin(edge::run(call, handlers::devices::remember)))
 }

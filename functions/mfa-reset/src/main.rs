@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-reset", |call| Box::pin(edge::run(call, handlers::reset)))
+    lambda::function("mfa-reset", |call| Box::pin(edge::run(call, handlers::reset::reset)))
 }

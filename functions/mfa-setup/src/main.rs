@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-setup", |call| Box::pin(edge::run(call, handlers::setup)))
+    lambda::function("mfa-setup", |call| Box::pin(edge::run(call, handlers::setup::setup)))
 }

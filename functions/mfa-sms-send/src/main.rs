@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-sms-send", |call| Box::pin(edge::run(call, handlers::send_sms_code)))
+    lambda::function("mfa-sms-send", |call| Box::pin(edge::run(call, handlers::codes::send_sms_code)))
 }

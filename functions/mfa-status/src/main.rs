@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-status", |call| Box::pin(edge::run(call, handlers::status)))
+    lambda::function("mfa-status", |call| Box::pin(edge::run(call, handlers::status::status)))
 }

@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-token-refresh", |call| Box::pin(edge::run(call, handlers::token_refresh)))
+    lambda::function("mfa-token-refresh", |call| Box::pin(edge::run(call, handlers::session::refresh)))
 }

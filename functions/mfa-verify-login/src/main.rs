@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-verify-login", |call| Box::pin(edge::run(call, handlers::verify_login)))
+    lambda::function("mfa-verify-login", |call| Box::pin(edge::run(call, handlers::login::verify_login)))
 }

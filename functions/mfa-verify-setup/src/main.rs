@@ -2,5 +2,5 @@
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {
-    lambda::function("mfa-verify-setup", |call| Box::pin(edge::run(call, handlers::verify_setup)))
+    lambda::function("mfa-verify-setup", |call| Box::pin(edge::run(call, handlers::setup::verify_setup)))
 }

@@ -10,23 +10,8 @@
 //! as our own routes do. `deviceId` is our factor id; `otcToken` is the id of the factor a
 //! code was sent to; `webauthnToken` is the ceremony's challenge.
 
-mod account;
-mod login;
-
-pub use account::{
-    authenticator_disable, authenticator_enroll, authenticator_enroll_verify, devices, disable, sms_disable,
-    sms_disable_send, sms_enroll, sms_enroll_verify, webauthn_disable, webauthn_disable_options,
-};
-pub use login::{
-    allow_remember_device, authenticator_enroll as login_authenticator_enroll,
-    authenticator_enroll_verify as login_authenticator_enroll_verify,
-    authenticator_verify as login_authenticator_verify, emailcode_send as login_emailcode_send,
-    emailcode_verify as login_emailcode_verify, recover as login_recover, sms_enroll as login_sms_enroll,
-    sms_enroll_verify as login_sms_enroll_verify, sms_send as login_sms_send, sms_verify as login_sms_verify,
-    verify as login_verify, webauthn_enroll as login_webauthn_enroll,
-    webauthn_enroll_verify as login_webauthn_enroll_verify, webauthn_options as login_webauthn_options,
-    webauthn_verify as login_webauthn_verify,
-};
+pub mod account;
+pub mod login;
 
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use serde_json::{Value, json};

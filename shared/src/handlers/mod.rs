@@ -4,39 +4,25 @@
 //! refusal into the JSON envelope, never an `Err` that API Gateway would turn into a bare
 //! 502.
 
-mod backup_codes;
-mod codes;
-mod devices;
-mod events;
-mod factors;
-mod fallback;
-mod login;
-mod magic_link;
-mod manage;
-mod organization;
-mod passkey;
-mod reset;
-mod session;
-mod setup;
-mod status;
+pub mod backup_codes;
+pub mod codes;
+pub mod devices;
+pub mod events;
+pub mod factors;
+pub mod fallback;
+pub mod login;
+pub mod magic_link;
+pub mod manage;
+pub mod organization;
+pub mod passkey;
+pub mod reset;
+pub mod session;
+pub mod setup;
+pub mod status;
 
-pub use backup_codes::regenerate_backup_codes;
-pub use codes::{send_email_code, send_sms_code};
-pub use devices::{
-    forget as forget_device, forget_all as forget_devices, list as devices, remember as remember_device,
-};
-pub use events::list as events;
-pub use factors::{list as factors, remove as remove_factor, rename as rename_factor};
+// What the hand-kept entry points (JWKS, the fallback) call.
 pub use fallback::fallback;
-pub use login::{recover, verify_login};
-pub use magic_link::{activate as magic_link_activate, send as magic_link_send};
-pub use manage::{disable, enable, primary};
-pub use organization::enforce;
-pub use passkey::{auth_options as passkey_auth_options, complete_registration as passkey_complete_registration};
-pub use reset::reset;
-pub use session::{jwks, jwks_document, refresh as token_refresh};
-pub use setup::{setup, verify_setup};
-pub use status::{methods, status};
+pub use session::{jwks, jwks_document};
 
 use lambda_http::Request;
 use serde::Deserialize;

@@ -47,6 +47,13 @@ pub fn files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         out.push((path, event(route, kept.as_ref())));
     }
     out.push((root.join("events").join(format!("{AUTHORIZER_FUNCTION}.json")), authorizer_event()));
+    out.push(between(&root.join("docs/api.md"), "<!-- BEGIN routes", "<!-- END routes. -->", &route_table())?);
+    out.push(between(
+        &root.join("docs/security-model.md"),
+        "<!-- BEGIN policy",
+        "<!-- END policy. -->",
+        &policy_table(),
+    )?);
     let template = root.join("template.yaml");
     let text = std::fs::read_to_string(&template).map_err(|e| format!("reading {}: {e}", template.display()))?;
     let begin = text.find(TEMPLATE_BEGIN).ok_or("template.yaml lacks the per-route functions' BEGIN line")?;
@@ -282,6 +289,40 @@ fn entry_point(route: &Route) -> Result<String, String> {
         "//! `{} {}`{under}: {}\nuse mfa_shared::{{edge, {module}, lambda}};\n\nfn main() -> Result<(), lambda::Error> {{\n{call}\n}}\n",
         route.method, route.path, route.summary
     ))
+}
+
+/// `path` with what stands between the line that starts with `begin` and the line `end`
+/// replaced by `generated`.
+fn between(path: &Path, begin: &str, end: &str, generated: &str) -> Result<(PathBuf, String), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let start = text.find(begin).ok_or_else(|| format!("{} lacks its `{begin}` line", path.display()))?;
+    let start = start + text[start..].find('\n').ok_or("an unfinished BEGIN line")? + 1;
+    let stop = text.find(end).ok_or_else(|| format!("{} lacks its `{end}` line", path.display()))?;
+    Ok((path.to_path_buf(), format!("{}{generated}{}", &text[..start], &text[stop..])))
+}
+
+/// docs/api.md's route table: each row's route, function and summary.
+fn route_table() -> String {
+    let mut out = String::from("| Route | Function | What it does |\n|---|---|---|\n");
+    for route in ROUTES {
+        let summary = route.summary.trim_end_matches('.');
+        let summary = summary
+            .chars()
+            .next()
+            .map_or(String::new(), |c| c.to_uppercase().collect::<String>() + &summary[c.len_utf8()..]);
+        out.push_str(&format!("| `{} {}` | `{}` | {summary} |\n", route.method, route.path, route.function));
+    }
+    out.push_str(&format!("| any other path or method | `{FALLBACK_FUNCTION}` | 404 / 405 in the envelope |\n"));
+    out
+}
+
+/// docs/security-model.md's policy table: `policy::TABLE`, row for row.
+fn policy_table() -> String {
+    let mut out = String::from("| Action | Routes | Needs |\n|---|---|---|\n");
+    for (action, routes, needs) in mfa_shared::policy::TABLE {
+        out.push_str(&format!("| {} | {routes} | {} |\n", action.label(), needs.describe()));
+    }
+    out
 }
 
 /// The Lambda authorizer's function.
