@@ -60,7 +60,7 @@ pub fn files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let end = text.find(TEMPLATE_END).ok_or("template.yaml lacks the per-route functions' END line")?;
     let generated: String = ROUTES.iter().map(resources).collect::<Result<_, _>>()?;
     let text = format!("{}{TEMPLATE_BEGIN}\n{generated}{}", &text[..begin], &text[end..]);
-    out.push((template, with_decrypting_roles(&text)?));
+    out.push((template, with_methods_pattern(&with_decrypting_roles(&text)?)?));
     Ok(out)
 }
 
@@ -323,6 +323,17 @@ fn policy_table() -> String {
         out.push_str(&format!("| {} | {routes} | {} |\n", action.label(), needs.describe()));
     }
     out
+}
+
+/// The template's `Methods` parameter allows a comma-separated list of exactly the
+/// methods `MfaType::ALL` names.
+fn with_methods_pattern(text: &str) -> Result<String, String> {
+    let start = text.find("\n  Methods:\n").ok_or("template.yaml has no Methods parameter")?;
+    let line = start + text[start..].find("    AllowedPattern: ").ok_or("the Methods parameter has no AllowedPattern")?;
+    let end = line + text[line..].find('\n').ok_or("an unfinished AllowedPattern line")?;
+    let names: Vec<&str> = mfa_shared::model::MfaType::ALL.iter().map(|m| m.as_str()).collect();
+    let one = format!("({})", names.join("|"));
+    Ok(format!("{}    AllowedPattern: \"^{one}(,{one})*$\"{}", &text[..line], &text[end..]))
 }
 
 /// The Lambda authorizer's function.
