@@ -329,7 +329,8 @@ fn policy_table() -> String {
 /// methods `MfaType::ALL` names.
 fn with_methods_pattern(text: &str) -> Result<String, String> {
     let start = text.find("\n  Methods:\n").ok_or("template.yaml has no Methods parameter")?;
-    let line = start + text[start..].find("    AllowedPattern: ").ok_or("the Methods parameter has no AllowedPattern")?;
+    let line =
+        start + text[start..].find("    AllowedPattern: ").ok_or("the Methods parameter has no AllowedPattern")?;
     let end = line + text[line..].find('\n').ok_or("an unfinished AllowedPattern line")?;
     let names: Vec<&str> = mfa_shared::model::MfaType::ALL.iter().map(|m| m.as_str()).collect();
     let one = format!("({})", names.join("|"));
