@@ -62,3 +62,51 @@ impl MfaType {
         }
     }
 }
+
+/// What NIST SP 800-63B rev 4 makes of a method, as `GET /mfa/methods` says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Assurance {
+    /// Resists phishing: the authenticator proves which site it signs for (passkeys).
+    PhishingResistant,
+    /// An authenticator that does not resist phishing (a code from an app).
+    Authenticator,
+    /// A restricted authenticator: a code over the public telephone network (SMS).
+    Restricted,
+    /// Not an authenticator: rev 4 does not accept email as an out-of-band channel.
+    NotAnAuthenticator,
+}
+
+impl MfaType {
+    /// Where the method stands under NIST SP 800-63B rev 4.
+    pub fn assurance(self) -> Assurance {
+        match self {
+            MfaType::Passkey => Assurance::PhishingResistant,
+            MfaType::GoogleAuth => Assurance::Authenticator,
+            MfaType::Sms => Assurance::Restricted,
+            MfaType::MagicLink | MfaType::EmailOtp => Assurance::NotAnAuthenticator,
+        }
+    }
+
+    /// Whether the method resists phishing (what `phishingResistantOnly` keeps).
+    pub fn is_phishing_resistant(self) -> bool {
+        self.assurance() == Assurance::PhishingResistant
+    }
+}
+
+#[cfg(test)]
+mod assurance_tests {
+    use super::*;
+
+    #[test]
+    fn only_passkeys_resist_phishing_sms_is_restricted_and_email_is_no_authenticator() {
+        let of = |m: MfaType| m.assurance();
+        assert_eq!(of(MfaType::Passkey), Assurance::PhishingResistant);
+        assert_eq!(of(MfaType::GoogleAuth), Assurance::Authenticator);
+        assert_eq!(of(MfaType::Sms), Assurance::Restricted);
+        assert_eq!(of(MfaType::MagicLink), Assurance::NotAnAuthenticator);
+        assert_eq!(of(MfaType::EmailOtp), Assurance::NotAnAuthenticator);
+        let resistant: Vec<MfaType> = MfaType::ALL.into_iter().filter(|m| m.is_phishing_resistant()).collect();
+        assert_eq!(resistant, [MfaType::Passkey]);
+    }
+}

@@ -680,6 +680,9 @@ pub struct MethodInfo {
     pub is_available: bool,
     pub is_configured: bool,
     pub is_enabled: bool,
+    /// Where the method stands under NIST SP 800-63B rev 4.
+    pub assurance: crate::mfa_type::Assurance,
+    pub is_phishing_resistant: bool,
 }
 
 impl MethodInfo {
@@ -698,6 +701,8 @@ impl MethodInfo {
                     is_available: policy.is_none_or(|p| p.allows(kind)),
                     is_configured: state.is_configured(),
                     is_enabled: state.is_enabled(),
+                    assurance: kind.assurance(),
+                    is_phishing_resistant: kind.is_phishing_resistant(),
                 }
             })
             .collect()

@@ -246,7 +246,7 @@ pub const ROUTES: &[Route] = &[
         path: "/mfa/methods",
         function: "mfa-methods",
         handler: "handlers::status::methods",
-        summary: "every MFA method with the caller's state of it.",
+        summary: "every MFA method with the caller's state of it and its NIST SP 800-63B rev 4 standing.",
         auth: AuthKind::Either,
         needs: BASE,
         dynamodb: READ,

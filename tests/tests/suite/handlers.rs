@@ -37,6 +37,25 @@ async fn methods_event() {
         parse(&mfa_tests::handle(&app, "", "mfa-methods", event("mfa-methods", Some(&me.platform_token()))).await);
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["data"].as_array().map(Vec::len), Some(app.offered.len()));
+    // Each method says where it stands under NIST SP 800-63B rev 4.
+    let assurance: Vec<(String, String, bool)> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let (kind, level) = (m["type"].as_str().unwrap(), m["assurance"].as_str().unwrap());
+            (kind.to_string(), level.to_string(), m["isPhishingResistant"].as_bool().unwrap())
+        })
+        .collect();
+    for (kind, level, resistant) in &assurance {
+        let expected = match kind.as_str() {
+            "PASSKEY" => "PHISHING_RESISTANT",
+            "GOOGLE_AUTH" => "AUTHENTICATOR",
+            "SMS" => "RESTRICTED",
+            _ => "NOT_AN_AUTHENTICATOR",
+        };
+        assert_eq!((level.as_str(), *resistant), (expected, kind == "PASSKEY"), "{kind}");
+    }
     // A default deployment lists Flashback's three, as Flashback's client expects.
     let default = mfa_tests::default_deployment_app().await;
     let (_, body) =
