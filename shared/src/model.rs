@@ -581,6 +581,10 @@ pub struct OrgPolicy {
     /// The methods members may set up (of those the deployment offers); all when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_methods: Option<Vec<MfaType>>,
+    /// Only phishing-resistant methods (passkeys): narrows `allowed_methods`, and refuses a
+    /// login with any other factor once the grace period (`enrollment_deadline`) is over.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub phishing_resistant_only: bool,
     /// How long members' devices may be remembered, in days (0: not at all); the
     /// deployment's lifetime when absent, and never longer than it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -632,6 +636,14 @@ impl OrgPolicy {
     /// Whether members may set up `method`.
     pub fn allows(&self, method: MfaType) -> bool {
         self.allowed_methods.as_ref().is_none_or(|allowed| allowed.contains(&method))
+            && (!self.phishing_resistant_only || method.is_phishing_resistant())
+    }
+
+    /// The methods members may set up: those `allowed_methods` lists (every method when
+    /// it lists none) that [`Self::allows`].
+    pub fn allowed(&self) -> Vec<MfaType> {
+        let listed = self.allowed_methods.clone().unwrap_or_else(|| MfaType::ALL.to_vec());
+        listed.into_iter().filter(|m| self.allows(*m)).collect()
     }
 }
 

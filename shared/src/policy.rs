@@ -163,7 +163,7 @@ pub const TABLE: &[(Action, &str, Requirement)] = &[
     (Action::LiftEnforcement, "`organization/enforce` `{enforced: false}`", Requirement::AdminFreshFactor),
     (
         Action::ChooseAllowedMethods,
-        "`organization/enforce` with `allowedMethods`, `rememberDeviceDays` or `gracePeriodDays`",
+        "`organization/enforce` with `allowedMethods`, `phishingResistantOnly`, `rememberDeviceDays` or `gracePeriodDays`",
         Requirement::AdminFreshFactor,
     ),
     (Action::ForgetDevices, "`DELETE devices`, `DELETE devices/{deviceId}`", Requirement::Token),
@@ -454,6 +454,23 @@ pub fn fresh(principal: &Principal, now: i64) -> bool {
     principal.factor_within(STEP_UP_MAX_AGE, now)
 }
 
+/// Whether a login with a factor of `method` (none: a recovery code) may start a session
+/// of a member of `org`: an organization that accepts only phishing-resistant factors
+/// refuses every other one once its grace period is over (`enrollment_deadline`, the
+/// same deadline members without MFA have). A recovery code stays the way back in.
+pub fn login_allowed(method: Option<MfaType>, org: Option<&OrgPolicy>, now: i64) -> Result<(), Refusal> {
+    match (method, org) {
+        (Some(method), Some(org))
+            if org.phishing_resistant_only
+                && !method.is_phishing_resistant()
+                && org.enrollment_deadline.is_none_or(|deadline| now >= deadline) =>
+        {
+            Err(Refusal::PhishingResistantRequired(method))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether `change` may be made to `record` (the state it is about to replace). For an
 /// administrator's action, `admin_record` is the administrator's own record, read with the
 /// member's.
@@ -472,8 +489,7 @@ pub fn check(
     if let (Some(method), Some(org)) = (change.adds(), org_policy)
         && !org.allows(method)
     {
-        let allowed = org.allowed_methods.clone().unwrap_or_default();
-        return Err(Refusal::MethodNotAllowedByOrg { method, allowed });
+        return Err(Refusal::MethodNotAllowedByOrg { method, allowed: org.allowed() });
     }
     let enrolled = record.has_mfa_enabled();
     match change.action.requirement() {

@@ -94,6 +94,8 @@ pub enum Refusal {
         method: MfaType,
         allowed: Vec<MfaType>,
     },
+    /// The organization accepts only phishing-resistant factors (passkeys) to sign in.
+    PhishingResistantRequired(MfaType),
     MethodNotEnabled(MfaType),
     MethodNotConfigured(MfaType),
     SetupNotPending(MfaType),
@@ -122,7 +124,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// Every machine code, as `openapi.yaml`'s error schema lists them.
-    pub const CODES: [&'static str; 40] = [
+    pub const CODES: [&'static str; 41] = [
         "MISSING_TOKEN",
         "INVALID_TOKEN",
         "TOKEN_EXPIRED",
@@ -149,6 +151,7 @@ impl Refusal {
         "FORBIDDEN",
         "ORG_ENFORCED",
         "METHOD_NOT_ALLOWED_BY_ORG",
+        "PHISHING_RESISTANT_REQUIRED",
         "METHOD_NOT_ENABLED",
         "METHOD_NOT_CONFIGURED",
         "SETUP_NOT_PENDING",
@@ -193,7 +196,8 @@ impl Refusal {
             | Forbidden
             | NamesAnother(_)
             | OrgEnforced
-            | MethodNotAllowedByOrg { .. } => StatusCode::FORBIDDEN,
+            | MethodNotAllowedByOrg { .. }
+            | PhishingResistantRequired(_) => StatusCode::FORBIDDEN,
             MethodNotEnabled(_)
             | MethodNotConfigured(_)
             | SetupNotPending(_)
@@ -237,6 +241,7 @@ impl Refusal {
             Forbidden | NamesAnother(_) => "FORBIDDEN",
             OrgEnforced => "ORG_ENFORCED",
             MethodNotAllowedByOrg { .. } => "METHOD_NOT_ALLOWED_BY_ORG",
+            PhishingResistantRequired(_) => "PHISHING_RESISTANT_REQUIRED",
             MethodNotEnabled(_) => "METHOD_NOT_ENABLED",
             MethodNotConfigured(_) => "METHOD_NOT_CONFIGURED",
             SetupNotPending(_) => "SETUP_NOT_PENDING",
@@ -363,6 +368,13 @@ impl Refusal {
                 )
                 .into();
             }
+            PhishingResistantRequired(m) => {
+                return format!(
+                    "Your organization accepts only phishing-resistant factors (passkeys) to sign in, not {}; sign in with a passkey, or ask an administrator to reset your MFA so you can add one.",
+                    m.as_str()
+                )
+                .into();
+            }
             MethodNotEnabled(m) => {
                 return format!(
                     "{} is not enabled for this user; set it up with POST /mfa/setup, or switch it back on with POST /mfa/enable.",
@@ -453,6 +465,7 @@ impl Refusal {
             Forbidden,
             OrgEnforced,
             MethodNotAllowedByOrg { method: MfaType::Sms, allowed: vec![MfaType::Passkey] },
+            PhishingResistantRequired(MfaType::GoogleAuth),
             MethodNotEnabled(MfaType::Passkey),
             MethodNotConfigured(MfaType::GoogleAuth),
             SetupNotPending(MfaType::GoogleAuth),

@@ -332,6 +332,17 @@ pub async fn store() -> Store {
     Store::new(aws_sdk_dynamodb::Client::new(&sdk), stack().table.clone())
 }
 
+/// Changes `org`'s policy as stored (a new one when it has none), as an administrator's
+/// `POST /mfa/organization/enforce` would.
+pub async fn set_policy(org: &str, change: impl Fn(&mut mfa_shared::model::OrgPolicy)) {
+    let store = store().await;
+    let (_, current) = store.load_user_and_policy("nobody", Some(org)).await.unwrap();
+    let mut policy =
+        current.unwrap_or_else(|| mfa_shared::model::OrgPolicy { org_id: org.to_string(), ..Default::default() });
+    change(&mut policy);
+    store.save_policy(&mut policy).await.unwrap();
+}
+
 /// The application as a function builds it at cold start, from the same environment.
 pub async fn app() -> mfa_shared::App {
     mfa_shared::App::from_env(mfa_shared::app::Needs {

@@ -17,6 +17,10 @@ pub struct EnforceInput {
     enforced: bool,
     /// The methods members may set up, of those the deployment offers; absent keeps them.
     allowed_methods: Option<Vec<MfaType>>,
+    /// Only phishing-resistant methods (passkeys): setups, completions and switching on of
+    /// other methods are refused, and so are logins with them once the grace period is
+    /// over; absent keeps it.
+    phishing_resistant_only: Option<bool>,
     /// How long members' devices may be remembered, in days (0: never); absent keeps it.
     remember_device_days: Option<u32>,
     /// With `enforced: true`: days from now during which members without MFA may still
@@ -37,6 +41,15 @@ pub async fn enforce(Call { app, .. }: Call<'_>, principal: Principal, Json(inpu
             app.offers(*method)?;
         }
     }
+    if input.phishing_resistant_only == Some(true) {
+        app.offers(MfaType::Passkey)?;
+        if input.allowed_methods.as_ref().is_some_and(|allowed| !allowed.contains(&MfaType::Passkey)) {
+            return Err(Refusal::InvalidField(
+                "Field `phishingResistantOnly` keeps only passkeys, and `allowedMethods` leaves them out; add PASSKEY to it."
+                    .into(),
+            ));
+        }
+    }
     if input.remember_device_days.is_some_and(|d| d > 365) {
         return Err(Refusal::InvalidField("Field `rememberDeviceDays` must be from 0 to 365.".into()));
     }
@@ -47,8 +60,10 @@ pub async fn enforce(Call { app, .. }: Call<'_>, principal: Principal, Json(inpu
         return Err(Refusal::InvalidField("Field `gracePeriodDays` goes with `enforced: true`.".into()));
     }
     let now = app.clock.now();
-    let narrows =
-        input.allowed_methods.is_some() || input.remember_device_days.is_some() || input.grace_period_days.is_some();
+    let narrows = input.allowed_methods.is_some()
+        || input.phishing_resistant_only.is_some()
+        || input.remember_device_days.is_some()
+        || input.grace_period_days.is_some();
     let actions: &[Action] = if narrows { &[action, Action::ChooseAllowedMethods] } else { &[action] };
     update::organization(app, &principal, actions, |current| {
         let was_enforced = current.enforced;
@@ -61,6 +76,9 @@ pub async fn enforce(Call { app, .. }: Call<'_>, principal: Principal, Json(inpu
         current.enforced = input.enforced;
         if let Some(allowed) = &input.allowed_methods {
             current.allowed_methods = Some(allowed.clone());
+        }
+        if let Some(only) = input.phishing_resistant_only {
+            current.phishing_resistant_only = only;
         }
         if let Some(days) = input.remember_device_days.filter(|d| current.remember_device_days != Some(*d)) {
             current.remember_device_days = Some(days);
@@ -82,6 +100,9 @@ fn describe(p: &OrgPolicy) -> String {
     if let Some(allowed) = &p.allowed_methods {
         let names: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
         parts.push(format!("allowedMethods={}", names.join(",")));
+    }
+    if p.phishing_resistant_only {
+        parts.push("phishingResistantOnly=true".to_string());
     }
     if let Some(days) = p.remember_device_days {
         parts.push(format!("rememberDeviceDays={days}"));

@@ -296,6 +296,17 @@ impl Login {
     }
 
     /// The `amr` value the method adds to a full-access token.
+    /// The method it logs in with (none for a recovery code).
+    pub fn method(&self) -> Option<MfaType> {
+        match self {
+            Login::Authenticator(..) => Some(MfaType::GoogleAuth),
+            Login::Sent(sent) => Some(sent.method),
+            Login::Link(_) => Some(MfaType::MagicLink),
+            Login::Assertion(_) => Some(MfaType::Passkey),
+            Login::BackupCode(_) => None,
+        }
+    }
+
     pub fn amr(&self) -> &'static str {
         match self {
             Login::Authenticator(..) => "otp",
@@ -382,7 +393,10 @@ pub async fn log_in(
         loaded,
         change,
         None,
-        |record, _| {
+        |record, policy| {
+            // Before the factor is checked: a refused method spends nothing and is not
+            // counted toward the lockout.
+            crate::policy::login_allowed(login.method(), policy, now)?;
             let mut writes = login.check(app, record, now)?;
             let amr = ["pwd", login.amr(), "mfa"];
             let (session, put) = crate::sessions::start(app, principal, &amr, record, now, remember.as_ref())?;

@@ -20,6 +20,7 @@ mod login;
 mod magic_link;
 mod management;
 mod passkey;
+mod phishing;
 mod read_routes;
 mod routes;
 mod security;

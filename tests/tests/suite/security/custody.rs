@@ -13,24 +13,16 @@
 use mfa_shared::authorizer::{AuthorizerRequest, MaxAges, authorize};
 use mfa_shared::factors::FactorState;
 use mfa_shared::methods::totp;
-use mfa_shared::model::{MfaType, OrgPolicy};
+use mfa_shared::model::MfaType;
 use mfa_tests::{
     Api, Person, TestApp, assert_error, enroll_totp, enroll_totp_with_codes, factor_of, login_remembering,
-    login_with_device, login_with_totp, login_with_totp_step, mails_to, now, remember_secret, seed, stand_in, store,
-    unique,
+    login_with_device, login_with_totp, login_with_totp_step, mails_to, now, remember_secret, seed, set_policy,
+    stand_in, store, unique,
 };
 use serde_json::{Value, json};
 
 async fn status(api: &Api, p: &Person) -> Value {
     api.get("/mfa/status", Some(&p.platform_token())).await.body["data"].clone()
-}
-
-async fn set_policy(org: &str, change: impl Fn(&mut OrgPolicy)) {
-    let store = store().await;
-    let (_, current) = store.load_user_and_policy("nobody", Some(org)).await.unwrap();
-    let mut policy = current.unwrap_or_else(|| OrgPolicy { org_id: org.to_string(), ..Default::default() });
-    change(&mut policy);
-    store.save_policy(&mut policy).await.unwrap();
 }
 
 /// The same person, with a token that names `org` (or none).
