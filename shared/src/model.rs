@@ -628,9 +628,13 @@ pub struct MfaStatus {
 
 impl OrgPolicy {
     /// Whether the organization has rules for its members (enforcement, a method list,
-    /// remembering rules): then no token naming another organization moves a member out.
+    /// phishing-resistant factors only, remembering rules): then no token naming another
+    /// organization moves a member out.
     pub fn has_rules(&self) -> bool {
-        self.enforced || self.allowed_methods.is_some() || self.remember_device_days.is_some()
+        self.enforced
+            || self.allowed_methods.is_some()
+            || self.phishing_resistant_only
+            || self.remember_device_days.is_some()
     }
 
     /// Whether members may set up `method`.

@@ -323,6 +323,18 @@ pub enum ProofKind {
 }
 
 impl ProofKind {
+    /// The method whose factor it proves (none: a recovery code).
+    pub fn method(self) -> Option<MfaType> {
+        match self {
+            ProofKind::AuthenticatorCode => Some(MfaType::GoogleAuth),
+            ProofKind::SmsCode => Some(MfaType::Sms),
+            ProofKind::EmailCode => Some(MfaType::EmailOtp),
+            ProofKind::Link => Some(MfaType::MagicLink),
+            ProofKind::PasskeyAssertion => Some(MfaType::Passkey),
+            ProofKind::RecoveryCode => None,
+        }
+    }
+
     /// Its name in an event's `detail` (`proof: <name>`).
     pub fn name(self) -> &'static str {
         match self {
@@ -490,6 +502,12 @@ pub fn check(
         && !org.allows(method)
     {
         return Err(Refusal::MethodNotAllowedByOrg { method, allowed: org.allowed() });
+    }
+    // A change made on a proof in the request is a sign-in of its own: an organization that
+    // accepts only phishing-resistant factors takes no other proof for it either (checked
+    // here, before the proof is checked and spent).
+    if let Some(proof) = change.proof {
+        login_allowed(proof.method(), org_policy, change.now)?;
     }
     let enrolled = record.has_mfa_enabled();
     match change.action.requirement() {

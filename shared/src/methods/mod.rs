@@ -385,7 +385,8 @@ pub async fn log_in(
         name: crate::devices::name_from(principal.origin.user_agent.as_deref()),
         lifetime: app.device_lifetime,
     });
-    let (login, loaded) = Login::prepare(app, principal, proof, None).await?;
+    // With the rules of the organization the token names, for a record bound to none yet.
+    let (login, loaded) = Login::prepare(app, principal, proof, principal.org_id.as_deref()).await?;
     let change = crate::policy::Change::by_user(crate::policy::Action::Verify, principal, now);
     crate::update::attempt(
         app,

@@ -128,3 +128,44 @@ async fn a_setup_begun_before_the_rule_cannot_complete_on_either_api() {
     // A passkey may still be set up.
     register_passkey(&api, &token).await;
 }
+
+/// The same person, with a token that names `org`.
+fn naming(p: &Person, org: &str) -> Person {
+    Person { org: Some(org.to_string()), ..p.clone() }
+}
+
+#[tokio::test]
+async fn the_rule_alone_keeps_the_member_and_binds_a_factor_change_made_on_a_code() {
+    let api = Api::new();
+    let org = unique("org");
+    let me = Person::in_org(&org, "MEMBER");
+    let secret = enroll_totp(&api, &me).await;
+    let (fresh, _) = login_with_totp(&api, &me, &secret).await;
+    let mut key = register_passkey(&api, &fresh).await;
+    // The organization's only rule: passkeys.
+    set_policy(&org, |p| p.phishing_resistant_only = true).await;
+    // A passkey login with a token naming another organization does not move the member
+    // out of the rule, so the authenticator stays refused with their own organization's token.
+    let elsewhere = naming(&me, &unique("elsewhere"));
+    let assertion = passkey_assertion(&api, &elsewhere, &mut key).await;
+    let r = api
+        .post(
+            "/mfa/verify-login",
+            Some(&elsewhere.platform_token()),
+            json!({"mfaType": "PASSKEY", "credential": assertion}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
+    assert_eq!(record.org_id.as_deref(), Some(org.as_str()), "the login did not move the member");
+    let r = totp_login(&api, &me, &secret, 0).await;
+    assert_error(&r, 403, "PHISHING_RESISTANT_REQUIRED");
+    // An authenticator code is no proof for a factor change either: Frontegg's disable
+    // (which resets MFA) on a phished code would let a passkey of the phisher's in.
+    let test = TestApp::new().await;
+    let code = totp_code(&secret, 0).await;
+    let (status, body) = test.call("frontegg-mfa-disable", Some(&me.platform_token()), json!({"token": code})).await;
+    assert_eq!((status, body["errorCode"].as_str()), (403, Some("PHISHING_RESISTANT_REQUIRED")), "{body}");
+    let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
+    assert!(record.has_mfa_enabled(), "nothing was reset");
+}
