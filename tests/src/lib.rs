@@ -76,6 +76,11 @@ impl Person {
         Self { org: Some(org.into()), role: Some(role.into()), ..Self::new() }
     }
 
+    /// The same person, with a token that names `org` (or none).
+    pub fn naming(&self, org: Option<&str>) -> Self {
+        Self { org: org.map(String::from), ..self.clone() }
+    }
+
     fn claims(&self) -> Value {
         let mut c = json!({"sub": self.id, "email": self.email});
         if let Some(org) = &self.org {
@@ -642,6 +647,17 @@ pub fn remember_secret(value: &str) {
 }
 
 /// Sets up and verifies GOOGLE_AUTH for `person` over HTTP; returns the raw secret.
+/// Begins an authenticator setup for the bearer of `token` over HTTP, leaving it pending;
+/// returns its secret (remembered for the secret scans, with any backup codes shown).
+pub async fn begin_totp_setup(api: &Api, token: &str) -> String {
+    let r = api.post("/mfa/setup", Some(token), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let secret = r.body["data"]["secret"].as_str().expect("the secret").to_string();
+    remember_secret(&secret);
+    r.body["data"]["backupCodes"].as_array().into_iter().flatten().for_each(|c| remember_secret(c.as_str().unwrap()));
+    secret
+}
+
 pub async fn enroll_totp(api: &Api, person: &Person) -> Vec<u8> {
     enroll_totp_with_codes(api, person).await.0
 }

@@ -82,15 +82,12 @@ pub async fn authenticator_enroll_verify(
     Ok(frontegg(StatusCode::OK, &recovery(completed.backup_codes)))
 }
 
-#[derive(Debug, Deserialize)]
-#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct PhoneInput {
-    phone_number: String,
-}
-
 /// `POST …/users/v1/mfa/sms/enroll` `{phoneNumber}`.
-pub async fn sms_enroll(Call { app, .. }: Call<'_>, principal: Principal, Json(input): Json<PhoneInput>) -> Answer {
+pub async fn sms_enroll(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    Json(input): Json<super::PhoneInput>,
+) -> Answer {
     Ok(frontegg(StatusCode::OK, &begin_phone(app, &principal, input.phone_number).await?))
 }
 

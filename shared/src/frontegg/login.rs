@@ -130,16 +130,13 @@ async fn complete_and_log_in(
     Ok(frontegg(StatusCode::CREATED, &authenticated(app, principal, session, completed.backup_codes.clone())))
 }
 
-#[derive(Debug, Deserialize)]
-#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct PhoneInput {
-    phone_number: String,
-}
-
 /// `POST …/auth/v1/user/mfa/sms/enroll` `{mfaToken, phoneNumber}`: texts a setup code
 /// (`{otcToken, phoneNumber}`, the number masked).
-pub async fn sms_enroll(Call { app, .. }: Call<'_>, principal: Principal, Json(input): Json<PhoneInput>) -> Answer {
+pub async fn sms_enroll(
+    Call { app, .. }: Call<'_>,
+    principal: Principal,
+    Json(input): Json<super::PhoneInput>,
+) -> Answer {
     let sent = super::account::begin_phone(app, &principal, input.phone_number).await?;
     Ok(frontegg(StatusCode::CREATED, &sent))
 }

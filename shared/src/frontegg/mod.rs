@@ -22,6 +22,14 @@ use crate::crypto::{ExposeSecret, SecretString};
 use crate::refusal::Refusal;
 use crate::sessions::Session;
 
+/// `{phoneNumber}`: the phone an SMS enrolment (at login, or signed in) texts.
+#[derive(Debug, serde::Deserialize)]
+#[cfg_attr(feature = "contract", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneInput {
+    phone_number: String,
+}
+
 /// The `{deviceId}` of the path: one of the caller's factors (Frontegg calls them
 /// devices; another's is a factor not found).
 pub struct Device(pub String);

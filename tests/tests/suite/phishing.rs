@@ -9,8 +9,8 @@ use mfa_shared::factors::FactorState;
 use mfa_shared::methods::totp;
 use mfa_shared::model::MfaType;
 use mfa_tests::{
-    Api, Person, TestApp, assert_error, enroll_totp, enroll_totp_with_codes, login_with_totp, now, passkey_assertion,
-    register_passkey, remember_secret, seed, set_policy, stand_in, store, totp_code, unique,
+    Api, Person, TestApp, assert_error, begin_totp_setup, enroll_totp, enroll_totp_with_codes, login_with_totp, now,
+    passkey_assertion, register_passkey, seed, set_policy, stand_in, store, totp_code, unique,
 };
 use serde_json::json;
 
@@ -111,11 +111,7 @@ async fn a_setup_begun_before_the_rule_cannot_complete_on_either_api() {
     let org = unique("org");
     let me = Person::in_org(&org, "MEMBER");
     let token = me.platform_token();
-    let r = api.post("/mfa/setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH"})).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let secret = r.body["data"]["secret"].as_str().unwrap().to_string();
-    remember_secret(&secret);
-    r.body["data"]["backupCodes"].as_array().into_iter().flatten().for_each(|c| remember_secret(c.as_str().unwrap()));
+    let secret = begin_totp_setup(&api, &token).await;
     set_policy(&org, |p| p.phishing_resistant_only = true).await;
     let code = totp::code_at(&totp::decode_secret(&secret).unwrap(), now());
     let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
@@ -127,11 +123,6 @@ async fn a_setup_begun_before_the_rule_cannot_complete_on_either_api() {
     assert_eq!((status, body["code"].as_str()), (403, Some("METHOD_NOT_ALLOWED_BY_ORG")), "{body}");
     // A passkey may still be set up.
     register_passkey(&api, &token).await;
-}
-
-/// The same person, with a token that names `org`.
-fn naming(p: &Person, org: &str) -> Person {
-    Person { org: Some(org.to_string()), ..p.clone() }
 }
 
 #[tokio::test]
@@ -146,7 +137,7 @@ async fn the_rule_alone_keeps_the_member_and_binds_a_factor_change_made_on_a_cod
     set_policy(&org, |p| p.phishing_resistant_only = true).await;
     // A passkey login with a token naming another organization does not move the member
     // out of the rule, so the authenticator stays refused with their own organization's token.
-    let elsewhere = naming(&me, &unique("elsewhere"));
+    let elsewhere = me.naming(Some(&unique("elsewhere")));
     let assertion = passkey_assertion(&api, &elsewhere, &mut key).await;
     let r = api
         .post(

@@ -15,19 +15,14 @@ use mfa_shared::factors::FactorState;
 use mfa_shared::methods::totp;
 use mfa_shared::model::MfaType;
 use mfa_tests::{
-    Api, Person, TestApp, assert_error, enroll_totp, enroll_totp_with_codes, factor_of, login_remembering,
-    login_with_device, login_with_totp, login_with_totp_step, mails_to, now, remember_secret, seed, set_policy,
-    stand_in, store, unique,
+    Api, Person, TestApp, assert_error, begin_totp_setup, enroll_totp, enroll_totp_with_codes, factor_of,
+    login_remembering, login_with_device, login_with_totp, login_with_totp_step, mails_to, now, remember_secret, seed,
+    set_policy, stand_in, store, unique,
 };
 use serde_json::{Value, json};
 
 async fn status(api: &Api, p: &Person) -> Value {
     api.get("/mfa/status", Some(&p.platform_token())).await.body["data"].clone()
-}
-
-/// The same person, with a token that names `org` (or none).
-fn naming(p: &Person, org: Option<&str>) -> Person {
-    Person { org: org.map(String::from), ..p.clone() }
 }
 
 async fn events_of(api: &Api, token: &str) -> Vec<Value> {
@@ -101,11 +96,7 @@ async fn hole3_a_setup_begun_before_the_exclusion_cannot_complete_after() {
     let org = unique("org");
     let me = Person::in_org(&org, "MEMBER");
     let token = me.platform_token();
-    let r = api.post("/mfa/setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH"})).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let secret = r.body["data"]["secret"].as_str().unwrap().to_string();
-    remember_secret(&secret);
-    r.body["data"]["backupCodes"].as_array().unwrap().iter().for_each(|c| remember_secret(c.as_str().unwrap()));
+    let secret = begin_totp_setup(&api, &token).await;
     set_policy(&org, |p| p.allowed_methods = Some(vec![MfaType::Passkey])).await;
     let code = totp::code_at(&totp::decode_secret(&secret).unwrap(), now());
     let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;
@@ -128,7 +119,7 @@ async fn hole4_a_session_begun_with_a_token_naming_no_or_another_organization_ke
         let secret = enroll_totp(&api, &me).await;
         set_policy(&org, |p| p.enforced = true).await;
         let id = factor_of(&me, MfaType::GoogleAuth).await.expect("an authenticator").id;
-        let elsewhere = naming(&me, other.as_deref());
+        let elsewhere = me.naming(other.as_deref());
         // A login with that token: a fresh second factor, in a session that names another
         // organization (or none).
         let (fresh, _) = login_with_totp(&api, &elsewhere, &secret).await;
@@ -157,14 +148,14 @@ async fn hole4_a_member_moves_to_another_organization_only_when_the_old_one_lets
     let me = Person::in_org(&old, "MEMBER");
     let (secret, codes) = enroll_totp_with_codes(&api, &me).await;
     set_policy(&old, |p| p.enforced = true).await;
-    let moved = naming(&me, Some(&new));
+    let moved = me.naming(Some(&new));
     login_with_totp_step(&api, &moved, &secret, 0).await;
     let bound = |r: mfa_shared::model::UserMfaRecord| r.org_id;
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
     assert_eq!(bound(record), Some(old.clone()), "an enforcing organization keeps its member");
     // Without a token naming any organization, a login never unbinds.
     set_policy(&old, |p| p.enforced = false).await;
-    login_with_totp_step(&api, &naming(&me, None), &secret, 1).await;
+    login_with_totp_step(&api, &me.naming(None), &secret, 1).await;
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
     assert_eq!(bound(record), Some(old.clone()), "a token naming no organization never unbinds");
     // Once the old organization has no rules for its members, a fresh factor under the
