@@ -215,6 +215,8 @@ pub struct App {
     keyring: Option<Keyring>,
     mailer: OnFirstUse<(SdkConfig, MailConfig), Mailer>,
     texter: OnFirstUse<SdkConfig, Texter>,
+    /// The SMS defences' settings (`sms`): the functions that text, when SMS is offered.
+    sms: Option<crate::sms::SmsRules>,
     webauthn: Option<webauthn_rs::Webauthn>,
     pub relying_party: Option<RelyingPartyConfig>,
     signer: Option<TokenSigner>,
@@ -287,6 +289,7 @@ impl App {
         let signer = if needs.signer { TokenSigner::read(&mut r) } else { None };
         let totp_issuer = if needs.keyring { r.or("MFA_TOTP_ISSUER", "MFA") } else { String::new() };
         let offered = if needs.auth { crate::config::offered_methods(&mut r) } else { Vec::new() };
+        let sms = (needs.sms && offered.contains(&MfaType::Sms)).then(|| crate::sms::SmsRules::read(&mut r));
         let audit_retention = if needs.store {
             r.seconds("MFA_AUDIT_RETENTION", crate::config::DEFAULT_AUDIT_RETENTION, 86_400..=3650 * 86_400)
         } else {
@@ -319,6 +322,7 @@ impl App {
             keyring,
             mailer,
             texter,
+            sms,
             webauthn,
             relying_party,
             signer,
@@ -373,6 +377,20 @@ impl App {
 
     pub fn texter(&self) -> Result<&Texter, Refusal> {
         self.texter.get()
+    }
+
+    /// The SMS defences' settings.
+    pub fn sms(&self) -> Result<&crate::sms::SmsRules, Refusal> {
+        self.sms.as_ref().ok_or_else(|| {
+            tracing::error!("this function was started without the SMS settings");
+            Refusal::Internal
+        })
+    }
+
+    /// The same application with other SMS defences' settings (tests set small limits).
+    pub fn with_sms(mut self, rules: crate::sms::SmsRules) -> Self {
+        self.sms = Some(rules);
+        self
     }
 
     /// The same application texting through another SNS client (tests point it at an

@@ -126,6 +126,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A whole number within `range`, or `default` when unset.
+    pub fn whole(&mut self, name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> u64 {
+        match self.source.get(name) {
+            None => default,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if range.contains(&n) => n,
+                _ => {
+                    self.invalid(name, format!("expected a whole number from {} to {}", range.start(), range.end()));
+                    default
+                }
+            },
+        }
+    }
+
     /// Records that `name` is set but unusable. `reason` must not contain the value.
     pub fn invalid(&mut self, name: &'static str, reason: impl fmt::Display) {
         self.invalid.push((name, reason.to_string()));

@@ -9,6 +9,11 @@
 //!   stored value go in one conditional write *before* the message leaves, so concurrent
 //!   sends never exceed the limits. A value whose message could not be sent is removed
 //!   (it was never usable anyway); its slot stays used.
+//! - A text is also decided by the SMS defences (`sms`): the country list (the
+//!   deployment's, narrowed by the organization's), the number prefix's hourly velocity
+//!   and its block after too many codes went unused, and the deployment's hourly budget.
+//!   Their counters are taken in the same conditional write, so concurrent sends at a
+//!   threshold never pass it. A code entered credits its prefix's hour back.
 //! - Resending never resets the failure count, and every check of a presented value
 //!   counts toward the one lockout (`lockout.rs`).
 //! - A code is accepted once: it is consumed by a conditional delete in the transaction
@@ -22,7 +27,8 @@ use crate::mail::Mail;
 use crate::model::{CodeItem, MfaType, Purpose, UserMfaRecord};
 use crate::policy::Change;
 use crate::refusal::Refusal;
-use crate::store::Write;
+use crate::sms;
+use crate::store::{Cancelled, Write};
 use crate::update;
 use crate::update::Failure;
 
@@ -34,7 +40,7 @@ pub const MIN_INTERVAL: i64 = 60;
 pub const MAX_PER_HOUR: usize = 5;
 /// Texts one phone number receives in an hour at most, whichever users it belongs to.
 pub const MAX_PER_NUMBER_PER_HOUR: u32 = 5;
-const HOUR: i64 = 3600;
+const HOUR: i64 = sms::HOUR;
 
 /// Seconds to wait before another message may be sent, given the recent send times.
 pub fn send_wait(sent: &[i64], now: i64) -> Option<i64> {
@@ -91,6 +97,7 @@ pub fn code_item(
         tag: mac.tag,
         created_at: now,
         expires_at: now + LIFETIME,
+        prefix: None,
     })
 }
 
@@ -110,7 +117,7 @@ pub struct PresentedCode<'a> {
 
 /// The check of a presented code against the code item read with the record: it must be
 /// live, for the factor the caller names when they name one, and match. Returns the factor
-/// it was sent to and the write that spends it. A wrong, expired, spent or foreign code
+/// it was sent to and the writes that spend it (and, for a text, credit its prefix). A wrong, expired, spent or foreign code
 /// counts as a failure.
 pub fn check_code(
     app: &App,
@@ -118,10 +125,11 @@ pub fn check_code(
     item: Option<&CodeItem>,
     presented: PresentedCode,
     now: i64,
-) -> Result<(String, Write), Failure> {
+) -> Result<(String, Vec<Write>), Failure> {
     let PresentedCode { method, purpose, code: presented, factor_id } = presented;
     let wrong = || Failure::Counted(Refusal::InvalidCode { backup: false });
-    let item = item.filter(|i| now < i.expires_at && i.user_id == record.user_id).ok_or_else(wrong)?;
+    let item: &CodeItem =
+        item.filter(|i| now < i.expires_at && i.user_id == record.user_id).ok_or_else(wrong)?;
     if factor_id.is_some_and(|id| id != item.factor_id) {
         return Err(wrong());
     }
@@ -131,8 +139,13 @@ pub fn check_code(
     if !app.keyring()?.verify_mac(&mac, code.as_bytes(), &context) {
         return Err(wrong());
     }
-    let spend = app.store.consume_code(&record.user_id, method, purpose, &item.tag, now)?;
-    Ok((item.factor_id.clone(), spend))
+    let mut writes = vec![app.store.consume_code(&record.user_id, method, purpose, &item.tag, now)?];
+    if let Some(prefix) = &item.prefix {
+        // The prefix's counter outlives any block; a counter already gone is made to expire.
+        let hour = sms::hour(item.created_at);
+        writes.push(app.store.credit_prefix(prefix, hour, (hour + 50) * sms::HOUR)?);
+    }
+    Ok((item.factor_id.clone(), writes))
 }
 
 /// A message on its way out.
@@ -145,25 +158,64 @@ pub enum Message {
     },
 }
 
+/// The stored side of the value a message carries.
+pub enum Stored {
+    /// A link token: the write that stores it, and its hash (to take it back).
+    Token { write: Write, hash: String },
+    /// A code: its item, stored under its method and purpose.
+    Code { item: CodeItem, method: MfaType, purpose: Purpose },
+}
+
+/// What a send step prepared on the record: its answer, the message, and the value's
+/// stored side.
+pub struct Prepared<T> {
+    pub answer: T,
+    pub message: Message,
+    pub stored: Stored,
+}
+
 /// How to take back a value whose message did not leave.
-pub enum Undo {
+enum Undo {
     Token(String),
     Code { method: MfaType, purpose: Purpose },
 }
 
-/// What a send step prepared on the record: its answer, the message, the writes that
-/// store the value, and how to take them back.
-pub struct Prepared<T> {
-    pub answer: T,
-    pub message: Message,
-    pub writes: Vec<Write>,
-    pub undo: Undo,
+/// A limit's counter among a send's writes, to tell which one refused it.
+#[derive(Clone, Copy, Debug)]
+enum Limit {
+    Number,
+    Prefix,
+    /// The prefix's counter of an earlier hour (it blocked the prefix).
+    Blocked(i64),
+    Budget,
+}
+
+/// The refusal of the limit at `cancelled`'s place among `limits`.
+fn refusal(limits: &[(usize, Limit)], cancelled: &Cancelled, rules: Option<&sms::SmsRules>, now: i64) -> Refusal {
+    let next_hour = sms::until_next_hour(now);
+    let Some((_, limit)) = limits.iter().find(|(at, _)| *at == cancelled.at) else {
+        tracing::error!(at = cancelled.at, "a send's write refused where no limit was taken");
+        return Refusal::ConcurrentUpdate;
+    };
+    let block_hours = rules.map_or(1, |r| r.block_hours);
+    match *limit {
+        Limit::Number => Refusal::RateLimited { seconds: next_hour },
+        Limit::Prefix => match (cancelled.number("sent"), rules) {
+            (Some(sent), Some(r)) if sent >= r.prefix_per_hour as i64 => {
+                Refusal::SmsPrefixRateLimited { seconds: next_hour }
+            }
+            _ => Refusal::SmsPrefixBlocked { seconds: sms::until_unblocked(sms::hour(now), block_hours, now) },
+        },
+        Limit::Blocked(hour) => Refusal::SmsPrefixBlocked { seconds: sms::until_unblocked(hour, block_hours, now) },
+        Limit::Budget => Refusal::SmsBudgetReached { seconds: next_hour },
+    }
 }
 
 /// Sends what `step` prepares on the user's record as `change` (read with the policy that
-/// governs the user): the user's send slot and (for a text) the number's,
-/// and the writes that store the value, in one conditional write; then the message. When
-/// the message cannot be sent, the value is removed and the answer is a `503`.
+/// governs the user): the user's send slot, for a text the limits of the number, its
+/// prefix and the deployment (after its country is checked), and the value, in one
+/// conditional write; then the message. When the message cannot be sent, the value is
+/// removed and the answer is a `503`.
 pub async fn send<T>(
     app: &App,
     user_id: &str,
@@ -171,25 +223,44 @@ pub async fn send<T>(
     mut step: impl FnMut(&mut UserMfaRecord) -> Result<Prepared<T>, Refusal>,
 ) -> Result<T, Refusal> {
     let now = change.now;
-    let hour_left = HOUR - now.rem_euclid(HOUR);
-    let (answer, message, undo) = update::user_with(
+    // Where the step's limits stand among its writes (the last attempt's).
+    let limits = std::sync::Mutex::new(Vec::<(usize, Limit)>::new());
+    let (answer, message, undo) = update::user_with_limits(
         app,
         user_id,
         change,
-        |record, _| {
+        |record, org| {
             if let Some(wait) = send_wait(&record.sends, now) {
                 return Err(Refusal::RateLimited { seconds: wait as u64 });
             }
-            let Prepared { answer, message, mut writes, undo } = step(record)?;
+            let Prepared { answer, message, stored } = step(record)?;
             record_send(&mut record.sends, now);
-            if let Message::Text { to, .. } = &message {
-                let tag = app.keyring()?.mac(to.as_bytes(), "sms-limit").tag;
-                writes.push(app.store.take_number_slot(&tag, now, MIN_INTERVAL, MAX_PER_NUMBER_PER_HOUR)?);
-            }
+            let mut taken = Vec::new();
+            let mut writes = Vec::new();
+            let undo = match stored {
+                Stored::Token { write, hash } => {
+                    writes.push(write);
+                    Undo::Token(hash)
+                }
+                Stored::Code { mut item, method, purpose } => {
+                    if let Message::Text { to, .. } = &message {
+                        let (prefix, limited) = text_limits(app, to, org, now)?;
+                        item.prefix = Some(prefix);
+                        writes.push(app.store.put_code(method, purpose, &item)?);
+                        for (limit, write) in limited {
+                            taken.push((writes.len(), limit));
+                            writes.push(write);
+                        }
+                    } else {
+                        writes.push(app.store.put_code(method, purpose, &item)?);
+                    }
+                    Undo::Code { method, purpose }
+                }
+            };
+            *limits.lock().unwrap_or_else(|e| e.into_inner()) = taken;
             Ok(((answer, message, undo), writes))
         },
-        // The only condition a send's writes can fail is the number's slot.
-        || Refusal::RateLimited { seconds: hour_left as u64 },
+        |cancelled| refusal(&limits.lock().unwrap_or_else(|e| e.into_inner()), cancelled, app.sms().ok(), now),
     )
     .await?;
     let sent = match message {
@@ -207,6 +278,41 @@ pub async fn send<T>(
         return Err(e);
     }
     Ok(answer)
+}
+
+/// A text to `to` as the SMS defences decide it: its country checked (the deployment's
+/// list, narrowed by the organization's), and the writes that take the number's, the
+/// prefix's and the deployment's slots of this hour, with the check that no earlier hour
+/// of the block's length blocked the prefix. Returns the prefix and those writes.
+fn text_limits(
+    app: &App,
+    to: &str,
+    org: Option<&crate::model::OrgPolicy>,
+    now: i64,
+) -> Result<(String, Vec<(Limit, Write)>), Refusal> {
+    let rules = app.sms()?;
+    rules.country(to, org.and_then(|o| o.sms_country_codes.as_deref()))?;
+    let prefix = rules.prefix(to).ok_or(Refusal::Internal)?;
+    let hour = sms::hour(now);
+    let number = app.keyring()?.mac(to.as_bytes(), "sms-limit").tag;
+    let mut writes = vec![
+        (Limit::Number, app.store.take_number_slot(&number, now, MIN_INTERVAL, MAX_PER_NUMBER_PER_HOUR)?),
+        (
+            Limit::Prefix,
+            app.store.take_prefix_slot(
+                &prefix,
+                hour,
+                rules.prefix_per_hour,
+                rules.prefix_unverified,
+                (hour + rules.block_hours as i64 + 1) * sms::HOUR,
+            )?,
+        ),
+    ];
+    for earlier in 1..rules.block_hours as i64 {
+        writes.push((Limit::Blocked(hour - earlier), app.store.prefix_not_blocked(&prefix, hour - earlier, rules.prefix_unverified)?));
+    }
+    writes.push((Limit::Budget, app.store.take_budget_slot(hour, rules.hourly_budget)?));
+    Ok((prefix, writes))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict => Refusal::ConcurrentUpdate,
-            StoreError::Spent => Refusal::AlreadyUsed,
+            StoreError::Spent(_) => Refusal::AlreadyUsed,
             StoreError::Unavailable(detail) => {
                 tracing::error!(%detail, "DynamoDB unavailable");
                 Refusal::Unavailable(Dependency::Store)

@@ -35,6 +35,7 @@ pub mod proof;
 pub mod refusal;
 pub mod routes;
 pub mod sessions;
+pub mod sms;
 pub mod store;
 pub mod update;
 

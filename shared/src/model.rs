@@ -507,6 +507,10 @@ pub struct CodeItem {
     pub created_at: i64,
     /// Also the table's TTL attribute.
     pub expires_at: i64,
+    /// For a text: the number's prefix (`sms`), whose counter of the hour it was sent in
+    /// is credited when the code is entered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 impl LinkToken {
@@ -585,6 +589,10 @@ pub struct OrgPolicy {
     /// login with any other factor once the grace period (`enrollment_deadline`) is over.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub phishing_resistant_only: bool,
+    /// The country calling codes members' texts may go to, of the deployment's
+    /// (`MFA_SMS_COUNTRIES`); the deployment's when absent. Narrows, never widens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_country_codes: Option<Vec<u16>>,
     /// How long members' devices may be remembered, in days (0: not at all); the
     /// deployment's lifetime when absent, and never longer than it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -634,6 +642,7 @@ impl OrgPolicy {
         self.enforced
             || self.allowed_methods.is_some()
             || self.phishing_resistant_only
+            || self.sms_country_codes.is_some()
             || self.remember_device_days.is_some()
     }
 

@@ -163,7 +163,7 @@ pub const TABLE: &[(Action, &str, Requirement)] = &[
     (Action::LiftEnforcement, "`organization/enforce` `{enforced: false}`", Requirement::AdminFreshFactor),
     (
         Action::ChooseAllowedMethods,
-        "`organization/enforce` with `allowedMethods`, `phishingResistantOnly`, `rememberDeviceDays` or `gracePeriodDays`",
+        "`organization/enforce` with `allowedMethods`, `phishingResistantOnly`, `smsCountryCodes`, `rememberDeviceDays` or `gracePeriodDays`",
         Requirement::AdminFreshFactor,
     ),
     (Action::ForgetDevices, "`DELETE devices`, `DELETE devices/{deviceId}`", Requirement::Token),

@@ -118,13 +118,30 @@ pub enum Refusal {
     RateLimited {
         seconds: u64,
     },
+    /// Texts to this country calling code are not enabled (the deployment's list, or the
+    /// organization's narrower one).
+    SmsCountryNotAllowed {
+        code: u16,
+    },
+    /// The number's prefix had as many texts this hour as it may.
+    SmsPrefixRateLimited {
+        seconds: u64,
+    },
+    /// The number's prefix is blocked: too many codes sent to it went unused.
+    SmsPrefixBlocked {
+        seconds: u64,
+    },
+    /// The deployment sent as many texts this hour as its budget allows.
+    SmsBudgetReached {
+        seconds: u64,
+    },
     Unavailable(Dependency),
     Internal,
 }
 
 impl Refusal {
     /// Every machine code, as `openapi.yaml`'s error schema lists them.
-    pub const CODES: [&'static str; 41] = [
+    pub const CODES: [&'static str; 45] = [
         "MISSING_TOKEN",
         "INVALID_TOKEN",
         "TOKEN_EXPIRED",
@@ -164,6 +181,10 @@ impl Refusal {
         "CONCURRENT_UPDATE",
         "TOO_MANY_ATTEMPTS",
         "RATE_LIMITED",
+        "SMS_COUNTRY_NOT_ALLOWED",
+        "SMS_PREFIX_RATE_LIMITED",
+        "SMS_PREFIX_BLOCKED",
+        "SMS_BUDGET_REACHED",
         "SERVICE_UNAVAILABLE",
         "INTERNAL_ERROR",
     ];
@@ -197,7 +218,8 @@ impl Refusal {
             | NamesAnother(_)
             | OrgEnforced
             | MethodNotAllowedByOrg { .. }
-            | PhishingResistantRequired(_) => StatusCode::FORBIDDEN,
+            | PhishingResistantRequired(_)
+            | SmsCountryNotAllowed { .. } => StatusCode::FORBIDDEN,
             MethodNotEnabled(_)
             | MethodNotConfigured(_)
             | SetupNotPending(_)
@@ -206,8 +228,11 @@ impl Refusal {
             | PasskeyExists
             | NoEmail
             | ConcurrentUpdate => StatusCode::CONFLICT,
-            TooManyAttempts { .. } | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            TooManyAttempts { .. }
+            | RateLimited { .. }
+            | SmsPrefixRateLimited { .. }
+            | SmsPrefixBlocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Unavailable(_) | SmsBudgetReached { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -254,6 +279,10 @@ impl Refusal {
             ConcurrentUpdate => "CONCURRENT_UPDATE",
             TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
             RateLimited { .. } => "RATE_LIMITED",
+            SmsCountryNotAllowed { .. } => "SMS_COUNTRY_NOT_ALLOWED",
+            SmsPrefixRateLimited { .. } => "SMS_PREFIX_RATE_LIMITED",
+            SmsPrefixBlocked { .. } => "SMS_PREFIX_BLOCKED",
+            SmsBudgetReached { .. } => "SMS_BUDGET_REACHED",
             Unavailable(_) => "SERVICE_UNAVAILABLE",
             Internal => "INTERNAL_ERROR",
         }
@@ -407,6 +436,33 @@ impl Refusal {
                 let minutes = seconds.div_ceil(60);
                 return format!("Too many failed verification attempts; try again in {minutes} minute(s).").into();
             }
+            SmsCountryNotAllowed { code } => {
+                return format!(
+                    "Texts to numbers with country code +{code} are not enabled here; use another method, such as an authenticator app or a passkey."
+                )
+                .into();
+            }
+            SmsPrefixRateLimited { seconds } => {
+                let minutes = seconds.div_ceil(60);
+                return format!(
+                    "Too many texts went to numbers like this one this hour; use another method, or try again in {minutes} minute(s)."
+                )
+                .into();
+            }
+            SmsPrefixBlocked { seconds } => {
+                let minutes = seconds.div_ceil(60);
+                return format!(
+                    "Texts to numbers like this one are paused for {minutes} minute(s) because many codes sent to them went unused; use another method."
+                )
+                .into();
+            }
+            SmsBudgetReached { seconds } => {
+                let minutes = seconds.div_ceil(60);
+                return format!(
+                    "This service has sent as many texts as it may this hour; use another method, or try again in {minutes} minute(s)."
+                )
+                .into();
+            }
             RateLimited { seconds } => {
                 return format!(
                     "A link or code was sent recently; wait {seconds} second(s) before asking for another."
@@ -420,7 +476,11 @@ impl Refusal {
     /// Seconds to send as `Retry-After` (429 and 503).
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            Refusal::TooManyAttempts { seconds } | Refusal::RateLimited { seconds } => Some((*seconds).max(1)),
+            Refusal::TooManyAttempts { seconds }
+            | Refusal::RateLimited { seconds }
+            | Refusal::SmsPrefixRateLimited { seconds }
+            | Refusal::SmsPrefixBlocked { seconds }
+            | Refusal::SmsBudgetReached { seconds } => Some((*seconds).max(1)),
             Refusal::Unavailable(Dependency::Store) => Some(2),
             Refusal::Unavailable(Dependency::Mail | Dependency::Sms) => Some(60),
             _ => None,
@@ -478,6 +538,10 @@ impl Refusal {
             ConcurrentUpdate,
             TooManyAttempts { seconds: 900 },
             RateLimited { seconds: 60 },
+            SmsCountryNotAllowed { code: 49 },
+            SmsPrefixRateLimited { seconds: 1800 },
+            SmsPrefixBlocked { seconds: 43_200 },
+            SmsBudgetReached { seconds: 600 },
             Unavailable(Dependency::Store),
             Internal,
         ]

@@ -133,6 +133,16 @@ impl Needs {
         if self.keyring {
             vars.extend(["MFA_ENCRYPTION_KEYS", "MFA_TOTP_ISSUER"]);
         }
+        if self.sms {
+            vars.extend([
+                "MFA_SMS_COUNTRIES",
+                "MFA_SMS_PREFIX_DIGITS",
+                "MFA_SMS_PREFIX_HOURLY",
+                "MFA_SMS_PREFIX_UNVERIFIED",
+                "MFA_SMS_PREFIX_BLOCK_HOURS",
+                "MFA_SMS_HOURLY_BUDGET",
+            ]);
+        }
         if self.mail {
             vars.extend(["MFA_MAIL_FROM", "MFA_LINK_BASE_URL"]);
         }
@@ -166,7 +176,9 @@ impl Needs {
     /// `dynamodb:LeadingKeys` condition): every function reads the user's record (`USER#`,
     /// with its ceremonies, codes, devices and events) and an organization's policy
     /// (`ORG#`); mail carries link tokens (`TOKEN#`), sessions their refresh tokens
-    /// (`REFRESH#`), texts a number's send slot (`SMSLIMIT#`).
+    /// (`REFRESH#`), texts the counters of a number, a prefix and the deployment
+    /// (`SMSLIMIT#`, `SMSPREFIX#`, `SMSBUDGET#`); a code entered credits its prefix
+    /// (`SMSPREFIX#`, every function that checks codes: those with the keyring).
     pub fn key_prefixes(&self) -> Vec<&'static str> {
         let mut prefixes = vec!["USER#", "ORG#"];
         if self.mail {
@@ -176,7 +188,10 @@ impl Needs {
             prefixes.push("REFRESH#");
         }
         if self.sms {
-            prefixes.push("SMSLIMIT#");
+            prefixes.extend(["SMSLIMIT#", "SMSBUDGET#"]);
+        }
+        if self.sms || self.keyring {
+            prefixes.push("SMSPREFIX#");
         }
         prefixes
     }

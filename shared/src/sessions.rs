@@ -255,7 +255,7 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
             Ok(Session { full_access_token, refresh_token, expires_at, device_token: None, amr, auth_time })
         }
         // Spent by a concurrent request, or the session ended: it is over either way.
-        Err(StoreError::Spent) => {
+        Err(StoreError::Spent(_)) => {
             end(app, &stored).await?;
             Err(Refusal::InvalidRefreshToken)
         }

@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Get, Put, TransactGetItem, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure, TransactGetItem,
+    TransactWriteItem, Update,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -47,6 +48,33 @@ mod keys {
     pub fn number_slot(number_tag: &str, hour: i64) -> (String, String) {
         (format!("SMSLIMIT#{number_tag}"), format!("HOUR#{hour}"))
     }
+    /// A number prefix's texts in one hour (`sms`): sent, and sent but not yet entered.
+    pub fn sms_prefix(prefix: &str, hour: i64) -> (String, String) {
+        (format!("SMSPREFIX#{prefix}"), format!("HOUR#{hour}"))
+    }
+    /// The deployment's texts in one hour.
+    pub fn sms_budget(hour: i64) -> (String, String) {
+        ("SMSBUDGET#".into(), format!("HOUR#{hour}"))
+    }
+}
+
+/// The first item of a transaction whose condition failed.
+#[derive(Debug, Default)]
+pub struct Cancelled {
+    /// Its place among the transaction's items.
+    pub at: usize,
+    /// The item as it stood, when its write asked for it (`ALL_OLD`).
+    pub old: Option<HashMap<String, AttributeValue>>,
+}
+
+impl Cancelled {
+    /// A whole-number attribute of the item as it stood.
+    pub fn number(&self, name: &str) -> Option<i64> {
+        match self.old.as_ref()?.get(name)? {
+            AttributeValue::N(n) => n.parse().ok(),
+            _ => None,
+        }
+    }
 }
 
 /// The record's attribute that lists the user's live sessions by id.
@@ -58,9 +86,11 @@ pub enum StoreError {
     /// A conditional write lost: someone else changed the item first.
     #[error("the item changed concurrently")]
     Conflict,
-    /// A one-time item written with the record was already consumed (or never existed).
+    /// A one-time item written with the record was already consumed (or never existed),
+    /// or a limit's counter stood at its limit: which item of the transaction, and that
+    /// item as it stood when it asked for it.
     #[error("a one-time value was already spent")]
-    Spent,
+    Spent(Cancelled),
     /// DynamoDB could not be reached or is throttling.
     #[error("DynamoDB is unavailable: {0}")]
     Unavailable(String),
@@ -557,6 +587,90 @@ impl Store {
         Ok(TransactWriteItem::builder().update(built(update.build())?).build())
     }
 
+    /// The write that takes one of a number prefix's texts of `hour`: at most `per_hour`
+    /// sent, and fewer than `unverified` sent and not entered. A failure gives the counter
+    /// back as it stood, so the refusal can say which limit it met.
+    pub fn take_prefix_slot(
+        &self,
+        prefix: &str,
+        hour: i64,
+        per_hour: u32,
+        unverified: u32,
+        expires_at: i64,
+    ) -> Result<Write, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::sms_prefix(prefix, hour))))
+            .update_expression("SET expiresAt = :expires ADD sent :one, unverified :one")
+            .condition_expression(
+                "attribute_not_exists(sent) OR (sent < :max AND (attribute_not_exists(unverified) OR unverified < :unverified))",
+            )
+            .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":max", AttributeValue::N(per_hour.to_string()))
+            .expression_attribute_values(":unverified", AttributeValue::N(unverified.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+    }
+
+    /// The check that a prefix's counter of an earlier `hour` did not reach `unverified`
+    /// codes sent and not entered (which blocks the prefix for a while).
+    pub fn prefix_not_blocked(&self, prefix: &str, hour: i64, unverified: u32) -> Result<Write, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::sms_prefix(prefix, hour))))
+            .condition_expression("attribute_not_exists(unverified) OR unverified < :unverified")
+            .expression_attribute_values(":unverified", AttributeValue::N(unverified.to_string()));
+        Ok(TransactWriteItem::builder().condition_check(built(check.build())?).build())
+    }
+
+    /// The write that credits a prefix's counter of `hour` with a code that was entered.
+    pub fn credit_prefix(&self, prefix: &str, hour: i64, expires_at: i64) -> Result<Write, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::sms_prefix(prefix, hour))))
+            .update_expression("SET expiresAt = if_not_exists(expiresAt, :expires) ADD unverified :minus")
+            .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
+            .expression_attribute_values(":minus", AttributeValue::N("-1".into()));
+        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+    }
+
+    /// The write that takes one of the deployment's texts of `hour`: at most `budget`.
+    pub fn take_budget_slot(&self, hour: i64, budget: u32) -> Result<Write, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::sms_budget(hour))))
+            .update_expression("SET expiresAt = :expires ADD sent :one")
+            .condition_expression("attribute_not_exists(sent) OR sent < :budget")
+            .expression_attribute_values(":expires", AttributeValue::N(((hour + 2) * 3600).to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":budget", AttributeValue::N(budget.to_string()));
+        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+    }
+
+    /// A counter of the SMS defences as it stands (`sent`, `unverified`), for operators and
+    /// tests.
+    pub async fn sms_counter(&self, prefix: Option<&str>, hour: i64) -> Result<(i64, i64), StoreError> {
+        let keys = match prefix {
+            Some(p) => keys::sms_prefix(p, hour),
+            None => keys::sms_budget(hour),
+        };
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        let number = |name: &str| match item.item().and_then(|i| i.get(name)) {
+            Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+            _ => 0,
+        };
+        Ok((number("sent"), number("unverified")))
+    }
+
     // WebAuthn ceremonies -----------------------------------------------------------------
 
     /// The write that stores a ceremony under the hash of its challenge.
@@ -693,7 +807,8 @@ impl Store {
         if let SdkError::ServiceError(se) = &err
             && let TransactWriteItemsError::TransactionCanceledException(tc) = se.err()
         {
-            let codes: Vec<&str> = tc.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+            let reasons = tc.cancellation_reasons();
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
             let failed: Vec<bool> = codes.iter().map(|c| *c == "ConditionalCheckFailed").collect();
             let conflict = codes.contains(&"TransactionConflict");
             if first_is_record {
@@ -702,8 +817,9 @@ impl Store {
                     return Err(StoreError::Conflict);
                 }
             }
-            if failed.iter().any(|f| *f) {
-                return Err(StoreError::Spent);
+            if let Some(at) = failed.iter().position(|f| *f) {
+                let old = reasons.get(at).and_then(|r| r.item().cloned());
+                return Err(StoreError::Spent(Cancelled { at, old }));
             }
             if conflict {
                 return Err(StoreError::Conflict);

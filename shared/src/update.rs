@@ -13,7 +13,7 @@ use crate::model::{OrgPolicy, UserMfaRecord};
 use crate::notify::{self, Notice};
 use crate::policy::{self, Action, Actor, Change, ProofKind};
 use crate::refusal::Refusal;
-use crate::store::{StoreError, Write};
+use crate::store::{Cancelled, StoreError, Write};
 
 /// Runs `step` on the record of `user_id` as `change`; the record is written back if the
 /// step changed it, also when the step refuses (a failed code still counts toward the
@@ -43,6 +43,24 @@ pub async fn user_with<T>(
     user_with_loaded(app, user_id, None, change, step, spent).await
 }
 
+/// [`user_with`] whose extra writes include limits (counters with conditions): when one
+/// fails, `refused` gets its place among the step's writes and the item as it stood.
+pub async fn user_with_limits<T>(
+    app: &App,
+    user_id: &str,
+    change: &Change<'_>,
+    step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
+    refused: impl Fn(&Cancelled) -> Refusal,
+) -> Result<T, Refusal> {
+    if change.proof.is_some() {
+        tracing::error!("a change with a proof in the request reached the store without the lockout");
+        return Err(Refusal::Internal);
+    }
+    // The record is the transaction's first item; the step's writes follow it.
+    let refused = |c: &Cancelled| refused(&Cancelled { at: c.at.saturating_sub(1), old: c.old.clone() });
+    run(app, user_id, None, change, step, refused).await.map(|(t, _)| t)
+}
+
 /// A user's record as the request's one read round trip read it (with the one-time item
 /// it presents), and the organization's policy when the change needs it.
 pub type Loaded = (UserMfaRecord, Option<OrgPolicy>);
@@ -65,7 +83,7 @@ pub async fn user_with_loaded<T>(
         tracing::error!("a change with a proof in the request reached the store without the lockout");
         return Err(Refusal::Internal);
     }
-    run(app, user_id, loaded, change, step, spent).await.map(|(t, _)| t)
+    run(app, user_id, loaded, change, step, |_: &Cancelled| spent()).await.map(|(t, _)| t)
 }
 
 /// [`user_with_loaded`] for the lockout, whose step checks the change's proof (counted
@@ -79,7 +97,7 @@ pub(crate) async fn proven<T>(
     step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
 ) -> Result<(T, usize), Refusal> {
-    run(app, user_id, loaded, change, step, spent).await
+    run(app, user_id, loaded, change, step, |_: &Cancelled| spent()).await
 }
 
 /// How long a change goes on trying after lost races (see `run`).
@@ -91,7 +109,7 @@ async fn run<T>(
     mut loaded: Option<Loaded>,
     change: &Change<'_>,
     mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
-    spent: impl Fn() -> Refusal,
+    spent: impl Fn(&Cancelled) -> Refusal,
 ) -> Result<(T, usize), Refusal> {
     // A write that lost the race reads the record again and tries again: five times, and
     // twelve for a change that takes access away, so that logins racing it (an attacker's
@@ -161,7 +179,7 @@ async fn run<T>(
         match saved {
             Ok(()) => return outcome.map(|t| (t, record.backup_codes.len())),
             Err(StoreError::Conflict) if attempt < attempts && started.elapsed() < RETRY_FOR => continue,
-            Err(StoreError::Spent) => return Err(spent()),
+            Err(StoreError::Spent(cancelled)) => return Err(spent(&cancelled)),
             Err(e) => return Err(e.into()),
         }
     }
@@ -195,7 +213,7 @@ pub async fn organization(
             audit::enforcement_changed(&change, admin.user_id.as_str(), detail, &admin.origin, app.audit_retention);
         match app.store.save_policy_with(&mut current, vec![app.store.put_event(&event)?]).await {
             Ok(()) => return Ok(()),
-            Err(StoreError::Conflict | StoreError::Spent) if attempt < 3 => continue,
+            Err(StoreError::Conflict | StoreError::Spent(_)) if attempt < 3 => continue,
             Err(e) => return Err(e.into()),
         }
     }

@@ -21,6 +21,9 @@ pub struct EnforceInput {
     /// other methods are refused, and so are logins with them once the grace period is
     /// over; absent keeps it.
     phishing_resistant_only: Option<bool>,
+    /// The country calling codes members' texts may go to (such as `["1", "44"]`), of
+    /// those the deployment allows; an empty list sets no narrowing; absent keeps it.
+    sms_country_codes: Option<Vec<String>>,
     /// How long members' devices may be remembered, in days (0: never); absent keeps it.
     remember_device_days: Option<u32>,
     /// With `enforced: true`: days from now during which members without MFA may still
@@ -50,6 +53,16 @@ pub async fn enforce(Call { app, .. }: Call<'_>, principal: Principal, Json(inpu
             ));
         }
     }
+    let sms_countries = match &input.sms_country_codes {
+        None => None,
+        Some(list) if list.is_empty() => Some(None),
+        Some(list) => {
+            let codes = crate::sms::parse_countries(&list.join(",")).map_err(|reason| {
+                Refusal::InvalidField(format!("Field `smsCountryCodes`: {reason}.").into())
+            })?;
+            Some(Some(codes))
+        }
+    };
     if input.remember_device_days.is_some_and(|d| d > 365) {
         return Err(Refusal::InvalidField("Field `rememberDeviceDays` must be from 0 to 365.".into()));
     }
@@ -62,6 +75,7 @@ pub async fn enforce(Call { app, .. }: Call<'_>, principal: Principal, Json(inpu
     let now = app.clock.now();
     let narrows = input.allowed_methods.is_some()
         || input.phishing_resistant_only.is_some()
+        || input.sms_country_codes.is_some()
         || input.remember_device_days.is_some()
         || input.grace_period_days.is_some();
     let actions: &[Action] = if narrows { &[action, Action::ChooseAllowedMethods] } else { &[action] };
@@ -79,6 +93,9 @@ pub async fn enforce(Call { app, .. }: Call<'_>, principal: Principal, Json(inpu
         }
         if let Some(only) = input.phishing_resistant_only {
             current.phishing_resistant_only = only;
+        }
+        if let Some(codes) = &sms_countries {
+            current.sms_country_codes = codes.clone();
         }
         if let Some(days) = input.remember_device_days.filter(|d| current.remember_device_days != Some(*d)) {
             current.remember_device_days = Some(days);
@@ -103,6 +120,10 @@ fn describe(p: &OrgPolicy) -> String {
     }
     if p.phishing_resistant_only {
         parts.push("phishingResistantOnly=true".to_string());
+    }
+    if let Some(codes) = &p.sms_country_codes {
+        let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        parts.push(format!("smsCountryCodes={}", codes.join(",")));
     }
     if let Some(days) = p.remember_device_days {
         parts.push(format!("rememberDeviceDays={days}"));

@@ -10,7 +10,7 @@ use super::{Completed, Started, backup_codes};
 use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, Keyring, SecretString};
-use crate::delivery::{self, Message, Prepared, PresentedCode, Undo};
+use crate::delivery::{self, Message, Prepared, PresentedCode, Stored};
 use crate::factors::{Factor, Material, mask_address, mask_phone};
 use crate::mail::{Mail, html_escape};
 use crate::model::{CodeItem, MfaType, PendingSetup, Purpose, UserMfaRecord};
@@ -157,8 +157,7 @@ pub async fn setup(app: &App, principal: &Principal, target: Target, name: Optio
         let item = delivery::code_item(app, user, &id, method, Purpose::Activate, &code, now)?;
         Ok(Prepared {
             message: target.message(Purpose::Activate, &code),
-            writes: vec![app.store.put_code(method, Purpose::Activate, &item)?],
-            undo: Undo::Code { method, purpose: Purpose::Activate },
+            stored: Stored::Code { item, method, purpose: Purpose::Activate },
             answer: (id, told),
         })
     })
@@ -198,15 +197,18 @@ pub async fn complete(
             let session = change.acting_session(record).map(String::from);
             let first = !record.has_mfa_enabled();
             let presented = PresentedCode { method, purpose: Purpose::Activate, code, factor_id };
-            let (factor, spend) = delivery::check_code(app, record, item.as_ref(), presented, now)?;
+            let (factor, mut writes) = delivery::check_code(app, record, item.as_ref(), presented, now)?;
             record
                 .complete_setup(method, None, Some(&factor), now)
                 .ok_or(Failure::Uncounted(Refusal::SetupNotPending(method)))?;
             backup_codes::issue_with_first_factor(record, first, &hashes, session);
             let amr = if method == MfaType::Sms { "sms" } else { "email" };
             match finish.session(app, principal, amr, record, now)? {
-                Some((session, put)) => Ok(((to, first, Some(session)), vec![spend, put])),
-                None => Ok(((to, first, None), vec![spend])),
+                Some((session, put)) => {
+                    writes.push(put);
+                    Ok(((to, first, Some(session)), writes))
+                }
+                None => Ok(((to, first, None), writes)),
             }
         },
         || Refusal::InvalidCode { backup: false },
@@ -237,8 +239,7 @@ pub async fn send_login(
         let item = delivery::code_item(app, user, &factor.id, method, Purpose::Login, &code, now)?;
         Ok(Prepared {
             message: target.message(Purpose::Login, &code),
-            writes: vec![app.store.put_code(method, Purpose::Login, &item)?],
-            undo: Undo::Code { method, purpose: Purpose::Login },
+            stored: Stored::Code { item, method, purpose: Purpose::Login },
             answer: (factor.id.clone(), target.hint()),
         })
     })
@@ -281,12 +282,12 @@ pub fn check_login(app: &App, record: &mut UserMfaRecord, sent: &SentCode, now: 
         code: &sent.code,
         factor_id: sent.factor_id.as_deref(),
     };
-    let (factor, spend) = delivery::check_code(app, record, sent.item.as_ref(), presented, now)?;
+    let (factor, writes) = delivery::check_code(app, record, sent.item.as_ref(), presented, now)?;
     let Some(factor) = record.factor_mut(&factor).filter(|f| f.is_enabled()) else {
         return Err(Failure::Counted(Refusal::InvalidCode { backup: false }));
     };
     factor.last_used_at = Some(now);
-    Ok(vec![spend])
+    Ok(writes)
 }
 
 #[cfg(test)]

@@ -142,8 +142,7 @@ pub async fn send(
         };
         Ok(delivery::Prepared {
             message: delivery::Message::Mail(mail(purpose, &to, &link)),
-            writes: vec![app.store.put_token(&hash, &stored)?],
-            undo: delivery::Undo::Token(hash.clone()),
+            stored: delivery::Stored::Token { write: app.store.put_token(&hash, &stored)?, hash: hash.clone() },
             answer: (to, told, factor),
         })
     })
