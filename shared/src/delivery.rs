@@ -128,8 +128,7 @@ pub fn check_code(
 ) -> Result<(String, Vec<Write>), Failure> {
     let PresentedCode { method, purpose, code: presented, factor_id } = presented;
     let wrong = || Failure::Counted(Refusal::InvalidCode { backup: false });
-    let item: &CodeItem =
-        item.filter(|i| now < i.expires_at && i.user_id == record.user_id).ok_or_else(wrong)?;
+    let item: &CodeItem = item.filter(|i| now < i.expires_at && i.user_id == record.user_id).ok_or_else(wrong)?;
     if factor_id.is_some_and(|id| id != item.factor_id) {
         return Err(wrong());
     }
@@ -161,7 +160,7 @@ pub enum Message {
 /// The stored side of the value a message carries.
 pub enum Stored {
     /// A link token: the write that stores it, and its hash (to take it back).
-    Token { write: Write, hash: String },
+    Token { write: Box<Write>, hash: String },
     /// A code: its item, stored under its method and purpose.
     Code { item: CodeItem, method: MfaType, purpose: Purpose },
 }
@@ -233,18 +232,20 @@ pub async fn send<T>(
             if let Some(wait) = send_wait(&record.sends, now) {
                 return Err(Refusal::RateLimited { seconds: wait as u64 });
             }
+            // A text refused by its limits leaves the record as it was read.
+            let read = record.clone();
             let Prepared { answer, message, stored } = step(record)?;
             record_send(&mut record.sends, now);
             let mut taken = Vec::new();
             let mut writes = Vec::new();
             let undo = match stored {
                 Stored::Token { write, hash } => {
-                    writes.push(write);
+                    writes.push(*write);
                     Undo::Token(hash)
                 }
                 Stored::Code { mut item, method, purpose } => {
                     if let Message::Text { to, .. } = &message {
-                        let (prefix, limited) = text_limits(app, to, org, now)?;
+                        let (prefix, limited) = text_limits(app, to, org, now).inspect_err(|_| *record = read)?;
                         item.prefix = Some(prefix);
                         writes.push(app.store.put_code(method, purpose, &item)?);
                         for (limit, write) in limited {
@@ -309,7 +310,10 @@ fn text_limits(
         ),
     ];
     for earlier in 1..rules.block_hours as i64 {
-        writes.push((Limit::Blocked(hour - earlier), app.store.prefix_not_blocked(&prefix, hour - earlier, rules.prefix_unverified)?));
+        writes.push((
+            Limit::Blocked(hour - earlier),
+            app.store.prefix_not_blocked(&prefix, hour - earlier, rules.prefix_unverified)?,
+        ));
     }
     writes.push((Limit::Budget, app.store.take_budget_slot(hour, rules.hourly_budget)?));
     Ok((prefix, writes))

@@ -228,10 +228,9 @@ impl Refusal {
             | PasskeyExists
             | NoEmail
             | ConcurrentUpdate => StatusCode::CONFLICT,
-            TooManyAttempts { .. }
-            | RateLimited { .. }
-            | SmsPrefixRateLimited { .. }
-            | SmsPrefixBlocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            TooManyAttempts { .. } | RateLimited { .. } | SmsPrefixRateLimited { .. } | SmsPrefixBlocked { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Unavailable(_) | SmsBudgetReached { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -57,9 +57,8 @@ pub async fn enforce(Call { app, .. }: Call<'_>, principal: Principal, Json(inpu
         None => None,
         Some(list) if list.is_empty() => Some(None),
         Some(list) => {
-            let codes = crate::sms::parse_countries(&list.join(",")).map_err(|reason| {
-                Refusal::InvalidField(format!("Field `smsCountryCodes`: {reason}.").into())
-            })?;
+            let codes = crate::sms::parse_countries(&list.join(","))
+                .map_err(|reason| Refusal::InvalidField(format!("Field `smsCountryCodes`: {reason}.").into()))?;
             Some(Some(codes))
         }
     };

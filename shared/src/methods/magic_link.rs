@@ -142,7 +142,10 @@ pub async fn send(
         };
         Ok(delivery::Prepared {
             message: delivery::Message::Mail(mail(purpose, &to, &link)),
-            stored: delivery::Stored::Token { write: app.store.put_token(&hash, &stored)?, hash: hash.clone() },
+            stored: delivery::Stored::Token {
+                write: Box::new(app.store.put_token(&hash, &stored)?),
+                hash: hash.clone(),
+            },
             answer: (to, told, factor),
         })
     })

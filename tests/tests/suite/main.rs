@@ -24,5 +24,6 @@ mod phishing;
 mod read_routes;
 mod routes;
 mod security;
+mod sms_pumping;
 mod table;
 mod template;
