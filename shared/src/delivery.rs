@@ -24,6 +24,7 @@ use secrecy::ExposeSecret;
 use crate::App;
 use crate::crypto::{Mac, SecretString, random_bytes};
 use crate::mail::Mail;
+use crate::metrics::{self, Channel};
 use crate::model::{CodeItem, MfaType, Purpose, UserMfaRecord};
 use crate::policy::Change;
 use crate::refusal::Refusal;
@@ -224,17 +225,23 @@ pub async fn send<T>(
     let now = change.now;
     // Where the step's limits stand among its writes (the last attempt's).
     let limits = std::sync::Mutex::new(Vec::<(usize, Limit)>::new());
-    let (answer, message, undo) = update::user_with_limits(
+    let channel = std::sync::Mutex::new(None::<Channel>);
+    let prepared = update::user_with_limits(
         app,
         user_id,
         change,
         |record, org| {
-            if let Some(wait) = send_wait(&record.sends, now) {
-                return Err(Refusal::RateLimited { seconds: wait as u64 });
-            }
-            // A text refused by its limits leaves the record as it was read.
+            // A message refused by its limits leaves the record as it was read.
             let read = record.clone();
             let Prepared { answer, message, stored } = step(record)?;
+            *channel.lock().unwrap_or_else(|e| e.into_inner()) = Some(match message {
+                Message::Mail(_) => Channel::Mail,
+                Message::Text { .. } => Channel::Text,
+            });
+            if let Some(wait) = send_wait(&read.sends, now) {
+                *record = read;
+                return Err(Refusal::RateLimited { seconds: wait as u64 });
+            }
             record_send(&mut record.sends, now);
             let mut taken = Vec::new();
             let mut writes = Vec::new();
@@ -263,11 +270,21 @@ pub async fn send<T>(
         },
         |cancelled| refusal(&limits.lock().unwrap_or_else(|e| e.into_inner()), cancelled, app.sms().ok(), now),
     )
-    .await?;
-    let sent = match message {
-        Message::Mail(mail) => app.mailer()?.send(mail).await.map_err(Refusal::from),
-        Message::Text { to, body } => app.texter()?.send(&to, &body).await,
+    .await;
+    let channel = *channel.lock().unwrap_or_else(|e| e.into_inner());
+    let (answer, message, undo) = prepared.inspect_err(|e| {
+        if let Some(channel) = channel {
+            metrics::message_refused(channel, e);
+        }
+    })?;
+    let (channel, sent) = match message {
+        Message::Mail(mail) => (Channel::Mail, app.mailer()?.send(mail).await.map_err(Refusal::from)),
+        Message::Text { to, body } => (Channel::Text, app.texter()?.send(&to, &body).await),
     };
+    match &sent {
+        Ok(()) => metrics::message_sent(channel),
+        Err(e) => metrics::message_refused(channel, e),
+    }
     if let Err(e) = sent {
         let removed = match &undo {
             Undo::Token(hash) => app.store.delete_token(hash).await,

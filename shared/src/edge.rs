@@ -41,7 +41,14 @@ pub struct Call<'a> {
 /// `405` (`cargo lambda watch` sends every method of a path to its function; API Gateway
 /// sends the others to the fallback), and the row goes on the request (`Serving`:
 /// authentication reads the backend headers it declares there).
-pub async fn answer(app: &App, row: &'static Route, mut req: Request, handler: Handler) -> Response<Body> {
+pub async fn answer(app: &App, row: &'static Route, req: Request, handler: Handler) -> Response<Body> {
+    let started = std::time::Instant::now();
+    let response = answer_unmeasured(app, row, req, handler).await;
+    crate::metrics::request(row.function, response.status().as_u16(), started);
+    response
+}
+
+async fn answer_unmeasured(app: &App, row: &'static Route, mut req: Request, handler: Handler) -> Response<Body> {
     if req.method().as_str() != row.method {
         let path = req.uri().path();
         let refusal = Refusal::MethodNotAllowed {
@@ -75,7 +82,11 @@ where
         let input = I::read(call.req)?;
         handler(call, caller, input).await
     };
-    respond_as(shape(call.row), outcome.await)
+    let outcome = outcome.await;
+    if let Err(refusal) = &outcome {
+        crate::metrics::refusal(refusal);
+    }
+    respond_as(shape(call.row), outcome)
 }
 
 /// Who a handler serves, established from the row's auth kind.

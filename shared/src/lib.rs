@@ -27,6 +27,7 @@ pub mod lambda;
 pub mod lockout;
 pub mod mail;
 pub mod methods;
+pub mod metrics;
 pub mod mfa_type;
 pub mod model;
 pub mod notify;

@@ -111,9 +111,8 @@ impl Needs {
         if self.store || self.mail || self.sms {
             vars.push("MFA_TLS_TRUST");
         }
-        if self.auth || self.signer || self.sessions_only {
-            vars.push("MFA_STAGE");
-        }
+        // Every function: the stage names its metrics' namespace (`metrics`).
+        vars.push("MFA_STAGE");
         if self.auth {
             vars.extend([
                 "MFA_PLATFORM_JWT_ALG",

@@ -166,10 +166,12 @@ async fn run<T>(
             Err(_) => None,
         };
         let mut extra = extra;
-        if let Some(ending) = ending {
-            for event in audit::events(change, &before, &record, ending, change.origin(), app.audit_retention) {
-                extra.push(app.store.put_event(&event)?);
-            }
+        let events = match ending {
+            Some(ending) => audit::events(change, &before, &record, ending, change.origin(), app.audit_retention),
+            None => Vec::new(),
+        };
+        for event in &events {
+            extra.push(app.store.put_event(event)?);
         }
         let saved = if extra.is_empty() {
             app.store.save_user(&mut record).await
@@ -177,7 +179,10 @@ async fn run<T>(
             app.store.save_user_with(&mut record, extra).await
         };
         match saved {
-            Ok(()) => return outcome.map(|t| (t, record.backup_codes.len())),
+            Ok(()) => {
+                crate::metrics::events(&events);
+                return outcome.map(|t| (t, record.backup_codes.len()));
+            }
             Err(StoreError::Conflict) if attempt < attempts && started.elapsed() < RETRY_FOR => continue,
             Err(StoreError::Spent(cancelled)) => return Err(spent(&cancelled)),
             Err(e) => return Err(e.into()),
@@ -341,7 +346,7 @@ pub async fn attempt<T>(
         |record, policy| {
             lock_notice = None;
             code_notice = None;
-            record.lock.check(now)?;
+            record.lock.check(now).inspect_err(|_| crate::metrics::locked_attempt())?;
             let read = record.clone();
             // A change the proof passed for but that is refused itself (a factor the user
             // does not have, the last factor of a user MFA is required of) leaves the

@@ -323,3 +323,86 @@ fn dynamodb_grants_are_limited_to_the_functions_key_prefixes() {
     }
     assert_eq!(checked.len(), ROUTES.len() + 3);
 }
+
+/// The alarms `template.yaml` must hold (name suffix → what it watches), each notifying
+/// the stage's alarm topic when it fires and when it clears.
+const ALARMS: [(&str, &str); 10] = [
+    ("Api5xxRateAlarm", "5xx"),
+    ("LambdaErrorsAlarm", "Errors"),
+    ("LambdaThrottlesAlarm", "Throttles"),
+    ("DynamoDbThrottlesAlarm", "WriteThrottleEvents"),
+    ("DependencyFailuresAlarm", "DependencyFailures"),
+    ("SmsBudgetReachedAlarm", "MessagesRefused"),
+    ("SmsRefusalSpikeAlarm", "MessagesRefused"),
+    ("LockoutSpikeAlarm", "Lockouts"),
+    ("EventsPipeFailuresAlarm", "ExecutionFailed"),
+    ("EventsDeadLettersAlarm", "ApproximateNumberOfMessagesVisible"),
+];
+
+/// The metric names an alarm reads (its own, or its metric math's).
+fn alarm_metrics(alarm: &Value) -> Vec<String> {
+    let props = &alarm["Properties"];
+    let mut names: Vec<String> = props["MetricName"].as_str().map(String::from).into_iter().collect();
+    for m in props["Metrics"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        if let Some(n) = m["MetricStat"]["Metric"]["MetricName"].as_str() {
+            names.push(n.to_string());
+        }
+    }
+    names
+}
+
+/// The operator's view, as deployed (a dashboard cannot be rendered locally, so what it
+/// shows is checked here): every alarm the operations guide lists exists, watches its
+/// metric and notifies the topic; the SMS budget alarm watches the budget rule; the
+/// dashboard's body is JSON once substituted and graphs every metric the functions write;
+/// the audit pipe has a dead-letter queue its role may send to; and the stack stays under
+/// CloudFormation's 500 resources.
+#[test]
+fn alarms_a_dashboard_and_a_dead_letter_queue_watch_the_stage() {
+    let all = resources();
+    let topic = json!({"Ref": "MfaAlarmTopic"});
+    assert_eq!(all["MfaAlarmTopic"]["Type"], "AWS::SNS::Topic");
+    for (id, metric) in ALARMS {
+        let alarm = all.get(id).unwrap_or_else(|| panic!("no alarm {id}"));
+        assert_eq!(alarm["Type"], "AWS::CloudWatch::Alarm", "{id}");
+        assert!(alarm["Properties"]["AlarmActions"].as_array().unwrap().contains(&topic), "{id} notifies the topic");
+        assert!(alarm["Properties"]["OKActions"].as_array().unwrap().contains(&topic), "{id} says when it clears");
+        assert!(alarm_metrics(alarm).iter().any(|n| n == metric), "{id} watches {metric}: {:?}", alarm_metrics(alarm));
+    }
+    assert_eq!(of_type("AWS::CloudWatch::Alarm").len(), ALARMS.len(), "every alarm is listed here");
+    let budget = &all["SmsBudgetReachedAlarm"]["Properties"]["Dimensions"];
+    assert!(budget.as_array().unwrap().contains(&json!({"Name": "Rule", "Value": "budget"})), "{budget}");
+
+    // The dashboard: its body with every substitution filled in is JSON, and it graphs
+    // each metric the functions write.
+    let body = &all["MfaDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"];
+    let mut text = body[0].as_str().expect("a Sub template").to_string();
+    for name in body[1].as_object().unwrap().keys() {
+        text = text.replace(&format!("${{{name}}}"), "x");
+    }
+    let text = text.replace("${Stage}", "dev").replace("${AWS::Region}", "us-east-1");
+    assert!(!text.contains("${"), "an unfilled substitution: {text}");
+    let dashboard: Value = serde_json::from_str(&text).expect("the dashboard's body is JSON");
+    let widgets = dashboard["widgets"].as_array().unwrap();
+    let shown = serde_json::to_string(widgets).unwrap();
+    for name in mfa_shared::metrics::NAMES {
+        assert!(
+            shown.contains(&format!("\"{name}\"")) || shown.contains(&format!("\\\"{name}\\\"")),
+            "the dashboard graphs {name}"
+        );
+    }
+    let alarm_widget = widgets.iter().find(|w| w["type"] == "alarm").expect("an alarm status widget");
+    assert_eq!(alarm_widget["properties"]["alarms"].as_array().unwrap().len(), ALARMS.len());
+
+    // The pipe's dead letters.
+    let pipe = &all["MfaEventsPipe"]["Properties"]["SourceParameters"]["DynamoDBStreamParameters"];
+    assert_eq!(pipe["DeadLetterConfig"]["Arn"], json!({"Fn::GetAtt": ["MfaEventsDeadLetterQueue", "Arn"]}));
+    let may_send = role_statements("MfaEventsPipeRole").into_iter().any(|s| {
+        allows(s, "sqs:SendMessage") && s["Resource"] == json!({"Fn::GetAtt": ["MfaEventsDeadLetterQueue", "Arn"]})
+    });
+    assert!(may_send, "the pipe's role may send to its dead-letter queue");
+
+    let count = all.len();
+    println!("template.yaml after the SAM transform: {count} resources");
+    assert!(count < 500, "{count} resources: CloudFormation takes at most 500");
+}
