@@ -309,8 +309,8 @@ fn text_limits(
     now: i64,
 ) -> Result<(String, Vec<(Limit, Write)>), Refusal> {
     let rules = app.sms()?;
-    rules.country(to, org.and_then(|o| o.sms_country_codes.as_deref()))?;
-    let prefix = rules.prefix(to).ok_or(Refusal::Internal)?;
+    let code = rules.country(to, org.and_then(|o| o.sms_country_codes.as_deref()))?;
+    let prefix = rules.prefix(to, code);
     let hour = sms::hour(now);
     let number = app.keyring()?.mac(to.as_bytes(), "sms-limit").tag;
     let mut writes = vec![

@@ -435,6 +435,9 @@ impl Refusal {
                 let minutes = seconds.div_ceil(60);
                 return format!("Too many failed verification attempts; try again in {minutes} minute(s).").into();
             }
+            SmsCountryNotAllowed { code: 0 } => {
+                "Texts to numbers in this country are not enabled here; use another method, such as an authenticator app or a passkey."
+            }
             SmsCountryNotAllowed { code } => {
                 return format!(
                     "Texts to numbers with country code +{code} are not enabled here; use another method, such as an authenticator app or a passkey."

@@ -103,27 +103,31 @@ impl SmsRules {
 
     /// Whether a text may go to `number` (E.164) for a member of an organization that
     /// narrows the countries to `org` (when it does): its country calling code, or the
-    /// refusal naming it.
+    /// refusal naming it. ITU's country calling codes are a prefix code (none begins
+    /// another), so the listed code a number begins with is its country's, and the check
+    /// needs no parsing; only a refusal asks libphonenumber which country it names.
     pub fn country(&self, number: &str, org: Option<&[u16]>) -> Result<u16, Refusal> {
-        let code = country_code(number).ok_or_else(|| {
-            Refusal::InvalidField("The phone number is not a valid number in international form.".into())
-        })?;
-        let deployment = self.countries.contains(&code);
-        let organization = org.is_none_or(|list| list.contains(&code));
-        if deployment && organization { Ok(code) } else { Err(Refusal::SmsCountryNotAllowed { code }) }
+        let digits = number.strip_prefix('+').unwrap_or(number);
+        let listed = self.countries.iter().copied().find(|code| digits.starts_with(&code.to_string()));
+        match listed {
+            Some(code) if org.is_none_or(|list| list.contains(&code)) => Ok(code),
+            Some(code) => Err(Refusal::SmsCountryNotAllowed { code }),
+            None => Err(Refusal::SmsCountryNotAllowed { code: country_code(number).unwrap_or(0) }),
+        }
     }
 
-    /// The prefix of `number` (E.164): `+`, its country code and the next digits.
-    pub fn prefix(&self, number: &str) -> Option<String> {
-        let code = country_code(number)?;
+    /// The prefix of `number` (E.164) in the country `code`: `+`, the code and the next
+    /// digits.
+    pub fn prefix(&self, number: &str, code: u16) -> String {
         let cc = code.to_string();
-        let national = number.strip_prefix('+')?.strip_prefix(cc.as_str())?;
+        let national = number.strip_prefix('+').and_then(|n| n.strip_prefix(cc.as_str())).unwrap_or_default();
         let take = national.len().min(self.prefix_digits);
-        Some(format!("+{cc}{}", &national[..take]))
+        format!("+{cc}{}", &national[..take])
     }
 }
 
-/// The country calling code of a number in E.164, as libphonenumber knows it.
+/// The country calling code of a number in E.164, as libphonenumber knows it (its first
+/// use in a process loads libphonenumber's metadata: tens of milliseconds).
 pub fn country_code(number: &str) -> Option<u16> {
     let parsed = phonenumber::parse(None, number).ok()?;
     Some(parsed.code().value())
@@ -167,16 +171,19 @@ mod tests {
         assert_eq!(r.country("+447911123456", Some(&[1])), Err(Refusal::SmsCountryNotAllowed { code: 44 }));
         assert_eq!(r.country("+4915112345678", Some(&[49])), Err(Refusal::SmsCountryNotAllowed { code: 49 }));
         assert_eq!(r.country("+14155550100", Some(&[1, 49])).unwrap(), 1);
+        // A code listed is found without parsing; one not listed is named by libphonenumber.
+        assert_eq!(r.country("+33612345678", None), Err(Refusal::SmsCountryNotAllowed { code: 33 }));
+        assert_eq!(r.country("+999", None), Err(Refusal::SmsCountryNotAllowed { code: 0 }));
     }
 
     #[test]
     fn prefixes_are_the_country_code_and_the_next_digits() {
         let r = rules();
-        assert_eq!(r.prefix("+14155550100").as_deref(), Some("+1415"));
-        assert_eq!(r.prefix("+447911123456").as_deref(), Some("+44791"));
-        assert_eq!(r.prefix("+35312345678").as_deref(), Some("+353123"));
+        assert_eq!(r.prefix("+14155550100", 1), "+1415");
+        assert_eq!(r.prefix("+447911123456", 44), "+44791");
+        assert_eq!(r.prefix("+35312345678", 353), "+353123");
         let short = SmsRules { prefix_digits: 1, ..rules() };
-        assert_eq!(short.prefix("+14155550100").as_deref(), Some("+14"));
+        assert_eq!(short.prefix("+14155550100", 1), "+14");
     }
 
     #[test]
