@@ -180,13 +180,20 @@ enum Undo {
     Code { method: MfaType, purpose: Purpose },
 }
 
+/// Forgets the refusals this process learnt from the store (`text_limits`), so the next
+/// text asks the store again.
+pub fn forget_refusals() {
+    learnt::forget();
+}
+
 /// A limit's counter among a send's writes, to tell which one refused it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Limit {
     Number,
-    Prefix,
+    /// The prefix's counter of this hour.
+    Prefix(String),
     /// The prefix's counter of an earlier hour (it blocked the prefix).
-    Blocked(i64),
+    Blocked(i64, String),
     Budget,
 }
 
@@ -198,17 +205,24 @@ fn refusal(limits: &[(usize, Limit)], cancelled: &Cancelled, rules: Option<&sms:
         return Refusal::ConcurrentUpdate;
     };
     let block_hours = rules.map_or(1, |r| r.block_hours);
-    match *limit {
-        Limit::Number => Refusal::RateLimited { seconds: next_hour },
-        Limit::Prefix => match (cancelled.number("sent"), rules) {
+    let (refused, prefix) = match limit {
+        Limit::Number => (Refusal::RateLimited { seconds: next_hour }, None),
+        Limit::Prefix(prefix) => match (cancelled.number("sent"), rules) {
             (Some(sent), Some(r)) if sent >= r.prefix_per_hour as i64 => {
-                Refusal::SmsPrefixRateLimited { seconds: next_hour }
+                (Refusal::SmsPrefixRateLimited { seconds: next_hour }, Some(prefix))
             }
-            _ => Refusal::SmsPrefixBlocked { seconds: sms::until_unblocked(sms::hour(now), block_hours, now) },
+            _ => (
+                Refusal::SmsPrefixBlocked { seconds: sms::until_unblocked(sms::hour(now), block_hours, now) },
+                Some(prefix),
+            ),
         },
-        Limit::Blocked(hour) => Refusal::SmsPrefixBlocked { seconds: sms::until_unblocked(hour, block_hours, now) },
-        Limit::Budget => Refusal::SmsBudgetReached { seconds: next_hour },
-    }
+        Limit::Blocked(hour, prefix) => {
+            (Refusal::SmsPrefixBlocked { seconds: sms::until_unblocked(*hour, block_hours, now) }, Some(prefix))
+        }
+        Limit::Budget => (Refusal::SmsBudgetReached { seconds: next_hour }, None),
+    };
+    learnt::remember(&refused, prefix.map(String::as_str), now);
+    refused
 }
 
 /// Sends what `step` prepares on the user's record as `change` (read with the policy that
@@ -231,42 +245,19 @@ pub async fn send<T>(
         user_id,
         change,
         |record, org| {
-            // A message refused by its limits leaves the record as it was read.
+            // A refused message leaves the record as it was read: nothing is written.
             let read = record.clone();
-            let Prepared { answer, message, stored } = step(record)?;
-            *channel.lock().unwrap_or_else(|e| e.into_inner()) = Some(match message {
-                Message::Mail(_) => Channel::Mail,
-                Message::Text { .. } => Channel::Text,
-            });
-            if let Some(wait) = send_wait(&read.sends, now) {
-                *record = read;
-                return Err(Refusal::RateLimited { seconds: wait as u64 });
+            let prepared = prepare(app, record, &read, &mut step, org, now, &channel);
+            match prepared {
+                Ok((out, writes, taken)) => {
+                    *limits.lock().unwrap_or_else(|e| e.into_inner()) = taken;
+                    Ok((out, writes))
+                }
+                Err(e) => {
+                    *record = read;
+                    Err(e)
+                }
             }
-            record_send(&mut record.sends, now);
-            let mut taken = Vec::new();
-            let mut writes = Vec::new();
-            let undo = match stored {
-                Stored::Token { write, hash } => {
-                    writes.push(*write);
-                    Undo::Token(hash)
-                }
-                Stored::Code { mut item, method, purpose } => {
-                    if let Message::Text { to, .. } = &message {
-                        let (prefix, limited) = text_limits(app, to, org, now).inspect_err(|_| *record = read)?;
-                        item.prefix = Some(prefix);
-                        writes.push(app.store.put_code(method, purpose, &item)?);
-                        for (limit, write) in limited {
-                            taken.push((writes.len(), limit));
-                            writes.push(write);
-                        }
-                    } else {
-                        writes.push(app.store.put_code(method, purpose, &item)?);
-                    }
-                    Undo::Code { method, purpose }
-                }
-            };
-            *limits.lock().unwrap_or_else(|e| e.into_inner()) = taken;
-            Ok(((answer, message, undo), writes))
         },
         |cancelled| refusal(&limits.lock().unwrap_or_else(|e| e.into_inner()), cancelled, app.sms().ok(), now),
     )
@@ -298,25 +289,93 @@ pub async fn send<T>(
     Ok(answer)
 }
 
+/// What a send writes, prepared on the record: the step's message and value, the user's
+/// send slot, and for a text the limits of the SMS defences.
+#[allow(clippy::type_complexity)]
+fn prepare<T>(
+    app: &App,
+    record: &mut UserMfaRecord,
+    read: &UserMfaRecord,
+    step: &mut impl FnMut(&mut UserMfaRecord) -> Result<Prepared<T>, Refusal>,
+    org: Option<&crate::model::OrgPolicy>,
+    now: i64,
+    channel: &std::sync::Mutex<Option<Channel>>,
+) -> Result<((T, Message, Undo), Vec<Write>, Vec<(usize, Limit)>), Refusal> {
+    let Prepared { answer, message, stored } = step(record)?;
+    *channel.lock().unwrap_or_else(|e| e.into_inner()) = Some(match message {
+        Message::Mail(_) => Channel::Mail,
+        Message::Text { .. } => Channel::Text,
+    });
+    if let Some(wait) = send_wait(&read.sends, now) {
+        return Err(Refusal::RateLimited { seconds: wait as u64 });
+    }
+    record_send(&mut record.sends, now);
+    // A text is decided by the SMS defences whatever carries its value; only a login code
+    // to a number the user already proved is spared the prefix's rules.
+    let text = match (&message, &stored) {
+        (Message::Text { to, .. }, Stored::Code { purpose: Purpose::Login, .. }) => Some((to, true)),
+        (Message::Text { to, .. }, _) => Some((to, false)),
+        (Message::Mail(_), _) => None,
+    };
+    let limited = match text {
+        Some((to, proven)) => Some(text_limits(app, to, org, now, proven)?),
+        None => None,
+    };
+    let mut writes = Vec::new();
+    let undo = match stored {
+        Stored::Token { write, hash } => {
+            writes.push(*write);
+            Undo::Token(hash)
+        }
+        Stored::Code { mut item, method, purpose } => {
+            // The prefix a code is credited to when entered: the one its text counted on.
+            item.prefix = limited.as_ref().and_then(|l| l.counted.clone());
+            writes.push(app.store.put_code(method, purpose, &item)?);
+            Undo::Code { method, purpose }
+        }
+    };
+    let mut taken = Vec::new();
+    for (limit, write) in limited.map(|l| l.writes).unwrap_or_default() {
+        taken.push((writes.len(), limit));
+        writes.push(write);
+    }
+    Ok(((answer, message, undo), writes, taken))
+}
+
+/// The SMS defences' writes for one text.
+struct TextLimits {
+    /// The prefix whose unentered codes this text counts toward (none for a login code to
+    /// a proven number).
+    counted: Option<String>,
+    writes: Vec<(Limit, Write)>,
+}
+
 /// A text to `to` as the SMS defences decide it: its country checked (the deployment's
-/// list, narrowed by the organization's), and the writes that take the number's, the
-/// prefix's and the deployment's slots of this hour, with the check that no earlier hour
-/// of the block's length blocked the prefix. Returns the prefix and those writes.
+/// list, narrowed by the organization's), and the writes that take the number's and the
+/// deployment's slots of this hour; a text to a number not yet proven (a setup) also takes
+/// its prefix's slot, with the checks that no earlier hour of the block's length blocked
+/// the prefix. A login code to an enrolled number is spared the prefix's rules: a pumping
+/// ring needs numbers nobody proved, and blocking a prefix must not lock its enrolled users
+/// out. What this instance learnt from earlier refusals (a spent budget, a blocked prefix)
+/// refuses before any write.
 fn text_limits(
     app: &App,
     to: &str,
     org: Option<&crate::model::OrgPolicy>,
     now: i64,
-) -> Result<(String, Vec<(Limit, Write)>), Refusal> {
+    proven: bool,
+) -> Result<TextLimits, Refusal> {
     let rules = app.sms()?;
     let code = rules.country(to, org.and_then(|o| o.sms_country_codes.as_deref()))?;
     let prefix = rules.prefix(to, code);
     let hour = sms::hour(now);
+    learnt::check(&prefix, proven, now)?;
     let number = app.keyring()?.mac(to.as_bytes(), "sms-limit").tag;
-    let mut writes = vec![
-        (Limit::Number, app.store.take_number_slot(&number, now, MIN_INTERVAL, MAX_PER_NUMBER_PER_HOUR)?),
-        (
-            Limit::Prefix,
+    let mut writes =
+        vec![(Limit::Number, app.store.take_number_slot(&number, now, MIN_INTERVAL, MAX_PER_NUMBER_PER_HOUR)?)];
+    if !proven {
+        writes.push((
+            Limit::Prefix(prefix.clone()),
             app.store.take_prefix_slot(
                 &prefix,
                 hour,
@@ -324,16 +383,83 @@ fn text_limits(
                 rules.prefix_unverified,
                 (hour + rules.block_hours as i64 + 1) * sms::HOUR,
             )?,
-        ),
-    ];
-    for earlier in 1..rules.block_hours as i64 {
-        writes.push((
-            Limit::Blocked(hour - earlier),
-            app.store.prefix_not_blocked(&prefix, hour - earlier, rules.prefix_unverified)?,
         ));
+        for earlier in 1..rules.block_hours as i64 {
+            writes.push((
+                Limit::Blocked(hour - earlier, prefix.clone()),
+                app.store.prefix_not_blocked(&prefix, hour - earlier, rules.prefix_unverified)?,
+            ));
+        }
     }
     writes.push((Limit::Budget, app.store.take_budget_slot(hour, rules.hourly_budget)?));
-    Ok((prefix, writes))
+    Ok(TextLimits { counted: (!proven).then_some(prefix), writes })
+}
+
+/// What this instance learnt from the store's refusals, so that an attacker repeating a
+/// refused send costs no write (and holds no transaction on the deployment's counter):
+/// the hour whose budget is spent, and prefixes refused until when. A block that codes
+/// entered later lift early is still honoured here until its end.
+mod learnt {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use crate::refusal::Refusal;
+    use crate::sms;
+
+    #[derive(Default)]
+    struct Learnt {
+        budget_spent: Option<i64>,
+        prefixes: HashMap<String, (i64, bool)>,
+    }
+
+    static LEARNT: Mutex<Option<Learnt>> = Mutex::new(None);
+
+    /// Refuses what an earlier refusal of this hour (or block) still refuses.
+    pub fn check(prefix: &str, proven: bool, now: i64) -> Result<(), Refusal> {
+        let guard = LEARNT.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(learnt) = guard.as_ref() else { return Ok(()) };
+        if learnt.budget_spent == Some(sms::hour(now)) {
+            return Err(Refusal::SmsBudgetReached { seconds: sms::until_next_hour(now) });
+        }
+        match learnt.prefixes.get(prefix) {
+            Some(&(until, blocked)) if !proven && until > now => {
+                let seconds = (until - now) as u64;
+                Err(if blocked {
+                    Refusal::SmsPrefixBlocked { seconds }
+                } else {
+                    Refusal::SmsPrefixRateLimited { seconds }
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Forgets what was learnt (a test that asks the store itself).
+    pub fn forget() {
+        *LEARNT.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Remembers a refusal the store gave.
+    pub fn remember(refusal: &Refusal, prefix: Option<&str>, now: i64) {
+        let mut guard = LEARNT.lock().unwrap_or_else(|e| e.into_inner());
+        let learnt = guard.get_or_insert_with(Learnt::default);
+        match (refusal, prefix) {
+            (Refusal::SmsBudgetReached { .. }, _) => learnt.budget_spent = Some(sms::hour(now)),
+            (Refusal::SmsPrefixBlocked { seconds } | Refusal::SmsPrefixRateLimited { seconds }, Some(prefix)) => {
+                // Bounded: forget what has lifted, and everything if the attacker's
+                // prefixes still fill it.
+                if learnt.prefixes.len() >= 10_000 {
+                    learnt.prefixes.retain(|_, (until, _)| *until > now);
+                    if learnt.prefixes.len() >= 10_000 {
+                        learnt.prefixes.clear();
+                    }
+                }
+                let blocked = matches!(refusal, Refusal::SmsPrefixBlocked { .. });
+                learnt.prefixes.insert(prefix.to_string(), (now + *seconds as i64, blocked));
+            }
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

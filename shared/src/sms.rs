@@ -9,9 +9,10 @@
 //!    to start), narrowed per organization (`smsCountryCodes` on
 //!    `POST /mfa/organization/enforce`). A number elsewhere is refused before anything is
 //!    written (`SMS_COUNTRY_NOT_ALLOWED`).
-//! 2. **Prefixes** (the country code and the next `MFA_SMS_PREFIX_DIGITS` digits, default
-//!    3): at most `MFA_SMS_PREFIX_HOURLY` texts an hour (default 30;
-//!    `SMS_PREFIX_RATE_LIMITED`), and at most `MFA_SMS_PREFIX_UNVERIFIED` codes sent in an
+//! 2. **Prefixes** of numbers not yet proved (setup texts; a login code to an enrolled
+//!    number is spared, so pumping a prefix cannot lock its enrolled users out): the
+//!    country code and the next `MFA_SMS_PREFIX_DIGITS` digits (default 3); at most
+//!    `MFA_SMS_PREFIX_HOURLY` texts an hour (default 30; `SMS_PREFIX_RATE_LIMITED`), and at most `MFA_SMS_PREFIX_UNVERIFIED` codes sent in an
 //!    hour that were never entered (default 10). A prefix that reaches it is blocked for
 //!    `MFA_SMS_PREFIX_BLOCK_HOURS` (default 12; `SMS_PREFIX_BLOCKED`), in the spirit of
 //!    Twilio's Fraud Guard; a code entered later credits its hour back.
@@ -144,7 +145,8 @@ pub fn until_next_hour(now: i64) -> u64 {
 }
 
 /// Seconds until a block that a prefix's counter of `hour` set lifts, `block_hours` after
-/// that hour ends, at the earliest 1.
+/// that hour began (so a block lasts between `block_hours - 1` and `block_hours` hours), at
+/// the earliest 1.
 pub fn until_unblocked(hour: i64, block_hours: u32, now: i64) -> u64 {
     ((hour + block_hours as i64) * HOUR - now).max(1) as u64
 }

@@ -603,7 +603,7 @@ impl Store {
             .set_key(Some(key(keys::sms_prefix(prefix, hour))))
             .update_expression("SET expiresAt = :expires ADD sent :one, unverified :one")
             .condition_expression(
-                "attribute_not_exists(sent) OR (sent < :max AND (attribute_not_exists(unverified) OR unverified < :unverified))",
+                "(attribute_not_exists(sent) OR sent < :max) AND (attribute_not_exists(unverified) OR unverified < :unverified)",
             )
             .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
             .expression_attribute_values(":one", AttributeValue::N("1".into()))

@@ -55,7 +55,7 @@ pub async fn enforce(Call { app, .. }: Call<'_>, principal: Principal, Json(inpu
     }
     let sms_countries = match &input.sms_country_codes {
         None => None,
-        Some(list) if list.is_empty() => Some(None),
+        Some(list) if list.iter().all(|c| c.trim().is_empty()) => Some(None),
         Some(list) => {
             let codes = crate::sms::parse_countries(&list.join(","))
                 .map_err(|reason| Refusal::InvalidField(format!("Field `smsCountryCodes`: {reason}.").into()))?;

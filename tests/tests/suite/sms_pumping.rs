@@ -155,10 +155,25 @@ async fn a_prefix_with_unused_codes_is_blocked_another_is_served_and_the_block_l
     // Another prefix is served meanwhile.
     let (status, body) = setup_to(&test, &number_in(other)).await;
     assert_eq!(status, 200, "{body}");
-    // An hour later the block holds (it lasts two hours from the hour it was set in)…
+    // An hour later the block holds (it lasts two hours from the hour it was set in): in
+    // this instance, which learnt it, without a write; and in the store, for any other.
     test.clock.advance(3600);
     let (status, body) = setup_to(&test, &number_in(blocked)).await;
     assert_eq!((status, body["code"].as_str()), (429, Some("SMS_PREFIX_BLOCKED")), "{body}");
+    mfa_shared::delivery::forget_refusals();
+    let (status, body) = setup_to(&test, &number_in(blocked)).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("SMS_PREFIX_BLOCKED")), "{body}");
+    // A login code to a number its user proved is spared the prefix's rules.
+    let enrolled = Person::new();
+    let factor_number = number_in(blocked);
+    let mut factor =
+        mfa_tests::stand_in(mfa_shared::model::MfaType::Sms, mfa_shared::factors::FactorState::Enabled, &enrolled);
+    factor.material = mfa_shared::methods::codes::Target::Phone(factor_number.clone())
+        .material(test.app.keyring().unwrap(), &enrolled.id);
+    mfa_tests::seed(&enrolled, |r| r.factors.push(factor.clone())).await;
+    let (status, body) = test.call("mfa-sms-send", Some(&enrolled.platform_token()), json!(null)).await;
+    assert_eq!(status, 200, "a login code to an enrolled number in a blocked prefix: {body}");
+    assert_eq!(texts_to(&factor_number).await.len(), 1);
     // …and two hours after that hour began, it has lifted.
     test.clock.set(t - 60 + 2 * 3600);
     let served = number_in(blocked);
