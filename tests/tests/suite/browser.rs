@@ -43,16 +43,16 @@ async fn chromium_registers_and_signs_in_with_a_passkey() {
 /// step it takes must show no error; the screenshots land in the run's log folder.
 #[tokio::test]
 async fn chromium_walks_the_demo_app_through_every_step() {
-    let (me, second) = (Person::new(), Person::new());
+    let (me, second, third) = (Person::new(), Person::new(), Person::new());
     let _browser = mfa_tests::CHROMIUM.lock().await;
     let out = Command::new("node")
         .arg(repo_root().join("tests/browser/demo.mjs"))
         .env("BROWSER_TOKEN", me.platform_token())
         .env("BROWSER_EMAIL", &me.email)
-        .env("BROWSER_PHONE", mfa_tests::phone_number())
         .env("BROWSER2_TOKEN", second.platform_token())
         .env("BROWSER2_EMAIL", &second.email)
-        .env("BROWSER2_PHONE", mfa_tests::phone_number())
+        .env("BROWSER3_TOKEN", third.platform_token())
+        .env("BROWSER3_PHONE", mfa_tests::phone_number())
         .output()
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -71,5 +71,7 @@ async fn chromium_walks_the_demo_app_through_every_step() {
     let status = Api::new().get("/mfa/status", Some(&me.platform_token())).await;
     assert_eq!(status.body["data"]["enabledMethods"], json!([]), "the walk ended with a reset");
     let status = Api::new().get("/mfa/status", Some(&second.platform_token())).await;
-    assert_eq!(status.body["data"]["enabledMethods"], json!(["EMAIL_OTP", "SMS"]), "the second user has both codes");
+    assert_eq!(status.body["data"]["enabledMethods"], json!(["EMAIL_OTP"]), "the second user has email codes");
+    let status = Api::new().get("/mfa/status", Some(&third.platform_token())).await;
+    assert_eq!(status.body["data"]["enabledMethods"], json!(["SMS"]), "the third user has SMS codes");
 }
