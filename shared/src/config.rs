@@ -114,26 +114,23 @@ impl<'a> Reader<'a> {
 
     /// A whole number of seconds within `range`, or `default` when unset.
     pub fn seconds(&mut self, name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> u64 {
-        match self.source.get(name) {
-            None => default,
-            Some(v) => match v.trim().parse::<u64>() {
-                Ok(n) if range.contains(&n) => n,
-                _ => {
-                    self.invalid(name, format!("expected whole seconds from {} to {}", range.start(), range.end()));
-                    default
-                }
-            },
-        }
+        self.number_in(name, default, range, "whole seconds")
     }
 
     /// A whole number within `range`, or `default` when unset.
     pub fn whole(&mut self, name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> u64 {
+        self.number_in(name, default, range, "a whole number")
+    }
+
+    /// A whole number within `range`, or `default` when unset; `what` names it in the
+    /// problem reported.
+    fn number_in(&mut self, name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>, what: &str) -> u64 {
         match self.source.get(name) {
             None => default,
             Some(v) => match v.trim().parse::<u64>() {
                 Ok(n) if range.contains(&n) => n,
                 _ => {
-                    self.invalid(name, format!("expected a whole number from {} to {}", range.start(), range.end()));
+                    self.invalid(name, format!("expected {what} from {} to {}", range.start(), range.end()));
                     default
                 }
             },

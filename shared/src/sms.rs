@@ -94,11 +94,11 @@ impl SmsRules {
         let mut number = |name: &'static str, default: u32, range: std::ops::RangeInclusive<u64>| {
             r.whole(name, default as u64, range) as u32
         };
-        rules.prefix_digits = number("MFA_SMS_PREFIX_DIGITS", 3, 1..=8) as usize;
-        rules.prefix_per_hour = number("MFA_SMS_PREFIX_HOURLY", 30, 1..=1_000_000);
-        rules.prefix_unverified = number("MFA_SMS_PREFIX_UNVERIFIED", 10, 1..=1_000_000);
-        rules.block_hours = number("MFA_SMS_PREFIX_BLOCK_HOURS", 12, 1..=48);
-        rules.hourly_budget = number("MFA_SMS_HOURLY_BUDGET", 1000, 1..=10_000_000);
+        rules.prefix_digits = number("MFA_SMS_PREFIX_DIGITS", rules.prefix_digits as u32, 1..=8) as usize;
+        rules.prefix_per_hour = number("MFA_SMS_PREFIX_HOURLY", rules.prefix_per_hour, 1..=1_000_000);
+        rules.prefix_unverified = number("MFA_SMS_PREFIX_UNVERIFIED", rules.prefix_unverified, 1..=1_000_000);
+        rules.block_hours = number("MFA_SMS_PREFIX_BLOCK_HOURS", rules.block_hours, 1..=48);
+        rules.hourly_budget = number("MFA_SMS_HOURLY_BUDGET", rules.hourly_budget, 1..=10_000_000);
         rules
     }
 

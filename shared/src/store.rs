@@ -570,21 +570,48 @@ impl Store {
         self.delete(keys::code(user_id, method, purpose)).await
     }
 
+    /// The write that updates the counter item at `keys` with `expression`, under
+    /// `condition` (none: always), with whole-number `values`; `report` asks for the item
+    /// as it stood when the condition fails.
+    fn counter(
+        &self,
+        keys: (String, String),
+        expression: &str,
+        condition: Option<&str>,
+        values: &[(&str, i64)],
+        report: bool,
+    ) -> Result<Write, StoreError> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys)))
+            .update_expression(expression)
+            .set_condition_expression(condition.map(String::from));
+        for (name, value) in values {
+            update = update.expression_attribute_values(*name, AttributeValue::N(value.to_string()));
+        }
+        if report {
+            update = update.return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        }
+        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+    }
+
     /// The write that takes one of a phone number's sends of this hour: at most `max`, and
     /// none within `interval` seconds of the last.
     pub fn take_number_slot(&self, number_tag: &str, now: i64, interval: i64, max: u32) -> Result<Write, StoreError> {
         let hour = now.div_euclid(3600);
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::number_slot(number_tag, hour))))
-            .update_expression("SET lastSent = :now, expiresAt = :expires ADD sent :one")
-            .condition_expression("attribute_not_exists(sent) OR (sent < :max AND lastSent <= :cut)")
-            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-            .expression_attribute_values(":expires", AttributeValue::N(((hour + 2) * 3600).to_string()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":max", AttributeValue::N(max.to_string()))
-            .expression_attribute_values(":cut", AttributeValue::N((now - interval).to_string()));
-        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+        self.counter(
+            keys::number_slot(number_tag, hour),
+            "SET lastSent = :now, expiresAt = :expires ADD sent :one",
+            Some("attribute_not_exists(sent) OR (sent < :max AND lastSent <= :cut)"),
+            &[
+                (":now", now),
+                (":expires", (hour + 2) * 3600),
+                (":one", 1),
+                (":max", max.into()),
+                (":cut", now - interval),
+            ],
+            false,
+        )
     }
 
     /// The write that takes one of a number prefix's texts of `hour`: at most `per_hour`
@@ -598,19 +625,15 @@ impl Store {
         unverified: u32,
         expires_at: i64,
     ) -> Result<Write, StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::sms_prefix(prefix, hour))))
-            .update_expression("SET expiresAt = :expires ADD sent :one, unverified :one")
-            .condition_expression(
+        self.counter(
+            keys::sms_prefix(prefix, hour),
+            "SET expiresAt = :expires ADD sent :one, unverified :one",
+            Some(
                 "(attribute_not_exists(sent) OR sent < :max) AND (attribute_not_exists(unverified) OR unverified < :unverified)",
-            )
-            .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":max", AttributeValue::N(per_hour.to_string()))
-            .expression_attribute_values(":unverified", AttributeValue::N(unverified.to_string()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+            ),
+            &[(":expires", expires_at), (":one", 1), (":max", per_hour.into()), (":unverified", unverified.into())],
+            true,
+        )
     }
 
     /// The check that a prefix's counter of an earlier `hour` did not reach `unverified`
@@ -626,26 +649,24 @@ impl Store {
 
     /// The write that credits a prefix's counter of `hour` with a code that was entered.
     pub fn credit_prefix(&self, prefix: &str, hour: i64, expires_at: i64) -> Result<Write, StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::sms_prefix(prefix, hour))))
-            .update_expression("SET expiresAt = if_not_exists(expiresAt, :expires) ADD unverified :minus")
-            .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
-            .expression_attribute_values(":minus", AttributeValue::N("-1".into()));
-        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+        self.counter(
+            keys::sms_prefix(prefix, hour),
+            "SET expiresAt = if_not_exists(expiresAt, :expires) ADD unverified :minus",
+            None,
+            &[(":expires", expires_at), (":minus", -1)],
+            false,
+        )
     }
 
     /// The write that takes one of the deployment's texts of `hour`: at most `budget`.
     pub fn take_budget_slot(&self, hour: i64, budget: u32) -> Result<Write, StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::sms_budget(hour))))
-            .update_expression("SET expiresAt = :expires ADD sent :one")
-            .condition_expression("attribute_not_exists(sent) OR sent < :budget")
-            .expression_attribute_values(":expires", AttributeValue::N(((hour + 2) * 3600).to_string()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":budget", AttributeValue::N(budget.to_string()));
-        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+        self.counter(
+            keys::sms_budget(hour),
+            "SET expiresAt = :expires ADD sent :one",
+            Some("attribute_not_exists(sent) OR sent < :budget"),
+            &[(":expires", (hour + 2) * 3600), (":one", 1), (":budget", budget.into())],
+            false,
+        )
     }
 
     /// A counter of the SMS defences as it stands (`sent`, `unverified`), for operators and
