@@ -54,7 +54,8 @@ pub async fn user_with_limits<T>(
 ) -> Result<T, Refusal> {
     // The record is the transaction's first item; the step's writes follow it.
     let refused = |c: &Cancelled| refused(&Cancelled { at: c.at.saturating_sub(1), old: c.old.clone() });
-    without_proof(app, user_id, None, change, step, refused).await
+    without_proof(change)?;
+    run(app, user_id, None, change, step, refused).await.map(|(t, _)| t)
 }
 
 /// A user's record as the request's one read round trip read it (with the one-time item
@@ -75,24 +76,19 @@ pub async fn user_with_loaded<T>(
     step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
 ) -> Result<T, Refusal> {
-    without_proof(app, user_id, loaded, change, step, |_: &Cancelled| spent()).await
+    without_proof(change)?;
+    run(app, user_id, loaded, change, step, |_: &Cancelled| spent()).await.map(|(t, _)| t)
 }
 
-/// [`run`] for a change that carries no proof in the request (the ones that do go through
-/// the lockout, [`attempt`]).
-async fn without_proof<T>(
-    app: &App,
-    user_id: &str,
-    loaded: Option<Loaded>,
-    change: &Change<'_>,
-    step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
-    refused: impl Fn(&Cancelled) -> Refusal,
-) -> Result<T, Refusal> {
+/// The guard of the changes that carry no proof in the request (the ones that do go through
+/// the lockout, [`attempt`]). A plain function, not a wrapper future: the handlers' futures
+/// are already deep, and one more async layer overflows the compiler's layout query.
+fn without_proof(change: &Change<'_>) -> Result<(), Refusal> {
     if change.proof.is_some() {
         tracing::error!("a change with a proof in the request reached the store without the lockout");
         return Err(Refusal::Internal);
     }
-    run(app, user_id, loaded, change, step, refused).await.map(|(t, _)| t)
+    Ok(())
 }
 
 /// [`user_with_loaded`] for the lockout, whose step checks the change's proof (counted

@@ -4,6 +4,8 @@
 //! process (on a clock the test may move), and the store. Each test makes its own users
 //! and organizations, so tests run in parallel.
 
+#![recursion_limit = "256"]
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

@@ -1,4 +1,5 @@
 //! `GET /resources/configurations/v1/mfa-policy/allow-remember-device` (and under `/frontegg/identity`): whether a login may remember its device.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `POST /resources/users/v1/mfa/authenticator/enroll/verify` (and under `/frontegg/identity`): completes the authenticator.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `POST /resources/auth/v1/user/mfa/authenticator/{deviceId}/verify` (and under `/frontegg/identity`): login with that authenticator.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `POST /resources/auth/v1/user/mfa/sms/{deviceId}` (and under `/frontegg/identity`): texts a login code to that phone.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

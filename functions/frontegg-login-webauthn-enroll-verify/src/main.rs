@@ -1,4 +1,5 @@
 //! `POST /resources/auth/v1/user/mfa/webauthn/enroll/verify` (and under `/frontegg/identity`): completes the passkey and logs in.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `POST /resources/auth/v1/user/mfa/webauthn/{deviceId}` (and under `/frontegg/identity`): opens a login ceremony for that passkey.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

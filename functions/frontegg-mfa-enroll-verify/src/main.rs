@@ -1,4 +1,5 @@
 //! `POST /resources/users/v1/mfa/enroll/verify` (and under `/frontegg/identity`): (legacy) completes it.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

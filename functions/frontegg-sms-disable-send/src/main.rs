@@ -1,4 +1,5 @@
 //! `POST /resources/users/v1/mfa/sms/{deviceId}/disable` (and under `/frontegg/identity`): texts a code to prove that phone.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

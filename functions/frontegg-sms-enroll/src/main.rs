@@ -1,4 +1,5 @@
 //! `POST /resources/users/v1/mfa/sms/enroll` (and under `/frontegg/identity`): begins a phone.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, frontegg, lambda};
 
 fn main() -> Result<(), lambda::Error> {

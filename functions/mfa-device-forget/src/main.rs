@@ -1,4 +1,5 @@
 //! `DELETE /mfa/devices/{deviceId}`: forgets one remembered device.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

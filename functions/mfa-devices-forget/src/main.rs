@@ -1,4 +1,5 @@
 //! `DELETE /mfa/devices`: forgets every remembered device of the caller.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

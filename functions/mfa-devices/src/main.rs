@@ -1,4 +1,5 @@
 //! `GET /mfa/devices`: the caller's remembered devices, never a token.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

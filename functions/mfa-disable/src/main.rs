@@ -1,4 +1,5 @@
 //! `POST /mfa/disable`: switches a method off (step-up).
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `POST /mfa/email-code/send`: mails a login code (EMAIL_OTP).
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

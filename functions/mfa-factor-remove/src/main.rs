@@ -1,4 +1,5 @@
 //! `DELETE /mfa/factors/{factorId}`: removes one of the caller's factors.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

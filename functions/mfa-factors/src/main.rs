@@ -1,4 +1,5 @@
 //! `GET /mfa/factors`: the caller's factors, never a secret.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

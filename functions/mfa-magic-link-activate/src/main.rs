@@ -1,4 +1,5 @@
 //! `POST /mfa/magic-link/activate`: enables MAGIC_LINK with the mailed token.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

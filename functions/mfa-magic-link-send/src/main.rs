@@ -1,4 +1,5 @@
 //! `POST /mfa/magic-link/send`: mails a login link.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `POST /mfa/passkey/auth-options`: authentication options for the caller's passkeys.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `POST /mfa/passkey/complete-registration-1`: the same, under the path older clients use.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

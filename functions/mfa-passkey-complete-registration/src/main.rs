@@ -1,4 +1,5 @@
 //! `POST /mfa/passkey/complete-registration`: finishes a passkey registration.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `POST /mfa/primary`: chooses the primary method.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

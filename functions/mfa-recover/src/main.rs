@@ -1,4 +1,5 @@
 //! `POST /mfa/recover`: logs in with a backup code.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `GET /mfa/remember-device`: whether a login may remember its device, and for how long.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `POST /mfa/setup`: starts setting up an MFA method.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

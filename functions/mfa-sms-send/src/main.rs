@@ -1,4 +1,5 @@
 //! `POST /mfa/sms/send`: texts a login code (SMS).
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

@@ -1,4 +1,5 @@
 //! `GET /mfa/status`: the caller's MFA status.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

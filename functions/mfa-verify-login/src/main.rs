@@ -1,4 +1,5 @@
 //! `POST /mfa/verify-login`: the second step of a login; issues a full-access token.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

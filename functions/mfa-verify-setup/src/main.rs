@@ -1,4 +1,5 @@
 //! `POST /mfa/verify-setup`: verifies a pending setup and enables the method.
+#![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 
 fn main() -> Result<(), lambda::Error> {

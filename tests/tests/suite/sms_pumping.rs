@@ -272,3 +272,30 @@ async fn the_deployment_budget_holds_under_20_concurrent_sends_and_mail_goes_on(
     let (status, body) = setup_to(&test, &phone_number()).await;
     assert_eq!(status, 200, "the next hour: {body}");
 }
+
+#[tokio::test]
+async fn narrowing_the_countries_takes_an_administrators_fresh_factor() {
+    let api = Api::new();
+    let org = unique("org");
+    let admin = Person::in_org(&org, "ADMINISTRATOR");
+    mfa_tests::enroll_totp(&api, &admin).await;
+    let body = json!({"enforced": true, "smsCountryCodes": ["44"]});
+    // A password-only token, and a full-access token of a session that has ended, change
+    // nothing: the one policy asks for the administrator's own fresh second factor.
+    let r = api.post("/mfa/organization/enforce", Some(&admin.platform_token()), body.clone()).await;
+    assert_error(&r, 403, "STEP_UP_REQUIRED");
+    let r = api.post("/mfa/organization/enforce", Some(&admin.ended_session_token(now())), body.clone()).await;
+    assert_error(&r, 401, "SESSION_ENDED");
+    let (_, policy) = store().await.load_user_and_policy("nobody", Some(&org)).await.unwrap();
+    assert!(policy.is_none_or(|p| p.sms_country_codes.is_none()), "nothing was narrowed");
+    // With a fresh factor it lands, and an empty list lifts it.
+    let fresh = admin.full_access_token(now()).await;
+    let r = api.post("/mfa/organization/enforce", Some(&fresh), body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, policy) = store().await.load_user_and_policy("nobody", Some(&org)).await.unwrap();
+    assert_eq!(policy.unwrap().sms_country_codes, Some(vec![44]));
+    let r = api.post("/mfa/organization/enforce", Some(&fresh), json!({"enforced": true, "smsCountryCodes": []})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, policy) = store().await.load_user_and_policy("nobody", Some(&org)).await.unwrap();
+    assert_eq!(policy.unwrap().sms_country_codes, None);
+}

@@ -278,6 +278,11 @@ mfa-shared.workspace = true
     )
 }
 
+/// A handler's future nests the store's, the mailer's and the SDK's futures many layers
+/// deep; a binary that holds only one handler computes its whole layout in one chain of
+/// the compiler's queries, which passes the default limit of 128 on the deepest routes.
+const RECURSION_LIMIT: &str = "#![recursion_limit = \"256\"]";
+
 fn entry_point(route: &Route) -> Result<String, String> {
     let (module, _) = route
         .handler
@@ -292,7 +297,7 @@ fn entry_point(route: &Route) -> Result<String, String> {
         format!("    lambda::function(\"{name}\", |call| {{\n        Box::pin(edge::run(call, {handler}))\n    }})")
     };
     Ok(format!(
-        "//! `{} {}`{under}: {}\nuse mfa_shared::{{edge, {module}, lambda}};\n\nfn main() -> Result<(), lambda::Error> {{\n{call}\n}}\n",
+        "//! `{} {}`{under}: {}\n{RECURSION_LIMIT}\nuse mfa_shared::{{edge, {module}, lambda}};\n\nfn main() -> Result<(), lambda::Error> {{\n{call}\n}}\n",
         route.method, route.path, route.summary
     ))
 }
