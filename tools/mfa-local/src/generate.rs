@@ -269,8 +269,11 @@ publish.workspace = true
 [[bin]]
 name = "{name}"
 path = "src/main.rs"
-# Nothing to test in a main that only wires; the suite tests the handlers and binaries.
+# Nothing to test or bench in a main that only wires; the suite tests the handlers and
+# binaries, and `scripts/bench` times them. (A bin is a bench target unless it says not:
+# `--all-targets` would build and lint each main a second time as an empty harness.)
 test = false
+bench = false
 
 [dependencies]
 mfa-shared.workspace = true
