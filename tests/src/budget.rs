@@ -16,6 +16,10 @@ pub struct Row {
     pub status: u16,
     pub reads: usize,
     pub writes: usize,
+    /// The request's time in process, answer read, and of it the time its round trips
+    /// spent sent and answered (see `mfa_local::RoundTrips`).
+    pub ms: f64,
+    pub away_ms: f64,
 }
 
 /// A `TestApp` whose store counts its round trips.
@@ -51,12 +55,14 @@ impl Counting {
         self.trips.take();
         // The clock stands still in a TestApp; measured requests run at the real time.
         self.test.clock.set(now());
+        let started = std::time::Instant::now();
         let (status, _) = match factor {
             Some(id) => self.test.call_on(function, id, token, body).await,
             None => self.test.call(function, token, body).await,
         };
-        let (reads, writes) = self.trips.take();
-        Row { function, case, status, reads, writes }
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let (reads, writes, away) = self.trips.take_timed();
+        Row { function, case, status, reads, writes, ms, away_ms: away.as_secs_f64() * 1000.0 }
     }
 }
 

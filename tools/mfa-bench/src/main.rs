@@ -27,6 +27,11 @@ async fn main() {
         std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).expect("results written");
         return;
     }
+    if let Ok(which) = std::env::var("MFA_BENCH_PROFILE") {
+        let n = std::env::var("MFA_BENCH_PROFILE_N").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
+        warm::profile(&which, n).await;
+        return;
+    }
     println!("== cold starts (spawn -> first invocation answered, release binaries, local Runtime API)");
     results["cold"] = cold::run().await;
     if std::env::var("MFA_BENCH_COLD_ONLY").is_ok() {
@@ -36,6 +41,11 @@ async fn main() {
     results["round_trips"] = warm::round_trips().await;
     println!("== warm latency (in process, against DynamoDB Local)");
     results["warm"] = warm::latency().await;
+    println!(
+        "== every route's slowest request (in process, {} rounds)",
+        std::env::var("MFA_BENCH_ROUNDS").unwrap_or("15".into())
+    );
+    results["per_route"] = warm::per_route().await;
     println!("== memory (peak RSS of a function process under a warm loop)");
     results["memory"] = cold::memory().await;
     println!("== crypto throughput (one core)");

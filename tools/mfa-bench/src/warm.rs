@@ -34,12 +34,44 @@ fn percentiles(mut ms: Vec<f64>) -> (f64, f64, f64) {
     (at(0.50), at(0.95), at(0.99))
 }
 
-async fn timed<F: std::future::Future<Output = ()>>(n: usize, mut op: impl FnMut(usize) -> F) -> Vec<f64> {
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let started = Instant::now();
-        op(i).await;
-        out.push(started.elapsed().as_secs_f64() * 1000.0);
+/// One kind of request's samples: its time in process, and of that its own work (the time
+/// less what its round trips spent sent and answered).
+#[derive(Default)]
+struct Samples {
+    total: Vec<f64>,
+    own: Vec<f64>,
+}
+
+impl Samples {
+    fn push(&mut self, total_ms: f64, away_ms: f64) {
+        self.total.push(total_ms);
+        self.own.push(total_ms - away_ms);
+    }
+}
+
+/// Runs `op` on `c`'s app and adds its sample (the round trips' time taken from `c`).
+async fn sample<F: std::future::Future<Output = ()>>(c: &Counting, into: &mut Samples, op: F) {
+    c.trips.take();
+    let started = Instant::now();
+    op.await;
+    let total = started.elapsed().as_secs_f64() * 1000.0;
+    let (_, _, away) = c.trips.take_timed();
+    into.push(total, away.as_secs_f64() * 1000.0);
+}
+
+/// Users with an authenticator, enrolled in process: each login spends one time step.
+async fn enrolled(test: &TestApp, n: usize) -> Vec<(String, Vec<u8>)> {
+    let setup = json!({"mfaType": "GOOGLE_AUTH"});
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let p = Person::new();
+        let t = p.platform_token();
+        test.clock.set(now());
+        let (_, body) = test.call("mfa-setup", Some(&t), setup.clone()).await;
+        let raw = totp::decode_secret(body["data"]["secret"].as_str().unwrap()).unwrap();
+        let code = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&raw, now() - 30)});
+        assert_eq!(test.call("mfa-verify-setup", Some(&t), code).await.0, 200);
+        out.push((t, raw));
     }
     out
 }
@@ -55,8 +87,8 @@ pub async fn latency() -> Value {
         ])
     };
     let n = 300;
-    let test = TestApp::new().await;
-    let tick = |test: &TestApp| test.clock.set(now());
+    let c = Counting::new().await;
+    let test = &c.test;
     let user = Person::new();
     let token = user.platform_token();
     let bare_get = || {
@@ -93,7 +125,7 @@ pub async fn latency() -> Value {
         test.call("mfa-status", Some(&token), Value::Null).await;
     }
     let (mut get, mut put, mut transact) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut status, mut methods, mut refusal) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut status, mut methods, mut refusal) = (Samples::default(), Samples::default(), Samples::default());
     let ms = |started: Instant| started.elapsed().as_secs_f64() * 1000.0;
     for i in 0..n {
         let t = Instant::now();
@@ -105,90 +137,174 @@ pub async fn latency() -> Value {
         let t = Instant::now();
         bare_transact(i).await;
         transact.push(ms(t));
-        let t = Instant::now();
-        assert_eq!(test.call("mfa-status", Some(&token), Value::Null).await.0, 200);
-        status.push(ms(t));
-        let t = Instant::now();
-        assert_eq!(test.call("mfa-methods", Some(&token), Value::Null).await.0, 200);
-        methods.push(ms(t));
-        let t = Instant::now();
-        assert_eq!(test.call("mfa-status", Some("not-a-jwt"), Value::Null).await.0, 401);
-        refusal.push(ms(t));
+        sample(&c, &mut status, async {
+            assert_eq!(test.call("mfa-status", Some(&token), Value::Null).await.0, 200);
+        })
+        .await;
+        sample(&c, &mut methods, async {
+            assert_eq!(test.call("mfa-methods", Some(&token), Value::Null).await.0, 200);
+        })
+        .await;
+        sample(&c, &mut refusal, async {
+            assert_eq!(test.call("mfa-status", Some("not-a-jwt"), Value::Null).await.0, 401);
+        })
+        .await;
     }
-    let mut rows: Vec<(String, Vec<f64>, &str)> = vec![
+    let mut rows: Vec<(String, Samples, &str)> = vec![
         ("status".into(), status, "read"),
         ("methods".into(), methods, "read"),
         ("refusal (bad token)".into(), refusal, "none"),
     ];
     let setup = json!({"mfaType": "GOOGLE_AUTH"});
-    rows.push((
-        "setup GOOGLE_AUTH".into(),
-        timed(100, |_| async { assert_eq!(test.call("mfa-setup", Some(&token), setup.clone()).await.0, 200) }).await,
-        "read+put",
-    ));
-    // Logins: each on a user enrolled in process beforehand (a time step is spent once).
-    let mut enrolled = Vec::new();
+    let mut setups = Samples::default();
     for _ in 0..100 {
-        let p = Person::new();
-        let t = p.platform_token();
-        tick(&test);
-        let (_, body) = test.call("mfa-setup", Some(&t), setup.clone()).await;
-        let raw = totp::decode_secret(body["data"]["secret"].as_str().unwrap()).unwrap();
-        let (status, _) = test
-            .call(
-                "mfa-verify-setup",
-                Some(&t),
-                json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&raw, now() - 30)}),
-            )
-            .await;
-        assert_eq!(status, 200);
-        enrolled.push((t, raw));
+        sample(&c, &mut setups, async {
+            assert_eq!(test.call("mfa-setup", Some(&token), setup.clone()).await.0, 200);
+        })
+        .await;
     }
-    let mut login = Vec::new();
+    rows.push(("setup GOOGLE_AUTH".into(), setups, "read+put"));
+    // Logins: each on a user enrolled in process beforehand (a time step is spent once).
+    let users = enrolled(test, 100).await;
+    let mut login = Samples::default();
     let mut refresh = String::new();
-    for (t, raw) in &enrolled {
-        tick(&test);
+    for (t, raw) in &users {
+        test.clock.set(now());
         let body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(raw, now())});
-        let started = Instant::now();
-        let (status, body) = test.call("mfa-verify-login", Some(t), body).await;
-        login.push(started.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(status, 200, "{body}");
-        refresh = body["refreshToken"].as_str().unwrap().to_string();
+        sample(&c, &mut login, async {
+            let (status, body) = test.call("mfa-verify-login", Some(t), body).await;
+            assert_eq!(status, 200, "{body}");
+            refresh = body["refreshToken"].as_str().unwrap().to_string();
+        })
+        .await;
     }
     rows.push(("verify-login GOOGLE_AUTH".into(), login, "read+transact"));
-    let last = enrolled.last().unwrap().0.clone();
+    let last = users.last().unwrap().0.clone();
     let mut current = refresh;
-    let mut rotations = Vec::new();
+    let mut rotations = Samples::default();
     for _ in 0..200 {
-        tick(&test);
-        let started = Instant::now();
-        let (status, body) = test.call("mfa-token-refresh", Some(&last), json!({"refreshToken": current})).await;
-        rotations.push(started.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(status, 200, "{body}");
-        current = body["refreshToken"].as_str().unwrap().to_string();
+        test.clock.set(now());
+        sample(&c, &mut rotations, async {
+            let (status, body) = test.call("mfa-token-refresh", Some(&last), json!({"refreshToken": current})).await;
+            assert_eq!(status, 200, "{body}");
+            current = body["refreshToken"].as_str().unwrap().to_string();
+        })
+        .await;
     }
     rows.push(("refresh".into(), rotations, "read+transact"));
 
-    let (g, p, t) = (percentiles(get.clone()).0, percentiles(put.clone()).0, percentiles(transact.clone()).0);
-    println!("{:<28} {:>8} {:>8} {:>8} {:>12}", "request", "p50 ms", "p95 ms", "p99 ms", "overhead p50");
+    println!("{:<28} {:>8} {:>8} {:>8} {:>10} {:>10}", "request", "p50 ms", "p95 ms", "p99 ms", "own p50", "own p95");
     let mut out = Vec::new();
-    for (name, ms, bare) in
-        [("GetItem (bare)", &get, ""), ("PutItem (bare)", &put, ""), ("TransactWriteItems (bare)", &transact, "")]
-    {
+    for (name, ms) in [("GetItem (bare)", &get), ("PutItem (bare)", &put), ("TransactWriteItems (bare)", &transact)] {
         let (p50, p95, p99) = percentiles(ms.clone());
-        println!("{name:<28} {p50:>8.2} {p95:>8.2} {p99:>8.2} {:>12}", bare);
+        println!("{name:<28} {p50:>8.2} {p95:>8.2} {p99:>8.2}");
         out.push(json!({"request": name, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99}));
     }
-    for (name, ms, trips) in rows {
-        let (p50, p95, p99) = percentiles(ms);
-        let floor = match trips {
-            "read" => g,
-            "read+put" => g + p,
-            "read+transact" => g + t,
-            _ => 0.0,
-        };
-        println!("{name:<28} {p50:>8.2} {p95:>8.2} {p99:>8.2} {:>12.2}", p50 - floor);
-        out.push(json!({"request": name, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "round_trips": trips, "overhead_p50_ms": p50 - floor}));
+    for (name, samples, trips) in rows {
+        let (p50, p95, p99) = percentiles(samples.total);
+        let (own50, own95, _) = percentiles(samples.own);
+        println!("{name:<28} {p50:>8.2} {p95:>8.2} {p99:>8.2} {own50:>10.2} {own95:>10.2}");
+        out.push(json!({"request": name, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "round_trips": trips,
+            "overhead_p50_ms": own50, "overhead_p95_ms": own95}));
     }
     json!(out)
+}
+
+/// Rounds of every route's requests (the budget test's, each prepared over HTTP).
+fn rounds() -> usize {
+    std::env::var("MFA_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(15)
+}
+
+/// Each route's requests (the round-trip budget's successful ones), run [`rounds`] times:
+/// every request's own work at p50, and per route the slowest of its requests.
+pub async fn per_route() -> Value {
+    let c = Counting::new().await;
+    let mut samples: Vec<((&str, &str), Samples)> = Vec::new();
+    for _ in 0..rounds() {
+        for r in successes(&c).await {
+            let key = (r.function, r.case);
+            let at = match samples.iter().position(|(k, _)| *k == key) {
+                Some(at) => at,
+                None => {
+                    samples.push((key, Samples::default()));
+                    samples.len() - 1
+                }
+            };
+            samples[at].1.push(r.ms, r.away_ms);
+        }
+    }
+    let mut slowest: Vec<(&str, &str, f64, f64, f64)> = Vec::new();
+    for ((function, case), s) in samples {
+        let (own50, own95, _) = percentiles(s.own.clone());
+        let (total50, _, _) = percentiles(s.total);
+        match slowest.iter_mut().find(|r| r.0 == function) {
+            Some(row) if row.3 >= own50 => {}
+            Some(row) => *row = (function, case, total50, own50, own95),
+            None => slowest.push((function, case, total50, own50, own95)),
+        }
+    }
+    println!("{:<38} {:<36} {:>8} {:>8} {:>8}", "function", "slowest request", "p50 ms", "own p50", "own p95");
+    let mut out = Vec::new();
+    for (function, case, total50, own50, own95) in slowest {
+        println!("{function:<38} {case:<36} {total50:>8.2} {own50:>8.2} {own95:>8.2}");
+        out.push(
+            json!({"function": function, "request": case, "p50_ms": total50, "own_p50_ms": own50, "own_p95_ms": own95}),
+        );
+    }
+    json!(out)
+}
+
+/// One request in a loop, for a profiler to record (`MFA_BENCH_PROFILE=setup`,
+/// `verify-login` or `refresh`): `n` of them after their preparation, which is printed
+/// as done so a recording can start there.
+pub async fn profile(which: &str, n: usize) {
+    let c = Counting::new().await;
+    let test = &c.test;
+    let token = Person::new().platform_token();
+    let users = if which == "verify-login" { enrolled(test, n).await } else { enrolled(test, 1).await };
+    let (t, raw) = users.last().unwrap().clone();
+    test.clock.set(now());
+    let body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&raw, now())});
+    let (_, login) = test.call("mfa-verify-login", Some(&t), body).await;
+    let mut refresh = login["refreshToken"].as_str().unwrap().to_string();
+    println!("prepared; {n} requests of {which}");
+    let started = Instant::now();
+    let mut own = Samples::default();
+    for i in 0..n {
+        test.clock.set(now());
+        let user = users.get(i).unwrap_or(&users[0]);
+        match which {
+            "setup" => {
+                sample(&c, &mut own, async {
+                    let setup = json!({"mfaType": "GOOGLE_AUTH"});
+                    assert_eq!(test.call("mfa-setup", Some(&token), setup).await.0, 200);
+                })
+                .await
+            }
+            "verify-login" => {
+                let (t, raw) = user;
+                let body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(raw, now())});
+                sample(&c, &mut own, async {
+                    assert_eq!(test.call("mfa-verify-login", Some(t), body).await.0, 200);
+                })
+                .await
+            }
+            "refresh" => {
+                sample(&c, &mut own, async {
+                    let (status, body) =
+                        test.call("mfa-token-refresh", Some(&t), json!({"refreshToken": refresh})).await;
+                    assert_eq!(status, 200, "{body}");
+                    refresh = body["refreshToken"].as_str().unwrap().to_string();
+                })
+                .await
+            }
+            other => panic!("MFA_BENCH_PROFILE={other}: setup, verify-login or refresh"),
+        }
+    }
+    let (own50, own95, _) = percentiles(own.own);
+    let (p50, _, _) = percentiles(own.total);
+    println!(
+        "{n} in {:.1} s: p50 {p50:.2} ms, own p50 {own50:.2} ms, own p95 {own95:.2} ms",
+        started.elapsed().as_secs_f64()
+    );
 }

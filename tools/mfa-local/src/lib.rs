@@ -380,14 +380,32 @@ Resources:
 
 /// Counts a DynamoDB client's round trips (every request sent, retries included), as
 /// reads or writes by the operation its `X-Amz-Target` names: what the budget of one read
-/// and one write per request is measured with.
+/// and one write per request is measured with. It also adds up the time the requests spend
+/// on the wire and in DynamoDB (from the moment a request is sent to the moment its
+/// answer's bytes are in, before the SDK reads them): what a request's own work is measured
+/// without.
 #[derive(Clone, Debug, Default)]
-pub struct RoundTrips(std::sync::Arc<std::sync::Mutex<(usize, usize)>>);
+pub struct RoundTrips(std::sync::Arc<std::sync::Mutex<Trips>>);
+
+#[derive(Debug, Default)]
+struct Trips {
+    reads: usize,
+    writes: usize,
+    sent_at: Option<std::time::Instant>,
+    away: std::time::Duration,
+}
 
 impl RoundTrips {
-    /// `(reads, writes)` since the last call, and zero again.
+    /// `(reads, writes)` since the last call, and zero again (the time away too).
     pub fn take(&self) -> (usize, usize) {
-        std::mem::take(&mut *self.0.lock().expect("the counter lock"))
+        let t = std::mem::take(&mut *self.0.lock().expect("the counter lock"));
+        (t.reads, t.writes)
+    }
+
+    /// [`RoundTrips::take`] with the time the round trips took, sending to answer.
+    pub fn take_timed(&self) -> (usize, usize, std::time::Duration) {
+        let t = std::mem::take(&mut *self.0.lock().expect("the counter lock"));
+        (t.reads, t.writes, t.away)
     }
 
     /// A DynamoDB client on `sdk` (with the service's timeouts) that counts into `self`.
@@ -411,10 +429,24 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         let target = context.request().headers().get("x-amz-target").unwrap_or_default();
         let operation = target.rsplit('.').next().unwrap_or_default();
-        let mut counts = self.0.lock().expect("the counter lock");
+        let mut trips = self.0.lock().expect("the counter lock");
         match operation {
-            "GetItem" | "BatchGetItem" | "TransactGetItems" | "Query" | "Scan" => counts.0 += 1,
-            _ => counts.1 += 1,
+            "GetItem" | "BatchGetItem" | "TransactGetItems" | "Query" | "Scan" => trips.reads += 1,
+            _ => trips.writes += 1,
+        }
+        trips.sent_at = Some(std::time::Instant::now());
+        Ok(())
+    }
+
+    fn read_after_transmit(
+        &self,
+        _context: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let mut trips = self.0.lock().expect("the counter lock");
+        if let Some(sent_at) = trips.sent_at.take() {
+            trips.away += sent_at.elapsed();
         }
         Ok(())
     }
