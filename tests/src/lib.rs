@@ -328,9 +328,14 @@ pub fn on_a_functions_stack<F: std::future::Future<Output = ()> + Send + 'static
 /// port.
 pub static CHROMIUM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The JWKS document the `mfa-jwks` binary builds at cold start.
+/// The JWKS document the `mfa-jwks` binary builds at cold start (built once here too, so
+/// an in-process call does not pay for it).
 pub fn jwks_document() -> String {
-    mfa_shared::handlers::jwks_document(&var("MFA_TOKEN_PUBLIC_KEYS")).expect("MFA_TOKEN_PUBLIC_KEYS is a JWKS")
+    static JWKS: OnceLock<String> = OnceLock::new();
+    JWKS.get_or_init(|| {
+        mfa_shared::handlers::jwks_document(&var("MFA_TOKEN_PUBLIC_KEYS")).expect("MFA_TOKEN_PUBLIC_KEYS is a JWKS")
+    })
+    .clone()
 }
 
 /// The store on DynamoDB Local, for seeding and inspecting state.

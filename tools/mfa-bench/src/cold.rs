@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 use crate::runtime::RuntimeApi;
 
 const BASELINE: &str = "hello-lambda";
+/// The same hello world built with fat LTO and one codegen unit (`scripts/bench` builds it
+/// into `MFA_BENCH_LTO_BASELINE`): the second baseline, of the smallest and fastest build.
+const LTO_BASELINE: &str = "hello-lambda-lto";
 /// Spawns of each binary, round robin (`MFA_BENCH_RUNS`): medians of 60 hold still on a
 /// noisy machine where 20 wander by a tenth.
 fn runs() -> usize {
@@ -24,6 +27,9 @@ fn root() -> PathBuf {
 /// Where the measured binaries are: the workspace's release build, or `MFA_BENCH_BIN_DIR`
 /// (`scripts/package --compare` measures each build option's own).
 fn binary(name: &str) -> PathBuf {
+    if name == LTO_BASELINE {
+        return PathBuf::from(std::env::var_os("MFA_BENCH_LTO_BASELINE").expect("MFA_BENCH_LTO_BASELINE"));
+    }
     match std::env::var_os("MFA_BENCH_BIN_DIR") {
         Some(dir) => PathBuf::from(dir).join(name),
         None => root().join("target/release").join(name),
@@ -41,7 +47,7 @@ fn event_without_dependencies(function: &str) -> String {
             "headers": {"user-agent": "bench"}})
         .to_string();
     }
-    let file = if function == BASELINE { "mfa-status" } else { function };
+    let file = if function == BASELINE || function == LTO_BASELINE { "mfa-status" } else { function };
     let text = std::fs::read_to_string(root().join("events").join(format!("{file}.json"))).expect("the event file");
     let mut event: Value = serde_json::from_str(&text).unwrap();
     event["headers"].as_object_mut().unwrap().remove("authorization");
@@ -53,10 +59,13 @@ fn functions() -> Vec<&'static str> {
     let only: Option<Vec<String>> =
         std::env::var("MFA_BENCH_ONLY").ok().map(|o| o.split(',').map(String::from).collect());
     let mut all = vec![BASELINE];
+    if std::env::var_os("MFA_BENCH_LTO_BASELINE").is_some() {
+        all.push(LTO_BASELINE);
+    }
     all.extend(ROUTES.iter().map(|r| r.function));
     all.push(FALLBACK_FUNCTION);
     all.push(authorizer::FUNCTION);
-    all.retain(|f| *f == BASELINE || only.as_ref().is_none_or(|o| o.iter().any(|x| x == f)));
+    all.retain(|f| *f == BASELINE || *f == LTO_BASELINE || only.as_ref().is_none_or(|o| o.iter().any(|x| x == f)));
     all
 }
 
@@ -101,15 +110,22 @@ pub async fn run() -> Value {
         }
     }
     let baseline = median(times[0].clone());
-    println!("{:<40} {:>9} {:>9} {:>9} {:>8}", "binary", "min ms", "median", "max ms", "ratio");
+    let lto = names.iter().position(|n| *n == LTO_BASELINE).map(|i| median(times[i].clone()));
+    println!("{:<40} {:>9} {:>9} {:>9} {:>8} {:>8}", "binary", "min ms", "median", "max ms", "ratio", "vs LTO");
     let mut rows = Vec::new();
     for (name, t) in names.iter().zip(times) {
         let (min, max) = (t.iter().cloned().fold(f64::MAX, f64::min), t.iter().cloned().fold(0.0, f64::max));
         let med = median(t);
-        println!("{name:<40} {min:>9.2} {med:>9.2} {max:>9.2} {:>8.2}", med / baseline);
-        rows.push(json!({"binary": name, "min_ms": min, "median_ms": med, "max_ms": max, "ratio": med / baseline}));
+        let vs_lto = lto.map(|l| med / l);
+        println!(
+            "{name:<40} {min:>9.2} {med:>9.2} {max:>9.2} {:>8.2} {:>8}",
+            med / baseline,
+            vs_lto.map(|r| format!("{r:.2}")).unwrap_or_default()
+        );
+        rows.push(json!({"binary": name, "min_ms": min, "median_ms": med, "max_ms": max, "ratio": med / baseline,
+            "ratio_lto": vs_lto}));
     }
-    json!({"runs": runs, "baseline": BASELINE, "rows": rows})
+    json!({"runs": runs, "baseline": BASELINE, "lto_baseline": lto.map(|_| LTO_BASELINE), "rows": rows})
 }
 
 /// Peak RSS of one function process serving a warm loop of real invocations (a status

@@ -29,7 +29,7 @@ async fn main() {
     }
     if let Ok(which) = std::env::var("MFA_BENCH_PROFILE") {
         let n = std::env::var("MFA_BENCH_PROFILE_N").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
-        warm::profile(&which, n).await;
+        on_one_thread(move || Box::pin(async move { warm::profile(&which, n).await }));
         return;
     }
     println!("== cold starts (spawn -> first invocation answered, release binaries, local Runtime API)");
@@ -40,12 +40,10 @@ async fn main() {
     println!("== round trips per request (counted at the DynamoDB client)");
     results["round_trips"] = warm::round_trips().await;
     println!("== warm latency (in process, against DynamoDB Local)");
-    results["warm"] = warm::latency().await;
-    println!(
-        "== every route's slowest request (in process, {} rounds)",
-        std::env::var("MFA_BENCH_ROUNDS").unwrap_or("15".into())
-    );
-    results["per_route"] = warm::per_route().await;
+    results["warm"] = on_one_thread(|| Box::pin(warm::latency()));
+    println!("== every route's slowest request (in process, {} rounds)", warm::rounds());
+    results["rounds"] = json!(warm::rounds());
+    results["per_route"] = on_one_thread(|| Box::pin(warm::per_route()));
     println!("== memory (peak RSS of a function process under a warm loop)");
     results["memory"] = cold::memory().await;
     println!("== crypto throughput (one core)");
@@ -56,6 +54,20 @@ async fn main() {
     let path = out.join("results.json");
     std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).expect("results written");
     println!("results: {}", path.display());
+}
+
+/// Runs a warm measurement as a function runs its handler: on a runtime of one thread (the
+/// functions' own, `mfa_shared::lambda::run`), here on a thread of its own, so no wake-up
+/// crosses threads.
+fn on_one_thread<T: Send + 'static>(
+    work: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = T>>> + Send + 'static,
+) -> T {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        runtime.block_on(work())
+    })
+    .join()
+    .expect("the measurement's thread")
 }
 
 /// What machine this is, in a line.

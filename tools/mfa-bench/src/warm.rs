@@ -211,7 +211,7 @@ pub async fn latency() -> Value {
 }
 
 /// Rounds of every route's requests (the budget test's, each prepared over HTTP).
-fn rounds() -> usize {
+pub fn rounds() -> usize {
     std::env::var("MFA_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(15)
 }
 
@@ -261,13 +261,19 @@ pub async fn profile(which: &str, n: usize) {
     let c = Counting::new().await;
     let test = &c.test;
     let token = Person::new().platform_token();
-    let users = if which == "verify-login" { enrolled(test, n).await } else { enrolled(test, 1).await };
+    // A login spends its user's time step: the loop's logins each have a user of their own,
+    // and one more user logs in first for the refresh token.
+    let users = if which == "verify-login" { enrolled(test, n + 1).await } else { enrolled(test, 1).await };
     let (t, raw) = users.last().unwrap().clone();
     test.clock.set(now());
     let body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(&raw, now())});
     let (_, login) = test.call("mfa-verify-login", Some(&t), body).await;
     let mut refresh = login["refreshToken"].as_str().unwrap().to_string();
     println!("prepared; {n} requests of {which}");
+    // Under `scripts/profile`, perf starts recording only now (its control FIFO).
+    if let Ok(fifo) = std::env::var("MFA_BENCH_PERF_CONTROL") {
+        std::fs::write(&fifo, "enable\n").expect("perf's control FIFO");
+    }
     let started = Instant::now();
     let mut own = Samples::default();
     for i in 0..n {
