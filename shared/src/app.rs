@@ -304,7 +304,7 @@ impl App {
             if needs.store || needs.mail || needs.sms { TlsTrust::read(&mut r) } else { TlsTrust::AwsRoots };
         r.finish()?;
         let sdk = sdk_config(source, tls_trust);
-        let store = Store::new(dynamodb_client(&sdk), table);
+        let store = Store::on_first_use(sdk.clone(), dynamodb_client, table);
         let mailer = OnFirstUse::new(
             mail.map(|config| (sdk.clone(), config)),
             |(sdk, config)| Mailer::new(sesv2_client(sdk), config.clone()),

@@ -19,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use lambda_http::Request;
 use lambda_http::http::header::AUTHORIZATION;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -738,7 +738,11 @@ pub fn parse_jwks(json: &str) -> Result<HashMap<String, DecodingKey>, &'static s
 /// fixed absolute lifetime.
 pub struct TokenSigner {
     kid: String,
-    key: EncodingKey,
+    /// The key's PKCS#8 DER, parsed into `pair` at the first signature: parsing checks the
+    /// key, which costs about as much as a signature (a tenth of a millisecond), so a
+    /// function pays it once, and a cold start that signs nothing not at all.
+    der: secrecy::SecretSlice<u8>,
+    pair: std::sync::OnceLock<Option<aws_lc_rs::signature::EcdsaKeyPair>>,
     pub issuer: String,
     /// Seconds from a login to the end of its session, however often it is refreshed.
     pub session_lifetime: i64,
@@ -773,25 +777,48 @@ impl TokenSigner {
         }
         Some(Self {
             kid: kid.to_string(),
-            key: EncodingKey::from_ec_der(&der),
+            der: der.into(),
+            pair: std::sync::OnceLock::new(),
             issuer: issuer.to_string(),
             session_lifetime: DEFAULT_SESSION_LIFETIME as i64,
         })
     }
 
+    /// A JWS in compact form (RFC 7515), ES256: the header and claims as `jsonwebtoken`
+    /// writes them, signed by aws-lc-rs with the key parsed once (`jsonwebtoken::encode`
+    /// parses the key again for every token).
     pub fn sign(&self, claims: &FullAccessClaims) -> Result<String, Refusal> {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        use secrecy::ExposeSecret;
+        let pair = self
+            .pair
+            .get_or_init(|| EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, self.der.expose_secret()).ok())
+            .as_ref()
+            .ok_or_else(|| {
+                tracing::error!("MFA_TOKEN_SIGNING_KEY is not a P-256 key in PKCS#8: no token can be signed");
+                Refusal::Internal
+            })?;
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| {
-            tracing::error!(error = %e, "signing a full-access token failed");
+        let part = |json: Result<Vec<u8>, serde_json::Error>| {
+            json.map(|bytes| URL_SAFE_NO_PAD.encode(bytes)).map_err(|e| {
+                tracing::error!(error = %e, "a full-access token's part could not be written");
+                Refusal::Internal
+            })
+        };
+        let message = format!("{}.{}", part(serde_json::to_vec(&header))?, part(serde_json::to_vec(claims))?);
+        let signature = pair.sign(&aws_lc_rs::rand::SystemRandom::new(), message.as_bytes()).map_err(|_| {
+            tracing::error!("signing a full-access token failed");
             Refusal::Internal
-        })
+        })?;
+        Ok(format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref())))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jsonwebtoken::EncodingKey;
 
     const JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
 
@@ -995,6 +1022,7 @@ mod tests {
 /// principal or a 401; nothing panics.
 #[cfg(test)]
 mod fuzz {
+    use jsonwebtoken::EncodingKey;
     use proptest::prelude::*;
 
     use super::*;

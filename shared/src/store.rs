@@ -149,18 +149,44 @@ fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, StoreError>
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    client: Client,
+    client: Source,
     table: String,
+}
+
+/// Where the store's DynamoDB client comes from: given, or built from the SDK's settings on
+/// the first request that reads or writes. Building it reads the SDK's endpoint rules and
+/// sets up its HTTPS connector (a third of a millisecond): a cold start whose first request
+/// is refused before any read does not pay for it.
+#[derive(Clone, Debug)]
+enum Source {
+    Given(Client),
+    OnFirstUse(Box<aws_types::SdkConfig>, fn(&aws_types::SdkConfig) -> Client, std::sync::OnceLock<Client>),
 }
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client: Source::Given(client), table: table.into() }
+    }
+
+    /// A store whose client `build` makes from `sdk` when it is first needed.
+    pub fn on_first_use(
+        sdk: aws_types::SdkConfig,
+        build: fn(&aws_types::SdkConfig) -> Client,
+        table: impl Into<String>,
+    ) -> Self {
+        Self { client: Source::OnFirstUse(Box::new(sdk), build, std::sync::OnceLock::new()), table: table.into() }
+    }
+
+    fn client(&self) -> &Client {
+        match &self.client {
+            Source::Given(client) => client,
+            Source::OnFirstUse(sdk, build, built) => built.get_or_init(|| build(sdk)),
+        }
     }
 
     async fn get<T: DeserializeOwned>(&self, keys: (String, String)) -> Result<Option<T>, StoreError> {
         let out = self
-            .client
+            .client()
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(keys)))
@@ -181,7 +207,7 @@ impl Store {
     }
 
     async fn delete(&self, keys: (String, String)) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(key(keys))).send().await.map_err(classify)?;
+        self.client().delete_item().table_name(&self.table).set_key(Some(key(keys))).send().await.map_err(classify)?;
         Ok(())
     }
 
@@ -214,7 +240,7 @@ impl Store {
         };
         let Some(org_id) = org_id else {
             let out = self
-                .client
+                .client()
                 .get_item()
                 .table_name(&self.table)
                 .set_key(Some(key(keys::user(user_id))))
@@ -229,7 +255,7 @@ impl Store {
             Ok(TransactGetItem::builder().get(get).build())
         };
         let out = self
-            .client
+            .client()
             .transact_get_items()
             .transact_items(get(keys::user(user_id))?)
             .transact_items(get(keys::policy(org_id))?)
@@ -274,7 +300,7 @@ impl Store {
     /// An organization's policy alone.
     pub async fn load_policy(&self, org_id: &str) -> Result<Option<OrgPolicy>, StoreError> {
         let out = self
-            .client
+            .client()
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::policy(org_id))))
@@ -298,7 +324,7 @@ impl Store {
             Ok(TransactGetItem::builder().get(get).build())
         };
         let mut request =
-            self.client.transact_get_items().transact_items(get(keys::user(user_id))?).transact_items(get(other)?);
+            self.client().transact_get_items().transact_items(get(keys::user(user_id))?).transact_items(get(other)?);
         if let Some(org_id) = org_id {
             request = request.transact_items(get(keys::policy(org_id))?);
         }
@@ -418,7 +444,7 @@ impl Store {
         keys: (String, String),
         expected: u64,
     ) -> Result<(), StoreError> {
-        self.client
+        self.client()
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_item(value, keys)?))
@@ -484,7 +510,7 @@ impl Store {
         let (pk, record_sk) = keys::user(user_id);
         let from = after.unwrap_or(&record_sk).to_string();
         let mut query = self
-            .client
+            .client()
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
@@ -677,7 +703,7 @@ impl Store {
             None => keys::sms_budget(hour),
         };
         let item = self
-            .client
+            .client()
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(keys)))
@@ -779,7 +805,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         for attempt in 1..=3 {
             let mut update = self
-                .client
+                .client()
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key(keys::user(user_id))))
@@ -821,7 +847,7 @@ impl Store {
     /// With `first_is_record`, a failed condition on the first item (the versioned user
     /// record) is a `Conflict` (run the step again), on any other a `Spent`.
     async fn run(&self, items: Vec<Write>, first_is_record: bool) -> Result<(), StoreError> {
-        let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        let err = match self.client().transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => return Ok(()),
             Err(e) => e,
         };

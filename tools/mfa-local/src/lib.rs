@@ -374,7 +374,21 @@ Resources:
             sid: "s".into(),
             jti: "j".into(),
         };
-        assert!(signer.sign(&claims).is_ok());
+        // The token is a JWS that jsonwebtoken verifies with the published key, byte for
+        // byte: a changed claim or signature is refused.
+        let token = signer.sign(&claims).unwrap();
+        let (kid, key) = keys.into_iter().next().unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!((header.alg, header.kid.as_deref()), (jsonwebtoken::Algorithm::ES256, Some(kid.as_str())));
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_audience(&[mfa_shared::auth::FULL_ACCESS_AUDIENCE]);
+        let data = jsonwebtoken::decode::<mfa_shared::auth::FullAccessClaims>(&token, &key, &validation).unwrap();
+        assert_eq!((data.claims.sid.as_str(), data.claims.amr.clone()), ("s", vec!["otp".to_string()]));
+        let (message, signature) = token.rsplit_once('.').unwrap();
+        let other = signer.sign(&mfa_shared::auth::FullAccessClaims { sid: "t".into(), ..claims }).unwrap();
+        let forged = format!("{message}.{}", other.rsplit_once('.').unwrap().1);
+        assert!(jsonwebtoken::decode::<mfa_shared::auth::FullAccessClaims>(&forged, &key, &validation).is_err());
+        assert_ne!(signature, other.rsplit_once('.').unwrap().1);
     }
 }
 
