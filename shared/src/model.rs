@@ -99,6 +99,10 @@ pub struct UserMfaRecord {
     pub org_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Until when (seconds) changes that do not take access away wait: set by a change
+    /// that does after it lost races to them (see `update::run`), cleared by its write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal_until: Option<i64>,
     /// 0 for a record that is not stored yet.
     #[serde(default)]
     pub version: u64,
@@ -338,6 +342,8 @@ mod legacy {
         #[serde(default)]
         email: Option<String>,
         #[serde(default)]
+        removal_until: Option<i64>,
+        #[serde(default)]
         version: u64,
         // The shape before factors.
         #[serde(default)]
@@ -455,6 +461,7 @@ mod legacy {
                 devices: s.devices,
                 org_id: s.org_id,
                 email: s.email,
+                removal_until: s.removal_until,
                 version: s.version,
             }
         }

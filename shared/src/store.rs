@@ -793,6 +793,25 @@ impl Store {
         Ok(TransactWriteItem::builder().condition_check(built(check.build())?).build())
     }
 
+    /// Holds the user's record for a change that takes access away until `until`: every
+    /// other change is refused until then (`policy::check`), and the version bump sends
+    /// the writes racing now back to read it. Not conditional on the version, so it lands
+    /// however many logins race it; the change's own write clears it.
+    pub async fn hold_for_removal(&self, user_id: &str, until: i64) -> Result<(), StoreError> {
+        self.client()
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::user(user_id))))
+            .update_expression("SET removalUntil = :until, version = version + :one")
+            .condition_expression("attribute_exists(version)")
+            .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
     /// Takes session `session_id` off the user's record, bumping its version so a
     /// concurrent update of the record reads it again (already gone is fine). The one
     /// write of the record outside `update`: it changes nothing but the session list, so a

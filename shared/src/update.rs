@@ -107,6 +107,8 @@ pub(crate) async fn proven<T>(
 
 /// How long a change goes on trying after lost races (see `run`).
 const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+/// Seconds a change that takes access away holds the record once it has lost two races.
+const REMOVAL_HOLD: i64 = 2;
 
 async fn run<T>(
     app: &App,
@@ -155,6 +157,9 @@ async fn run<T>(
         };
         if outcome.is_ok() {
             settle(change, &before, &mut record, org_policy.as_ref());
+            if change.action.takes_access_away() {
+                record.removal_until = None;
+            }
         }
         if record == before && extra.is_empty() {
             return outcome.map(|t| (t, record.backup_codes.len()));
@@ -188,7 +193,17 @@ async fn run<T>(
                 crate::metrics::events(&events);
                 return outcome.map(|t| (t, record.backup_codes.len()));
             }
-            Err(StoreError::Conflict) if attempt < attempts && started.elapsed() < RETRY_FOR => continue,
+            Err(StoreError::Conflict) if attempt < attempts && started.elapsed() < RETRY_FOR => {
+                // A change that takes access away and lost twice holds the record for two
+                // seconds, so the logins racing it stop writing and its next try lands.
+                if change.action.takes_access_away()
+                    && attempt >= 2
+                    && let Err(e) = app.store.hold_for_removal(user_id, change.now + REMOVAL_HOLD).await
+                {
+                    tracing::warn!(error = %e, "holding the record for a change that takes access away failed");
+                }
+                continue;
+            }
             Err(StoreError::Spent(cancelled)) => return Err(spent(&cancelled)),
             Err(e) => return Err(e.into()),
         }

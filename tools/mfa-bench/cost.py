@@ -63,17 +63,27 @@ for row in cost["rows"]:
         + row["read_units"] * PRICES["read_unit"]
         + row["write_units"] * PRICES["write_unit"]
     )
-    totals.setdefault(row["flow"], [0.0, 0, 0.0, 0.0, 0.0])
-    t = totals[row["flow"]]
+    # Each flow twice: as measured, and at the minimum a login needs (no refresh).
+    keys = [row["flow"]] + ([f"{row['flow']}, at the minimum"] if row["request"] != "refresh" else [])
+    for key in keys:
+        totals.setdefault(key, [0.0, 0, 0.0, 0.0, 0.0])
+    t = [0.0, 0, 0.0, 0.0, 0.0]
     t[0] += dollars
     t[1] += billed
     t[2] += 1e6 * (PRICES["lambda_request"] + billed / 1000 * MEMORY_MB / 1024 * PRICES["lambda_gb_second"])
     t[3] += 1e6 * PRICES["http_api_request"]
     t[4] += 1e6 * (row["read_units"] * PRICES["read_unit"] + row["write_units"] * PRICES["write_unit"])
+    for key in keys:
+        totals[key] = [a + b for a, b in zip(totals[key], t)]
     add(
         f"| {row['flow']} | {row['request']} | {row['cpu_ms_p50']:.2f} | {trips:.0f} | {billed} "
         f"| {row['read_units']:.1f} | {row['write_units']:.1f} | {dollars:.2f} |"
     )
+add("")
+add("A login needs, at the minimum, two requests: `status` (which factors the user has, so the")
+add("client asks for one) and `verify-login` (the factor checked, the full-access token issued).")
+add("The refresh keeps a session going past the access token's lifetime; it is not part of")
+add("logging in, so each flow is priced both with it and at that minimum.")
 add("")
 add("| a million logins | Lambda | HTTP API | DynamoDB | total |")
 add("|---|---:|---:|---:|---:|")
