@@ -99,13 +99,20 @@ pub struct UserMfaRecord {
     pub org_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// Until when (seconds) changes that do not take access away wait: set by a change
-    /// that does after it lost races to them (see `update::run`), cleared by its write.
+    /// A change that takes access away holding the record against racing changes (see
+    /// `update::run`): set after it lost races, cleared by its write, over when it ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub removal_until: Option<i64>,
+    pub removal_hold: Option<RemovalHold>,
     /// 0 for a record that is not stored yet.
     #[serde(default)]
     pub version: u64,
+}
+
+/// Which change holds the record (a random id of its own), and until when (seconds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovalHold {
+    pub until: i64,
+    pub by: String,
 }
 
 /// A remembered device, as the user's record keeps it (by its id).
@@ -342,7 +349,7 @@ mod legacy {
         #[serde(default)]
         email: Option<String>,
         #[serde(default)]
-        removal_until: Option<i64>,
+        removal_hold: Option<RemovalHold>,
         #[serde(default)]
         version: u64,
         // The shape before factors.
@@ -461,7 +468,7 @@ mod legacy {
                 devices: s.devices,
                 org_id: s.org_id,
                 email: s.email,
-                removal_until: s.removal_until,
+                removal_hold: s.removal_hold,
                 version: s.version,
             }
         }

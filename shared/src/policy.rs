@@ -495,14 +495,6 @@ pub fn check(
     if let Actor::User(p) = change.actor {
         crate::auth::ensure_live(p, record, change.now)?;
     }
-    // A change that takes access away and kept losing races (to logins with a stolen
-    // device token, say) has the record for a moment: every other change waits for it.
-    if record.removal_until.is_some_and(|until| change.now <= until)
-        && !change.action.takes_access_away()
-        && change.action != Action::Read
-    {
-        return Err(Refusal::ConcurrentUpdate);
-    }
     // An organization may narrow the methods its members have: whatever adds a factor of
     // a method it excludes is refused, however the change began. `org_policy` is the
     // policy of the organization the record is bound to (`Store::load_user_and_rules`).

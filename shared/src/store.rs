@@ -793,18 +793,22 @@ impl Store {
         Ok(TransactWriteItem::builder().condition_check(built(check.build())?).build())
     }
 
-    /// Holds the user's record for a change that takes access away until `until`: every
-    /// other change is refused until then (`policy::check`), and the version bump sends
-    /// the writes racing now back to read it. Not conditional on the version, so it lands
-    /// however many logins race it; the change's own write clears it.
-    pub async fn hold_for_removal(&self, user_id: &str, until: i64) -> Result<(), StoreError> {
+    /// Holds the user's record for a change that takes access away (`hold.by`) until
+    /// `hold.until`: every other change is refused until then (`update::run`), and the
+    /// version bump sends the writes racing now back to read it. Not conditional on the
+    /// version, so it lands however many logins race it; the change's own write clears it.
+    pub async fn hold_for_removal(&self, user_id: &str, hold: &crate::model::RemovalHold) -> Result<(), StoreError> {
+        let value = AttributeValue::M(std::collections::HashMap::from([
+            ("until".to_string(), AttributeValue::N(hold.until.to_string())),
+            ("by".to_string(), AttributeValue::S(hold.by.clone())),
+        ]));
         self.client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::user(user_id))))
-            .update_expression("SET removalUntil = :until, version = version + :one")
+            .update_expression("SET removalHold = :hold, version = version + :one")
             .condition_expression("attribute_exists(version)")
-            .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
+            .expression_attribute_values(":hold", value)
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .send()
             .await

@@ -124,6 +124,9 @@ async fn run<T>(
     // waiting in all, and no new attempt once a second has passed: a slow DynamoDB whose
     // writes keep conflicting still answers well within the function's timeout.
     let attempts = if change.action.takes_access_away() { 12 } else { 5 };
+    // Such a change's own id, should it come to hold the record.
+    let holder =
+        change.action.takes_access_away().then(|| crate::crypto::sha256_hex(&crate::crypto::random_bytes::<16>()));
     let started = std::time::Instant::now();
     for attempt in 1..=attempts {
         if attempt > 1 {
@@ -144,6 +147,17 @@ async fn run<T>(
                 (record, policy, None)
             }
         };
+        // A change that takes access away and kept losing races (to logins with a stolen
+        // device token, say) holds the record for a moment: every other change, another
+        // removal too, is refused until it lands (reads go on). An ended hold is dropped
+        // with the next write.
+        match &record.removal_hold {
+            Some(hold) if hold.until < change.now => record.removal_hold = None,
+            Some(hold) if Some(&hold.by) != holder.as_ref() && change.action != Action::Read => {
+                return Err(Refusal::ConcurrentUpdate);
+            }
+            _ => {}
+        }
         // Recovery codes an earlier version stored as a plain hash are written keyed with
         // this write (by a function that holds the keyring).
         if let Ok(keyring) = app.keyring() {
@@ -157,8 +171,8 @@ async fn run<T>(
         };
         if outcome.is_ok() {
             settle(change, &before, &mut record, org_policy.as_ref());
-            if change.action.takes_access_away() {
-                record.removal_until = None;
+            if record.removal_hold.as_ref().is_some_and(|hold| Some(&hold.by) == holder.as_ref()) {
+                record.removal_hold = None;
             }
         }
         if record == before && extra.is_empty() {
@@ -196,11 +210,14 @@ async fn run<T>(
             Err(StoreError::Conflict) if attempt < attempts && started.elapsed() < RETRY_FOR => {
                 // A change that takes access away and lost twice holds the record for two
                 // seconds, so the logins racing it stop writing and its next try lands.
-                if change.action.takes_access_away()
-                    && attempt >= 2
-                    && let Err(e) = app.store.hold_for_removal(user_id, change.now + REMOVAL_HOLD).await
-                {
-                    tracing::warn!(error = %e, "holding the record for a change that takes access away failed");
+                if let Some(by) = holder.as_ref().filter(|_| attempt >= 2) {
+                    let hold = crate::model::RemovalHold { until: change.now + REMOVAL_HOLD, by: by.clone() };
+                    match app.store.hold_for_removal(user_id, &hold).await {
+                        Ok(()) => tracing::info!("a change that takes access away lost two races: it holds the record"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "holding the record for a change that takes access away failed")
+                        }
+                    }
                 }
                 continue;
             }

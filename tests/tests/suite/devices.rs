@@ -441,3 +441,31 @@ async fn a_replayed_refresh_token_ends_the_sessions_of_its_device() {
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
     assert!(record.sessions.values().filter(|s| s.by_device).all(|s| s.ends_at <= end));
 }
+
+/// A hold another change set (a removal that lost its races) refuses every change but
+/// reads, another removal too, until it ends; then the next change drops it.
+#[tokio::test]
+async fn a_removals_hold_refuses_other_changes_until_it_ends() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let (_, device) = login_remembering(&api, &me, &secret, 0).await;
+    let until = now() + 60;
+    mfa_tests::seed(&me, |r| {
+        r.removal_hold = Some(mfa_shared::model::RemovalHold { until, by: "another-change".into() });
+    })
+    .await;
+    let pre = me.platform_token();
+    let status = api.get("/mfa/status", Some(&pre)).await;
+    assert_eq!(status.status, 200, "reads go on: {}", status.body);
+    assert_error(&login_with_device(&api, &me, &device).await, 409, "CONCURRENT_UPDATE");
+    assert_error(&api.send("DELETE", "/mfa/devices", Some(&pre), None).await, 409, "CONCURRENT_UPDATE");
+    assert_eq!(devices(&api, &pre).await.len(), 1, "nothing was written");
+    // Once the hold has ended (the in-process clock past it), a change lands and drops it.
+    let test = TestApp::new().await;
+    test.clock.set(until + 1);
+    let (status, body) = test.call("mfa-devices-forget", Some(&pre), Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
+    assert_eq!((record.removal_hold, record.devices.len()), (None, 0));
+}
