@@ -30,6 +30,11 @@ impl Mailer {
         Self { client, config }
     }
 
+    /// The same sender on another client (a benchmark's, which times its requests).
+    pub fn on_client(&self, client: Client) -> Self {
+        Self { client, config: self.config.clone() }
+    }
+
     /// The client application's page for a link token (the page POSTs it to the API, so a
     /// mail scanner that fetches the link spends nothing).
     pub fn link(&self, token: &str) -> String {

@@ -428,6 +428,20 @@ impl RoundTrips {
         let config = service.config().to_builder().interceptor(self.clone()).build();
         Client::from_conf(config)
     }
+
+    /// An SES client on `sdk` (as the service builds it) whose requests are timed into
+    /// `self`, not counted.
+    pub fn sesv2(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_sesv2::Client {
+        let service = mfa_shared::app::sesv2_client(sdk);
+        aws_sdk_sesv2::Client::from_conf(service.config().to_builder().interceptor(self.clone()).build())
+    }
+
+    /// An SNS client on `sdk` (as the service builds it) whose requests are timed into
+    /// `self`, not counted.
+    pub fn sns(&self, sdk: &aws_config::SdkConfig) -> aws_sdk_sns::Client {
+        let service = mfa_shared::app::sns_client(sdk);
+        aws_sdk_sns::Client::from_conf(service.config().to_builder().interceptor(self.clone()).build())
+    }
 }
 
 impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
@@ -445,6 +459,8 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
         let operation = target.rsplit('.').next().unwrap_or_default();
         let mut trips = self.0.lock().expect("the counter lock");
         match operation {
+            // Only DynamoDB's requests are counted (SES's and SNS's are timed too).
+            _ if !target.starts_with("DynamoDB") => {}
             "GetItem" | "BatchGetItem" | "TransactGetItems" | "Query" | "Scan" => trips.reads += 1,
             _ => trips.writes += 1,
         }
