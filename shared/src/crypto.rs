@@ -27,6 +27,11 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     buf
 }
 
+/// A fresh 256-bit random id, base64url (session ids, token ids, refresh tokens).
+pub fn random_id() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
 /// Hex SHA-256: how 256-bit one-time values (link, refresh and device tokens) are stored.
 pub fn sha256_hex(value: &[u8]) -> String {
     digest(&SHA256, value).as_ref().iter().map(|b| format!("{b:02x}")).collect()

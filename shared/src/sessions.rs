@@ -21,13 +21,11 @@
 //! every rotation, and the new access token's identity (`orgId`, `orgRole`, `email`) is
 //! read from it; `amr`, `auth_time` and `sid` stay those of the login.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::App;
 use crate::auth::{FULL_ACCESS_AUDIENCE, FullAccessClaims, IdentityClaims, Principal};
-use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
+use crate::crypto::{ExposeSecret, SecretString, random_id, sha256_hex};
 use crate::model::RememberedDevice;
 use crate::model::{LiveSession, RefreshToken, UserMfaRecord};
 use crate::refusal::Refusal;
@@ -39,10 +37,6 @@ pub use crate::auth::DEFAULT_SESSION_LIFETIME;
 pub const MAX_SESSIONS: usize = 20;
 
 pub use crate::auth::ensure_live;
-
-fn random_id() -> String {
-    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
-}
 
 /// The body of a successful login, recovery or refresh.
 #[derive(Debug)]

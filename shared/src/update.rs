@@ -124,9 +124,10 @@ async fn run<T>(
     // waiting in all, and no new attempt once a second has passed: a slow DynamoDB whose
     // writes keep conflicting still answers well within the function's timeout.
     let attempts = if change.action.takes_access_away() { 12 } else { 5 };
-    // Such a change's own id, should it come to hold the record.
-    let holder =
-        change.action.takes_access_away().then(|| crate::crypto::sha256_hex(&crate::crypto::random_bytes::<16>()));
+    // Such a change's own id, should it come to hold the record; the hold outlasts its
+    // retries, so it is set once.
+    let holder = change.action.takes_access_away().then(crate::crypto::random_id);
+    let mut held = false;
     let started = std::time::Instant::now();
     for attempt in 1..=attempts {
         if attempt > 1 {
@@ -210,10 +211,13 @@ async fn run<T>(
             Err(StoreError::Conflict) if attempt < attempts && started.elapsed() < RETRY_FOR => {
                 // A change that takes access away and lost twice holds the record for two
                 // seconds, so the logins racing it stop writing and its next try lands.
-                if let Some(by) = holder.as_ref().filter(|_| attempt >= 2) {
+                if let Some(by) = holder.as_ref().filter(|_| attempt >= 2 && !held) {
                     let hold = crate::model::RemovalHold { until: change.now + REMOVAL_HOLD, by: by.clone() };
                     match app.store.hold_for_removal(user_id, &hold).await {
-                        Ok(()) => tracing::info!("a change that takes access away lost two races: it holds the record"),
+                        Ok(()) => {
+                            held = true;
+                            tracing::info!("a change that takes access away lost two races: it holds the record")
+                        }
                         Err(e) => {
                             tracing::warn!(error = %e, "holding the record for a change that takes access away failed")
                         }
