@@ -866,6 +866,22 @@ pub async fn seed_magic_link(person: &Person) {
     seed(person, |r| r.factors.push(factor.clone())).await;
 }
 
+/// Turns EMAIL_OTP on for `person` in the store, codes going to their own address.
+pub async fn seed_email_codes(person: &Person) {
+    let factor = stand_in(mfa_shared::model::MfaType::EmailOtp, FactorState::Enabled, person);
+    seed(person, |r| r.factors.push(factor.clone())).await;
+}
+
+/// Turns SMS on for `person` in the store, to a new number of the test range; returns it.
+pub async fn seed_sms(person: &Person) -> String {
+    let keyring = mfa_shared::crypto::Keyring::parse(&var("MFA_ENCRYPTION_KEYS")).expect("the stack's keys");
+    let number = phone_number();
+    let mut factor = stand_in(mfa_shared::model::MfaType::Sms, FactorState::Enabled, person);
+    factor.material = mfa_shared::methods::codes::Target::Phone(number.clone()).material(&keyring, &person.id);
+    seed(person, |r| r.factors.push(factor.clone())).await;
+    number
+}
+
 /// The relying party's origin the stack is configured with.
 pub fn rp_origin() -> url::Url {
     url::Url::parse(&var("MFA_RP_ORIGIN")).expect("MFA_RP_ORIGIN is a URL")
