@@ -20,6 +20,8 @@ pub struct Row {
     /// spent sent and answered (see `mfa_local::RoundTrips`).
     pub ms: f64,
     pub away_ms: f64,
+    /// The process's CPU time over the request ([`mfa_local::cpu_ms`]).
+    pub cpu_ms: f64,
 }
 
 /// A `TestApp` whose store counts its round trips.
@@ -62,14 +64,14 @@ impl Counting {
         self.trips.take();
         // The clock stands still in a TestApp; measured requests run at the real time.
         self.test.clock.set(now());
-        let started = std::time::Instant::now();
+        let (started, cpu) = (std::time::Instant::now(), mfa_local::cpu_ms());
         let (status, _) = match factor {
             Some(id) => self.test.call_on(function, id, token, body).await,
             None => self.test.call(function, token, body).await,
         };
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let (ms, cpu_ms) = (started.elapsed().as_secs_f64() * 1000.0, mfa_local::cpu_ms() - cpu);
         let (reads, writes, away) = self.trips.take_timed();
-        Row { function, case, status, reads, writes, ms, away_ms: away.as_secs_f64() * 1000.0 }
+        Row { function, case, status, reads, writes, ms, away_ms: away.as_secs_f64() * 1000.0, cpu_ms }
     }
 }
 

@@ -39,10 +39,14 @@ ROUND_TRIP_MS = 5.0
 cost = r["cost"]
 add("## What a million logins cost")
 add("")
-add(f"Each login's requests ran in process {cost['logins']} times against DynamoDB Local with a client")
-add("that asks for the capacity each request consumes (`ReturnConsumedCapacity: TOTAL`; a small")
-add("item read and written plainly and in a transaction first checks DynamoDB Local reports what")
-add(f"AWS bills: {json.dumps(cost['calibration']['local'])}). A function's billed time at {MEMORY_MB} MB arm64")
+add(f"Each login's requests ran in process {cost['logins']} times against DynamoDB Local. Read units")
+add("are what DynamoDB Local reports (`ReturnConsumedCapacity: TOTAL`; a small item read plainly")
+add(f"and in a transaction first checks it reports what AWS bills: {json.dumps(cost['calibration']['local'])}).")
+add("Write units are worked out item by item, as AWS bills them, from the size of every item each")
+add("write touched (by AWS's rules for an item's size): one unit per kilobyte begun, twice in a")
+add("transaction, a condition check billed as a write. DynamoDB Local reports one figure for a")
+add("whole transaction, from its items' sizes added up, which is less (shown beside).")
+add(f"A function's billed time at {MEMORY_MB} MB arm64")
 add(f"is taken as its CPU time measured here (p50, one core of this machine) stretched to the")
 add(f"{CPU_SHARE:.3f} of a vCPU that {MEMORY_MB} MB gets, plus {ROUND_TRIP_MS:.0f} ms for each DynamoDB round trip (assumed;")
 add(f"loopback cannot show it), rounded up to the millisecond. List prices (us-east-1; {PRICES_AS_OF}):")
@@ -79,6 +83,16 @@ for row in cost["rows"]:
         f"| {row['flow']} | {row['request']} | {row['cpu_ms_p50']:.2f} | {trips:.0f} | {billed} "
         f"| {row['read_units']:.1f} | {row['write_units']:.1f} | {dollars:.2f} |"
     )
+add("")
+add("What each write unit pays for (the items each request wrote, median size, units per request):")
+add("")
+add("| flow | request | item (how it was written) | bytes p50 | bytes max | write units |")
+add("|---|---|---|---:|---:|---:|")
+for row in cost["rows"]:
+    for item in row.get("items", []):
+        add(f"| {row['flow']} | {row['request']} | {item['item']} | {item['bytes_p50']:.0f} | {item['bytes_max']} | {item['write_units']:.1f} |")
+    if "write_units_as_dynamodb_local_reports" in row:
+        add(f"| {row['flow']} | {row['request']} | all of them, as DynamoDB Local reports | | | {row['write_units_as_dynamodb_local_reports']:.1f} |")
 add("")
 add("A login needs, at the minimum, two requests: `status` (which factors the user has, so the")
 add("client asks for one) and `verify-login` (the factor checked, the full-access token issued).")

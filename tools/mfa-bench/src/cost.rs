@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use mfa_local::cpu_ms;
 use mfa_shared::methods::totp;
 use mfa_shared::store::Store;
 use mfa_tests::{Person, TestApp, now, stack, totp_code};
@@ -17,16 +18,6 @@ fn logins() -> usize {
     std::env::var("MFA_BENCH_LOGINS").ok().and_then(|n| n.parse().ok()).unwrap_or(40)
 }
 
-/// The process's CPU time so far, in milliseconds (every thread: the runtime's workers and
-/// the SDK's).
-fn cpu_ms() -> f64 {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes the timespec it is given and nothing else.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
-    assert_eq!(ok, 0, "the process CPU clock");
-    t.tv_sec as f64 * 1000.0 + t.tv_nsec as f64 / 1e6
-}
-
 #[derive(Default)]
 struct Samples {
     wall: Vec<f64>,
@@ -34,12 +25,31 @@ struct Samples {
     reads: usize,
     writes: usize,
     units: mfa_local::Units,
+    /// The write units AWS bills, worked out item by item from the items' sizes.
+    billed_write: f64,
+    /// Each item written, by what it is and how: its sizes (bytes) and billed units.
+    items: Vec<(String, Vec<usize>, f64)>,
+}
+
+/// What a written item is, from its sort key.
+fn what(sort_key: &str) -> &'static str {
+    match sort_key.split('#').next().unwrap_or_default() {
+        "MFA" => "the user's record",
+        "MFA~AUDIT" => "an audit event",
+        "REFRESH" => "a refresh token",
+        "CEREMONY" => "a passkey ceremony",
+        "CODE" => "a code",
+        "TOKEN" => "a link token",
+        _ => "another item",
+    }
 }
 
 struct Meter {
     test: TestApp,
     trips: mfa_local::RoundTrips,
     capacity: mfa_local::Capacity,
+    /// A client that counts nothing, to read the sizes of the items a request wrote.
+    plain: aws_sdk_dynamodb::Client,
 }
 
 impl Meter {
@@ -51,7 +61,8 @@ impl Meter {
             aws_sdk_dynamodb::Client::from_conf(counted.config().to_builder().interceptor(capacity.clone()).build());
         let mut test = TestApp::new().await;
         test.app = test.app.with_store(Store::new(client, stack().table.clone()));
-        Self { test, trips, capacity }
+        let plain = mfa_shared::app::dynamodb_client(&sdk);
+        Self { test, trips, capacity, plain }
     }
 
     /// A request not measured (the state the measured ones need).
@@ -74,7 +85,25 @@ impl Meter {
         into.wall.push(wall.elapsed().as_secs_f64() * 1000.0);
         into.cpu.push(cpu_ms() - cpu);
         assert_eq!(status, 200, "{function}: {body}");
-        let ((reads, writes), u) = (self.trips.take(), self.capacity.take());
+        let ((reads, writes), (u, written)) = (self.trips.take(), self.capacity.take_written());
+        for w in written {
+            let size = w.size(&self.plain, &stack().table).await;
+            let units = w.units(size);
+            into.billed_write += units;
+            let label = format!(
+                "{} ({}{})",
+                what(&w.sort_key()),
+                w.action,
+                if w.transactional { ", in a transaction" } else { "" }
+            );
+            match into.items.iter_mut().find(|(l, _, _)| *l == label) {
+                Some((_, sizes, total)) => {
+                    sizes.push(size);
+                    *total += units;
+                }
+                None => into.items.push((label, vec![size], units)),
+            }
+        }
         into.reads += reads;
         into.writes += writes;
         into.units.read += u.read;
@@ -127,13 +156,23 @@ fn row(flow: &str, request: &str, s: Samples, factor: &Value) -> Value {
     let n = s.wall.len() as f64;
     let f = |k: &str| factor[k].as_f64().filter(|f| f.is_finite()).unwrap_or(1.0);
     let read_units = (s.units.read * f("read") + s.units.transact_read * f("transact_read")) / n;
-    let write_units = (s.units.write * f("write") + s.units.transact_write * f("transact_write")) / n;
+    let reported_write_units = (s.units.write * f("write") + s.units.transact_write * f("transact_write")) / n;
+    let write_units = s.billed_write / n;
+    let items: Vec<Value> = s
+        .items
+        .iter()
+        .map(|(what, sizes, units)| {
+            json!({"item": what, "bytes_p50": median(sizes.iter().map(|&b| b as f64).collect()),
+                   "bytes_max": sizes.iter().max(), "write_units": units / n})
+        })
+        .collect();
     let r = json!({
         "flow": flow, "request": request, "samples": s.wall.len(),
         "wall_ms_p50": median(s.wall.clone()), "cpu_ms_p50": median(s.cpu.clone()),
         "cpu_ms_mean": s.cpu.iter().sum::<f64>() / n,
         "reads": s.reads as f64 / n, "writes": s.writes as f64 / n,
         "read_units": read_units, "write_units": write_units,
+        "write_units_as_dynamodb_local_reports": reported_write_units, "items": items,
         "reported": {"read": s.units.read / n, "write": s.units.write / n,
                      "transact_read": s.units.transact_read / n, "transact_write": s.units.transact_write / n},
     });
@@ -146,6 +185,15 @@ fn row(flow: &str, request: &str, s: Samples, factor: &Value) -> Value {
         r["read_units"].as_f64().unwrap(),
         r["write_units"].as_f64().unwrap()
     );
+    for item in r["items"].as_array().unwrap() {
+        println!(
+            "    {:<58} {:>6} B p50 {:>6} B max {:>5.2} WRU",
+            item["item"].as_str().unwrap(),
+            item["bytes_p50"],
+            item["bytes_max"],
+            item["write_units"].as_f64().unwrap()
+        );
+    }
     r
 }
 

@@ -34,29 +34,32 @@ fn percentiles(mut ms: Vec<f64>) -> (f64, f64, f64) {
     (at(0.50), at(0.95), at(0.99))
 }
 
-/// One kind of request's samples: its time in process, and of that its own work (the time
-/// less what its round trips spent sent and answered).
+/// One kind of request's samples: its time in process, of that its own work (the time
+/// less what its round trips spent sent and answered), and the CPU time the process spent
+/// on it (its own work without the time the core served another process).
 #[derive(Default)]
 struct Samples {
     total: Vec<f64>,
     own: Vec<f64>,
+    cpu: Vec<f64>,
 }
 
 impl Samples {
-    fn push(&mut self, total_ms: f64, away_ms: f64) {
+    fn push(&mut self, total_ms: f64, away_ms: f64, cpu_ms: f64) {
         self.total.push(total_ms);
         self.own.push(total_ms - away_ms);
+        self.cpu.push(cpu_ms);
     }
 }
 
 /// Runs `op` on `c`'s app and adds its sample (the round trips' time taken from `c`).
 async fn sample<F: std::future::Future<Output = ()>>(c: &Counting, into: &mut Samples, op: F) {
     c.trips.take();
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), mfa_local::cpu_ms());
     op.await;
-    let total = started.elapsed().as_secs_f64() * 1000.0;
+    let (total, cpu) = (started.elapsed().as_secs_f64() * 1000.0, mfa_local::cpu_ms() - cpu);
     let (_, _, away) = c.trips.take_timed();
-    into.push(total, away.as_secs_f64() * 1000.0);
+    into.push(total, away.as_secs_f64() * 1000.0, cpu);
 }
 
 /// Users with an authenticator, enrolled in process: each login spends one time step.
@@ -193,7 +196,10 @@ pub async fn latency() -> Value {
     }
     rows.push(("refresh".into(), rotations, "read+transact"));
 
-    println!("{:<28} {:>8} {:>8} {:>8} {:>10} {:>10}", "request", "p50 ms", "p95 ms", "p99 ms", "own p50", "own p95");
+    println!(
+        "{:<28} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10}",
+        "request", "p50 ms", "p95 ms", "p99 ms", "own p50", "own p95", "CPU p50"
+    );
     let mut out = Vec::new();
     for (name, ms) in [("GetItem (bare)", &get), ("PutItem (bare)", &put), ("TransactWriteItems (bare)", &transact)] {
         let (p50, p95, p99) = percentiles(ms.clone());
@@ -203,9 +209,10 @@ pub async fn latency() -> Value {
     for (name, samples, trips) in rows {
         let (p50, p95, p99) = percentiles(samples.total);
         let (own50, own95, _) = percentiles(samples.own);
-        println!("{name:<28} {p50:>8.2} {p95:>8.2} {p99:>8.2} {own50:>10.2} {own95:>10.2}");
+        let (cpu50, cpu95, _) = percentiles(samples.cpu);
+        println!("{name:<28} {p50:>8.2} {p95:>8.2} {p99:>8.2} {own50:>10.2} {own95:>10.2} {cpu50:>10.2}");
         out.push(json!({"request": name, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "round_trips": trips,
-            "overhead_p50_ms": own50, "overhead_p95_ms": own95}));
+            "overhead_p50_ms": own50, "overhead_p95_ms": own95, "cpu_p50_ms": cpu50, "cpu_p95_ms": cpu95}));
     }
     json!(out)
 }
@@ -230,26 +237,31 @@ pub async fn per_route() -> Value {
                     samples.len() - 1
                 }
             };
-            samples[at].1.push(r.ms, r.away_ms);
+            samples[at].1.push(r.ms, r.away_ms, r.cpu_ms);
         }
     }
-    let mut slowest: Vec<(&str, &str, f64, f64, f64)> = Vec::new();
+    // Per route, the request with the most CPU at p50.
+    let mut slowest: Vec<(&str, &str, [f64; 5])> = Vec::new();
     for ((function, case), s) in samples {
         let (own50, own95, _) = percentiles(s.own.clone());
+        let (cpu50, cpu95, _) = percentiles(s.cpu.clone());
         let (total50, _, _) = percentiles(s.total);
+        let figures = [total50, own50, own95, cpu50, cpu95];
         match slowest.iter_mut().find(|r| r.0 == function) {
-            Some(row) if row.3 >= own50 => {}
-            Some(row) => *row = (function, case, total50, own50, own95),
-            None => slowest.push((function, case, total50, own50, own95)),
+            Some(row) if row.2[3] >= cpu50 => {}
+            Some(row) => *row = (function, case, figures),
+            None => slowest.push((function, case, figures)),
         }
     }
-    println!("{:<38} {:<36} {:>8} {:>8} {:>8}", "function", "slowest request", "p50 ms", "own p50", "own p95");
+    println!(
+        "{:<38} {:<36} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "function", "slowest request", "p50 ms", "own p50", "own p95", "CPU p50", "CPU p95"
+    );
     let mut out = Vec::new();
-    for (function, case, total50, own50, own95) in slowest {
-        println!("{function:<38} {case:<36} {total50:>8.2} {own50:>8.2} {own95:>8.2}");
-        out.push(
-            json!({"function": function, "request": case, "p50_ms": total50, "own_p50_ms": own50, "own_p95_ms": own95}),
-        );
+    for (function, case, [total50, own50, own95, cpu50, cpu95]) in slowest {
+        println!("{function:<38} {case:<36} {total50:>8.2} {own50:>8.2} {own95:>8.2} {cpu50:>8.2} {cpu95:>8.2}");
+        out.push(json!({"function": function, "request": case, "p50_ms": total50, "own_p50_ms": own50,
+            "own_p95_ms": own95, "cpu_p50_ms": cpu50, "cpu_p95_ms": cpu95}));
     }
     json!(out)
 }
@@ -308,9 +320,10 @@ pub async fn profile(which: &str, n: usize) {
         }
     }
     let (own50, own95, _) = percentiles(own.own);
+    let (cpu50, _, _) = percentiles(own.cpu);
     let (p50, _, _) = percentiles(own.total);
     println!(
-        "{n} in {:.1} s: p50 {p50:.2} ms, own p50 {own50:.2} ms, own p95 {own95:.2} ms",
+        "{n} in {:.1} s: p50 {p50:.2} ms, own p50 {own50:.2} ms, own p95 {own95:.2} ms, CPU p50 {cpu50:.2} ms",
         started.elapsed().as_secs_f64()
     );
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification,
 };
 use base64::Engine;
@@ -482,11 +482,96 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
     }
 }
 
+/// The process's CPU time so far, in milliseconds (every thread's). On a one-thread runtime
+/// a request's share of it is its own work: the handler, the SDK's building, signing and
+/// reading, never the time its round trips wait or the time the core serves another process.
+pub fn cpu_ms() -> f64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes the timespec it is given and nothing else.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    assert_eq!(ok, 0, "the process CPU clock");
+    t.tv_sec as f64 * 1000.0 + t.tv_nsec as f64 / 1e6
+}
+
 /// A DynamoDB interceptor that asks for the capacity every request consumes
 /// (`ReturnConsumedCapacity: TOTAL`) and adds up what DynamoDB answers: the read and write
-/// request units that an on-demand table bills, those of transactions apart.
+/// request units that an on-demand table bills, those of transactions apart. It also notes
+/// every item each write touches ([`Written`]), so that the units AWS bills can be worked
+/// out item by item: DynamoDB Local reports one figure for a whole transaction, from the
+/// items' sizes added up, where AWS rounds each item up to its own kilobyte and bills a
+/// transaction's condition checks as writes.
 #[derive(Clone, Debug, Default)]
-pub struct Capacity(std::sync::Arc<std::sync::Mutex<Units>>);
+pub struct Capacity(std::sync::Arc<std::sync::Mutex<(Units, Vec<Written>)>>);
+
+/// One item a write touched: how, its key, and its size when the write carries the whole
+/// item (a put); the others' sizes are read from the table afterwards ([`Written::size`]).
+#[derive(Clone, Debug)]
+pub struct Written {
+    pub action: &'static str,
+    pub transactional: bool,
+    pub key: std::collections::HashMap<String, AttributeValue>,
+    pub size: Option<usize>,
+}
+
+impl Written {
+    /// The bytes the item counts for, by AWS's rules: a put's own size, and for an update
+    /// or a condition check the item as it stands now (an update bills the larger of the
+    /// item before and after; the items measured here grow or stay the same). A deleted
+    /// item is gone, so it counts as the smallest, 1 byte (1 unit): say so where it matters.
+    pub async fn size(&self, client: &Client, table: &str) -> usize {
+        if let Some(size) = self.size {
+            return size;
+        }
+        let out =
+            client.get_item().table_name(table).set_key(Some(self.key.clone())).consistent_read(true).send().await;
+        out.ok().and_then(|o| o.item).map(|i| item_size(&i)).unwrap_or(1)
+    }
+
+    /// The write units AWS bills for this item of `size` bytes: one per kilobyte begun,
+    /// twice in a transaction.
+    pub fn units(&self, size: usize) -> f64 {
+        let units = size.div_ceil(1024).max(1) as f64;
+        if self.transactional { 2.0 * units } else { units }
+    }
+
+    /// The sort key, for a report (`MFA` is the user's record).
+    pub fn sort_key(&self) -> String {
+        match self.key.get("sk") {
+            Some(AttributeValue::S(sk)) => sk.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// An item's size as DynamoDB counts it for capacity
+/// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html):
+/// each attribute's name and value; a string or binary its bytes, a number about one byte
+/// per two significant digits plus one, a boolean or null one byte, a list or map 3 bytes
+/// plus one per element plus its elements (a map's names too), a set its elements.
+pub fn item_size(item: &std::collections::HashMap<String, AttributeValue>) -> usize {
+    item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
+}
+
+fn number_size(n: &str) -> usize {
+    let digits: String = n.chars().filter(|c| c.is_ascii_digit()).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len().max(1);
+    significant.div_ceil(2) + 1
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::N(n) => number_size(n),
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::Ss(v) => v.iter().map(String::len).sum(),
+        AttributeValue::Ns(v) => v.iter().map(|n| number_size(n)).sum(),
+        AttributeValue::Bs(v) => v.iter().map(|b| b.as_ref().len()).sum(),
+        AttributeValue::L(v) => 3 + v.iter().map(|e| 1 + value_size(e)).sum::<usize>(),
+        AttributeValue::M(m) => 3 + m.iter().map(|(k, e)| 1 + k.len() + value_size(e)).sum::<usize>(),
+        _ => 0,
+    }
+}
 
 /// Request units DynamoDB reported.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -508,6 +593,11 @@ enum Kind {
 impl Capacity {
     /// The units since the last call, and zero again.
     pub fn take(&self) -> Units {
+        self.take_written().0
+    }
+
+    /// The units and the items written since the last call, and none again.
+    pub fn take_written(&self) -> (Units, Vec<Written>) {
         std::mem::take(&mut *self.0.lock().expect("the capacity lock"))
     }
 
@@ -518,7 +608,7 @@ impl Capacity {
     }
 
     fn add(&self, kind: Kind, consumed: &aws_sdk_dynamodb::types::ConsumedCapacity) {
-        let mut units = self.0.lock().expect("the capacity lock");
+        let units = &mut self.0.lock().expect("the capacity lock").0;
         let n = consumed.capacity_units.unwrap_or(0.0);
         match kind {
             Kind::Read => units.read += n,
@@ -559,6 +649,35 @@ impl aws_sdk_dynamodb::config::Intercept for Capacity {
             delete_item::DeleteItemInput,
             transact_write_items::TransactWriteItemsInput
         );
+        let key_of = |item: &std::collections::HashMap<String, AttributeValue>| {
+            item.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        let mut written = Vec::new();
+        let mut note =
+            |action, transactional, key: Option<&std::collections::HashMap<String, AttributeValue>>, size| {
+                written.push(Written { action, transactional, key: key.cloned().unwrap_or_default(), size })
+            };
+        if let Some(i) = input.downcast_ref::<put_item::PutItemInput>() {
+            let item = i.item.clone().unwrap_or_default();
+            note("put", false, Some(&key_of(&item)), Some(item_size(&item)));
+        } else if let Some(i) = input.downcast_ref::<update_item::UpdateItemInput>() {
+            note("update", false, i.key.as_ref(), None);
+        } else if let Some(i) = input.downcast_ref::<delete_item::DeleteItemInput>() {
+            note("delete", false, i.key.as_ref(), None);
+        } else if let Some(i) = input.downcast_ref::<transact_write_items::TransactWriteItemsInput>() {
+            for t in i.transact_items.iter().flatten() {
+                if let Some(p) = &t.put {
+                    note("put", true, Some(&key_of(&p.item)), Some(item_size(&p.item)));
+                } else if let Some(u) = &t.update {
+                    note("update", true, Some(&u.key), None);
+                } else if let Some(c) = &t.condition_check {
+                    note("condition check", true, Some(&c.key), None);
+                } else if let Some(d) = &t.delete {
+                    note("delete", true, Some(&d.key), None);
+                }
+            }
+        }
+        self.0.lock().expect("the capacity lock").1.extend(written);
         Ok(())
     }
 
