@@ -497,9 +497,9 @@ pub fn cpu_ms() -> f64 {
 /// (`ReturnConsumedCapacity: TOTAL`) and adds up what DynamoDB answers: the read and write
 /// request units that an on-demand table bills, those of transactions apart. It also notes
 /// every item each write touches ([`Written`]), so that the units AWS bills can be worked
-/// out item by item: DynamoDB Local reports one figure for a whole transaction, from the
-/// items' sizes added up, where AWS rounds each item up to its own kilobyte and bills a
-/// transaction's condition checks as writes.
+/// out item by item: DynamoDB Local reports one figure for a whole transaction (2 units for
+/// a refresh's three items of up to 1.6 KB), where AWS rounds each item up to its own
+/// kilobyte, doubles it in a transaction and bills a condition check as a write.
 #[derive(Clone, Debug, Default)]
 pub struct Capacity(std::sync::Arc<std::sync::Mutex<(Units, Vec<Written>)>>);
 
@@ -729,5 +729,29 @@ mod secret_scan_tests {
         assert!(!contains_secret("at 1764612345678", "123456"), "inside a timestamp");
         assert!(!contains_secret("id a123456b", "123456"));
         assert!(contains_secret("xxabcdefghijklmnopxx", "abcdefghijklmnop"));
+    }
+}
+
+#[cfg(test)]
+mod item_size_tests {
+    use super::{AttributeValue, item_size};
+    use std::collections::HashMap;
+
+    #[test]
+    fn sizes_count_names_values_and_the_overhead_of_lists_and_maps() {
+        let item = |pairs: Vec<(&str, AttributeValue)>| -> HashMap<String, AttributeValue> {
+            pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        };
+        // "pk" + "USER#1": 2 + 6.
+        assert_eq!(item_size(&item(vec![("pk", AttributeValue::S("USER#1".into()))])), 8);
+        // A number: one byte per two significant digits, plus one; zeros at the ends trimmed.
+        assert_eq!(item_size(&item(vec![("n", AttributeValue::N("12345".into()))])), 1 + 3 + 1);
+        assert_eq!(item_size(&item(vec![("n", AttributeValue::N("1000".into()))])), 1 + 1 + 1);
+        // A map: 3 bytes, and per element 1 byte, its name and its value.
+        let map = AttributeValue::M(item(vec![("a", AttributeValue::Bool(true))]));
+        assert_eq!(item_size(&item(vec![("m", map)])), 1 + 3 + (1 + 1 + 1));
+        // A list: 3 bytes, and per element 1 byte and its value.
+        let list = AttributeValue::L(vec![AttributeValue::S("xy".into()), AttributeValue::Null(true)]);
+        assert_eq!(item_size(&item(vec![("l", list)])), 1 + 3 + (1 + 2) + (1 + 1));
     }
 }
