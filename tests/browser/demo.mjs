@@ -52,11 +52,17 @@ const linkToken = (text) => {
 function walker(tab) {
   const logLength = () => tab.locator('#log li').count();
 
-  /// Clicks `id` and waits for the page to log the API's answer; fails on a shown error.
-  async function click(id, step) {
+  /// Clicks `id` and waits for the page to log the API's `answers` (a passkey ceremony makes
+  /// two requests: the next click must not come while the second is on its way); fails on
+  /// a shown error.
+  async function click(id, step, answers = 1) {
     const before = await logLength();
     await tab.click(`#${id}`);
-    await tab.waitForFunction((n) => document.querySelectorAll('#log li').length > n, before, { timeout: 15000 });
+    await tab.waitForFunction(
+      (n) => document.querySelectorAll('#log li').length >= n || document.getElementById('error').textContent,
+      before + answers,
+      { timeout: 15000 },
+    );
     await tab.waitForTimeout(100);
     const error = (await tab.textContent('#error')).trim();
     if (error) throw new Error(`${step}: the page shows an error: ${error}`);
@@ -138,8 +144,8 @@ async function everyFactor({ tab, click, shot, session }) {
   await tab.goto(origin.href);
 
   // A passkey, and a login with it.
-  await click('add-passkey', 'add a passkey');
-  await click('login-passkey', 'log in with the passkey');
+  await click('add-passkey', 'add a passkey', 2);
+  await click('login-passkey', 'log in with the passkey', 2);
 
   // The factor list: rename the passkey, remove the authenticator (a fresh session: no
   // prompt).
@@ -156,7 +162,7 @@ async function everyFactor({ tab, click, shot, session }) {
   await click('events', 'show the events');
   if ((await tab.locator('#event-list li').count()) === 0) throw new Error('no events listed');
   await shot('events');
-  await click('login-passkey', 'log in with the passkey again');
+  await click('login-passkey', 'log in with the passkey again', 2);
   await click('reset', 'reset MFA');
   await click('status', 'status after the reset');
   if (!(await tab.textContent('#status-out')).includes('"enabledMethods": []')) throw new Error('MFA is still on after the reset');
