@@ -98,6 +98,17 @@ const count = async (kind, to) => {
 const isCode = (t) => !t.includes('token=') && code(t);
 const accessToken = (tab) => tab.evaluate(() => localStorage.getItem('accessToken'));
 
+/// Opens a mailed link's `token` on the demo's landing page and uses it there (the page POSTs
+/// it); fails on an error the page shows.
+async function useLink(tab, token, step) {
+  await tab.goto(new URL(`/mfa/magic-link?token=${encodeURIComponent(token)}`, origin).href);
+  await tab.click('#use-link');
+  await tab.waitForFunction(() => document.getElementById('done').textContent || document.getElementById('error').textContent);
+  const error = (await tab.textContent('#error')).trim();
+  if (error) throw new Error(`${step}: the landing page shows an error: ${error}`);
+  steps.push(step);
+}
+
 /// The first demo user: every factor but the code logins, and a reset.
 async function everyFactor({ tab, click, shot, session }) {
   await tab.goto(new URL(`/?token=${process.env.BROWSER_TOKEN}`, origin).href);
@@ -133,13 +144,8 @@ async function everyFactor({ tab, click, shot, session }) {
   // Magic links: the activation mail lands on the demo's landing page, which POSTs it.
   const mails = await count('mail', email);
   await click('add-link', 'add magic links');
-  const token = linkToken(await newest('mail', email, mails));
-  await tab.goto(new URL(`/mfa/magic-link?token=${encodeURIComponent(token)}`, origin).href);
-  await tab.click('#use-link');
-  await tab.waitForFunction(() => document.getElementById('done').textContent || document.getElementById('error').textContent);
-  const landed = await tab.textContent('#error');
-  if (landed.trim()) throw new Error(`the landing page shows an error: ${landed}`);
-  steps.push('activate the magic link on the landing page');
+  const activation = linkToken(await newest('mail', email, mails));
+  await useLink(tab, activation, 'activate the magic link on the landing page');
   await shot('magic-link-landing');
   await tab.goto(origin.href);
 
@@ -185,11 +191,7 @@ async function linkLogin({ tab, click }) {
   const mails = await count('mail', email4);
   await click('send-link', 'send a login link');
   const login = linkToken(await newest('mail', email4, mails));
-  await tab.goto(new URL(`/mfa/magic-link?token=${encodeURIComponent(login)}`, origin).href);
-  await tab.click('#use-link');
-  await tab.waitForFunction(() => document.getElementById('done').textContent || document.getElementById('error').textContent);
-  if ((await tab.textContent('#error')).trim()) throw new Error(`login link: ${await tab.textContent('#error')}`);
-  steps.push('log in with the login link');
+  await useLink(tab, login, 'log in with the login link');
 }
 
 /// A fifth user, with email codes on: a login with a code read from the local inbox.
