@@ -69,7 +69,7 @@ $('add-totp').onclick = async () => {
 $('verify-totp').onclick = () => api('POST', '/mfa/verify-setup', { mfaType: 'GOOGLE_AUTH', code: $('totp-code').value.trim() });
 
 const optional = (id) => $(id).value.trim() || undefined;
-$('add-link').onclick = () => { localStorage.setItem('linkPurpose', 'setup'); return api('POST', '/mfa/setup', { mfaType: 'MAGIC_LINK', email: optional('link-email') }); };
+$('add-link').onclick = () => { localStorage.setItem('mfa:linkPurpose', 'setup'); return api('POST', '/mfa/setup', { mfaType: 'MAGIC_LINK', email: optional('link-email') }); };
 $('add-email').onclick = () => api('POST', '/mfa/setup', { mfaType: 'EMAIL_OTP', email: optional('email-address') });
 $('verify-email').onclick = () => api('POST', '/mfa/verify-setup', { mfaType: 'EMAIL_OTP', code: $('email-code').value.trim() });
 $('add-sms').onclick = () => api('POST', '/mfa/setup', { mfaType: 'SMS', phoneNumber: $('phone').value.trim() });
@@ -119,7 +119,7 @@ $('login-passkey').onclick = async () => {
     clientExtensionResults: a.getClientExtensionResults() };
   loggedIn(await api('POST', '/mfa/verify-login', { mfaType: 'PASSKEY', credential, rememberDevice: $('remember').checked }, 'platform'));
 };
-$('send-link').onclick = () => { localStorage.setItem('linkPurpose', 'login'); return api('POST', '/mfa/magic-link/send', undefined, 'platform'); };
+$('send-link').onclick = () => { localStorage.setItem('mfa:linkPurpose', 'login'); return api('POST', '/mfa/magic-link/send', undefined, 'platform'); };
 $('login-device').onclick = async () => {
   const deviceToken = localStorage.getItem('deviceToken') || '';
   loggedIn(await api('POST', '/mfa/verify-login', { mfaType: 'DEVICE', deviceToken }, 'platform'));

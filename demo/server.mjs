@@ -1,6 +1,6 @@
 // The demo app's server (local only; no build step, no dependencies): serves the pages in
-// this directory at the origin magic links point to, `/mfa/magic-link` as the landing
-// page, `/api/…` passed to the MFA API (so the pages call only the public API, on one
+// this directory and the UI kit (`/ui/mfa-elements.js`) at the origin magic links point
+// to, `/mfa/magic-link` as the landing page, `/api/…` passed to the MFA API (so the pages call only the public API, on one
 // origin), `/inbox` (the local SES mails and SNS texts, so every flow can be finished in
 // the browser), and `/demo-token` (a platform token for the demo user, from DEMO_TOKEN).
 //
@@ -17,7 +17,14 @@ import path from 'node:path';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' };
-const pages = { '/': 'index.html', '/mfa/magic-link': 'landing.html', '/demo.js': 'demo.js', '/demo.css': 'demo.css' };
+// The journey built on the UI kit (sign-in stand-in, second step, enrolment, account),
+// the mailed links' landing page, and the API console for developers.
+const pages = {
+  '/': 'index.html', '/verify': 'verify.html', '/enroll': 'enroll.html', '/account': 'account.html',
+  '/mfa/magic-link': 'landing.html', '/app.js': 'app.js', '/app.css': 'app.css',
+  '/console': 'console.html', '/demo.js': 'demo.js', '/demo.css': 'demo.css',
+  '/ui/mfa-elements.js': '../ui/mfa-elements.js',
+};
 
 async function body(req) {
   const chunks = [];
@@ -64,11 +71,14 @@ export function serve(port) {
       if (url.pathname.startsWith('/api/')) {
         const headers = { 'content-type': 'application/json' };
         if (req.headers.authorization) headers.authorization = req.headers.authorization;
+        if (req.headers['user-agent']) headers['user-agent'] = req.headers['user-agent'];
         const sent = await body(req);
         const answer = await fetch(process.env.MFA_API_URL + url.pathname.slice(4) + url.search, {
           method: req.method, headers, body: sent.length ? sent : undefined,
         });
-        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') || 'application/json' });
+        const passed = { 'content-type': answer.headers.get('content-type') || 'application/json' };
+        if (answer.headers.get('retry-after')) passed['retry-after'] = answer.headers.get('retry-after');
+        res.writeHead(answer.status, passed);
         res.end(Buffer.from(await answer.arrayBuffer()));
       } else if (url.pathname === '/inbox') {
         res.writeHead(200, { 'content-type': 'application/json' });

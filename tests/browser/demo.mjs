@@ -1,6 +1,7 @@
-// The demo app (`demo/`) clicked through in headless Chromium, as a person would: status,
-// each factor added (QR code and backup codes, a magic link landed and used, email and
-// SMS codes read from the local inbox, a passkey through the virtual authenticator),
+// The demo's API console (`demo/console.html`) clicked through in headless Chromium, as a
+// person would: status, each factor added (QR code and backup codes, a magic link landed
+// and used, email and SMS codes read from the local inbox, a passkey through the virtual
+// authenticator),
 // logins with an authenticator code, the remembered device, a backup code, a passkey, a
 // login link, the factor list with rename and remove, the events, and a reset; and beside
 // it, a second user adding email codes and logging in with one, and a third doing the same
@@ -98,20 +99,20 @@ const count = async (kind, to) => {
 const isCode = (t) => !t.includes('token=') && code(t);
 const accessToken = (tab) => tab.evaluate(() => localStorage.getItem('accessToken'));
 
-/// Opens a mailed link's `token` on the demo's landing page and uses it there (the page POSTs
-/// it); fails on an error the page shows.
+/// Opens a mailed link's `token` on the demo's landing page (built on the UI kit) and uses
+/// it there (the page POSTs it); fails on an error the page shows.
 async function useLink(tab, token, step) {
   await tab.goto(new URL(`/mfa/magic-link?token=${encodeURIComponent(token)}`, origin).href);
-  await tab.click('#use-link');
-  await tab.waitForFunction(() => document.getElementById('done').textContent || document.getElementById('error').textContent);
-  const error = (await tab.textContent('#error')).trim();
+  await tab.getByRole('button', { name: /Finish signing in|Turn on sign-in links/ }).click();
+  await tab.locator('#next:not([hidden]), [part="error"]:not(:empty)').first().waitFor();
+  const error = (await tab.locator('[part="error"]').allTextContents()).join('').trim();
   if (error) throw new Error(`${step}: the landing page shows an error: ${error}`);
   steps.push(step);
 }
 
 /// The first demo user: every factor but the code logins, and a reset.
 async function everyFactor({ tab, click, shot, session }) {
-  await tab.goto(new URL(`/?token=${process.env.BROWSER_TOKEN}`, origin).href);
+  await tab.goto(new URL(`/console?token=${process.env.BROWSER_TOKEN}`, origin).href);
   await click('status', 'status');
   if (!(await tab.textContent('#status-out')).includes('enabledMethods')) throw new Error('status shows no methods');
   await shot('status');
@@ -147,7 +148,7 @@ async function everyFactor({ tab, click, shot, session }) {
   const activation = linkToken(await newest('mail', email, mails));
   await useLink(tab, activation, 'activate the magic link on the landing page');
   await shot('magic-link-landing');
-  await tab.goto(origin.href);
+  await tab.goto(new URL('/console', origin).href);
 
   // A passkey, and a login with it.
   await click('add-passkey', 'add a passkey', 2);
@@ -178,7 +179,7 @@ async function everyFactor({ tab, click, shot, session }) {
 /// The second demo user, beside the first: email codes added, read from the local inbox,
 /// and a login with one.
 async function emailCodes({ tab, click, shot }) {
-  await tab.goto(new URL(`/?token=${process.env.BROWSER2_TOKEN}`, origin).href);
+  await tab.goto(new URL(`/console?token=${process.env.BROWSER2_TOKEN}`, origin).href);
   const mails = await count('mail', email2);
   await click('add-email', 'second user: add email codes');
   await tab.fill('#email-code', code(await newest('mail', email2, mails, isCode)));
@@ -187,7 +188,7 @@ async function emailCodes({ tab, click, shot }) {
 
 /// A fourth user, with magic links on: a login link, sent and used on the landing page.
 async function linkLogin({ tab, click }) {
-  await tab.goto(new URL(`/?token=${process.env.BROWSER4_TOKEN}`, origin).href);
+  await tab.goto(new URL(`/console?token=${process.env.BROWSER4_TOKEN}`, origin).href);
   const mails = await count('mail', email4);
   await click('send-link', 'send a login link');
   const login = linkToken(await newest('mail', email4, mails));
@@ -196,7 +197,7 @@ async function linkLogin({ tab, click }) {
 
 /// A fifth user, with email codes on: a login with a code read from the local inbox.
 async function emailLogin({ tab, click, shot, session }) {
-  await tab.goto(new URL(`/?token=${process.env.BROWSER5_TOKEN}`, origin).href);
+  await tab.goto(new URL(`/console?token=${process.env.BROWSER5_TOKEN}`, origin).href);
   await tab.selectOption('#login-method', 'EMAIL_OTP');
   const mails = await count('mail', email5);
   await click('send-code', 'fifth user: send a login code by mail');
@@ -209,7 +210,7 @@ async function emailLogin({ tab, click, shot, session }) {
 /// The third demo user, beside the others: SMS codes added, read from the local inbox,
 /// and a login with one.
 async function smsCodes({ tab, click, shot }) {
-  await tab.goto(new URL(`/?token=${process.env.BROWSER3_TOKEN}`, origin).href);
+  await tab.goto(new URL(`/console?token=${process.env.BROWSER3_TOKEN}`, origin).href);
   const texts = await count('text', phone3);
   await tab.fill('#phone', phone3);
   await click('add-sms', 'third user: add SMS codes');
@@ -222,7 +223,7 @@ async function smsCodes({ tab, click, shot }) {
 
 /// A sixth user, with SMS codes on: a login with a code read from the local inbox.
 async function smsLogin({ tab, click, shot }) {
-  await tab.goto(new URL(`/?token=${process.env.BROWSER6_TOKEN}`, origin).href);
+  await tab.goto(new URL(`/console?token=${process.env.BROWSER6_TOKEN}`, origin).href);
   await tab.selectOption('#login-method', 'SMS');
   const texts = await count('text', phone6);
   await click('send-code', 'sixth user: send a login code by text');

@@ -92,3 +92,70 @@ async fn chromium_walks_the_demo_app_through_every_step() {
     let status = Api::new().get("/mfa/status", Some(&third.platform_token())).await;
     assert_eq!(status.body["data"]["enabledMethods"], json!(["SMS"]), "the third user has SMS codes");
 }
+
+/// The demo journey built on the UI kit (`ui/mfa-elements.js`), walked in Chromium by
+/// `tests/browser/kit.mjs`: every method enrolled and used to log in, a removal stepped up
+/// in place, a lockout shown; every screen checked by axe-core and shot at two sizes.
+#[tokio::test]
+async fn chromium_walks_the_ui_kit_through_every_method_with_no_accessibility_violation() {
+    let users: Vec<Person> = (0..8).map(|_| Person::new()).collect();
+    // The users who log in with a message have their factor on already (one message each).
+    mfa_tests::seed_email_codes(&users[4]).await;
+    let sms_phone = mfa_tests::seed_sms(&users[5]).await;
+    mfa_tests::seed_magic_link(&users[6]).await;
+    mfa_tests::enroll_totp(&Api::new(), &users[7]).await;
+    let enrol_phone = mfa_tests::phone_number();
+    let _browser = mfa_tests::CHROMIUM.lock().await;
+    let mut walk = Command::new("node");
+    walk.arg(repo_root().join("tests/browser/kit.mjs")).env("KIT3_PHONE", &enrol_phone).env("KIT6_PHONE", &sms_phone);
+    for (i, user) in users.iter().enumerate() {
+        walk.env(format!("KIT{}_TOKEN", i + 1), user.platform_token()).env(format!("KIT{}_EMAIL", i + 1), &user.email);
+    }
+    let out = walk.output().expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the UI kit walk failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let result: Value = serde_json::from_str(stdout.lines().last().expect("a result line")).expect("JSON result");
+    let steps: Vec<&str> = result["steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let screens = result["screens"].as_array().unwrap();
+    for screen in screens {
+        let name = screen["name"].as_str().unwrap();
+        let violations = screen["violations"].as_array().unwrap();
+        let passed = screen["passed"].as_u64().unwrap();
+        println!("UI kit screen {name}: {} axe-core violations, {passed} rules passed", violations.len());
+        assert!(passed >= 10, "axe-core checked little on {name}: {passed} rules passed");
+        assert!(violations.is_empty(), "axe-core finds violations on {name}: {violations:#?}");
+        for file in screen["screenshots"].as_array().unwrap() {
+            let bytes = std::fs::metadata(file.as_str().unwrap()).expect("the screenshot exists").len();
+            assert!(bytes > 1000, "{file} is an image");
+        }
+    }
+    assert!(screens.len() >= 12, "only {} screens were checked", screens.len());
+    for step in [
+        "enrol an authenticator app, recovery codes shown once",
+        "enrol a passkey on the account page",
+        "enrol email codes",
+        "enrol SMS codes",
+        "enrol sign-in links on the landing page",
+        "log in with an authenticator code, remembering the device",
+        "log in with a passkey, remembering the device",
+        "log in with the remembered device",
+        "log in with a recovery code",
+        "log in with an email code",
+        "log in with an SMS code",
+        "log in with a sign-in link",
+        "remove the authenticator with the step-up in place",
+        "get new recovery codes",
+        "lockout shown with the time to wait",
+        "axe-core finds an unlabelled field in a shadow root",
+    ] {
+        assert!(steps.contains(&step), "the walk took no step {step:?}");
+    }
+    println!("UI kit: {} steps, {} screens, 0 axe-core violations", steps.len(), screens.len());
+    let api = Api::new();
+    for (user, methods) in
+        [(0, json!(["PASSKEY"])), (1, json!(["EMAIL_OTP"])), (2, json!(["SMS"])), (3, json!(["MAGIC_LINK"]))]
+    {
+        let status = api.get("/mfa/status", Some(&users[user].platform_token())).await;
+        assert_eq!(status.body["data"]["enabledMethods"], methods, "user {} after the walk", user + 1);
+    }
+}
