@@ -452,6 +452,7 @@ export class MfaChallenge extends MfaElement {
   choose(method) {
     this.clearTimers();
     this.clearMessages();
+    this.stopAutofill();
     const others = this.options.filter((m) => m !== method);
     const other = others.length
       ? h('nav', { 'aria-label': t('challenge.other'), part: 'other-ways' }, h('h3', {}, t('challenge.other')),
@@ -460,6 +461,37 @@ export class MfaChallenge extends MfaElement {
       : null;
     const panel = this.panel(method);
     this.show(this.titleEl.textContent, [h('h3', { part: 'method' }, t(`method.${method}`)), h('p', { class: 'muted' }, t(`hint.${method}`)), ...panel, other]);
+    const codeInput = this.body.querySelector('input.code');
+    if (codeInput && this.methods.includes('PASSKEY')) this.autofill(codeInput);
+  }
+
+  /** Passkey autofill where the browser offers it: the code field also lists the user's
+   *  passkeys (a conditional WebAuthn request), so picking one there signs in. */
+  async autofill(input) {
+    const pkc = globalThis.PublicKeyCredential;
+    if (!pkc?.isConditionalMediationAvailable || !(await pkc.isConditionalMediationAvailable().catch(() => false))) return;
+    const options = await this.call('POST', '/mfa/passkey/auth-options', undefined, 'platform');
+    if (!options.ok || !input.isConnected) return;
+    input.setAttribute('autocomplete', 'one-time-code webauthn');
+    const abort = new AbortController();
+    this.autofillAbort = abort;
+    let credential;
+    try {
+      credential = await getPasskey(options.body.data.publicKey, { mediation: 'conditional', signal: abort.signal });
+    } catch {
+      return;
+    }
+    if (this.autofillAbort === abort) this.verify({ mfaType: 'PASSKEY', credential });
+  }
+
+  stopAutofill() {
+    if (this.autofillAbort) this.autofillAbort.abort();
+    this.autofillAbort = null;
+  }
+
+  disconnectedCallback() {
+    super.disconnectedCallback();
+    this.stopAutofill();
   }
 
   rememberBox() {
@@ -516,6 +548,7 @@ export class MfaChallenge extends MfaElement {
   }
 
   async passkey(remember) {
+    this.stopAutofill();
     const options = await this.call('POST', '/mfa/passkey/auth-options', undefined, 'platform');
     if (!options.ok) return this.fail(options);
     let credential;
@@ -540,6 +573,7 @@ export class MfaChallenge extends MfaElement {
   verified(body, mfaType) {
     if (body.deviceToken) localStorage.setItem(DEVICE_KEY, body.deviceToken);
     this.clearTimers();
+    this.stopAutofill();
     this.show(this.titleEl.textContent, h('p', { part: 'done', role: 'status' }, t('challenge.verified')));
     this.emit('mfa:verified', { fullAccessToken: body.fullAccessToken, refreshToken: body.refreshToken, expiresAt: body.expiresAt, mfaType });
     return null;
@@ -548,6 +582,7 @@ export class MfaChallenge extends MfaElement {
   /** After too many failures: what happened, and a live count of the time to wait. */
   locked(seconds) {
     this.clearTimers();
+    this.stopAutofill();
     // The live region says it once; the count shown each second is not announced.
     const text = h('p', { part: 'locked', 'aria-hidden': 'true' });
     this.titleEl.tabIndex = -1;

@@ -86,6 +86,9 @@ async function axe(tab) {
 async function screen(tab, name) {
   const number = String(++shot).padStart(2, '0');
   const { passed, violations: found } = await axe(tab);
+  await tab.setViewportSize({ width: 360, height: 780 });
+  const wide = await tab.evaluate(() => document.documentElement.scrollWidth);
+  if (wide > 360) throw new Error(`${name} is ${wide} px wide at a 360 px viewport`);
   const files = [];
   for (const [width, height] of [[390, 844], [1280, 800]]) {
     await tab.setViewportSize({ width, height });
@@ -149,7 +152,7 @@ async function everything(tab) {
   if (!(await codeInput.evaluate((e) => e === e.getRootNode().activeElement))) throw new Error('focus did not move to the code field');
   await screen(tab, 'enroll-authenticator');
   await codeInput.fill(totp(secret));
-  await enroll.getByRole('button', { name: 'Verify' }).click();
+  await codeInput.press('Enter');
   await enroll.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
   const codes = await enroll.locator('[part="codes"] li').allTextContents();
   if (codes.length !== 10) throw new Error(`${codes.length} recovery codes shown`);
@@ -182,8 +185,13 @@ async function everything(tab) {
   await screen(tab, 'account');
 
   // Log in with the passkey, remembering the device (the new factor forgot the old one).
+  // With a passkey on, the code field also offers it (passkey autofill).
   await tab.getByRole('button', { name: 'Sign out' }).click();
   await signIn(tab, env('KIT1_TOKEN'), '/verify');
+  await pick(tab, 'Authenticator app');
+  await tab.waitForFunction(() => document.querySelector('mfa-challenge').shadowRoot
+    .querySelector('input.code')?.getAttribute('autocomplete') === 'one-time-code webauthn');
+  steps.push('the code field offers the passkey (autofill)');
   await pick(tab, 'Passkey');
   await challenge.getByLabel(/Remember this device/).check();
   await challenge.getByRole('button', { name: 'Use a passkey' }).click();
@@ -317,9 +325,14 @@ async function lockout(tab) {
   await signIn(tab, env('KIT8_TOKEN'), '/verify');
   const challenge = tab.locator('mfa-challenge');
   await pick(tab, 'Authenticator app');
+  // Keyboard only: the code field has focus when the step shows; an error takes focus, and
+  // one Tab from it is the code field again; Enter submits.
+  const focused = () => challenge.getByLabel('Code', { exact: true }).evaluate((e) => e === e.getRootNode().activeElement);
   for (let i = 0; i < 6; i++) {
-    await challenge.getByLabel('Code', { exact: true }).fill('000000');
-    await challenge.getByRole('button', { name: 'Verify' }).click();
+    if (i > 0) await tab.keyboard.press('Tab');
+    if (!(await focused())) throw new Error(`attempt ${i + 1}: the keyboard is not on the code field`);
+    await tab.keyboard.type('000000');
+    await tab.keyboard.press('Enter');
     await tab.waitForFunction(() => {
       const root = document.querySelector('mfa-challenge').shadowRoot;
       return root.querySelector('[part="error"]').textContent || root.querySelector('[part="locked"]');

@@ -147,6 +147,7 @@ async fn chromium_walks_the_ui_kit_through_every_method_with_no_accessibility_vi
         "get new recovery codes",
         "lockout shown with the time to wait",
         "axe-core finds an unlabelled field in a shadow root",
+        "the code field offers the passkey (autofill)",
     ] {
         assert!(steps.contains(&step), "the walk took no step {step:?}");
     }
