@@ -4,12 +4,14 @@
 // `api-base` attribute, with the tokens the host page hands them through a token provider:
 //
 //   import { strings } from '/ui/mfa-elements.js';
-//   element.tokenProvider = async (kind) => kind === 'platform' ? passwordStepToken : sessionToken;
+//   element.tokenProvider = async (kind, apiBase) => kind === 'platform' ? passwordStepToken : sessionToken;
 //
 // `kind` is 'platform' (the token of the password step, for the login itself) or 'session'
-// (the full-access token of a login if the page holds one, else the platform token). The
+// (the full-access token of a login if the page holds one, else the platform token);
+// `apiBase` is where the token will be sent (a provider may refuse an unexpected one). The
 // elements tell the page what happened with DOM events (bubbling, composed): `mfa:verified`
-// (detail: {fullAccessToken, refreshToken, expiresAt, mfaType}), `mfa:enrolled` ({mfaType}),
+// (detail: {fullAccessToken, refreshToken, expiresAt, mfaType, purpose: 'login' or
+// 'step-up'}), `mfa:enrolled` ({mfaType}),
 // `mfa:changed` ({action, factorId?}), `mfa:error` ({code, message, status}) and
 // `mfa:enroll-required` (the user has no second factor yet). Theming: the custom properties
 // --mfa-accent, --mfa-accent-text, --mfa-radius, --mfa-font, --mfa-text, --mfa-muted,
@@ -64,6 +66,7 @@ export const strings = {
   'enroll.start': 'Set up',
   'enroll.again': 'Add another',
   'enroll.enabled': 'On',
+  'enroll.phishingResistant': 'Phishing-resistant',
   'enroll.none': 'No method can be added here.',
   'enroll.scan': 'Scan this QR code with your authenticator app, then enter the code it shows.',
   'enroll.qrAlt': 'QR code for your authenticator app',
@@ -124,6 +127,7 @@ export const strings = {
   'error.NETWORK': 'The network failed. Check your connection and try again.',
   'error.NO_TOKEN': 'The page gave no token: set tokenProvider on the element.',
   'error.PASSKEY_CANCELLED': 'No passkey was used. Try again, or choose another way.',
+  retry: 'Try again',
   'error.REQUIRED': 'Enter {field}.',
   'error.COPY': 'Copying failed; select the codes and copy them yourself.',
   'time.minutes': '{minutes} min {seconds} s',
@@ -136,7 +140,7 @@ const t = (key, values = {}) =>
 const css = `
 :host { display: block; font: var(--mfa-font, 1rem/1.5 system-ui, sans-serif); color: var(--mfa-text, #1f2328);
   --_accent: var(--mfa-accent, #1d4ed8); --_radius: var(--mfa-radius, 8px); --_muted: var(--mfa-muted, #4b5563);
-  --_border: var(--mfa-border, #6b7280); --_error: var(--mfa-error, #b3261e); max-width: 100%; }
+  --_border: var(--mfa-input-border, #6b7280); --_error: var(--mfa-error, #b3261e); max-width: 100%; }
 :host([hidden]) { display: none; }
 * { box-sizing: border-box; }
 .card { background: var(--mfa-surface, #fff); border: 1px solid var(--mfa-border, #d0d7de); border-radius: var(--_radius);
@@ -149,6 +153,7 @@ label { display: block; font-weight: 600; margin: 0.75rem 0 0.25rem; }
 label.check { display: flex; gap: 0.5rem; align-items: center; font-weight: 400; }
 input[type=text], input[type=email], input[type=tel] { width: 100%; font: inherit; padding: 0.6rem 0.7rem;
   border: 1px solid var(--_border); border-radius: calc(var(--_radius) / 2); }
+input[aria-invalid=true] { border-color: var(--_error); }
 input.code { font-size: 1.4rem; letter-spacing: 0.3em; font-variant-numeric: tabular-nums; max-width: 14rem; }
 input:focus-visible, button:focus-visible, a:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--_accent); outline-offset: 2px; }
 button { font: inherit; cursor: pointer; border-radius: calc(var(--_radius) / 2); padding: 0.55rem 1rem; margin: 0.5rem 0.5rem 0 0;
@@ -157,7 +162,9 @@ button.secondary { background: transparent; color: var(--_accent); }
 button.link { background: none; border: none; padding: 0.25rem 0; color: var(--_accent); text-decoration: underline; }
 button:disabled { opacity: 0.6; cursor: not-allowed; }
 .error { color: var(--_error); font-weight: 600; margin: 0.5rem 0; }
-.error:empty, .status:empty { display: none; }
+.error:empty { display: none; }
+.status:empty { margin: 0; }
+h2:focus { outline: none; }
 .status { color: var(--_muted); }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 ul.plain { list-style: none; padding: 0; margin: 0; }
@@ -221,21 +228,37 @@ async function getPasskey(publicKey, extra = {}) {
 /** A time as the reader's locale writes it (the API gives Unix seconds or milliseconds). */
 const when = (at) => (at ? new Date(at < 1e12 ? at * 1000 : at).toLocaleString() : '');
 const duration = (s) => (s >= 60 ? t('time.minutes', { minutes: Math.floor(s / 60), seconds: s % 60 }) : t('time.seconds', { seconds: s }));
-const DEVICE_KEY = 'mfa:deviceToken';
 let serial = 0;
+
+/** The user a token names (read, not verified: it only picks this browser's device token). */
+function subject(token) {
+  try {
+    const claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return String(claims.sub || claims.userId || '');
+  } catch {
+    return '';
+  }
+}
 
 /** What the three elements share: the shadow root, the API calls, errors, events, step-up. */
 class MfaElement extends HTMLElement {
   constructor() {
     super();
     this.uid = `mfa${++serial}`;
-    this.tokenProvider = null;
+    this.provider = null;
+    this.providerSet = new Promise((resolve) => { this.onProvider = resolve; });
     this.freshToken = null;
     this.timers = new Set();
+    // A provider the page set before this module defined the element.
+    if (Object.prototype.hasOwnProperty.call(this, 'tokenProvider')) {
+      const fn = this.tokenProvider;
+      delete this.tokenProvider;
+      this.tokenProvider = fn;
+    }
     const root = this.attachShadow({ mode: 'open' });
-    this.titleEl = h('h2', { part: 'title', id: `${this.uid}-title` });
+    this.titleEl = h('h2', { part: 'title', id: `${this.uid}-title`, tabindex: '-1' });
     this.body = h('div', { part: 'body' });
-    this.errorEl = h('p', { class: 'error', part: 'error', role: 'alert', tabindex: '-1' });
+    this.errorEl = h('p', { class: 'error', part: 'error', role: 'alert', tabindex: '-1', id: `${this.uid}-error` });
     this.statusEl = h('p', { class: 'status', part: 'status', role: 'status' });
     this.card = h('section', { class: 'card', part: 'container', 'aria-labelledby': `${this.uid}-title` },
       this.titleEl, this.errorEl, this.statusEl, this.body);
@@ -255,11 +278,23 @@ class MfaElement extends HTMLElement {
   disconnectedCallback() { this.clearTimers(); }
   clearTimers() { for (const id of this.timers) clearInterval(id); this.timers.clear(); }
 
+  /** The host page's hook: `async (kind, apiBase) => token`. Set it before or after the
+   *  element is inserted: its first request waits for it (5 s at most). */
+  set tokenProvider(fn) {
+    this.provider = fn;
+    if (fn) this.onProvider();
+  }
+
+  get tokenProvider() { return this.provider; }
+
   async token(kind) {
     if (kind === 'session' && this.freshToken) return this.freshToken;
-    const provider = this.tokenProvider || globalThis.mfaTokenProvider;
-    return provider ? (await provider(kind)) || '' : '';
+    if (!this.provider) await Promise.race([this.providerSet, new Promise((ok) => setTimeout(ok, 5000))]);
+    return this.provider ? (await this.provider(kind, this.apiBase)) || '' : '';
   }
+
+  /** This browser's remembered-device token for the user `token` names, on this API. */
+  deviceKey(token) { return `mfa:deviceToken:${this.apiBase}:${subject(token)}`; }
 
   /** Calls the API: {ok, status, code, message, body, retryAfter}. */
   async call(method, path, body, kind = 'session') {
@@ -272,7 +307,7 @@ class MfaElement extends HTMLElement {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res;
     try {
-      res = await fetch(this.apiBase + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetch(this.apiBase + path, { method, headers, redirect: 'error', body: body === undefined ? undefined : JSON.stringify(body) });
     } catch {
       return { ok: false, status: 0, code: 'NETWORK', message: t('error.NETWORK'), body: {} };
     }
@@ -293,16 +328,28 @@ class MfaElement extends HTMLElement {
     return reply.message || t('error.SERVICE_UNAVAILABLE');
   }
 
-  /** Shows a failed call's error, announces it, moves focus to it and tells the page. */
-  fail(reply) {
+  /** Shows a failed call's error, announces it, moves focus to it and tells the page;
+   *  `input`, the field it is about, is marked invalid and described by it. */
+  fail(reply, input) {
     const message = typeof reply === 'string' ? reply : this.sentence(reply);
     this.errorEl.textContent = message;
+    if (input) {
+      input.setAttribute('aria-invalid', 'true');
+      input.setAttribute('aria-describedby', this.errorEl.id);
+      input.addEventListener('input', () => input.removeAttribute('aria-invalid'), { once: true });
+    }
     this.errorEl.focus();
     if (typeof reply !== 'string') this.emit('mfa:error', { code: reply.code, message, status: reply.status });
     return null;
   }
 
   say(text) { this.errorEl.textContent = ''; this.statusEl.textContent = text; }
+
+  /** A first load that failed: its error, and a button to load again. */
+  failLoad(reply, again) {
+    this.show(this.titleEl.textContent, this.button(t('retry'), again));
+    return this.fail(reply);
+  }
   clearMessages() { this.errorEl.textContent = ''; this.statusEl.textContent = ''; }
 
   /** Replaces the element's body; focuses the first field (or `focus`), as the next step. */
@@ -330,8 +377,8 @@ class MfaElement extends HTMLElement {
     return { input, nodes: [h('label', { for: id }, labelText), hint ? h('p', { class: 'muted', id: hintId }, hint) : null, input] };
   }
 
-  button(text, onclick, { secondary = false, cls } = {}) {
-    const b = h('button', { type: 'button', part: secondary ? 'button secondary' : 'button', class: cls || (secondary ? 'secondary' : '') }, text);
+  button(text, onclick, { secondary = false, cls, label } = {}) {
+    const b = h('button', { type: 'button', part: secondary ? 'button secondary' : 'button', class: cls || (secondary ? 'secondary' : ''), 'aria-label': label }, text);
     b.addEventListener('click', async () => {
       b.disabled = true;
       try { await onclick(); } finally { if (b.isConnected && !b.dataset.hold) b.disabled = false; }
@@ -378,8 +425,10 @@ class MfaElement extends HTMLElement {
     const copy = this.button(t('codes.copy'), async () => {
       try { await navigator.clipboard.writeText(text); this.say(t('codes.copied')); } catch { this.fail(t('error.COPY')); }
     }, { secondary: true });
-    const download = h('a', { part: 'link', download: 'recovery-codes.txt', href: URL.createObjectURL(new Blob([text], { type: 'text/plain' })) }, t('codes.download'));
-    return [h('p', {}, t('codes.text')), list, copy, download, h('div', {}, this.button(t('codes.saved'), onDone))];
+    const href = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+    const download = h('a', { part: 'link', download: 'recovery-codes.txt', href }, t('codes.download'));
+    const done = () => { URL.revokeObjectURL(href); return onDone(); };
+    return [h('p', {}, t('codes.text')), list, copy, download, h('div', {}, this.button(t('codes.saved'), done))];
   }
 
   /** Runs `attempt` (an API call); when the API asks for a recent second factor, shows an
@@ -388,14 +437,16 @@ class MfaElement extends HTMLElement {
     const reply = await attempt();
     if (reply.ok || reply.code !== 'STEP_UP_REQUIRED') return reply;
     const passed = await this.stepUp(slot);
-    return passed ? attempt() : { ok: false, code: 'STEP_UP_CANCELLED', message: '' };
+    if (!passed) return { ok: false, code: 'STEP_UP_CANCELLED', message: '' };
+    // The step-up's token makes this one retry; the page keeps it from `mfa:verified`.
+    try { return await attempt(); } finally { this.freshToken = null; }
   }
 
   stepUp(slot) {
     return new Promise((resolve) => {
       this.clearMessages();
       const challenge = h('mfa-challenge', { 'api-base': this.getAttribute('api-base') || '', purpose: 'step-up' });
-      challenge.tokenProvider = (kind) => this.token(kind);
+      challenge.tokenProvider = () => this.token('session');
       const box = h('div', { class: 'stepup', part: 'step-up', role: 'group', 'aria-label': t('challenge.stepUpTitle') },
         h('p', {}, t('stepUp.text')), challenge,
         this.button(t('cancel'), () => { box.remove(); resolve(false); }, { secondary: true }));
@@ -419,33 +470,39 @@ const ORDER = ['PASSKEY', 'GOOGLE_AUTH', 'SMS', 'EMAIL_OTP', 'MAGIC_LINK'];
  */
 export class MfaChallenge extends MfaElement {
   begin() {
-    this.titleEl.textContent = this.stepUpMode ? t('challenge.stepUpTitle') : t('challenge.title');
+    this.titleEl.textContent = this.defaultTitle;
     const link = this.getAttribute('link-token');
     if (link) this.linkLanding(link); else this.load();
   }
 
   get stepUpMode() { return this.getAttribute('purpose') === 'step-up'; }
+  get defaultTitle() { return this.stepUpMode ? t('challenge.stepUpTitle') : t('challenge.title'); }
 
+  /** The user's factors, and the ways to verify offered: a remembered device first (never
+   *  for a step-up), the primary method, the others, a recovery code. */
   async load() {
-    this.show(this.titleEl.textContent, h('p', { class: 'muted' }, t('loading')));
-    const [status, remember] = await Promise.all([
+    this.show(this.defaultTitle, h('p', { class: 'muted' }, t('loading')));
+    const [status, remember, platform] = await Promise.all([
       this.call('GET', '/mfa/status', undefined, 'platform'),
       this.stepUpMode ? Promise.resolve({ ok: false }) : this.call('GET', '/mfa/remember-device', undefined, 'platform'),
+      this.token('platform'),
     ]);
-    if (!status.ok) return this.fail(status);
+    if (!status.ok) return this.failLoad(status, () => this.load());
     const { enabledMethods = [], primaryMethod } = status.body.data;
     if (enabledMethods.length === 0) {
-      this.show(t('challenge.title'), h('p', {}, t('challenge.noFactor')));
+      this.show(this.defaultTitle, h('p', {}, t('challenge.noFactor')));
       this.emit('mfa:enroll-required', { status: status.body.data });
       return null;
     }
+    this.deviceStore = this.deviceKey(platform);
     this.remember = remember.ok && remember.body.data?.isAllowedToRemember ? remember.body.data.lifetimeSeconds : 0;
     const rank = (m) => (m === primaryMethod ? -1 : ORDER.indexOf(m));
-    this.methods = [...enabledMethods].sort((a, b) => rank(a) - rank(b));
-    const device = !this.stepUpMode && localStorage.getItem(DEVICE_KEY);
+    // A sign-in link finishes on another page: no way to confirm a change in place.
+    this.methods = enabledMethods.filter((m) => !(this.stepUpMode && m === 'MAGIC_LINK')).sort((a, b) => rank(a) - rank(b));
+    const device = !this.stepUpMode && localStorage.getItem(this.deviceStore);
     this.options = [...(device ? ['DEVICE'] : []), ...this.methods, 'BACKUP_CODE'];
     this.choose(this.options[0]);
-    return null;
+    return true;
   }
 
   /** Shows one way to verify, with the others offered below it. */
@@ -459,8 +516,9 @@ export class MfaChallenge extends MfaElement {
         h('ul', { class: 'plain' }, others.map((m) => h('li', {},
           h('button', { type: 'button', class: 'link', part: 'choice', dataset: { method: m }, onclick: () => this.choose(m) }, t(`method.${m}`))))))
       : null;
+    this.rememberChecked = () => false;
     const panel = this.panel(method);
-    this.show(this.titleEl.textContent, [h('h3', { part: 'method' }, t(`method.${method}`)), h('p', { class: 'muted' }, t(`hint.${method}`)), ...panel, other]);
+    this.show(this.defaultTitle, [h('h3', { part: 'method' }, t(`method.${method}`)), h('p', { class: 'muted' }, t(`hint.${method}`)), ...panel, other]);
     const codeInput = this.body.querySelector('input.code');
     if (codeInput && this.methods.includes('PASSKEY')) this.autofill(codeInput);
   }
@@ -481,7 +539,7 @@ export class MfaChallenge extends MfaElement {
     } catch {
       return;
     }
-    if (this.autofillAbort === abort) this.verify({ mfaType: 'PASSKEY', credential });
+    if (this.autofillAbort === abort) this.verify({ mfaType: 'PASSKEY', credential, rememberDevice: this.rememberChecked() || undefined });
   }
 
   stopAutofill() {
@@ -492,6 +550,7 @@ export class MfaChallenge extends MfaElement {
   disconnectedCallback() {
     super.disconnectedCallback();
     this.stopAutofill();
+    this.started = false;
   }
 
   rememberBox() {
@@ -499,13 +558,14 @@ export class MfaChallenge extends MfaElement {
     const id = `${this.uid}-remember`;
     const box = h('input', { type: 'checkbox', id, part: 'checkbox' });
     const days = Math.round(this.remember / 86400);
+    this.rememberChecked = () => box.checked;
     return { nodes: [h('label', { class: 'check', for: id }, box, t('rememberFor', { days }))], checked: () => box.checked };
   }
 
   panel(method) {
     const remember = this.rememberBox();
     if (method === 'DEVICE') {
-      return [this.button(t('challenge.useDevice'), () => this.verify({ mfaType: 'DEVICE', deviceToken: localStorage.getItem(DEVICE_KEY) }))];
+      return [this.button(t('challenge.useDevice'), () => this.verify({ mfaType: 'DEVICE', deviceToken: localStorage.getItem(this.deviceStore) || '' }))];
     }
     if (method === 'PASSKEY') {
       return [...remember.nodes, this.button(t('usePasskey'), () => this.passkey(remember.checked()))];
@@ -556,44 +616,55 @@ export class MfaChallenge extends MfaElement {
     return this.verify({ mfaType: 'PASSKEY', credential, rememberDevice: remember || undefined });
   }
 
+  /** One verification at a time: a second (a passkey picked from autofill while a code is
+   *  on its way, say) waits for none and is dropped. */
   async verify(body, path = '/mfa/verify-login', input) {
+    if (this.busy) return null;
+    this.busy = true;
     this.clearMessages();
-    const reply = await this.call('POST', path, body, 'platform');
+    let reply;
+    try { reply = await this.call('POST', path, body, 'platform'); } finally { this.busy = false; }
     if (reply.ok) return this.verified(reply.body, body.mfaType || 'BACKUP_CODE');
     if (reply.code === 'TOO_MANY_ATTEMPTS') return this.locked(reply.retryAfter || 900);
     if (reply.code === 'DEVICE_NOT_REMEMBERED') {
-      localStorage.removeItem(DEVICE_KEY);
+      localStorage.removeItem(this.deviceStore);
       this.options = this.options.filter((m) => m !== 'DEVICE');
+      this.choose(this.options[0]);
+      return this.fail(reply);
     }
-    this.fail(reply);
     if (input) input.value = '';
-    return null;
+    return this.fail(reply, input);
   }
 
-  verified(body, mfaType) {
-    if (body.deviceToken) localStorage.setItem(DEVICE_KEY, body.deviceToken);
+  async verified(body, mfaType) {
     this.clearTimers();
     this.stopAutofill();
-    this.show(this.titleEl.textContent, h('p', { part: 'done', role: 'status' }, t('challenge.verified')));
-    this.emit('mfa:verified', { fullAccessToken: body.fullAccessToken, refreshToken: body.refreshToken, expiresAt: body.expiresAt, mfaType });
+    if (body.deviceToken) localStorage.setItem(this.deviceStore || this.deviceKey(await this.token('platform')), body.deviceToken);
+    this.show(this.defaultTitle, [], this.titleEl);
+    this.say(t('challenge.verified'));
+    this.emit('mfa:verified', { fullAccessToken: body.fullAccessToken, refreshToken: body.refreshToken, expiresAt: body.expiresAt,
+      mfaType, purpose: this.stepUpMode ? 'step-up' : 'login' });
     return null;
   }
 
-  /** After too many failures: what happened, and a live count of the time to wait. */
+  /** After too many failures: what happened, and the time left to wait, counted down. The
+   *  live region says it once; the count itself is not a live region. */
   locked(seconds) {
     this.clearTimers();
     this.stopAutofill();
-    // The live region says it once; the count shown each second is not announced.
-    const text = h('p', { part: 'locked', 'aria-hidden': 'true' });
-    this.titleEl.tabIndex = -1;
+    const text = h('p', { part: 'locked' });
     this.show(t('challenge.locked'), text, this.titleEl);
     const sentence = t('challenge.lockedText', { time: duration(Math.ceil(seconds)) });
     this.errorEl.textContent = '';
     this.statusEl.textContent = sentence;
     this.statusEl.classList.add('sr-only');
+    const said = setTimeout(() => { if (this.statusEl.textContent === sentence) this.statusEl.textContent = ''; }, 10000);
     this.emit('mfa:error', { code: 'TOO_MANY_ATTEMPTS', message: sentence, status: 429 });
-    this.countdown(seconds, (s) => { text.textContent = t('challenge.lockedText', { time: duration(s) }); },
-      () => { this.statusEl.classList.remove('sr-only'); this.titleEl.textContent = t('challenge.title'); this.load().then(() => this.say(t('challenge.unlocked'))); });
+    this.countdown(seconds, (s) => { text.textContent = t('challenge.lockedText', { time: duration(s) }); }, async () => {
+      clearTimeout(said);
+      this.statusEl.classList.remove('sr-only');
+      if (await this.load()) this.say(t('challenge.unlocked'));
+    });
     return null;
   }
 
@@ -629,7 +700,7 @@ export class MfaEnroll extends MfaElement {
     this.clearTimers();
     this.show(t('enroll.title'), h('p', { class: 'muted' }, t('loading')));
     const reply = await this.call('GET', '/mfa/methods');
-    if (!reply.ok) return this.fail(reply);
+    if (!reply.ok) return this.failLoad(reply, () => this.load());
     const only = (this.getAttribute('methods') || '').split(/[\s,]+/).filter(Boolean);
     const methods = reply.body.data
       .filter((m) => m.isAvailable && (only.length === 0 || only.includes(m.type)))
@@ -638,8 +709,9 @@ export class MfaEnroll extends MfaElement {
     this.show(t('enroll.title'), [h('p', { class: 'muted' }, t('enroll.choose')), h('ul', { class: 'plain' }, methods.map((m) =>
       h('li', { class: 'row', part: 'method', dataset: { method: m.type } },
         h('span', {}, h('strong', {}, t(`method.${m.type}`)), m.isEnabled ? ` · ${t('enroll.enabled')}` : '',
+          m.isPhishingResistant ? ` · ${t('enroll.phishingResistant')}` : '',
           h('br'), h('span', { class: 'muted' }, t(`hint.${m.type}`))),
-        h('button', { type: 'button', part: 'button', 'aria-label': `${t('enroll.start')}: ${t(`method.${m.type}`)}`, onclick: () => this.start(m.type) }, t('enroll.start')))))],
+        this.button(t('enroll.start'), () => this.start(m.type), { label: `${t('enroll.start')}: ${t(`method.${m.type}`)}` }))))],
     this.titleEl);
     this.view = 'list';
     return null;
@@ -679,7 +751,7 @@ export class MfaEnroll extends MfaElement {
     const code = this.codeField();
     const form = this.form(code.nodes, t('verify'), async () => {
       const done = await this.call('POST', '/mfa/verify-setup', { mfaType: 'GOOGLE_AUTH', code: code.input.value.trim() });
-      if (!done.ok) { code.input.select(); return this.fail(done); }
+      if (!done.ok) { code.input.value = ''; return this.fail(done, code.input); }
       if (backupCodes?.length) return this.show(t('codes.title'), this.codesPanel(backupCodes, () => this.enrolled('GOOGLE_AUTH')));
       return this.enrolled('GOOGLE_AUTH');
     });
@@ -695,7 +767,8 @@ export class MfaEnroll extends MfaElement {
     const reply = await this.setup(body);
     if (!reply.ok) return this.fail(reply);
     if (method === 'MAGIC_LINK') {
-      this.show(t('method.MAGIC_LINK'), [h('p', { part: 'sent' }, t('enroll.linkSent', { email: reply.body.data?.email || address })), this.back()]);
+      this.show(t('method.MAGIC_LINK'), [this.back()]);
+      this.say(t('enroll.linkSent', { email: reply.body.data?.email || address }));
       localStorage.setItem('mfa:linkPurpose', 'setup');
       return null;
     }
@@ -704,10 +777,11 @@ export class MfaEnroll extends MfaElement {
     const resend = this.button(t('resend'), () => this.send(method, address), { secondary: true });
     const form = this.form(code.nodes, t('verify'), async () => {
       const done = await this.call('POST', '/mfa/verify-setup', { mfaType: method, code: code.input.value.trim() });
-      if (!done.ok) { code.input.select(); return this.fail(done); }
+      if (!done.ok) { code.input.value = ''; return this.fail(done, code.input); }
       return this.enrolled(method);
     });
-    this.show(t(`method.${method}`), [h('p', { role: 'status' }, t('sent')), form, resend, note, this.back()], code.input);
+    this.show(t(`method.${method}`), [form, resend, note, this.back()], code.input);
+    this.say(t('sent'));
     this.countdown(reply.retryAfter || 60, (s) => { resend.disabled = true; note.textContent = t('resendIn', { seconds: s }); },
       () => { resend.disabled = false; note.textContent = ''; });
     return null;
@@ -717,7 +791,12 @@ export class MfaEnroll extends MfaElement {
     const reply = await this.setup({ mfaType: 'PASSKEY', deviceInfo: { name: name || t('enroll.passkeyDefault') } });
     if (!reply.ok) return this.fail(reply);
     let credential;
-    try { credential = await createPasskey(reply.body.data.publicKey); } catch { return this.fail(t('error.PASSKEY_CANCELLED')); }
+    try {
+      credential = await createPasskey(reply.body.data.publicKey);
+    } catch (e) {
+      // InvalidStateError: the authenticator holds one of the excluded credentials.
+      return this.fail(t(e?.name === 'InvalidStateError' ? 'error.PASSKEY_EXISTS' : 'error.PASSKEY_CANCELLED'));
+    }
     const done = await this.call('POST', '/mfa/passkey/complete-registration', { credential, challenge: reply.body.data.challenge });
     if (!done.ok) return this.fail(done);
     return this.enrolled('PASSKEY');
@@ -725,8 +804,8 @@ export class MfaEnroll extends MfaElement {
 
   enrolled(mfaType) {
     this.clearTimers();
-    this.show(t('enroll.title'), [h('p', { part: 'done', role: 'status' }, t('enroll.done', { method: t(`method.${mfaType}`) })),
-      this.getAttribute('link-token') ? null : this.button(t('enroll.again'), () => this.load(), { secondary: true })]);
+    this.show(t('enroll.title'), this.getAttribute('link-token') ? [] : [this.button(t('enroll.again'), () => this.load(), { secondary: true })], this.titleEl);
+    this.say(t('enroll.done', { method: t(`method.${mfaType}`) }));
     this.emit('mfa:enrolled', { mfaType });
     return null;
   }
@@ -754,7 +833,7 @@ export class MfaFactors extends MfaElement {
     const [factors, devices, events] = await Promise.all([
       this.call('GET', '/mfa/factors'), this.call('GET', '/mfa/devices'), this.call('GET', '/mfa/events')]);
     const failed = [factors, devices, events].find((r) => !r.ok);
-    if (failed) return this.fail(failed);
+    if (failed) return this.failLoad(failed, () => this.refresh());
     this.factors = factors.body.data;
     const list = h('ul', { class: 'plain', part: 'factors' }, this.factors.length
       ? this.factors.map((f) => this.factorRow(f)) : h('li', {}, t('factors.none')));

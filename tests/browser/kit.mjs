@@ -280,13 +280,13 @@ async function enrolLink(tab) {
   const enroll = tab.locator('mfa-enroll');
   await enroll.getByRole('button', { name: 'Set up: Sign-in link by email' }).click();
   await enroll.getByRole('button', { name: 'Email me an activation link' }).click();
-  await enroll.locator('[part="sent"]').waitFor();
+  await enroll.locator('[part="status"]', { hasText: 'activation link' }).waitFor();
   const token = linkToken(await message('mail', email, isLink));
   await tab.goto(new URL(`/mfa/magic-link?token=${encodeURIComponent(token)}`, origin).href);
   await tab.locator('mfa-enroll').getByRole('button', { name: 'Turn on sign-in links' }).waitFor();
   await screen(tab, 'link-landing');
   await tab.locator('mfa-enroll').getByRole('button', { name: 'Turn on sign-in links' }).click();
-  await tab.locator('mfa-enroll [part="done"]').waitFor();
+  await tab.locator('mfa-enroll [part="status"]', { hasText: 'is on' }).waitFor();
   await ok(tab, 'enrol sign-in links on the landing page');
 }
 
