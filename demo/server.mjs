@@ -22,7 +22,7 @@ const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
 const pages = {
   '/': 'index.html', '/verify': 'verify.html', '/enroll': 'enroll.html', '/account': 'account.html',
   '/mfa/magic-link': 'landing.html', '/app.js': 'app.js', '/app.css': 'app.css',
-  '/console': 'console.html', '/demo.js': 'demo.js', '/demo.css': 'demo.css',
+  '/plain': 'plain.html', '/console': 'console.html', '/demo.js': 'demo.js', '/demo.css': 'demo.css',
   '/ui/mfa-elements.js': '../ui/mfa-elements.js',
 };
 

@@ -14,7 +14,7 @@
 // authenticator on: locked out by wrong codes). One message per user, so none waits for
 // the per-minute limit. Also MFA_RP_ORIGIN, MFA_SES_STORE_URL, MFA_SNS_STORE_URL.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { browserWithAuthenticator } from './chromium.mjs';
@@ -159,7 +159,11 @@ async function everything(tab) {
   if (process.env.MFA_TEST_SECRETS) appendFileSync(process.env.MFA_TEST_SECRETS, [secret, ...codes, ''].join('\n'));
   if ((await enroll.getByRole('link', { name: 'Download codes' }).getAttribute('download')) !== 'recovery-codes.txt') throw new Error('no download');
   await screen(tab, 'recovery-codes');
-  await ok(tab, 'enrol an authenticator app, recovery codes shown once');
+  await tab.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: origin.origin });
+  await enroll.getByRole('button', { name: 'Copy codes' }).click();
+  await enroll.locator('[part="status"]', { hasText: 'Codes copied.' }).waitFor();
+  if ((await tab.evaluate(() => navigator.clipboard.readText())) !== `${codes.join('\n')}\n`) throw new Error('the copied codes differ');
+  await ok(tab, 'enrol an authenticator app, recovery codes shown once (copied)');
   await enroll.getByRole('button', { name: 'I saved my codes' }).click();
 
   // The login's second step with the new authenticator, remembering this device.
@@ -186,17 +190,35 @@ async function everything(tab) {
 
   // Log in with the passkey, remembering the device (the new factor forgot the old one).
   // With a passkey on, the code field also offers it (passkey autofill).
+  const passkeyLogin = async (step) => {
+    await pick(tab, 'Passkey');
+    await challenge.getByLabel(/Remember this device/).check();
+    await challenge.getByRole('button', { name: 'Use a passkey' }).click();
+    await tab.waitForURL('**/account');
+    await ok(tab, step);
+  };
   await tab.getByRole('button', { name: 'Sign out' }).click();
   await signIn(tab, env('KIT1_TOKEN'), '/verify');
   await pick(tab, 'Authenticator app');
   await tab.waitForFunction(() => document.querySelector('mfa-challenge').shadowRoot
     .querySelector('input.code')?.getAttribute('autocomplete') === 'one-time-code webauthn');
   steps.push('the code field offers the passkey (autofill)');
-  await pick(tab, 'Passkey');
-  await challenge.getByLabel(/Remember this device/).check();
-  await challenge.getByRole('button', { name: 'Use a passkey' }).click();
-  await tab.waitForURL('**/account');
-  await ok(tab, 'log in with a passkey, remembering the device');
+  await passkeyLogin('log in with a passkey, remembering the device');
+
+  // Forget that device on the account page; at the next sign-in its token is refused, and
+  // the challenge moves on to the next way.
+  const devices = factors.locator('[part="devices"] li[data-device-id]');
+  await devices.first().getByRole('button', { name: /^Forget/ }).click();
+  await factors.locator('[part="devices"] li', { hasText: 'No device is remembered' }).waitFor();
+  await ok(tab, 'forget a remembered device');
+  await tab.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(tab, env('KIT1_TOKEN'), '/verify');
+  await pick(tab, 'This remembered device');
+  await challenge.getByRole('button', { name: 'Continue on this remembered device' }).click();
+  await challenge.locator('[part="error"]', { hasText: 'no longer remembered' }).waitFor();
+  if (await challenge.getByRole('button', { name: 'This remembered device' }).count()) throw new Error('the forgotten device is still offered');
+  steps.push('a forgotten device is refused and no longer offered');
+  await passkeyLogin('log in with a passkey again, remembering the device');
 
   // The remembered device is offered first; its session is no fresh second factor.
   await tab.getByRole('button', { name: 'Sign out' }).click();
@@ -304,6 +326,19 @@ async function codeLogin(tab, token, kind, to) {
   await ok(tab, `log in with ${kind === 'mail' ? 'an email' : 'an SMS'} code`);
 }
 
+/// The plain page of docs/ui-kit.md (the docs' block is `demo/plain.html`, byte for byte)
+/// shows user 7's challenge from a token in sessionStorage.
+async function plainPage(tab) {
+  const docs = readFileSync(path.join(root, 'docs/ui-kit.md'), 'utf8');
+  const block = /```html\n([\s\S]*?)```/.exec(docs)?.[1];
+  if (block !== readFileSync(path.join(root, 'demo/plain.html'), 'utf8')) throw new Error('docs/ui-kit.md and demo/plain.html differ');
+  await tab.goto(new URL('/plain', origin).href);
+  await tab.evaluate((token) => sessionStorage.setItem('platformToken', token), env('KIT7_TOKEN'));
+  await tab.reload();
+  await tab.locator('mfa-challenge').getByRole('heading', { name: 'Sign-in link by email', exact: true }).waitFor();
+  await ok(tab, 'the plain page of the docs shows the challenge');
+}
+
 /// User 7: a login with a sign-in link, used on the landing page.
 async function linkLogin(tab) {
   await signIn(tab, env('KIT7_TOKEN'), '/verify');
@@ -364,7 +399,9 @@ try {
       await enrolLink(await newTab());
       await codeLogin(await newTab(), env('KIT5_TOKEN'), 'mail', env('KIT5_EMAIL'));
       await codeLogin(await newTab(), env('KIT6_TOKEN'), 'text', env('KIT6_PHONE'));
-      await linkLogin(await newTab());
+      const seventh = await newTab();
+      await plainPage(seventh);
+      await linkLogin(seventh);
       await lockout(await newTab());
     })(),
   ]);

@@ -131,7 +131,9 @@ async fn chromium_walks_the_ui_kit_through_every_method_with_no_accessibility_vi
     }
     assert!(screens.len() >= 12, "only {} screens were checked", screens.len());
     for step in [
-        "enrol an authenticator app, recovery codes shown once",
+        "enrol an authenticator app, recovery codes shown once (copied)",
+        "forget a remembered device",
+        "a forgotten device is refused and no longer offered",
         "enrol a passkey on the account page",
         "enrol email codes",
         "enrol SMS codes",
@@ -148,6 +150,7 @@ async fn chromium_walks_the_ui_kit_through_every_method_with_no_accessibility_vi
         "lockout shown with the time to wait",
         "axe-core finds an unlabelled field in a shadow root",
         "the code field offers the passkey (autofill)",
+        "the plain page of the docs shows the challenge",
     ] {
         assert!(steps.contains(&step), "the walk took no step {step:?}");
     }
