@@ -144,7 +144,7 @@ const css = `
 :host([hidden]) { display: none; }
 * { box-sizing: border-box; }
 .card { background: var(--mfa-surface, #fff); border: 1px solid var(--mfa-border, #d0d7de); border-radius: var(--_radius);
-  padding: 1.25rem; max-width: 32rem; }
+  padding: 1.25rem; max-width: 32rem; overflow-wrap: anywhere; }
 h2 { font-size: 1.25rem; margin: 0 0 0.75rem; }
 h3 { font-size: 1.05rem; margin: 1.25rem 0 0.5rem; }
 p { margin: 0.5rem 0; }

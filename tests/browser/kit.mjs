@@ -182,6 +182,8 @@ async function everything(tab) {
   // A passkey, added on the account page (a fresh login: no step-up).
   const add = tab.locator('mfa-enroll');
   await add.getByRole('button', { name: 'Set up: Passkey' }).click();
+  await add.getByLabel('Name for this passkey').waitFor();
+  await screen(tab, 'enroll-passkey-name');
   await add.getByLabel('Name for this passkey').fill('Work laptop');
   await add.getByRole('button', { name: 'Create a passkey' }).click();
   await factors.locator('[part="factor"][data-mfa-type="PASSKEY"]').waitFor();
@@ -190,8 +192,9 @@ async function everything(tab) {
 
   // Log in with the passkey, remembering the device (the new factor forgot the old one).
   // With a passkey on, the code field also offers it (passkey autofill).
-  const passkeyLogin = async (step) => {
+  const passkeyLogin = async (step, shoot) => {
     await pick(tab, 'Passkey');
+    if (shoot) await screen(tab, 'challenge-passkey');
     await challenge.getByLabel(/Remember this device/).check();
     await challenge.getByRole('button', { name: 'Use a passkey' }).click();
     await tab.waitForURL('**/account');
@@ -203,7 +206,7 @@ async function everything(tab) {
   await tab.waitForFunction(() => document.querySelector('mfa-challenge').shadowRoot
     .querySelector('input.code')?.getAttribute('autocomplete') === 'one-time-code webauthn');
   steps.push('the code field offers the passkey (autofill)');
-  await passkeyLogin('log in with a passkey, remembering the device');
+  await passkeyLogin('log in with a passkey, remembering the device', true);
 
   // Forget that device on the account page; at the next sign-in its token is refused, and
   // the challenge moves on to the next way.
@@ -235,6 +238,8 @@ async function everything(tab) {
   // Remove the authenticator: the API asks for a recent second factor, given in place.
   const authenticator = factors.locator('[part="factor"][data-mfa-type="GOOGLE_AUTH"]');
   await authenticator.getByRole('button', { name: /^Remove/ }).click();
+  await authenticator.getByRole('button', { name: 'Remove', exact: true }).waitFor();
+  await screen(tab, 'factor-remove-confirm');
   await authenticator.getByRole('button', { name: 'Remove', exact: true }).click();
   const stepUp = factors.locator('[part="step-up"] mfa-challenge');
   await stepUp.waitFor();
@@ -247,6 +252,8 @@ async function everything(tab) {
   // Rename the passkey, new recovery codes, the activity.
   const passkey = factors.locator('[part="factor"][data-mfa-type="PASSKEY"]');
   await passkey.getByRole('button', { name: /^Rename/ }).click();
+  await passkey.getByLabel(/New name for/).waitFor();
+  await screen(tab, 'factor-rename');
   await passkey.getByLabel(/New name for/).fill('Office laptop');
   await passkey.getByRole('button', { name: 'Save' }).click();
   await factors.locator('[part="factor"] .name', { hasText: 'Office laptop' }).waitFor();
@@ -266,6 +273,7 @@ async function everything(tab) {
   await tab.getByRole('button', { name: 'Sign out' }).click();
   await signIn(tab, env('KIT1_TOKEN'), '/verify');
   await pick(tab, 'Recovery code');
+  await screen(tab, 'challenge-recovery-code');
   await challenge.getByLabel('Recovery code', { exact: true }).fill(fresh[0]);
   await challenge.getByRole('button', { name: 'Verify' }).click();
   await tab.waitForURL('**/account');
@@ -303,10 +311,11 @@ async function enrolLink(tab) {
   await enroll.getByRole('button', { name: 'Set up: Sign-in link by email' }).click();
   await enroll.getByRole('button', { name: 'Email me an activation link' }).click();
   await enroll.locator('[part="status"]', { hasText: 'activation link' }).waitFor();
+  await screen(tab, 'enroll-link-sent');
   const token = linkToken(await message('mail', email, isLink));
   await tab.goto(new URL(`/mfa/magic-link?token=${encodeURIComponent(token)}`, origin).href);
   await tab.locator('mfa-enroll').getByRole('button', { name: 'Turn on sign-in links' }).waitFor();
-  await screen(tab, 'link-landing');
+  await screen(tab, 'link-landing-activation');
   await tab.locator('mfa-enroll').getByRole('button', { name: 'Turn on sign-in links' }).click();
   await tab.locator('mfa-enroll [part="status"]', { hasText: 'is on' }).waitFor();
   await ok(tab, 'enrol sign-in links on the landing page');
@@ -348,6 +357,8 @@ async function linkLogin(tab) {
   await challenge.locator('[part="status"]', { hasText: 'sign-in link' }).waitFor();
   const token = linkToken(await message('mail', env('KIT7_EMAIL'), isLink));
   await tab.goto(new URL(`/mfa/magic-link?token=${encodeURIComponent(token)}`, origin).href);
+  await tab.locator('mfa-challenge').getByRole('button', { name: 'Finish signing in' }).waitFor();
+  await screen(tab, 'link-landing-login');
   await tab.locator('mfa-challenge').getByRole('button', { name: 'Finish signing in' }).click();
   await tab.getByRole('link', { name: 'Continue to your account' }).waitFor();
   const access = await tab.evaluate(() => localStorage.getItem('accessToken'));

@@ -129,7 +129,7 @@ async fn chromium_walks_the_ui_kit_through_every_method_with_no_accessibility_vi
             assert!(bytes > 1000, "{file} is an image");
         }
     }
-    assert!(screens.len() >= 12, "only {} screens were checked", screens.len());
+    assert!(screens.len() >= 20, "only {} screens were checked", screens.len());
     for step in [
         "enrol an authenticator app, recovery codes shown once (copied)",
         "forget a remembered device",
