@@ -1,8 +1,10 @@
 // The demo app's server (local only; no build step, no dependencies): serves the pages in
 // this directory and the UI kit (`/ui/mfa-elements.js`) at the origin magic links point
-// to, `/mfa/magic-link` as the landing page, `/api/…` passed to the MFA API (so the pages call only the public API, on one
-// origin), `/inbox` (the local SES mails and SNS texts, so every flow can be finished in
-// the browser), and `/demo-token` (a platform token for the demo user, from DEMO_TOKEN).
+// to, `/mfa/magic-link` as the landing page, `/api/…` passed to the MFA API with the
+// caller's `Authorization` and `User-Agent` (so the pages call only the public API, on
+// one origin; `Retry-After` comes back with the answer), `/inbox` (the local SES mails and
+// SNS texts, so every flow can be finished in the browser), and `/demo-token` (a
+// platform token for the demo user, from DEMO_TOKEN).
 //
 // It listens on loopback only and answers only requests addressed to itself: a `Host`
 // (or a browser's `Origin`) other than localhost or 127.0.0.1 at its port is refused

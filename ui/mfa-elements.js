@@ -15,7 +15,7 @@
 // `mfa:changed` ({action, factorId?}), `mfa:error` ({code, message, status}) and
 // `mfa:enroll-required` (the user has no second factor yet). Theming: the custom properties
 // --mfa-accent, --mfa-accent-text, --mfa-radius, --mfa-font, --mfa-text, --mfa-muted,
-// --mfa-surface, --mfa-border, --mfa-error, and the parts named in docs/ui-kit.md. Every
+// --mfa-surface, --mfa-border, --mfa-input-border, --mfa-error, and the parts named in docs/ui-kit.md. Every
 // string is in `strings` below: a page translates the kit by assigning to it.
 
 /** Every string the elements show; `{name}` is filled in. */
@@ -129,6 +129,7 @@ export const strings = {
   'error.PASSKEY_CANCELLED': 'No passkey was used. Try again, or choose another way.',
   retry: 'Try again',
   'error.REQUIRED': 'Enter {field}.',
+  aValue: 'a value',
   'error.COPY': 'Copying failed; select the codes and copy them yourself.',
   'time.minutes': '{minutes} min {seconds} s',
   'time.seconds': '{seconds} s',
@@ -272,10 +273,22 @@ class MfaElement extends HTMLElement {
   connectedCallback() {
     if (this.started) return;
     this.started = true;
-    setTimeout(() => this.begin(), 0);
+    this.beginTimer = setTimeout(() => {
+      this.beginTimer = null;
+      if (this.isConnected) this.begin();
+      else this.started = false;
+    }, 0);
   }
 
-  disconnectedCallback() { this.clearTimers(); }
+  disconnectedCallback() {
+    this.clearTimers();
+    this.statusEl.classList.remove('sr-only');
+    if (this.beginTimer) {
+      clearTimeout(this.beginTimer);
+      this.beginTimer = null;
+      this.started = false;
+    }
+  }
   clearTimers() { for (const id of this.timers) clearInterval(id); this.timers.clear(); }
 
   /** The host page's hook: `async (kind, apiBase) => token`. Set it before or after the
@@ -300,7 +313,8 @@ class MfaElement extends HTMLElement {
   async call(method, path, body, kind = 'session') {
     const headers = {};
     if (kind) {
-      const token = await this.token(kind);
+      // A provider that refuses (throws) is a missing token: the element offers to try again.
+      const token = await this.token(kind).catch(() => '');
       if (!token) return { ok: false, status: 0, code: 'NO_TOKEN', message: t('error.NO_TOKEN'), body: {} };
       headers.authorization = `Bearer ${token}`;
     }
@@ -343,7 +357,11 @@ class MfaElement extends HTMLElement {
     return null;
   }
 
-  say(text) { this.errorEl.textContent = ''; this.statusEl.textContent = text; }
+  say(text) {
+    this.errorEl.textContent = '';
+    this.statusEl.classList.remove('sr-only');
+    this.statusEl.textContent = text;
+  }
 
   /** A first load that failed: its error, and a button to load again. */
   failLoad(reply, again) {
@@ -352,11 +370,13 @@ class MfaElement extends HTMLElement {
   }
   clearMessages() { this.errorEl.textContent = ''; this.statusEl.textContent = ''; }
 
-  /** Replaces the element's body; focuses the first field (or `focus`), as the next step. */
+  /** Replaces the element's body; focuses the first field (or `focus`), as the next step;
+   *  `focus === false` leaves the focus where it is (a list redrawn after another change). */
   show(title, nodes, focus) {
     this.titleEl.textContent = title;
     this.body.replaceChildren(...[nodes].flat().filter((n) => n !== null && n !== undefined && n !== false));
     this.view = null;
+    if (focus === false) return;
     const target = focus || this.body.querySelector('input:not([type=checkbox]), button');
     if (target) target.focus();
   }
@@ -394,7 +414,7 @@ class MfaElement extends HTMLElement {
       e.preventDefault();
       const empty = [...form.querySelectorAll('input[required]')].find((i) => !i.value.trim());
       if (empty) {
-        this.fail(t('error.REQUIRED', { field: form.querySelector(`label[for="${empty.id}"]`)?.textContent.toLowerCase() || 'a value' }));
+        this.fail(t('error.REQUIRED', { field: form.querySelector(`label[for="${empty.id}"]`)?.textContent.toLowerCase() || t('aValue') }));
         empty.focus();
         return;
       }
@@ -439,6 +459,7 @@ class MfaElement extends HTMLElement {
     const passed = await this.stepUp(slot);
     if (!passed) return { ok: false, code: 'STEP_UP_CANCELLED', message: '' };
     // The step-up's token makes this one retry; the page keeps it from `mfa:verified`.
+    this.freshToken = passed;
     try { return await attempt(); } finally { this.freshToken = null; }
   }
 
@@ -450,10 +471,11 @@ class MfaElement extends HTMLElement {
       const box = h('div', { class: 'stepup', part: 'step-up', role: 'group', 'aria-label': t('challenge.stepUpTitle') },
         h('p', {}, t('stepUp.text')), challenge,
         this.button(t('cancel'), () => { box.remove(); resolve(false); }, { secondary: true }));
+      // The token goes with the promise: a step-up passed after Cancel (or after the box
+      // was redrawn away) settles nothing and leaves no token behind.
       challenge.addEventListener('mfa:verified', (e) => {
-        this.freshToken = e.detail.fullAccessToken;
         setTimeout(() => box.remove(), 0);
-        resolve(true);
+        resolve(e.detail.fullAccessToken);
       });
       slot.prepend(box);
     });
@@ -684,7 +706,7 @@ export class MfaChallenge extends MfaElement {
 export class MfaEnroll extends MfaElement {
   begin() {
     // The list of methods follows changes made by the page's other elements.
-    this.onChanged = () => { if (this.view === 'list') this.load(); };
+    this.onChanged = () => { if (this.view === 'list') this.load(false); };
     window.addEventListener('mfa:changed', this.onChanged);
     const link = this.getAttribute('link-token');
     if (link) {
@@ -696,9 +718,9 @@ export class MfaEnroll extends MfaElement {
     } else this.load();
   }
 
-  async load() {
+  async load(focus = true) {
     this.clearTimers();
-    this.show(t('enroll.title'), h('p', { class: 'muted' }, t('loading')));
+    if (focus) this.show(t('enroll.title'), h('p', { class: 'muted' }, t('loading')));
     const reply = await this.call('GET', '/mfa/methods');
     if (!reply.ok) return this.failLoad(reply, () => this.load());
     const only = (this.getAttribute('methods') || '').split(/[\s,]+/).filter(Boolean);
@@ -707,12 +729,12 @@ export class MfaEnroll extends MfaElement {
       .sort((a, b) => ORDER.indexOf(a.type) - ORDER.indexOf(b.type));
     if (methods.length === 0) return this.show(t('enroll.title'), h('p', {}, t('enroll.none')));
     this.show(t('enroll.title'), [h('p', { class: 'muted' }, t('enroll.choose')), h('ul', { class: 'plain' }, methods.map((m) =>
-      h('li', { class: 'row', part: 'method', dataset: { method: m.type } },
+      h('li', { class: 'row', part: 'option', dataset: { method: m.type } },
         h('span', {}, h('strong', {}, t(`method.${m.type}`)), m.isEnabled ? ` · ${t('enroll.enabled')}` : '',
           m.isPhishingResistant ? ` · ${t('enroll.phishingResistant')}` : '',
           h('br'), h('span', { class: 'muted' }, t(`hint.${m.type}`))),
         this.button(t('enroll.start'), () => this.start(m.type), { label: `${t('enroll.start')}: ${t(`method.${m.type}`)}` }))))],
-    this.titleEl);
+    focus ? this.titleEl : false);
     this.view = 'list';
     return null;
   }
@@ -818,6 +840,7 @@ export class MfaEnroll extends MfaElement {
  */
 export class MfaFactors extends MfaElement {
   begin() {
+    this.titleEl.textContent = t('factors.title');
     this.onEnrolled = () => this.refresh();
     window.addEventListener('mfa:enrolled', this.onEnrolled);
     this.refresh();
@@ -856,7 +879,7 @@ export class MfaFactors extends MfaElement {
       h('h3', {}, t('devices.title')), deviceRows,
       deviceList.length ? this.button(t('devices.forgetAll'), () => this.change(() => this.call('DELETE', '/mfa/devices'), 'forget-devices', t('devices.forgotten')), { secondary: true }) : null,
       h('h3', {}, t('events.title')), eventRows], focus || this.titleEl);
-    return null;
+    return true;
   }
 
   factorRow(f) {
@@ -897,9 +920,8 @@ export class MfaFactors extends MfaElement {
     const reply = await this.withStepUp(attempt, slot || this.body);
     if (reply.code === 'STEP_UP_CANCELLED') return this.refresh();
     if (!reply.ok) return this.fail(reply);
-    await this.refresh();
-    this.say(done);
     this.emit('mfa:changed', { action, factorId });
+    if (await this.refresh()) this.say(done);
     return null;
   }
 
