@@ -109,6 +109,24 @@ export const strings = {
   'devices.until': 'until {when}',
   'devices.forgotten': 'Forgotten.',
   'events.title': 'Recent activity',
+  'event.SETUP_STARTED': 'Setup started',
+  'event.FACTOR_ADDED': 'Factor added',
+  'event.FACTOR_RENAMED': 'Factor renamed',
+  'event.FACTOR_REMOVED': 'Factor removed',
+  'event.METHOD_ENABLED': 'Method turned on',
+  'event.METHOD_DISABLED': 'Method turned off',
+  'event.VERIFICATION_SUCCEEDED': 'Signed in',
+  'event.VERIFICATION_FAILED': 'Failed verification',
+  'event.LOCKED_OUT': 'Locked out',
+  'event.BACKUP_CODE_USED': 'Recovery code used',
+  'event.BACKUP_CODES_REGENERATED': 'New recovery codes',
+  'event.DEVICE_REMEMBERED': 'Device remembered',
+  'event.DEVICE_FORGOTTEN': 'Device forgotten',
+  'event.SESSIONS_ENDED': 'Other sessions ended',
+  'event.RESET': 'Second factors reset',
+  'event.ADMIN_RESET': 'Reset by an administrator',
+  'event.ENFORCEMENT_CHANGED': 'Organization policy changed',
+  separator: ' · ',
   'events.none': 'No activity yet.',
   'codes.regenerate': 'Get new recovery codes',
   'codes.regenerateText': 'New codes replace every code you had.',
@@ -730,8 +748,8 @@ export class MfaEnroll extends MfaElement {
     if (methods.length === 0) return this.show(t('enroll.title'), h('p', {}, t('enroll.none')));
     this.show(t('enroll.title'), [h('p', { class: 'muted' }, t('enroll.choose')), h('ul', { class: 'plain' }, methods.map((m) =>
       h('li', { class: 'row', part: 'option', dataset: { method: m.type } },
-        h('span', {}, h('strong', {}, t(`method.${m.type}`)), m.isEnabled ? ` · ${t('enroll.enabled')}` : '',
-          m.isPhishingResistant ? ` · ${t('enroll.phishingResistant')}` : '',
+        h('span', {}, h('strong', {}, t(`method.${m.type}`)), m.isEnabled ? `${t('separator')}${t('enroll.enabled')}` : '',
+          m.isPhishingResistant ? `${t('separator')}${t('enroll.phishingResistant')}` : '',
           h('br'), h('span', { class: 'muted' }, t(`hint.${m.type}`))),
         this.button(t('enroll.start'), () => this.start(m.type), { label: `${t('enroll.start')}: ${t(`method.${m.type}`)}` }))))],
     focus ? this.titleEl : false);
@@ -870,7 +888,7 @@ export class MfaFactors extends MfaElement {
       : h('li', {}, t('devices.none')));
     const eventRows = h('ul', { class: 'plain', part: 'events' }, events.body.data.events.length
       ? events.body.data.events.slice(0, 10).map((e) => h('li', { class: 'row' },
-        h('span', {}, e.kind.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase(), e.mfaType ? ` · ${t(`method.${e.mfaType}`)}` : ''),
+        h('span', {}, strings[`event.${e.kind}`] ?? e.kind, e.mfaType ? `${t('separator')}${t(`method.${e.mfaType}`)}` : ''),
         h('span', { class: 'muted' }, when(e.at))))
       : h('li', {}, t('events.none')));
     this.show(t('factors.title'), [list,
@@ -884,11 +902,11 @@ export class MfaFactors extends MfaElement {
 
   factorRow(f) {
     const name = f.name || t(`method.${f.mfaType}`);
-    const state = f.state === 'enabled' || f.state === 'ENABLED' ? '' : ` · ${f.state === 'pending' || f.state === 'PENDING' ? t('factors.pending') : t('factors.disabled')}`;
+    const state = f.state === 'enabled' || f.state === 'ENABLED' ? '' : `${t('separator')}${f.state === 'pending' || f.state === 'PENDING' ? t('factors.pending') : t('factors.disabled')}`;
     const row = h('li', { part: 'factor', dataset: { factorId: f.factorId, mfaType: f.mfaType } });
     const view = () => row.replaceChildren(h('div', { class: 'row' },
       h('span', {}, h('strong', { class: 'name' }, name), h('br'),
-        h('span', { class: 'muted' }, t(`method.${f.mfaType}`), f.hint ? ` · ${f.hint}` : '', state, ' · ',
+        h('span', { class: 'muted' }, t(`method.${f.mfaType}`), f.hint ? `${t('separator')}${f.hint}` : '', state, t('separator'),
           f.lastUsedAt ? t('factors.lastUsed', { when: when(f.lastUsedAt) }) : t('factors.neverUsed'))),
       h('span', {},
         h('button', { type: 'button', class: 'secondary rename', part: 'button secondary', 'aria-label': `${t('factors.rename')}: ${name}`, onclick: rename }, t('factors.rename')),
