@@ -32,6 +32,11 @@ pub fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
 
+/// Whether `a` and `b` are equal, in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
 /// Hex SHA-256: how 256-bit one-time values (link, refresh and device tokens) are stored.
 pub fn sha256_hex(value: &[u8]) -> String {
     digest(&SHA256, value).as_ref().iter().map(|b| format!("{b:02x}")).collect()

@@ -560,17 +560,19 @@ pub struct Ceremony {
     pub expires_at: i64,
 }
 
-/// A refresh token as stored (only the hash of the token is the key).
+/// A session's refresh chain as stored, one item per session (keyed by the session's id):
+/// the generation of the one refresh token that may rotate next, and the SHA-256 of its
+/// secret. A refresh token reads `<session id>.<generation>.<secret>`; rotating it is one
+/// conditional update of this item (the generation and hash it presented, to the next).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RefreshToken {
+pub struct RefreshChain {
     pub user_id: String,
     /// The session the chain belongs to: it rotates only while the user's record lists it.
-    /// (Tokens stored before sessions had ids carry a chain id the record never lists, so
-    /// their sessions are over.)
-    #[serde(alias = "chainId")]
     pub session_id: String,
-    pub used: bool,
+    pub generation: u64,
+    /// SHA-256 (hex) of the current token's secret.
+    pub hash: String,
     pub amr: Vec<String>,
     pub auth_time: i64,
     /// When the session ends, whatever the rotations; also the table's TTL attribute.
@@ -581,7 +583,7 @@ pub struct RefreshToken {
     pub device_id: Option<String>,
 }
 
-impl RefreshToken {
+impl RefreshChain {
     /// The device that started the session, when a remembered device did (its `amr`
     /// says so): the chain lives only while the device is remembered.
     pub fn device_session(&self) -> Option<&str> {

@@ -3,8 +3,11 @@
 //! A login (or a recovery) starts a session: an id (256 random bits, base64url) that the
 //! user's record lists with the session's start and absolute end, a full-access token
 //! (ES256 JWT, 15 minutes, the platform token's identity claims plus `aal: 2`, `amr`,
-//! `auth_time`, `sid`: the session's id) and an opaque refresh token (256 bits, stored as
-//! a SHA-256 hash, single use, rotating, bound to the session). A session is live while
+//! `auth_time`, `sid`: the session's id) and a refresh token (`<session id>.<generation>.
+//! <secret>`, 256 random bits of secret; single use, rotating, bound to the session). The
+//! session's refresh chain is one item holding the generation that may rotate next and
+//! the SHA-256 of its secret: a refresh reads it with the record (one round trip) and
+//! rotates it with one conditional update of that item. A session is live while
 //! the record lists it and its end has not come; a token of any other session is refused
 //! with `401 SESSION_ENDED` on every route ([`ensure_live`], run against the record each
 //! request reads anyway). A session ends:
@@ -27,7 +30,7 @@ use crate::App;
 use crate::auth::{FULL_ACCESS_AUDIENCE, FullAccessClaims, IdentityClaims, Principal};
 use crate::crypto::{ExposeSecret, SecretString, random_id, sha256_hex};
 use crate::model::RememberedDevice;
-use crate::model::{LiveSession, RefreshToken, UserMfaRecord};
+use crate::model::{LiveSession, RefreshChain, UserMfaRecord};
 use crate::refusal::Refusal;
 use crate::store::{StoreError, Write};
 
@@ -197,19 +200,39 @@ fn open(
         None => (device, None),
     };
     let (full_access_token, expires_at) = sign(app, principal, &session_id, amr.clone(), auth_time, session_end, now)?;
-    let refresh_token = random_id();
-    let stored = RefreshToken {
+    let secret = random_id();
+    let refresh_token = refresh_token(&session_id, 0, &secret);
+    let chain = RefreshChain {
         user_id: principal.user_id.as_str().to_string(),
         session_id,
-        used: false,
+        generation: 0,
+        hash: sha256_hex(secret.as_bytes()),
         amr: amr.clone(),
         auth_time,
         expires_at: session_end,
         device_id: remembered,
     };
-    let put = app.store.put_refresh(&sha256_hex(refresh_token.as_bytes()), &stored)?;
-    let refresh_token = refresh_token.into();
+    let put = app.store.put_refresh(&chain)?;
     Ok((Session { full_access_token, refresh_token, expires_at, device_token, amr, auth_time }, put))
+}
+
+/// A refresh token as the client holds it.
+fn refresh_token(session_id: &str, generation: u64, secret: &str) -> SecretString {
+    format!("{session_id}.{generation}.{secret}").into()
+}
+
+/// A presented refresh token's session id, generation and secret, if it has that form
+/// (session ids and secrets are base64url: no dots).
+fn parse_refresh(presented: &str) -> Option<(&str, u64, &str)> {
+    let mut parts = presented.trim().split('.');
+    let (session_id, generation, secret) = (parts.next()?, parts.next()?, parts.next()?);
+    let well_formed = |s: &str| {
+        !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if parts.next().is_some() || !well_formed(session_id) || !well_formed(secret) || generation.len() > 10 {
+        return None;
+    }
+    Some((session_id, generation.parse().ok()?, secret))
 }
 
 /// Rotates a refresh token: the presented one is spent and a new one of the same session
@@ -217,49 +240,55 @@ fn open(
 /// counts as a fresh second factor). `principal` must come from a platform token. A spent
 /// token presented again ends its session; a session past its end, or no longer listed in
 /// the user's record, is over.
+///
+/// One read (the record and the session's chain) and one write (the chain's conditional
+/// update). A session that ends between the two yields a full-access token that every
+/// route refuses (`ensure_live` reads the record) and a refresh token refused next time.
 pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString) -> Result<Session, Refusal> {
     if principal.session_verified {
         return Err(Refusal::PlatformTokenRequired);
     }
     let now = app.clock.now();
-    let hash = sha256_hex(presented.expose_secret().trim().as_bytes());
-    let stored = app
-        .store
-        .get_refresh(&hash)
-        .await?
-        .filter(|t| t.user_id == principal.user_id.as_str() && now < t.expires_at)
-        .ok_or(Refusal::InvalidRefreshToken)?;
-    if stored.used {
-        end(app, &stored).await?;
+    let (session_id, generation, secret) =
+        parse_refresh(presented.expose_secret()).ok_or(Refusal::InvalidRefreshToken)?;
+    let user_id = principal.user_id.as_str();
+    let (record, chain) = app.store.load_user_and_chain(user_id, session_id).await?;
+    let chain = chain.filter(|c| c.user_id == user_id && now < c.expires_at).ok_or(Refusal::InvalidRefreshToken)?;
+    let hash = sha256_hex(secret.as_bytes());
+    if generation < chain.generation {
+        // A spent token of the chain, presented again: the session ends.
+        end(app, &chain).await?;
+        return Err(Refusal::InvalidRefreshToken);
+    }
+    let live = record.sessions.contains_key(session_id)
+        && chain.device_session().is_none_or(|device| record.devices.contains_key(device));
+    if generation != chain.generation
+        || !crate::crypto::constant_time_eq(hash.as_bytes(), chain.hash.as_bytes())
+        || !live
+    {
         return Err(Refusal::InvalidRefreshToken);
     }
     let (full_access_token, expires_at) =
-        sign(app, principal, &stored.session_id, stored.amr.clone(), stored.auth_time, stored.expires_at, now)?;
-    let refresh_token = random_id();
-    let next = RefreshToken { used: false, ..stored.clone() };
-    let writes = vec![
-        app.store.spend_refresh(&hash)?,
-        app.store.session_live(&stored.user_id, &stored.session_id, stored.device_session())?,
-        app.store.put_refresh(&sha256_hex(refresh_token.as_bytes()), &next)?,
-    ];
-    match app.store.transact(writes).await {
+        sign(app, principal, session_id, chain.amr.clone(), chain.auth_time, chain.expires_at, now)?;
+    let next = random_id();
+    match app.store.rotate_refresh(session_id, generation, &hash, &sha256_hex(next.as_bytes())).await {
         Ok(()) => {
-            let (amr, auth_time) = (stored.amr.clone(), stored.auth_time);
-            let refresh_token = refresh_token.into();
+            let refresh_token = refresh_token(session_id, generation + 1, &next);
+            let (amr, auth_time) = (chain.amr.clone(), chain.auth_time);
             Ok(Session { full_access_token, refresh_token, expires_at, device_token: None, amr, auth_time })
         }
-        // Spent by a concurrent request, or the session ended: it is over either way.
-        Err(StoreError::Spent(_)) => {
-            end(app, &stored).await?;
+        // Spent by a concurrent request: it is over.
+        Err(StoreError::Conflict) => {
+            end(app, &chain).await?;
             Err(Refusal::InvalidRefreshToken)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// Ends the session of `token` (a spent refresh token presented again): its full-access
-/// tokens and every other refresh token of it stop working.
-async fn end(app: &App, token: &RefreshToken) -> Result<(), StoreError> {
-    tracing::warn!(user_id = %token.user_id, "a session ends: a spent refresh token was presented again, or the session was over");
-    app.store.end_session(&token.user_id, &token.session_id, token.device_id.as_deref()).await
+/// Ends the session of `chain` (a spent refresh token presented again): its full-access
+/// tokens and every refresh token of it stop working.
+async fn end(app: &App, chain: &RefreshChain) -> Result<(), StoreError> {
+    tracing::warn!(user_id = %chain.user_id, "a session ends: a spent refresh token was presented again");
+    app.store.end_session(&chain.user_id, &chain.session_id, chain.device_id.as_deref()).await
 }

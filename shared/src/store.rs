@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::audit::{self, Event};
 use crate::model::{
-    Ceremony, CeremonyKind, CodeItem, LinkToken, MfaType, OrgPolicy, Purpose, RefreshToken, UserMfaRecord,
+    Ceremony, CeremonyKind, CodeItem, LinkToken, MfaType, OrgPolicy, Purpose, RefreshChain, UserMfaRecord,
 };
 
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
@@ -38,8 +38,9 @@ mod keys {
     pub fn ceremony(user_id: &str, challenge_hash: &str) -> (String, String) {
         (format!("USER#{user_id}"), format!("CEREMONY#{challenge_hash}"))
     }
-    pub fn refresh(token_hash: &str) -> (String, String) {
-        (format!("REFRESH#{token_hash}"), "REFRESH".into())
+    /// A session's refresh chain.
+    pub fn refresh(session_id: &str) -> (String, String) {
+        (format!("REFRESH#{session_id}"), "REFRESH".into())
     }
     pub fn code(user_id: &str, method: super::MfaType, purpose: super::Purpose) -> (String, String) {
         (format!("USER#{user_id}"), format!("CODE#{}#{}", method.as_str(), purpose.as_str()))
@@ -182,19 +183,6 @@ impl Store {
             Source::Given(client) => client,
             Source::OnFirstUse(sdk, build, built) => built.get_or_init(|| build(sdk)),
         }
-    }
-
-    async fn get<T: DeserializeOwned>(&self, keys: (String, String)) -> Result<Option<T>, StoreError> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item.map(from_item).transpose()
     }
 
     /// The write that puts a new item (never overwriting one).
@@ -750,47 +738,48 @@ impl Store {
 
     // Sessions ----------------------------------------------------------------------------
 
-    pub async fn get_refresh(&self, token_hash: &str) -> Result<Option<RefreshToken>, StoreError> {
-        self.get(keys::refresh(token_hash)).await
+    /// The user's record and session `session_id`'s refresh chain, in one round trip.
+    pub async fn load_user_and_chain(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<(UserMfaRecord, Option<RefreshChain>), StoreError> {
+        let (user, chain, _) = self.load_user_and::<RefreshChain>(user_id, keys::refresh(session_id), None).await?;
+        Ok((user, chain))
     }
 
-    /// The write that stores a new refresh token.
-    pub fn put_refresh(&self, token_hash: &str, token: &RefreshToken) -> Result<Write, StoreError> {
-        self.put_new(token, keys::refresh(token_hash))
+    /// The write that starts a session's refresh chain (with the login's record update).
+    pub fn put_refresh(&self, chain: &RefreshChain) -> Result<Write, StoreError> {
+        self.put_new(chain, keys::refresh(&chain.session_id))
     }
 
-    /// The write that spends a refresh token: once, while it is unspent.
-    pub fn spend_refresh(&self, token_hash: &str) -> Result<Write, StoreError> {
-        let update = Update::builder()
+    /// Rotates session `session_id`'s chain from `generation` (whose secret hashes to
+    /// `presented`) to the next generation, whose secret hashes to `next`: one conditional
+    /// update of one item, so each token rotates once. `Conflict` when the chain had moved
+    /// on (a concurrent refresh spent the token first) or is gone.
+    pub async fn rotate_refresh(
+        &self,
+        session_id: &str,
+        generation: u64,
+        presented: &str,
+        next: &str,
+    ) -> Result<(), StoreError> {
+        self.client()
+            .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::refresh(token_hash))))
-            .update_expression("SET used = :true")
-            .condition_expression("attribute_exists(pk) AND used = :false")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":false", AttributeValue::Bool(false));
-        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
-    }
-
-    /// A check, in a transaction, that the user's record still lists session `session_id`
-    /// (it has not ended since the refresh token was issued).
-    /// With `device`, the session a remembered device started: the device must still be
-    /// remembered too.
-    pub fn session_live(&self, user_id: &str, session_id: &str, device: Option<&str>) -> Result<Write, StoreError> {
-        let mut check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::user(user_id))))
-            .condition_expression(match device {
-                Some(_) => "attribute_exists(#sessions.#id) AND attribute_exists(#devices.#device)",
-                None => "attribute_exists(#sessions.#id)",
-            })
-            .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
-            .expression_attribute_names("#id", session_id);
-        if let Some(device) = device {
-            check = check
-                .expression_attribute_names("#devices", DEVICES_ATTRIBUTE)
-                .expression_attribute_names("#device", device);
-        }
-        Ok(TransactWriteItem::builder().condition_check(built(check.build())?).build())
+            .set_key(Some(key(keys::refresh(session_id))))
+            .update_expression("SET #g = :next, #h = :new")
+            .condition_expression("#g = :g AND #h = :h")
+            .expression_attribute_names("#g", "generation")
+            .expression_attribute_names("#h", "hash")
+            .expression_attribute_values(":g", AttributeValue::N(generation.to_string()))
+            .expression_attribute_values(":h", AttributeValue::S(presented.to_string()))
+            .expression_attribute_values(":next", AttributeValue::N((generation + 1).to_string()))
+            .expression_attribute_values(":new", AttributeValue::S(next.to_string()))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 
     /// Holds the user's record for a change that takes access away (`hold.by`) until

@@ -201,6 +201,34 @@ async fn refresh_rotates_and_reuse_revokes_the_chain() {
     assert_error(&api.post("/mfa/token/refresh", Some(&pre), json!({})).await, 400, "INVALID_FIELD");
 }
 
+/// A refresh token names its session (`<session id>.<generation>.<secret>`): one forged
+/// with a live session's id and generation but another secret, or malformed, is refused,
+/// and the session goes on: a guess can neither refresh nor end it.
+#[tokio::test]
+async fn a_forged_refresh_token_of_a_live_session_is_refused_and_ends_nothing() {
+    let api = Api::new();
+    let me = Person::new();
+    let (secret, _) = enroll_totp_with_codes(&api, &me).await;
+    let pre = me.platform_token();
+    let r =
+        api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": oathtool(&secret)})).await;
+    let refresh = r.body["refreshToken"].as_str().unwrap().to_string();
+    let (named, _) = refresh.rsplit_once('.').expect("a refresh token reads session.generation.secret");
+    for forged in [
+        format!("{named}.{}", "A".repeat(43)),
+        format!("{named}."),
+        format!("{named}.{}.x", "A".repeat(43)),
+        refresh.replace('.', ""),
+        format!("{}.0.{}", "A".repeat(43), "A".repeat(43)),
+    ] {
+        let r = api.post("/mfa/token/refresh", Some(&pre), json!({"refreshToken": forged})).await;
+        assert_error(&r, 401, "INVALID_REFRESH_TOKEN");
+    }
+    let r = api.post("/mfa/token/refresh", Some(&pre), json!({"refreshToken": refresh})).await;
+    assert_eq!(r.status, 200, "the forged tokens ended nothing: {}", r.body);
+    remember_secret(r.body["refreshToken"].as_str().unwrap());
+}
+
 #[tokio::test]
 async fn full_access_tokens_that_expired_are_refused() {
     let me = Person::new();
