@@ -39,7 +39,7 @@ fn reaching_the_store(function: &str) -> (&'static str, Value) {
         }
         "mfa-verify-login" => ("POST", json!({"mfaType": "GOOGLE_AUTH", "code": "123456"})),
         "mfa-recover" => ("POST", json!({"code": "AAAA-AAAA-AAAA-AAAA"})),
-        "mfa-token-refresh" => ("POST", json!({"refreshToken": token43})),
+        "mfa-token-refresh" => ("POST", json!({"refreshToken": format!("{token43}.0.{token43}")})),
         "mfa-organization-enforce" => ("POST", json!({"enforced": true})),
         // Frontegg's: the bearer stands in for `mfaToken` when the body has none.
         "frontegg-login-verify" | "frontegg-login-authenticator-verify" => ("POST", json!({"value": "123456"})),
