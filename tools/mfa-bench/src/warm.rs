@@ -194,7 +194,7 @@ pub async fn latency() -> Value {
         })
         .await;
     }
-    rows.push(("refresh".into(), rotations, "read+transact"));
+    rows.push(("refresh".into(), rotations, "read+update"));
 
     println!(
         "{:<28} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10}",

@@ -497,9 +497,10 @@ pub fn cpu_ms() -> f64 {
 /// (`ReturnConsumedCapacity: TOTAL`) and adds up what DynamoDB answers: the read and write
 /// request units that an on-demand table bills, those of transactions apart. It also notes
 /// every item each write touches ([`Written`]), so that the units AWS bills can be worked
-/// out item by item: DynamoDB Local reports one figure for a whole transaction (2 units for
-/// a refresh's three items of up to 1.6 KB), where AWS rounds each item up to its own
-/// kilobyte, doubles it in a transaction and bills a condition check as a write.
+/// out item by item: DynamoDB Local reports one figure for a whole transaction (6 units for
+/// a login's record, refresh chain and event, 10 as AWS bills them), where AWS rounds each
+/// item up to its own kilobyte, doubles it in a transaction and bills a condition check as
+/// a write.
 #[derive(Clone, Debug, Default)]
 pub struct Capacity(std::sync::Arc<std::sync::Mutex<(Units, Vec<Written>)>>);
 
