@@ -513,7 +513,9 @@ pub const ROUTES: &[Route] = &[
         summary: "rotates the refresh token.",
         auth: AuthKind::Platform,
         needs: Needs { signer: true, ..BASE },
-        dynamodb: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+        // The record and the session's refresh chain read together; the chain rotated, or
+        // the session ended, by one update.
+        dynamodb: &["dynamodb:GetItem", "dynamodb:UpdateItem"],
     },
     Route {
         method: "POST",

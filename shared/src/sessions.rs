@@ -221,15 +221,15 @@ fn refresh_token(session_id: &str, generation: u64, secret: &str) -> SecretStrin
     format!("{session_id}.{generation}.{secret}").into()
 }
 
-/// A presented refresh token's session id, generation and secret, if it has that form
-/// (session ids and secrets are base64url: no dots).
+/// A presented refresh token's session id, generation and secret, if it has that form:
+/// the id and the secret are `random_id`s (43 base64url characters, no dots), the
+/// generation at most 10 digits.
 fn parse_refresh(presented: &str) -> Option<(&str, u64, &str)> {
     let mut parts = presented.trim().split('.');
     let (session_id, generation, secret) = (parts.next()?, parts.next()?, parts.next()?);
-    let well_formed = |s: &str| {
-        !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
-    if parts.next().is_some() || !well_formed(session_id) || !well_formed(secret) || generation.len() > 10 {
+    let random_id = |s: &str| s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let digits = !generation.is_empty() && generation.len() <= 10 && generation.bytes().all(|b| b.is_ascii_digit());
+    if parts.next().is_some() || !random_id(session_id) || !random_id(secret) || !digits {
         return None;
     }
     Some((session_id, generation.parse().ok()?, secret))
@@ -260,8 +260,8 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
         end(app, &chain).await?;
         return Err(Refusal::InvalidRefreshToken);
     }
-    let live = record.sessions.contains_key(session_id)
-        && chain.device_session().is_none_or(|device| record.devices.contains_key(device));
+    // Listed, not past its end, and a remembered device that started it still remembered.
+    let live = record.has_live_session(session_id, now);
     if generation != chain.generation
         || !crate::crypto::constant_time_eq(hash.as_bytes(), chain.hash.as_bytes())
         || !live

@@ -36,7 +36,7 @@ fn what(sort_key: &str) -> &'static str {
     match sort_key.split('#').next().unwrap_or_default() {
         "MFA" => "the user's record",
         "MFA~AUDIT" => "an audit event",
-        "REFRESH" => "a refresh token",
+        "REFRESH" => "a session's refresh chain",
         "CEREMONY" => "a passkey ceremony",
         "CODE" => "a code",
         "TOKEN" => "a link token",
