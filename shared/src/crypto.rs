@@ -32,6 +32,11 @@ pub fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
 
+/// Whether `s` has the shape of a [`random_id`]: 43 base64url characters.
+pub fn is_random_id(s: &str) -> bool {
+    s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Whether `a` and `b` are equal, in time that does not depend on where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()

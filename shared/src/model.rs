@@ -583,14 +583,6 @@ pub struct RefreshChain {
     pub device_id: Option<String>,
 }
 
-impl RefreshChain {
-    /// The device that started the session, when a remembered device did (its `amr`
-    /// says so): the chain lives only while the device is remembered.
-    pub fn device_session(&self) -> Option<&str> {
-        self.device_id.as_deref().filter(|_| self.amr.iter().any(|a| a == DEVICE_AMR))
-    }
-}
-
 /// An organization's MFA policy.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -227,9 +227,12 @@ fn refresh_token(session_id: &str, generation: u64, secret: &str) -> SecretStrin
 fn parse_refresh(presented: &str) -> Option<(&str, u64, &str)> {
     let mut parts = presented.trim().split('.');
     let (session_id, generation, secret) = (parts.next()?, parts.next()?, parts.next()?);
-    let random_id = |s: &str| s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     let digits = !generation.is_empty() && generation.len() <= 10 && generation.bytes().all(|b| b.is_ascii_digit());
-    if parts.next().is_some() || !random_id(session_id) || !random_id(secret) || !digits {
+    if parts.next().is_some()
+        || !crate::crypto::is_random_id(session_id)
+        || !crate::crypto::is_random_id(secret)
+        || !digits
+    {
         return None;
     }
     Some((session_id, generation.parse().ok()?, secret))

@@ -43,7 +43,7 @@ pub fn hash_presented(token: &SecretString) -> Option<String> {
         None => (token, None),
     };
     let b64url = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let ok = random.len() == 43 && b64url(random) && user.is_none_or(|u| !u.is_empty() && u.len() <= 700 && b64url(u));
+    let ok = crate::crypto::is_random_id(random) && user.is_none_or(|u| !u.is_empty() && u.len() <= 700 && b64url(u));
     ok.then(|| sha256_hex(token.as_bytes()))
 }
 

@@ -208,11 +208,9 @@ async fn refresh_rotates_and_reuse_revokes_the_chain() {
 async fn a_forged_refresh_token_of_a_live_session_is_refused_and_ends_nothing() {
     let api = Api::new();
     let me = Person::new();
-    let (secret, _) = enroll_totp_with_codes(&api, &me).await;
+    let secret = mfa_tests::enroll_totp(&api, &me).await;
+    let (_, refresh) = mfa_tests::login_with_totp(&api, &me, &secret).await;
     let pre = me.platform_token();
-    let r =
-        api.post("/mfa/verify-login", Some(&pre), json!({"mfaType": "GOOGLE_AUTH", "code": oathtool(&secret)})).await;
-    let refresh = r.body["refreshToken"].as_str().unwrap().to_string();
     let (named, _) = refresh.rsplit_once('.').expect("a refresh token reads session.generation.secret");
     for forged in [
         format!("{named}.{}", "A".repeat(43)),
