@@ -76,18 +76,29 @@ ensure_python_test_tools() {
 }
 
 # The deploy build's flags (the release profile, which aborts on a panic): no unwind
-# tables, since nothing unwinds (they were a tenth of every zip), and for arm64 Graviton2's
-# instruction set, as cargo-lambda chooses when no flags are given. Set for the arm64
-# target only, by the scripts that build for deploying.
-DEPLOY_RUSTFLAGS="-C force-unwind-tables=no"
+# tables, since nothing unwinds (they were a tenth of every zip); a position-dependent
+# executable (`relocation-model=static`): the loader has no relative relocations to apply
+# (56,000 in a function, against 160 left) and the pages they sat on are not touched at
+# start, which was most of what a cold start costs beyond a hello world (docs/performance.md
+# weighs this against the executable's own address randomization); and for arm64
+# Graviton2's instruction set, as cargo-lambda chooses when no flags are given. Set for the
+# target only: build scripts and procedural macros are host code, and a procedural macro
+# is a shared library, which cannot be position-dependent.
+DEPLOY_RUSTFLAGS="-C force-unwind-tables=no -C relocation-model=static"
 export_deploy_rustflags() {
   export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-cpu=neoverse-n1 $DEPLOY_RUSTFLAGS"
 }
 
+# This machine's own target triple. A build for it with the deploy flags names it
+# (`--target`), so the flags reach only the target's code, and its binaries are under
+# target/$HOST_TARGET/release.
+HOST_TARGET=$(rustc -vV | sed -n 's/^host: //p')
+
 # with_deploy_rustflags COMMAND…: runs a build for this machine's own target (a benchmark's
 # release binaries) with the same flags, for that command only.
 with_deploy_rustflags() {
-  env "CARGO_TARGET_$(rustc -vV | sed -n 's/^host: //p' | tr 'a-z-' 'A-Z_')_RUSTFLAGS=$DEPLOY_RUSTFLAGS" "$@"
+  env "CARGO_TARGET_$(echo "$HOST_TARGET" | tr 'a-z-' 'A-Z_')_RUSTFLAGS=$DEPLOY_RUSTFLAGS" \
+    CARGO_BUILD_TARGET="$HOST_TARGET" "$@"
 }
 
 install_dependencies() {

@@ -8,6 +8,10 @@
 //! answers it in `envelope`; every stored shape and the method state machine in `model`;
 //! every table key and DynamoDB call in `store`.
 
+// No unsafe code of its own: the deploy build's executables load at a fixed address
+// (docs/performance.md, "Cold starts"), and this is part of why that is an acceptable trade.
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -24,7 +24,8 @@ fn root() -> PathBuf {
     mfa_tests::repo_root()
 }
 
-/// Where the measured binaries are: the workspace's release build, or `MFA_BENCH_BIN_DIR`
+/// Where the measured binaries are: the workspace's release build for this machine's
+/// target, or `MFA_BENCH_BIN_DIR`
 /// (`scripts/package --compare` measures each build option's own).
 fn binary(name: &str) -> PathBuf {
     if name == LTO_BASELINE {
@@ -32,7 +33,12 @@ fn binary(name: &str) -> PathBuf {
     }
     match std::env::var_os("MFA_BENCH_BIN_DIR") {
         Some(dir) => PathBuf::from(dir).join(name),
-        None => root().join("target/release").join(name),
+        // The deploy flags' build names its target (scripts/lib.sh, `with_deploy_rustflags`).
+        None => root()
+            .join("target")
+            .join(format!("{}-unknown-linux-gnu", std::env::consts::ARCH))
+            .join("release")
+            .join(name),
     }
 }
 
