@@ -522,9 +522,9 @@ export class MfaChallenge extends MfaElement {
    *  for a step-up), the primary method, the others, a recovery code. */
   async load() {
     this.show(this.defaultTitle, h('p', { class: 'muted' }, t('loading')));
-    const [status, remember, platform] = await Promise.all([
+    // The status says whether this login may remember its device: one request before the login.
+    const [status, platform] = await Promise.all([
       this.call('GET', '/mfa/status', undefined, 'platform'),
-      this.stepUpMode ? Promise.resolve({ ok: false }) : this.call('GET', '/mfa/remember-device', undefined, 'platform'),
       this.token('platform'),
     ]);
     if (!status.ok) return this.failLoad(status, () => this.load());
@@ -535,7 +535,8 @@ export class MfaChallenge extends MfaElement {
       return null;
     }
     this.deviceStore = this.deviceKey(platform);
-    this.remember = remember.ok && remember.body.data?.isAllowedToRemember ? remember.body.data.lifetimeSeconds : 0;
+    const remember = status.body.data.rememberDevice;
+    this.remember = !this.stepUpMode && remember?.isAllowedToRemember ? remember.lifetimeSeconds : 0;
     const rank = (m) => (m === primaryMethod ? -1 : ORDER.indexOf(m));
     // A sign-in link finishes on another page: no way to confirm a change in place.
     this.methods = enabledMethods.filter((m) => !(this.stepUpMode && m === 'MAGIC_LINK')).sort((a, b) => rank(a) - rank(b));

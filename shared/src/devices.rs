@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, SecretString, random_bytes, sha256_hex};
-use crate::model::{OrgPolicy, RememberedDevice, UserMfaRecord};
+use crate::model::{OrgPolicy, RememberDeviceRule, RememberedDevice, UserMfaRecord};
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
 use crate::sessions::{self, Remember, Session};
@@ -135,10 +135,10 @@ pub async fn log_in(app: &App, principal: &Principal, token: &SecretString) -> R
 }
 
 /// Whether the caller may have their device remembered, and for how long (seconds):
-/// `GET /mfa/remember-device`.
-pub fn remembering(app: &App, policy: Option<&OrgPolicy>) -> (bool, u64) {
+/// `GET /mfa/remember-device`, and the same in `GET /mfa/status`.
+pub fn remembering(app: &App, policy: Option<&OrgPolicy>) -> RememberDeviceRule {
     let lifetime = allowed_lifetime(app.device_lifetime, policy);
-    (lifetime > 0, lifetime)
+    RememberDeviceRule { is_allowed_to_remember: lifetime > 0, lifetime_seconds: lifetime }
 }
 
 impl UserMfaRecord {

@@ -640,6 +640,19 @@ pub struct MfaStatus {
     /// set up a method before anything else.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub must_enroll_now: bool,
+    /// Whether a login may remember its device, and for how long: what
+    /// `GET /mfa/remember-device` answers, read with the status so a login page needs one
+    /// request before the login rather than two.
+    pub remember_device: RememberDeviceRule,
+}
+
+/// Whether a login may remember its device (`isAllowedToRemember`), and for how many
+/// seconds (`lifetimeSeconds`, 0 when it may not).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RememberDeviceRule {
+    pub is_allowed_to_remember: bool,
+    pub lifetime_seconds: u64,
 }
 
 impl OrgPolicy {
@@ -670,12 +683,13 @@ impl OrgPolicy {
 
 impl MfaStatus {
     /// The status as a deployment offering `offered` shows it: methods it does not offer
-    /// are not listed (nor usable).
+    /// are not listed (nor usable). `remember_device` is `devices::remembering`'s answer.
     pub fn new(
         record: &UserMfaRecord,
         policy: Option<&OrgPolicy>,
         session_verified: bool,
         offered: &[MfaType],
+        remember_device: RememberDeviceRule,
         now: i64,
     ) -> Self {
         let enabled_methods: Vec<MfaType> =
@@ -698,6 +712,7 @@ impl MfaStatus {
             session_verified,
             enrollment_deadline: deadline,
             must_enroll_now: enrolling && deadline.is_none(),
+            remember_device,
         }
     }
 }
@@ -807,11 +822,13 @@ mod tests {
 
     #[test]
     fn new_user_status() {
-        let s = MfaStatus::new(&UserMfaRecord::new("u1"), None, false, &MfaType::DEFAULT_OFFERED, 0);
+        let remember = RememberDeviceRule { is_allowed_to_remember: true, lifetime_seconds: 1_209_600 };
+        let s = MfaStatus::new(&UserMfaRecord::new("u1"), None, false, &MfaType::DEFAULT_OFFERED, remember, 0);
         assert_eq!(
             serde_json::to_value(&s).unwrap(),
             json!({"isEnabled": false, "isRequired": false, "isEnforced": false,
-                   "enabledMethods": [], "sessionVerified": false})
+                   "enabledMethods": [], "sessionVerified": false,
+                   "rememberDevice": {"isAllowedToRemember": true, "lifetimeSeconds": 1_209_600}})
         );
     }
 
@@ -833,7 +850,8 @@ mod tests {
     #[test]
     fn enforcement_makes_mfa_required() {
         let policy = OrgPolicy { org_id: "o".into(), enforced: true, ..Default::default() };
-        let s = MfaStatus::new(&UserMfaRecord::new("u1"), Some(&policy), true, &MfaType::DEFAULT_OFFERED, 0);
+        let remember = RememberDeviceRule::default();
+        let s = MfaStatus::new(&UserMfaRecord::new("u1"), Some(&policy), true, &MfaType::DEFAULT_OFFERED, remember, 0);
         assert!(s.is_enforced && s.is_required && s.session_verified && !s.is_enabled);
     }
 

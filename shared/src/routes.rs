@@ -250,7 +250,7 @@ pub const ROUTES: &[Route] = &[
         path: "/mfa/status",
         function: "mfa-status",
         handler: "handlers::status::status",
-        summary: "the caller's MFA status.",
+        summary: "the caller's MFA status, with whether a login may remember its device.",
         auth: AuthKind::Either,
         needs: BASE,
         dynamodb: READ,

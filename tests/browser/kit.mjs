@@ -133,6 +133,10 @@ async function pick(tab, label, scope = tab.locator('mfa-challenge').first()) {
 /// remembered device, removes the authenticator with the step-up in place, gets new
 /// recovery codes and logs in with one.
 async function everything(tab) {
+  // The API paths the page asks for: the challenge learns from the status whether the
+  // device may be remembered, with no request of its own for it.
+  const asked = [];
+  tab.on('request', (request) => asked.push(new URL(request.url()).pathname));
   await tab.goto(origin.href);
   await axeSeesShadowRoots(tab);
   await screen(tab, 'sign-in');
@@ -278,6 +282,13 @@ async function everything(tab) {
   await challenge.getByRole('button', { name: 'Verify' }).click();
   await tab.waitForURL('**/account');
   await ok(tab, 'log in with a recovery code');
+  const statuses = asked.filter((p) => p.endsWith('/mfa/status')).length;
+  const rememberAsked = asked.filter((p) => p.endsWith('/mfa/remember-device')).length;
+  if (statuses < 5 || rememberAsked !== 0) {
+    throw new Error(`the challenges asked for the status ${statuses} times and for remember-device ${rememberAsked} times`);
+  }
+  steps.push('the challenge asks for the status alone before a login');
+  console.error(`user 1's pages asked for the status ${statuses} times, for remember-device ${rememberAsked} times`);
 }
 
 /// Users 2 and 3: email and SMS codes enrolled, the code read from the local inbox, with

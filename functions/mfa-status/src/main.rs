@@ -1,4 +1,4 @@
-//! `GET /mfa/status`: the caller's MFA status.
+//! `GET /mfa/status`: the caller's MFA status, with whether a login may remember its device.
 #![recursion_limit = "256"]
 use mfa_shared::{edge, handlers, lambda};
 

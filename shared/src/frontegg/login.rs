@@ -287,6 +287,9 @@ pub async fn allow_remember_device(Call { app, .. }: Call<'_>, caller: Caller, _
         Caller::Server { tenant: Some(org) } => app.store.load_policy(&org).await?,
         Caller::Server { tenant: None } => None,
     };
-    let (allowed, lifetime) = devices::remembering(app, policy.as_ref());
-    Ok(frontegg(StatusCode::OK, &json!({"isAllowedToRemember": allowed, "mfaDeviceExpiration": lifetime})))
+    let rule = devices::remembering(app, policy.as_ref());
+    Ok(frontegg(
+        StatusCode::OK,
+        &json!({"isAllowedToRemember": rule.is_allowed_to_remember, "mfaDeviceExpiration": rule.lifetime_seconds}),
+    ))
 }

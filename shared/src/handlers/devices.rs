@@ -4,8 +4,6 @@
 //! `verify-login` `rememberDevice: true`, and uses it with `{mfaType: "DEVICE"}`
 //! (`devices::log_in`).
 
-use serde_json::json;
-
 use super::DeviceId;
 use crate::auth::Principal;
 use crate::devices::{self, DeviceView};
@@ -56,6 +54,5 @@ pub async fn remember(Call { app, .. }: Call<'_>, principal: Principal, _: ()) -
     let (record, policy) =
         app.store.load_user_and_rules(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     sessions::ensure_live(&principal, &record, app.clock.now())?;
-    let (allowed, lifetime) = devices::remembering(app, policy.as_ref());
-    Ok(envelope::data(&json!({"isAllowedToRemember": allowed, "lifetimeSeconds": lifetime})))
+    Ok(envelope::data(&devices::remembering(app, policy.as_ref())))
 }

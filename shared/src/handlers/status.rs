@@ -1,6 +1,7 @@
 //! `GET /mfa/status` and `GET /mfa/methods`: what the caller has, from one read.
 
 use crate::auth::Principal;
+use crate::devices;
 use crate::edge::{Answer, Call};
 use crate::envelope;
 use crate::model::{MethodInfo, MfaStatus};
@@ -12,7 +13,15 @@ pub async fn status(Call { app, .. }: Call<'_>, principal: Principal, _: ()) -> 
         app.store.load_user_and_rules(principal.user_id.as_str(), principal.org_id.as_deref()).await?;
     let now = app.clock.now();
     sessions::ensure_live(&principal, &record, now)?;
-    Ok(envelope::data(&MfaStatus::new(&record, policy.as_ref(), principal.session_verified, &app.offered, now)))
+    let remember = devices::remembering(app, policy.as_ref());
+    Ok(envelope::data(&MfaStatus::new(
+        &record,
+        policy.as_ref(),
+        principal.session_verified,
+        &app.offered,
+        remember,
+        now,
+    )))
 }
 
 /// `GET /mfa/methods`: every method with the caller's state of it.

@@ -175,8 +175,18 @@ async fn a_device_expires_on_the_injected_clock_and_an_organization_may_shorten_
     let (_, device) = login_remembering(&api, &member, &secret, 0).await;
     let r = api.get("/mfa/remember-device", Some(&member.platform_token())).await;
     assert_eq!(r.body["data"], json!({"isAllowedToRemember": true, "lifetimeSeconds": lifetime}), "{}", r.body);
+    // The status carries the same answer, so a login page needs one request before the login.
+    let s = api.get("/mfa/status", Some(&member.platform_token())).await;
+    assert_eq!(s.body["data"]["rememberDevice"], r.body["data"], "{}", s.body);
     let mut policy = OrgPolicy { org_id: org.clone(), remember_device_days: Some(1), ..OrgPolicy::default() };
     store().await.save_policy(&mut policy).await.unwrap();
+    let s = api.get("/mfa/status", Some(&member.platform_token())).await;
+    assert_eq!(
+        s.body["data"]["rememberDevice"],
+        json!({"isAllowedToRemember": true, "lifetimeSeconds": 86_400}),
+        "the organization's day: {}",
+        s.body
+    );
     let by_device = json!({"mfaType": "DEVICE", "deviceToken": device});
     let (status, _) =
         at(now() + 3600).await.call("mfa-verify-login", Some(&member.platform_token()), by_device.clone()).await;
@@ -189,6 +199,8 @@ async fn a_device_expires_on_the_injected_clock_and_an_organization_may_shorten_
     assert_error(&login_with_device(&api, &member, &device).await, 400, "DEVICE_NOT_REMEMBERED");
     let r = api.get("/mfa/remember-device", Some(&member.platform_token())).await;
     assert_eq!(r.body["data"], json!({"isAllowedToRemember": false, "lifetimeSeconds": 0}), "{}", r.body);
+    let s = api.get("/mfa/status", Some(&member.platform_token())).await;
+    assert_eq!(s.body["data"]["rememberDevice"], r.body["data"], "forbidden: {}", s.body);
 
     // A platform token naming another organization than the member's: refused.
     let elsewhere = Person { org: Some(unique("org")), ..member.clone() };

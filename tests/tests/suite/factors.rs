@@ -184,7 +184,8 @@ async fn a_record_in_the_shape_before_factors_is_read_and_upgraded() {
     assert_eq!(
         status,
         json!({"isEnabled": true, "isRequired": false, "isEnforced": false, "enabledMethods": ["GOOGLE_AUTH"],
-               "primaryMethod": "GOOGLE_AUTH", "sessionVerified": false})
+               "primaryMethod": "GOOGLE_AUTH", "sessionVerified": false,
+               "rememberDevice": {"isAllowedToRemember": true, "lifetimeSeconds": 1_209_600}})
     );
     let methods = call("mfa-methods").await;
     let states: Vec<(Value, Value)> =

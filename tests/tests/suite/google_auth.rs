@@ -80,7 +80,8 @@ async fn setup_with_an_independent_authenticator_then_status() {
     assert_eq!(
         r.body["data"],
         json!({"isEnabled": true, "isRequired": false, "isEnforced": false,
-               "enabledMethods": ["GOOGLE_AUTH"], "primaryMethod": "GOOGLE_AUTH", "sessionVerified": false})
+               "enabledMethods": ["GOOGLE_AUTH"], "primaryMethod": "GOOGLE_AUTH", "sessionVerified": false,
+               "rememberDevice": {"isAllowedToRemember": true, "lifetimeSeconds": 1_209_600}})
     );
     // Nothing is pending any more.
     let r = api.post("/mfa/verify-setup", Some(&token), json!({"mfaType": "GOOGLE_AUTH", "code": code})).await;

@@ -17,7 +17,8 @@ async fn new_user_has_no_mfa() {
         r.body,
         json!({"success": true, "data": {
             "isEnabled": false, "isRequired": false, "isEnforced": false,
-            "enabledMethods": [], "sessionVerified": false
+            "enabledMethods": [], "sessionVerified": false,
+            "rememberDevice": {"isAllowedToRemember": true, "lifetimeSeconds": 1_209_600}
         }})
     );
 
@@ -54,7 +55,8 @@ async fn seeded_method_state_is_reported() {
     assert_eq!(
         r.body["data"],
         json!({"isEnabled": true, "isRequired": false, "isEnforced": false,
-               "enabledMethods": ["GOOGLE_AUTH"], "primaryMethod": "GOOGLE_AUTH", "sessionVerified": false})
+               "enabledMethods": ["GOOGLE_AUTH"], "primaryMethod": "GOOGLE_AUTH", "sessionVerified": false,
+               "rememberDevice": {"isAllowedToRemember": true, "lifetimeSeconds": 1_209_600}})
     );
 
     let r = api.get("/mfa/methods", Some(&me.platform_token())).await;
