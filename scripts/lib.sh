@@ -92,11 +92,12 @@ export_deploy_rustflags() {
 # This machine's own target triple. A build for it with the deploy flags names it
 # (`--target`), so the flags reach only the target's code, and its binaries are under
 # target/$HOST_TARGET/release.
-HOST_TARGET=$(rustc -vV | sed -n 's/^host: //p')
+HOST_TARGET=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p' || true)
 
 # with_deploy_rustflags COMMAND…: runs a build for this machine's own target (a benchmark's
 # release binaries) with the same flags, for that command only.
 with_deploy_rustflags() {
+  [ -n "$HOST_TARGET" ] || die "rustc is missing (install the Rust toolchain with rustup)"
   env "CARGO_TARGET_$(echo "$HOST_TARGET" | tr 'a-z-' 'A-Z_')_RUSTFLAGS=$DEPLOY_RUSTFLAGS" \
     CARGO_BUILD_TARGET="$HOST_TARGET" "$@"
 }

@@ -24,21 +24,16 @@ fn root() -> PathBuf {
     mfa_tests::repo_root()
 }
 
-/// Where the measured binaries are: the workspace's release build for this machine's
-/// target, or `MFA_BENCH_BIN_DIR`
-/// (`scripts/package --compare` measures each build option's own).
+/// Where the measured binaries are: `MFA_BENCH_BIN_DIR`, or beside this benchmark, which
+/// `scripts/bench` builds with them (`scripts/package --compare` names each build option's
+/// own).
 fn binary(name: &str) -> PathBuf {
     if name == LTO_BASELINE {
         return PathBuf::from(std::env::var_os("MFA_BENCH_LTO_BASELINE").expect("MFA_BENCH_LTO_BASELINE"));
     }
     match std::env::var_os("MFA_BENCH_BIN_DIR") {
         Some(dir) => PathBuf::from(dir).join(name),
-        // The deploy flags' build names its target (scripts/lib.sh, `with_deploy_rustflags`).
-        None => root()
-            .join("target")
-            .join(format!("{}-unknown-linux-gnu", std::env::consts::ARCH))
-            .join("release")
-            .join(name),
+        None => std::env::current_exe().expect("the benchmark's own path").with_file_name(name),
     }
 }
 
