@@ -288,7 +288,6 @@ async function everything(tab) {
     throw new Error(`the challenges asked for the status ${statuses} times and for remember-device ${rememberAsked} times`);
   }
   steps.push('the challenge asks for the status alone before a login');
-  console.error(`user 1's pages asked for the status ${statuses} times, for remember-device ${rememberAsked} times`);
 }
 
 /// Users 2 and 3: email and SMS codes enrolled, the code read from the local inbox, with
