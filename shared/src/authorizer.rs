@@ -30,7 +30,7 @@ pub const NEEDS: Needs = Needs { store: true, sessions_only: true, ..Needs::NOTH
 /// (`GET /example/protected`); it depends on nothing of this service.
 pub const EXAMPLE_FUNCTION: &str = "example-protected";
 /// The DynamoDB action it needs: reading the user's record.
-pub const DYNAMODB: &[&str] = &["dynamodb:GetItem"];
+pub const DYNAMODB: &[&str] = &["dynamodb:Query"];
 /// Its own setting, next to those of its needs.
 pub const MAX_AGE_VARIABLE: &str = "MFA_AUTHORIZER_MAX_AGE";
 

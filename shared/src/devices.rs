@@ -126,8 +126,8 @@ pub async fn log_in(app: &App, principal: &Principal, token: &SecretString) -> R
             record.mark_device_used(&id, now);
             // The session ends with the device, at the latest.
             let ends_by = device.expires_at.min(device.created_at + allowed);
-            let (session, put) = sessions::start_by_device(app, principal, &id, &device, ends_by, record, now)?;
-            Ok((session, vec![put]))
+            let session = sessions::start_by_device(app, principal, &id, &device, ends_by, record, now)?;
+            Ok((session, Vec::new()))
         },
         || Refusal::DeviceNotRemembered,
     )
@@ -230,7 +230,13 @@ mod tests {
         for s in ["s1", "s2"] {
             r.sessions.insert(
                 s.into(),
-                crate::model::LiveSession { started_at: 100, ends_at: 200, by_device: false, device: None },
+                crate::model::LiveSession {
+                    started_at: 100,
+                    ends_at: 200,
+                    by_device: false,
+                    device: None,
+                    ..Default::default()
+                },
             );
             r.remember_device(&remember, vec![], 100, s, 100);
         }

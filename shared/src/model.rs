@@ -106,6 +106,34 @@ pub struct UserMfaRecord {
     /// 0 for a record that is not stored yet.
     #[serde(default)]
     pub version: u64,
+    /// How the record stood in the table when it was read (the store's business: which
+    /// of its two items to write back).
+    #[serde(skip)]
+    pub stored: StoredAs,
+}
+
+/// How a record stood in the table when the store read it: in two items (its factors and
+/// settings, and the login state a login changes), or in one as written before the split,
+/// or not at all; the tag both items carry; and a digest of the first item's contents, so
+/// a write that changed only the login state writes that item alone. Not part of the
+/// record's state: two records that differ only in it are equal.
+#[derive(Clone, Default)]
+pub struct StoredAs {
+    pub split: bool,
+    pub pair: Option<String>,
+    pub settings_digest: Option<String>,
+}
+
+impl PartialEq for StoredAs {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for StoredAs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredAs").field("split", &self.split).finish_non_exhaustive()
+    }
 }
 
 /// Which change holds the record (a random id of its own), and until when (seconds).
@@ -152,6 +180,27 @@ pub struct LiveSession {
     /// ends (`UserMfaRecord::end_sessions_of_forgotten_devices`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// The session's refresh chain: the generation of the one refresh token that may rotate
+    /// next, and the SHA-256 (hex) of its secret. A refresh token reads `<session id>.
+    /// <generation>.<secret>`; rotating it is one conditional update of this entry.
+    #[serde(default)]
+    pub generation: u64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hash: String,
+    /// The `amr` and `auth_time` its tokens carry (those of the login, or of the login that
+    /// remembered the device that started it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub auth_time: i64,
+    /// The device the login that started it remembered: when a spent refresh token of the
+    /// session is presented again, that device is forgotten with it (as is `device`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remembered: Option<String>,
+}
+
+fn is_zero_i64(n: &i64) -> bool {
+    *n == 0
 }
 
 /// A passkey login ceremony that is open, by the hash of its challenge.
@@ -470,6 +519,7 @@ mod legacy {
                 email: s.email,
                 removal_hold: s.removal_hold,
                 version: s.version,
+                stored: StoredAs::default(),
             }
         }
     }
@@ -558,29 +608,6 @@ pub struct Ceremony {
     /// The serialised `PasskeyRegistration` / `PasskeyAuthentication`.
     pub state: String,
     pub expires_at: i64,
-}
-
-/// A session's refresh chain as stored, one item per session (keyed by the session's id):
-/// the generation of the one refresh token that may rotate next, and the SHA-256 of its
-/// secret. A refresh token reads `<session id>.<generation>.<secret>`; rotating it is one
-/// conditional update of this item (the generation and hash it presented, to the next).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RefreshChain {
-    pub user_id: String,
-    /// The session the chain belongs to: it rotates only while the user's record lists it.
-    pub session_id: String,
-    pub generation: u64,
-    /// SHA-256 (hex) of the current token's secret.
-    pub hash: String,
-    pub amr: Vec<String>,
-    pub auth_time: i64,
-    /// When the session ends, whatever the rotations; also the table's TTL attribute.
-    pub expires_at: i64,
-    /// The device remembered by the login that started the session, if one was: when a
-    /// spent token of the chain is presented again, the device is forgotten with it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_id: Option<String>,
 }
 
 /// An organization's MFA policy.

@@ -632,7 +632,10 @@ mod tests {
         let mut r = UserMfaRecord::new("u1");
         let secret = crate::crypto::Sealed { kid: "k".into(), data: "d".into() };
         r.factors.push(factor(Material::GoogleAuth { secret }, FactorState::Enabled, None));
-        r.sessions.insert("s1".into(), LiveSession { started_at: 0, ends_at: 100_000, by_device: false, device: None });
+        r.sessions.insert(
+            "s1".into(),
+            LiveSession { started_at: 0, ends_at: 100_000, by_device: false, device: None, ..Default::default() },
+        );
         r
     }
 
@@ -769,7 +772,10 @@ mod tests {
     #[test]
     fn ending_sessions_voids_the_setups_stepped_up_in_them() {
         let mut r = enrolled();
-        r.sessions.insert("s2".into(), LiveSession { started_at: 0, ends_at: 100_000, by_device: false, device: None });
+        r.sessions.insert(
+            "s2".into(),
+            LiveSession { started_at: 0, ends_at: 100_000, by_device: false, device: None, ..Default::default() },
+        );
         let setup = |s: &str, item: &str| PendingSetup {
             step_up: Some(StepUp { session: s.into(), at: 5 }),
             item: Some(item.into()),

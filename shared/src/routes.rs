@@ -174,17 +174,14 @@ impl Needs {
     /// The partition-key prefixes a function with these needs may touch (the template's
     /// `dynamodb:LeadingKeys` condition): every function reads the user's record (`USER#`,
     /// with its ceremonies, codes, devices and events) and an organization's policy
-    /// (`ORG#`); mail carries link tokens (`TOKEN#`), sessions their refresh tokens
-    /// (`REFRESH#`), texts the counters of a number, a prefix and the deployment
+    /// (`ORG#`); mail carries link tokens (`TOKEN#`), texts the counters of a number, a
+    /// prefix and the deployment
     /// (`SMSLIMIT#`, `SMSPREFIX#`, `SMSBUDGET#`); a code entered credits its prefix
     /// (`SMSPREFIX#`, every function that checks codes: those with the keyring).
     pub fn key_prefixes(&self) -> Vec<&'static str> {
         let mut prefixes = vec!["USER#", "ORG#"];
         if self.mail {
             prefixes.push("TOKEN#");
-        }
-        if self.signer {
-            prefixes.push("REFRESH#");
         }
         if self.sms {
             prefixes.extend(["SMSLIMIT#", "SMSBUDGET#"]);
@@ -221,14 +218,20 @@ pub struct Route {
 pub const SECRET_VARIABLES: &[&str] =
     &["MFA_PLATFORM_JWT_KEY", "MFA_TOKEN_SIGNING_KEY", "MFA_ENCRYPTION_KEYS", "MFA_SERVER_TOKEN_KEY"];
 
-const READ: &[&str] = &["dynamodb:GetItem"];
-const WRITE: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
+/// The user's record is read by a `Query` of its two items, or with other items in a
+/// transactional read (`GetItem`).
+const READ: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
+/// Writes of the record; a change that takes access away and keeps losing races holds the
+/// record with an update of its login state (`Store::hold_for_removal`).
+const WRITE: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"];
 /// Writes that also consume or remove one-time items.
-const CONSUME: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"];
-/// And texts: a phone number's send slot is updated in place.
+const CONSUME: &[&str] =
+    &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"];
 /// Reads of the audit trail: the record and a page of events.
 const EVENTS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
-const SEND: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"];
+/// And texts: a phone number's send slot is updated in place.
+const SEND: &[&str] =
+    &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"];
 
 /// What every authenticated function needs; the rows add to it.
 pub const BASE: Needs = Needs {
@@ -513,9 +516,9 @@ pub const ROUTES: &[Route] = &[
         summary: "rotates the refresh token.",
         auth: AuthKind::Platform,
         needs: Needs { signer: true, ..BASE },
-        // The record and the session's refresh chain read together; the chain rotated, or
-        // the session ended, by one update.
-        dynamodb: &["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        // The record read (its login state holds the session's refresh chain); the chain
+        // rotated, or the session ended, by one update.
+        dynamodb: &["dynamodb:Query", "dynamodb:UpdateItem"],
     },
     Route {
         method: "POST",

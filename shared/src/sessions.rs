@@ -5,9 +5,10 @@
 //! (ES256 JWT, 15 minutes, the platform token's identity claims plus `aal: 2`, `amr`,
 //! `auth_time`, `sid`: the session's id) and a refresh token (`<session id>.<generation>.
 //! <secret>`, 256 random bits of secret; single use, rotating, bound to the session). The
-//! session's refresh chain is one item holding the generation that may rotate next and
-//! the SHA-256 of its secret: a refresh reads it with the record (one round trip) and
-//! rotates it with one conditional update of that item. A session is live while
+//! session's refresh chain is kept in its entry of the record (the generation that may
+//! rotate next and the SHA-256 of its secret): a refresh reads the record (one round trip)
+//! and rotates the chain with one conditional update of the record's login state. A
+//! session is live while
 //! the record lists it and its end has not come; a token of any other session is refused
 //! with `401 SESSION_ENDED` on every route ([`ensure_live`], run against the record each
 //! request reads anyway). A session ends:
@@ -30,9 +31,9 @@ use crate::App;
 use crate::auth::{FULL_ACCESS_AUDIENCE, FullAccessClaims, IdentityClaims, Principal};
 use crate::crypto::{ExposeSecret, SecretString, random_id, sha256_hex};
 use crate::model::RememberedDevice;
-use crate::model::{LiveSession, RefreshChain, UserMfaRecord};
+use crate::model::{LiveSession, UserMfaRecord};
 use crate::refusal::Refusal;
-use crate::store::{StoreError, Write};
+use crate::store::StoreError;
 
 pub const ACCESS_LIFETIME: i64 = 15 * 60;
 pub use crate::auth::DEFAULT_SESSION_LIFETIME;
@@ -109,9 +110,9 @@ fn sign(
 }
 
 /// Starts a session after a second factor passed at `now`: the session is listed in the
-/// user's `record` (expired ones are dropped; beyond [`MAX_SESSIONS`] the oldest ends),
-/// and the tokens are returned with the write that stores the refresh token, which
-/// belongs in the same transaction as the record update that accepted the factor. With
+/// user's `record` (expired ones are dropped; beyond [`MAX_SESSIONS`] the oldest ends)
+/// with its refresh chain, so it is stored by the record update that accepted the factor,
+/// and the tokens are returned. With
 /// `remember` (and a lifetime above 0), the login also remembers its device.
 pub fn start(
     app: &App,
@@ -120,7 +121,7 @@ pub fn start(
     record: &mut UserMfaRecord,
     now: i64,
     remember: Option<&Remember>,
-) -> Result<(Session, Write), Refusal> {
+) -> Result<Session, Refusal> {
     let amr: Vec<String> = amr.iter().map(|s| s.to_string()).collect();
     open(app, principal, Opening { amr, auth_time: now, device: None, remember, ends_by: None }, record, now)
 }
@@ -136,7 +137,7 @@ pub fn start_by_device(
     ends_by: i64,
     record: &mut UserMfaRecord,
     now: i64,
-) -> Result<(Session, Write), Refusal> {
+) -> Result<Session, Refusal> {
     let mut amr = device.amr.clone();
     if !amr.iter().any(|a| a == crate::model::DEVICE_AMR) {
         amr.push(crate::model::DEVICE_AMR.to_string());
@@ -174,7 +175,7 @@ fn open(
     opening: Opening,
     record: &mut UserMfaRecord,
     now: i64,
-) -> Result<(Session, Write), Refusal> {
+) -> Result<Session, Refusal> {
     let session_end = (now + app.signer()?.session_lifetime).min(opening.ends_by.unwrap_or(i64::MAX));
     let session_id = random_id();
     record.sessions.retain(|_, s| now < s.ends_at);
@@ -187,33 +188,33 @@ fn open(
         record.drop_session(&oldest);
     }
     let by_device = opening.device.is_some();
+    let Opening { amr, auth_time, device, remember, .. } = opening;
+    let secret = random_id();
     // Ordered by when it began (the oldest of too many is dropped first), whatever the
     // `auth_time` a remembered device carries on.
-    let live = LiveSession { started_at: now, ends_at: session_end, by_device, device: opening.device.clone() };
-    record.sessions.insert(session_id.clone(), live);
-    let Opening { amr, auth_time, device, remember, .. } = opening;
-    let (remembered, device_token) = match remember.filter(|r| r.lifetime > 0 && !by_device) {
-        Some(r) => {
-            let (id, token) = record.remember_device(r, amr.clone(), auth_time, &session_id, now);
-            (Some(id), Some(token))
-        }
-        None => (device, None),
-    };
-    let (full_access_token, expires_at) = sign(app, principal, &session_id, amr.clone(), auth_time, session_end, now)?;
-    let secret = random_id();
-    let refresh_token = refresh_token(&session_id, 0, &secret);
-    let chain = RefreshChain {
-        user_id: principal.user_id.as_str().to_string(),
-        session_id,
+    let mut live = LiveSession {
+        started_at: now,
+        ends_at: session_end,
+        by_device,
+        device,
         generation: 0,
         hash: sha256_hex(secret.as_bytes()),
         amr: amr.clone(),
         auth_time,
-        expires_at: session_end,
-        device_id: remembered,
+        remembered: None,
     };
-    let put = app.store.put_refresh(&chain)?;
-    Ok((Session { full_access_token, refresh_token, expires_at, device_token, amr, auth_time }, put))
+    let device_token = match remember.filter(|r| r.lifetime > 0 && !by_device) {
+        Some(r) => {
+            let (id, token) = record.remember_device(r, amr.clone(), auth_time, &session_id, now);
+            live.remembered = Some(id);
+            Some(token)
+        }
+        None => None,
+    };
+    record.sessions.insert(session_id.clone(), live);
+    let (full_access_token, expires_at) = sign(app, principal, &session_id, amr.clone(), auth_time, session_end, now)?;
+    let refresh_token = refresh_token(&session_id, 0, &secret);
+    Ok(Session { full_access_token, refresh_token, expires_at, device_token, amr, auth_time })
 }
 
 /// A refresh token as the client holds it.
@@ -244,8 +245,8 @@ fn parse_refresh(presented: &str) -> Option<(&str, u64, &str)> {
 /// token presented again ends its session; a session past its end, or no longer listed in
 /// the user's record, is over.
 ///
-/// One read (the record and the session's chain) and one write (the chain's conditional
-/// update). A session that ends between the two yields a full-access token that every
+/// One read (the record) and one write (the chain's conditional update in the record's
+/// login state). A session that ends between the two yields a full-access token that every
 /// route refuses (`ensure_live` reads the record) and a refresh token refused next time.
 pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString) -> Result<Session, Refusal> {
     if principal.session_verified {
@@ -255,12 +256,17 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
     let (session_id, generation, secret) =
         parse_refresh(presented.expose_secret()).ok_or(Refusal::InvalidRefreshToken)?;
     let user_id = principal.user_id.as_str();
-    let (record, chain) = app.store.load_user_and_chain(user_id, session_id).await?;
-    let chain = chain.filter(|c| c.user_id == user_id && now < c.expires_at).ok_or(Refusal::InvalidRefreshToken)?;
+    let (record, _) = app.store.load_user_and_policy(user_id, None).await?;
+    let chain = record
+        .sessions
+        .get(session_id)
+        .filter(|s| now < s.ends_at && !s.hash.is_empty())
+        .cloned()
+        .ok_or(Refusal::InvalidRefreshToken)?;
     let hash = sha256_hex(secret.as_bytes());
     if generation < chain.generation {
         // A spent token of the chain, presented again: the session ends.
-        end(app, &chain).await?;
+        end(app, user_id, session_id, &chain).await?;
         return Err(Refusal::InvalidRefreshToken);
     }
     // Listed, not past its end, and a remembered device that started it still remembered.
@@ -272,9 +278,9 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
         return Err(Refusal::InvalidRefreshToken);
     }
     let (full_access_token, expires_at) =
-        sign(app, principal, session_id, chain.amr.clone(), chain.auth_time, chain.expires_at, now)?;
+        sign(app, principal, session_id, chain.amr.clone(), chain.auth_time, chain.ends_at, now)?;
     let next = random_id();
-    match app.store.rotate_refresh(session_id, generation, &hash, &sha256_hex(next.as_bytes())).await {
+    match app.store.rotate_refresh(user_id, session_id, generation, &hash, &sha256_hex(next.as_bytes())).await {
         Ok(()) => {
             let refresh_token = refresh_token(session_id, generation + 1, &next);
             let (amr, auth_time) = (chain.amr.clone(), chain.auth_time);
@@ -282,16 +288,17 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
         }
         // Spent by a concurrent request: it is over.
         Err(StoreError::Conflict) => {
-            end(app, &chain).await?;
+            end(app, user_id, session_id, &chain).await?;
             Err(Refusal::InvalidRefreshToken)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// Ends the session of `chain` (a spent refresh token presented again): its full-access
-/// tokens and every refresh token of it stop working.
-async fn end(app: &App, chain: &RefreshChain) -> Result<(), StoreError> {
-    tracing::warn!(user_id = %chain.user_id, "a session ends: a spent refresh token was presented again");
-    app.store.end_session(&chain.user_id, &chain.session_id, chain.device_id.as_deref()).await
+/// Ends session `session_id` (a spent refresh token presented again): its full-access
+/// tokens and every refresh token of it stop working, and the device its login remembered
+/// is forgotten.
+async fn end(app: &App, user_id: &str, session_id: &str, chain: &LiveSession) -> Result<(), StoreError> {
+    tracing::warn!(user_id = %user_id, "a session ends: a spent refresh token was presented again");
+    app.store.end_session(user_id, session_id, chain.remembered.as_deref().or(chain.device.as_deref())).await
 }

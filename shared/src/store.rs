@@ -1,6 +1,16 @@
 //! The DynamoDB table: every key shape and every read and write of it (docs/architecture.md's
 //! "Data model"). One table with string keys `pk`/`sk` and the TTL attribute `expiresAt`. The
 //! store answers in [`StoreError`]s; what they mean to a caller is decided in the envelope.
+//!
+//! A user's record is stored as two items of the user's partition: its settings (`MFA`: the
+//! factors, the recovery codes, the remembered devices, the organization binding) and its
+//! login state (`MFA#LOGIN`: the soft lock, the last time step, the sessions with their
+//! refresh chains, the sends, when each factor and device was last used, and the version
+//! every write is conditional on). A login changes the login state alone, so it writes that
+//! small item alone (one write unit where the whole record took four); a change of the
+//! settings writes both in one transaction, and both carry a tag it sets (`pair`), so a read
+//! that caught one from before it and one from after it is noticed and made again. Both are
+//! read by one `Query` (one read unit up to 4 KB together), or inside a transactional read.
 
 use std::collections::HashMap;
 
@@ -15,9 +25,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::audit::{self, Event};
-use crate::model::{
-    Ceremony, CeremonyKind, CodeItem, LinkToken, MfaType, OrgPolicy, Purpose, RefreshChain, UserMfaRecord,
-};
+use crate::model::{Ceremony, CeremonyKind, CodeItem, LinkToken, MfaType, OrgPolicy, Purpose, StoredAs, UserMfaRecord};
 
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
@@ -26,9 +34,15 @@ pub type Write = TransactWriteItem;
 
 /// Every item's keys: `(pk, sk)`.
 mod keys {
+    /// The user's record: its settings.
     pub fn user(user_id: &str) -> (String, String) {
         (format!("USER#{user_id}"), "MFA".into())
     }
+    /// The user's record: its login state.
+    pub fn login(user_id: &str) -> (String, String) {
+        (format!("USER#{user_id}"), LOGIN_SORT_KEY.into())
+    }
+    pub const LOGIN_SORT_KEY: &str = "MFA#LOGIN";
     pub fn policy(org_id: &str) -> (String, String) {
         (format!("ORG#{org_id}"), "POLICY".into())
     }
@@ -37,10 +51,6 @@ mod keys {
     }
     pub fn ceremony(user_id: &str, challenge_hash: &str) -> (String, String) {
         (format!("USER#{user_id}"), format!("CEREMONY#{challenge_hash}"))
-    }
-    /// A session's refresh chain.
-    pub fn refresh(session_id: &str) -> (String, String) {
-        (format!("REFRESH#{session_id}"), "REFRESH".into())
     }
     pub fn code(user_id: &str, method: super::MfaType, purpose: super::Purpose) -> (String, String) {
         (format!("USER#{user_id}"), format!("CODE#{}#{}", method.as_str(), purpose.as_str()))
@@ -81,6 +91,15 @@ impl Cancelled {
 /// The record's attribute that lists the user's live sessions by id.
 const SESSIONS_ATTRIBUTE: &str = "sessions";
 const DEVICES_ATTRIBUTE: &str = "devices";
+/// The record's attributes kept in its login state (the rest are its settings), and the
+/// login state's own: when each factor and each device was last used (taken out of the
+/// settings' factor and device entries), and the tag of the settings it goes with.
+const LOGIN_ATTRIBUTES: [&str; 7] =
+    ["failedAttempts", "lockedUntil", "totpLastStep", SESSIONS_ATTRIBUTE, "sends", "removalHold", "version"];
+const FACTOR_USE: &str = "factorUse";
+const DEVICE_USE: &str = "deviceUse";
+const LAST_USED: &str = "lastUsedAt";
+const PAIR: &str = "pair";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -146,6 +165,155 @@ fn key((pk, sk): (String, String)) -> Item {
 
 fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, StoreError> {
     result.map_err(|e| StoreError::Failed(e.to_string()))
+}
+
+/// A record as its two items' attributes (without keys): its login state and its settings.
+fn split(record: &UserMfaRecord) -> Result<(Item, Item), StoreError> {
+    let mut settings: Item = serde_dynamo::to_item(record).map_err(|e| StoreError::Malformed(e.to_string()))?;
+    let mut login = Item::new();
+    for name in LOGIN_ATTRIBUTES {
+        if let Some(value) = settings.remove(name) {
+            login.insert(name.to_string(), value);
+        }
+    }
+    let mut factor_use = Item::new();
+    if let Some(AttributeValue::L(factors)) = settings.get_mut("factors") {
+        for factor in factors {
+            if let AttributeValue::M(factor) = factor
+                && let Some(AttributeValue::S(id)) = factor.get("id").cloned()
+                && let Some(at) = factor.remove(LAST_USED)
+            {
+                factor_use.insert(id, at);
+            }
+        }
+    }
+    let mut device_use = Item::new();
+    if let Some(AttributeValue::M(devices)) = settings.get_mut(DEVICES_ATTRIBUTE) {
+        for (id, device) in devices.iter_mut() {
+            if let AttributeValue::M(device) = device
+                && let Some(at) = device.remove(LAST_USED)
+            {
+                device_use.insert(id.clone(), at);
+            }
+        }
+    }
+    login.insert(FACTOR_USE.into(), AttributeValue::M(factor_use));
+    login.insert(DEVICE_USE.into(), AttributeValue::M(device_use));
+    login.entry(SESSIONS_ATTRIBUTE.into()).or_insert_with(|| AttributeValue::M(Item::new()));
+    Ok((login, settings))
+}
+
+/// A digest of a record's settings as [`split`] lays them out: equal digests, equal
+/// settings (maps hashed in key order).
+fn digest(settings: &Item) -> String {
+    fn feed(out: &mut Vec<u8>, value: &AttributeValue) {
+        let text = |tag: u8, bytes: &[u8], out: &mut Vec<u8>| {
+            out.push(tag);
+            out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+            out.extend_from_slice(bytes);
+        };
+        match value {
+            AttributeValue::S(v) => text(b's', v.as_bytes(), out),
+            AttributeValue::N(v) => text(b'n', v.as_bytes(), out),
+            AttributeValue::B(v) => text(b'b', v.as_ref(), out),
+            AttributeValue::Bool(v) => text(b't', &[u8::from(*v)], out),
+            AttributeValue::Null(_) => text(b'0', &[], out),
+            AttributeValue::L(list) => {
+                text(b'l', &(list.len() as u64).to_be_bytes(), out);
+                list.iter().for_each(|v| feed(out, v));
+            }
+            AttributeValue::M(map) => feed_map(out, map),
+            AttributeValue::Ss(set) | AttributeValue::Ns(set) => {
+                let mut set: Vec<&String> = set.iter().collect();
+                set.sort();
+                text(b'S', &(set.len() as u64).to_be_bytes(), out);
+                set.iter().for_each(|v| text(b's', v.as_bytes(), out));
+            }
+            AttributeValue::Bs(set) => {
+                let mut set: Vec<&[u8]> = set.iter().map(|b| b.as_ref()).collect();
+                set.sort();
+                text(b'B', &(set.len() as u64).to_be_bytes(), out);
+                set.iter().for_each(|v| text(b'b', v, out));
+            }
+            _ => text(b'?', format!("{value:?}").as_bytes(), out),
+        }
+    }
+    fn feed_map(out: &mut Vec<u8>, map: &Item) {
+        let mut names: Vec<&String> = map.keys().collect();
+        names.sort();
+        out.push(b'm');
+        out.extend_from_slice(&(names.len() as u64).to_be_bytes());
+        for name in names {
+            out.extend_from_slice(&(name.len() as u64).to_be_bytes());
+            out.extend_from_slice(name.as_bytes());
+            feed(out, &map[name]);
+        }
+    }
+    let mut out = Vec::new();
+    feed_map(&mut out, settings);
+    crate::crypto::sha256_hex(&out)
+}
+
+/// A record read back from its items: the settings (or, before the split, the whole
+/// record) and the login state. `None` when the two are of different writes (a read that
+/// fell between a transaction's items): read again.
+fn record_from(
+    user_id: &str,
+    settings: Option<Item>,
+    login: Option<Item>,
+) -> Result<Option<UserMfaRecord>, StoreError> {
+    let Some(settings) = settings.or_else(|| login.as_ref().map(|_| Item::new())) else {
+        return Ok(Some(UserMfaRecord::new(user_id)));
+    };
+    let is_split = login.is_some();
+    let pair = login.as_ref().and_then(|l| l.get(PAIR)).and_then(|v| v.as_s().ok()).cloned();
+    if is_split && settings.get(PAIR).and_then(|v| v.as_s().ok()) != pair.as_ref() {
+        return Ok(None);
+    }
+    let mut merged = settings;
+    for name in ["pk", "sk", PAIR] {
+        merged.remove(name);
+    }
+    if let Some(mut login) = login {
+        let factor_use = login.remove(FACTOR_USE);
+        let device_use = login.remove(DEVICE_USE);
+        for name in LOGIN_ATTRIBUTES {
+            match login.remove(name) {
+                Some(value) => merged.insert(name.to_string(), value),
+                None => merged.remove(name),
+            };
+        }
+        if let (Some(AttributeValue::M(used)), Some(AttributeValue::L(factors))) =
+            (factor_use, merged.get_mut("factors"))
+        {
+            for factor in factors {
+                if let AttributeValue::M(factor) = factor
+                    && let Some(at) = factor.get("id").and_then(|id| id.as_s().ok()).and_then(|id| used.get(id))
+                {
+                    factor.insert(LAST_USED.into(), at.clone());
+                }
+            }
+        }
+        if let (Some(AttributeValue::M(used)), Some(AttributeValue::M(devices))) =
+            (device_use, merged.get_mut(DEVICES_ATTRIBUTE))
+        {
+            for (id, device) in devices.iter_mut() {
+                if let (AttributeValue::M(device), Some(at)) = (device, used.get(id)) {
+                    device.insert(LAST_USED.into(), at.clone());
+                }
+            }
+        }
+    }
+    merged.insert("userId".into(), AttributeValue::S(user_id.to_string()));
+    let mut record: UserMfaRecord = from_item(merged)?;
+    let (_, settings) = split(&record)?;
+    record.stored = StoredAs { split: is_split, pair, settings_digest: Some(digest(&settings)) };
+    Ok(Some(record))
+}
+
+/// A read of a record that fell between a transaction's two items, again and again.
+fn torn() -> StoreError {
+    StoreError::Unavailable("the user's record was being written throughout the read".into())
 }
 
 #[derive(Clone, Debug)]
@@ -222,38 +390,42 @@ impl Store {
         user_id: &str,
         org_id: Option<&str>,
     ) -> Result<(UserMfaRecord, Option<OrgPolicy>), StoreError> {
-        let user_or_new = |item: Option<Item>| match item {
-            Some(item) => from_item(item),
-            None => Ok(UserMfaRecord::new(user_id)),
-        };
         let Some(org_id) = org_id else {
+            return Ok((self.load_user(user_id).await?, None));
+        };
+        let (user, _, policy) = self.load_user_and::<OrgPolicy>(user_id, None, Some(org_id)).await?;
+        Ok((user, policy))
+    }
+
+    /// The user's record alone: its two items by one `Query`, made again (three times at
+    /// most) when it fell between the items of a transaction.
+    async fn load_user(&self, user_id: &str) -> Result<UserMfaRecord, StoreError> {
+        let (pk, sk) = keys::user(user_id);
+        for _ in 0..3 {
             let out = self
                 .client()
-                .get_item()
+                .query()
                 .table_name(&self.table)
-                .set_key(Some(key(keys::user(user_id))))
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":from", AttributeValue::S(sk.clone()))
+                .expression_attribute_values(":to", AttributeValue::S(keys::LOGIN_SORT_KEY.into()))
                 .consistent_read(true)
                 .send()
                 .await
                 .map_err(classify)?;
-            return Ok((user_or_new(out.item)?, None));
-        };
-        let get = |keys: (String, String)| -> Result<TransactGetItem, StoreError> {
-            let get = built(Get::builder().table_name(&self.table).set_key(Some(key(keys))).build())?;
-            Ok(TransactGetItem::builder().get(get).build())
-        };
-        let out = self
-            .client()
-            .transact_get_items()
-            .transact_items(get(keys::user(user_id))?)
-            .transact_items(get(keys::policy(org_id))?)
-            .send()
-            .await
-            .map_err(classify)?;
-        let mut responses = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
-        let user = user_or_new(responses.next().flatten())?;
-        let policy = responses.next().flatten().map(from_item::<OrgPolicy>).transpose()?;
-        Ok((user, policy))
+            let (mut settings, mut login) = (None, None);
+            for item in out.items.unwrap_or_default() {
+                match item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) {
+                    Some(keys::LOGIN_SORT_KEY) => login = Some(item),
+                    _ => settings = Some(item),
+                }
+            }
+            if let Some(record) = record_from(user_id, settings, login)? {
+                return Ok(record);
+            }
+        }
+        Err(torn())
     }
 
     /// The user's record and the rules that govern them: the policy of the organization the
@@ -300,29 +472,37 @@ impl Store {
     }
 
     /// The user's record and one more item, in one round trip (the record and the
-    /// one-time item a request presents), with the policy of `org_id` when one is named.
+    /// one-time item a request presents), with the policy of `org_id` when one is named: one
+    /// transactional read, which never falls between a transaction's items.
     async fn load_user_and<T: DeserializeOwned>(
         &self,
         user_id: &str,
-        other: (String, String),
+        other: Option<(String, String)>,
         org_id: Option<&str>,
     ) -> Result<(UserMfaRecord, Option<T>, Option<OrgPolicy>), StoreError> {
         let get = |keys: (String, String)| -> Result<TransactGetItem, StoreError> {
             let get = built(Get::builder().table_name(&self.table).set_key(Some(key(keys))).build())?;
             Ok(TransactGetItem::builder().get(get).build())
         };
-        let mut request =
-            self.client().transact_get_items().transact_items(get(keys::user(user_id))?).transact_items(get(other)?);
+        let mut request = self
+            .client()
+            .transact_get_items()
+            .transact_items(get(keys::user(user_id))?)
+            .transact_items(get(keys::login(user_id))?);
+        if let Some(other) = other.clone() {
+            request = request.transact_items(get(other)?);
+        }
         if let Some(org_id) = org_id {
             request = request.transact_items(get(keys::policy(org_id))?);
         }
         let out = request.send().await.map_err(classify)?;
         let mut responses = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
-        let user = match responses.next().flatten() {
-            Some(item) => from_item(item)?,
-            None => UserMfaRecord::new(user_id),
+        let (settings, login) = (responses.next().flatten(), responses.next().flatten());
+        let user = record_from(user_id, settings, login)?.ok_or_else(torn)?;
+        let other = match other {
+            Some(_) => responses.next().flatten().map(from_item::<T>).transpose()?,
+            None => None,
         };
-        let other = responses.next().flatten().map(from_item::<T>).transpose()?;
         let policy = responses.next().flatten().map(from_item::<OrgPolicy>).transpose()?;
         Ok((user, other, policy))
     }
@@ -335,7 +515,7 @@ impl Store {
         other: (String, String),
         named: Option<&str>,
     ) -> Result<(UserMfaRecord, Option<T>, Option<OrgPolicy>), StoreError> {
-        let (user, other, policy) = self.load_user_and(user_id, other, named).await?;
+        let (user, other, policy) = self.load_user_and(user_id, Some(other), named).await?;
         let policy = self.governing(&user, named, policy).await?;
         Ok((user, other, policy))
     }
@@ -347,8 +527,22 @@ impl Store {
         user_id: &str,
         actor_id: &str,
     ) -> Result<(UserMfaRecord, UserMfaRecord), StoreError> {
-        let (user, actor, _) = self.load_user_and::<UserMfaRecord>(user_id, keys::user(actor_id), None).await?;
-        Ok((user, actor.unwrap_or_else(|| UserMfaRecord::new(actor_id))))
+        let get = |keys: (String, String)| -> Result<TransactGetItem, StoreError> {
+            let get = built(Get::builder().table_name(&self.table).set_key(Some(key(keys))).build())?;
+            Ok(TransactGetItem::builder().get(get).build())
+        };
+        let mut request = self.client().transact_get_items();
+        for id in [user_id, actor_id] {
+            request = request.transact_items(get(keys::user(id))?).transact_items(get(keys::login(id))?);
+        }
+        let out = request.send().await.map_err(classify)?;
+        let mut responses = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
+        let mut next = |id: &str| {
+            let (settings, login) = (responses.next().flatten(), responses.next().flatten());
+            record_from(id, settings, login)?.ok_or_else(torn)
+        };
+        let user = next(user_id)?;
+        Ok((user, next(actor_id)?))
     }
 
     /// The user's record and a magic-link token, in one round trip, with the rules that
@@ -389,28 +583,104 @@ impl Store {
     /// `version`), and bumps its version.
     #[tracing::instrument(skip_all, fields(user_id = %record.user_id), err(Display))]
     pub async fn save_user(&self, record: &mut UserMfaRecord) -> Result<(), StoreError> {
-        let expected = record.version;
-        record.version = expected + 1;
-        let result = self.put_versioned(&*record, keys::user(&record.user_id), expected).await;
-        if result.is_err() {
-            record.version = expected;
-        }
-        result
+        self.save_user_with(record, Vec::new()).await
     }
 
     /// Writes the record (conditional on its version) and `extra` in one transaction.
     /// `Conflict` when the record changed meanwhile, `Spent` when one of `extra`'s
-    /// conditions failed.
+    /// conditions failed (its place among `extra`).
+    ///
+    /// A record whose settings are as they were read writes its login state alone; one
+    /// whose settings changed (or that was stored in one item, or not at all) writes both
+    /// items, tagged alike. Only the login state carries the version: every write of the
+    /// record writes it, so its condition orders them all.
     #[tracing::instrument(skip_all, fields(user_id = %record.user_id), err(Display))]
     pub async fn save_user_with(&self, record: &mut UserMfaRecord, extra: Vec<Write>) -> Result<(), StoreError> {
-        let keys = keys::user(&record.user_id);
         let expected = record.version;
         record.version = expected + 1;
-        let result = self.put_versioned_with(&*record, keys, expected, extra).await;
-        if result.is_err() {
-            record.version = expected;
+        let result = self.write_record(record, expected, extra).await;
+        match result {
+            Ok(stored) => {
+                record.stored = stored;
+                Ok(())
+            }
+            Err(e) => {
+                record.version = expected;
+                Err(e)
+            }
         }
-        result
+    }
+
+    async fn write_record(
+        &self,
+        record: &UserMfaRecord,
+        expected: u64,
+        extra: Vec<Write>,
+    ) -> Result<StoredAs, StoreError> {
+        let (mut login, mut settings) = split(record)?;
+        let settings_digest = digest(&settings);
+        let versioned = |login: Item, condition: &str| -> Result<Put, StoreError> {
+            let mut item = login;
+            let (pk, sk) = keys::login(&record.user_id);
+            item.insert("pk".into(), AttributeValue::S(pk));
+            item.insert("sk".into(), AttributeValue::S(sk));
+            built(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression(condition)
+                    .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+                    .build(),
+            )
+        };
+        let stored = &record.stored;
+        if stored.split && stored.settings_digest.as_deref() == Some(settings_digest.as_str()) {
+            // The settings are as read: the login state alone.
+            if let Some(pair) = &stored.pair {
+                login.insert(PAIR.into(), AttributeValue::S(pair.clone()));
+            }
+            let put = versioned(login, "version = :expected")?;
+            if extra.is_empty() {
+                let (item, condition, values) = (put.item, put.condition_expression, put.expression_attribute_values);
+                self.client()
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_values(values)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+            } else {
+                let mut items = vec![TransactWriteItem::builder().put(put).build()];
+                items.extend(extra);
+                self.run(items, 1).await?;
+            }
+            return Ok(StoredAs { split: true, pair: stored.pair.clone(), settings_digest: Some(settings_digest) });
+        }
+        // Both items, in one transaction, with a new tag. The login state's condition
+        // orders this write with every other; a record read from one item (written before
+        // the split) is also conditional on that item's version.
+        let pair = crate::crypto::random_id();
+        login.insert(PAIR.into(), AttributeValue::S(pair.clone()));
+        let put_login = versioned(login, "attribute_not_exists(pk) OR version = :expected")?;
+        settings.insert(PAIR.into(), AttributeValue::S(pair.clone()));
+        let (pk, sk) = keys::user(&record.user_id);
+        settings.insert("pk".into(), AttributeValue::S(pk));
+        settings.insert("sk".into(), AttributeValue::S(sk));
+        let mut put_settings = Put::builder().table_name(&self.table).set_item(Some(settings));
+        if !stored.split {
+            put_settings = put_settings
+                .condition_expression("attribute_not_exists(pk) OR version = :expected")
+                .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()));
+        }
+        let mut items = vec![
+            TransactWriteItem::builder().put(put_login).build(),
+            TransactWriteItem::builder().put(built(put_settings.build())?).build(),
+        ];
+        items.extend(extra);
+        self.run(items, 2).await?;
+        Ok(StoredAs { split: true, pair: Some(pair), settings_digest: Some(settings_digest) })
     }
 
     /// Writes an organization policy, conditional on its version like the user record.
@@ -474,7 +744,7 @@ impl Store {
         // The versioned item first: cancellation reasons come back in this order.
         let mut items = vec![TransactWriteItem::builder().put(built(put.build())?).build()];
         items.extend(extra);
-        self.run(items, true).await
+        self.run(items, 1).await
     }
 
     // Audit events ------------------------------------------------------------------------
@@ -486,9 +756,9 @@ impl Store {
 
     /// One page of a user's events, newest first, after the event whose sort key is
     /// `after` (from the start when `None`). From the start, the one Query also returns
-    /// the user's record, which sorts just before the events; a later page reads the
-    /// record beside it (at the same time). The next page's key comes back when there may
-    /// be more.
+    /// the user's record (its two items sort just before the events); a later page reads
+    /// the record beside it (at the same time). The next page's key comes back when there
+    /// may be more.
     pub async fn events_page(
         &self,
         user_id: &str,
@@ -506,35 +776,41 @@ impl Store {
             .expression_attribute_values(":from", AttributeValue::S(from.clone()))
             .expression_attribute_values(":to", AttributeValue::S(format!("{}~", audit::SORT_PREFIX)))
             .consistent_read(true)
-            .limit((limit + usize::from(after.is_none())) as i32);
+            .limit((limit + if after.is_none() { 2 } else { 0 }) as i32);
         if after.is_some() {
             query = query.set_exclusive_start_key(Some(key((pk.clone(), from))));
         }
         let (out, loaded) = match after {
             None => (query.send().await.map_err(classify)?, None),
             Some(_) => {
-                let (out, record) = tokio::try_join!(
-                    async { query.send().await.map_err(classify) },
-                    self.load_user_and_policy(user_id, None)
-                )?;
-                (out, Some(record.0))
+                let (out, record) =
+                    tokio::try_join!(async { query.send().await.map_err(classify) }, self.load_user(user_id))?;
+                (out, Some(record))
             }
         };
-        let mut record = loaded;
+        let (mut settings, mut login) = (None, None);
         let mut events = Vec::new();
         for item in out.items.unwrap_or_default() {
             let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             if sk == record_sk {
-                record = Some(from_item(item)?);
+                settings = Some(item);
+            } else if sk == keys::LOGIN_SORT_KEY {
+                login = Some(item);
             } else {
                 events.push((sk, from_item::<Event>(item)?));
             }
         }
-        let next = match out.last_evaluated_key {
-            Some(_) if events.len() >= limit => events.last().map(|(sk, _)| sk.clone()),
-            _ => None,
+        let more = events.len() > limit || (out.last_evaluated_key.is_some() && events.len() >= limit);
+        events.truncate(limit);
+        let next = if more { events.last().map(|(sk, _)| sk.clone()) } else { None };
+        let record = match loaded {
+            Some(record) => record,
+            None => match record_from(user_id, settings, login)? {
+                Some(record) => record,
+                // The page fell between a transaction's items: the record read again.
+                None => self.load_user(user_id).await?,
+            },
         };
-        let record = record.unwrap_or_else(|| UserMfaRecord::new(user_id));
         Ok((record, events.into_iter().map(|(_, e)| e).collect(), next))
     }
 
@@ -738,27 +1014,14 @@ impl Store {
 
     // Sessions ----------------------------------------------------------------------------
 
-    /// The user's record and session `session_id`'s refresh chain, in one round trip.
-    pub async fn load_user_and_chain(
-        &self,
-        user_id: &str,
-        session_id: &str,
-    ) -> Result<(UserMfaRecord, Option<RefreshChain>), StoreError> {
-        let (user, chain, _) = self.load_user_and::<RefreshChain>(user_id, keys::refresh(session_id), None).await?;
-        Ok((user, chain))
-    }
-
-    /// The write that starts a session's refresh chain (with the login's record update).
-    pub fn put_refresh(&self, chain: &RefreshChain) -> Result<Write, StoreError> {
-        self.put_new(chain, keys::refresh(&chain.session_id))
-    }
-
     /// Rotates session `session_id`'s chain from `generation` (whose secret hashes to
     /// `presented`) to the next generation, whose secret hashes to `next`: one conditional
-    /// update of one item, so each token rotates once. `Conflict` when the chain had moved
-    /// on (a concurrent refresh spent the token first) or is gone.
+    /// update of the user's login state, so each token rotates once, bumping its version so
+    /// a write racing it reads the chain again. `Conflict` when the chain had moved on (a
+    /// concurrent refresh spent the token first) or the session is gone.
     pub async fn rotate_refresh(
         &self,
+        user_id: &str,
         session_id: &str,
         generation: u64,
         presented: &str,
@@ -767,12 +1030,15 @@ impl Store {
         self.client()
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::refresh(session_id))))
-            .update_expression("SET #g = :next, #h = :new")
-            .condition_expression("#g = :g AND #h = :h")
+            .set_key(Some(key(keys::login(user_id))))
+            .update_expression("SET #s.#id.#g = :next, #s.#id.#h = :new, version = version + :one")
+            .condition_expression("#s.#id.#g = :g AND #s.#id.#h = :h")
+            .expression_attribute_names("#s", SESSIONS_ATTRIBUTE)
+            .expression_attribute_names("#id", session_id)
             .expression_attribute_names("#g", "generation")
             .expression_attribute_names("#h", "hash")
             .expression_attribute_values(":g", AttributeValue::N(generation.to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":h", AttributeValue::S(presented.to_string()))
             .expression_attribute_values(":next", AttributeValue::N((generation + 1).to_string()))
             .expression_attribute_values(":new", AttributeValue::S(next.to_string()))
@@ -794,7 +1060,7 @@ impl Store {
         self.client()
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::user(user_id))))
+            .set_key(Some(key(keys::login(user_id))))
             .update_expression("SET removalHold = :hold, version = version + :one")
             .condition_expression("attribute_exists(version)")
             .expression_attribute_values(":hold", value)
@@ -806,9 +1072,11 @@ impl Store {
     }
 
     /// Takes session `session_id` off the user's record, bumping its version so a
-    /// concurrent update of the record reads it again (already gone is fine). The one
-    /// write of the record outside `update`: it changes nothing but the session list, so a
-    /// refused refresh needs no read of the record.
+    /// concurrent update of the record reads it again (already gone is fine), and forgets
+    /// `device_id` with it. The one write of the record outside `update`: it changes nothing
+    /// but the session list (and the device list), so a refused refresh needs no read of the
+    /// record. Without a device it updates the login state alone; with one, both items in
+    /// one transaction, tagged alike.
     pub async fn end_session(
         &self,
         user_id: &str,
@@ -816,35 +1084,75 @@ impl Store {
         device_id: Option<&str>,
     ) -> Result<(), StoreError> {
         for attempt in 1..=3 {
-            let mut update = self
-                .client()
-                .update_item()
+            let pair = crate::crypto::random_id();
+            let mut login = Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(keys::user(user_id))))
-                .update_expression(match device_id {
-                    Some(_) => "REMOVE #sessions.#id, #devices.#device SET version = version + :one",
-                    None => "REMOVE #sessions.#id SET version = version + :one",
-                })
+                .set_key(Some(key(keys::login(user_id))))
                 .condition_expression("attribute_exists(#sessions.#id)")
                 .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
                 .expression_attribute_names("#id", session_id)
                 .expression_attribute_values(":one", AttributeValue::N("1".into()));
-            if let Some(device) = device_id {
-                update = update
-                    .expression_attribute_names("#devices", DEVICES_ATTRIBUTE)
-                    .expression_attribute_names("#device", device);
-            }
-            let result = update.send().await;
-            let Err(err) = result else { return Ok(()) };
-            match err.as_service_error().and_then(|e| e.code()) {
-                // Not listed: the session has ended already.
-                Some("ConditionalCheckFailedException") => return Ok(()),
-                // A transaction holds the record right now: try again.
-                Some("TransactionConflictException") if attempt < 3 => {
-                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+            let conflicted = match device_id {
+                None => {
+                    let login =
+                        built(login.update_expression("REMOVE #sessions.#id SET version = version + :one").build())?;
+                    let result = self
+                        .client()
+                        .update_item()
+                        .table_name(login.table_name)
+                        .set_key(Some(login.key))
+                        .update_expression(login.update_expression)
+                        .set_condition_expression(login.condition_expression)
+                        .set_expression_attribute_names(login.expression_attribute_names)
+                        .set_expression_attribute_values(login.expression_attribute_values)
+                        .send()
+                        .await;
+                    match result {
+                        Ok(_) => return Ok(()),
+                        Err(err) => match err.as_service_error().and_then(|e| e.code()) {
+                            // Not listed: the session has ended already.
+                            Some("ConditionalCheckFailedException") => return Ok(()),
+                            Some("TransactionConflictException") => true,
+                            _ => return Err(classify(err)),
+                        },
+                    }
                 }
-                _ => return Err(classify(err)),
+                Some(device) => {
+                    login = login
+                        .update_expression(
+                            "REMOVE #sessions.#id, #use.#device SET version = version + :one, #pair = :pair",
+                        )
+                        .expression_attribute_names("#use", DEVICE_USE)
+                        .expression_attribute_names("#device", device)
+                        .expression_attribute_names("#pair", PAIR)
+                        .expression_attribute_values(":pair", AttributeValue::S(pair.clone()));
+                    let settings = Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(keys::user(user_id))))
+                        .update_expression("REMOVE #devices.#device SET #pair = :pair")
+                        .condition_expression("attribute_exists(pk)")
+                        .expression_attribute_names("#devices", DEVICES_ATTRIBUTE)
+                        .expression_attribute_names("#device", device)
+                        .expression_attribute_names("#pair", PAIR)
+                        .expression_attribute_values(":pair", AttributeValue::S(pair));
+                    let items = vec![
+                        TransactWriteItem::builder().update(built(login.build())?).build(),
+                        TransactWriteItem::builder().update(built(settings.build())?).build(),
+                    ];
+                    match self.run(items, 0).await {
+                        // Not listed: the session has ended already.
+                        Ok(()) | Err(StoreError::Spent(_)) => return Ok(()),
+                        Err(StoreError::Conflict) => true,
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            // A transaction holds the record right now: try again.
+            if conflicted && attempt < 3 {
+                tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                continue;
             }
+            return Err(StoreError::Conflict);
         }
         unreachable!("the loop returns on its last attempt")
     }
@@ -853,12 +1161,13 @@ impl Store {
 
     /// Runs writes as one transaction; `Spent` when any of their conditions fails.
     pub async fn transact(&self, items: Vec<Write>) -> Result<(), StoreError> {
-        self.run(items, false).await
+        self.run(items, 0).await
     }
 
-    /// With `first_is_record`, a failed condition on the first item (the versioned user
-    /// record) is a `Conflict` (run the step again), on any other a `Spent`.
-    async fn run(&self, items: Vec<Write>, first_is_record: bool) -> Result<(), StoreError> {
+    /// The first `versioned` items are the record's (or a policy's): a failed condition on
+    /// one of them is a `Conflict` (run the step again), on any other a `Spent`, with its
+    /// place among the items after them.
+    async fn run(&self, items: Vec<Write>, versioned: usize) -> Result<(), StoreError> {
         let err = match self.client().transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => return Ok(()),
             Err(e) => e,
@@ -870,15 +1179,15 @@ impl Store {
             let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
             let failed: Vec<bool> = codes.iter().map(|c| *c == "ConditionalCheckFailed").collect();
             let conflict = codes.contains(&"TransactionConflict");
-            if first_is_record {
+            if versioned > 0 {
                 // A stale record, or another transaction on the same items right now: run again.
-                if failed.first() == Some(&true) || conflict {
+                if failed.iter().take(versioned).any(|f| *f) || conflict {
                     return Err(StoreError::Conflict);
                 }
             }
             if let Some(at) = failed.iter().position(|f| *f) {
                 let old = reasons.get(at).and_then(|r| r.item().cloned());
-                return Err(StoreError::Spent(Cancelled { at, old }));
+                return Err(StoreError::Spent(Cancelled { at: at - versioned, old }));
             }
             if conflict {
                 return Err(StoreError::Conflict);

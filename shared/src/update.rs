@@ -52,8 +52,7 @@ pub async fn user_with_limits<T>(
     step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     refused: impl Fn(&Cancelled) -> Refusal,
 ) -> Result<T, Refusal> {
-    // The record is the transaction's first item; the step's writes follow it.
-    let refused = |c: &Cancelled| refused(&Cancelled { at: c.at.saturating_sub(1), old: c.old.clone() });
+    // The store gives a failed write's place among the step's writes.
     without_proof(change)?;
     run(app, user_id, None, change, step, refused).await.map(|(t, _)| t)
 }

@@ -148,6 +148,7 @@ impl Person {
                 ends_at: auth_time + 12 * 3600,
                 by_device: false,
                 device: None,
+                ..Default::default()
             };
             r.sessions.insert(session.clone(), live);
         })

@@ -73,8 +73,8 @@ pub async fn recover(Call { app, .. }: Call<'_>, principal: Principal, Json(inpu
         None,
         |record, _| {
             backup_codes::spend(app.keyring()?, record, &input.code)?;
-            let (session, put) = sessions::start(app, &principal, &["pwd", "mfa"], record, now, None)?;
-            Ok((session, vec![put]))
+            let session = sessions::start(app, &principal, &["pwd", "mfa"], record, now, None)?;
+            Ok((session, Vec::new()))
         },
         || Refusal::InvalidCode { backup: true },
     )

@@ -197,19 +197,14 @@ pub async fn complete(
             let session = change.acting_session(record).map(String::from);
             let first = !record.has_mfa_enabled();
             let presented = PresentedCode { method, purpose: Purpose::Activate, code, factor_id };
-            let (factor, mut writes) = delivery::check_code(app, record, item.as_ref(), presented, now)?;
+            let (factor, writes) = delivery::check_code(app, record, item.as_ref(), presented, now)?;
             record
                 .complete_setup(method, None, Some(&factor), now)
                 .ok_or(Failure::Uncounted(Refusal::SetupNotPending(method)))?;
             backup_codes::issue_with_first_factor(record, first, &hashes, session);
             let amr = if method == MfaType::Sms { "sms" } else { "email" };
-            match finish.session(app, principal, amr, record, now)? {
-                Some((session, put)) => {
-                    writes.push(put);
-                    Ok(((to, first, Some(session)), writes))
-                }
-                None => Ok(((to, first, None), writes)),
-            }
+            let session = finish.session(app, principal, amr, record, now)?;
+            Ok(((to, first, session), writes))
         },
         || Refusal::InvalidCode { backup: false },
     )

@@ -57,8 +57,8 @@ impl Default for Finish {
 }
 
 impl Finish {
-    /// The session a completion that logs in starts on `record` (with the write that
-    /// stores its refresh token), `amr` naming the new factor's method.
+    /// The session a completion that logs in starts on `record`, `amr` naming the new
+    /// factor's method.
     pub fn session(
         &self,
         app: &App,
@@ -66,7 +66,7 @@ impl Finish {
         amr: &str,
         record: &mut UserMfaRecord,
         now: i64,
-    ) -> Result<Option<(crate::sessions::Session, Write)>, Refusal> {
+    ) -> Result<Option<crate::sessions::Session>, Refusal> {
         if !self.log_in {
             return Ok(None);
         }
@@ -398,10 +398,9 @@ pub async fn log_in(
             // Before the factor is checked: a refused method spends nothing and is not
             // counted toward the lockout.
             crate::policy::login_allowed(login.method(), policy, now)?;
-            let mut writes = login.check(app, record, now)?;
+            let writes = login.check(app, record, now)?;
             let amr = ["pwd", login.amr(), "mfa"];
-            let (session, put) = crate::sessions::start(app, principal, &amr, record, now, remember.as_ref())?;
-            writes.push(put);
+            let session = crate::sessions::start(app, principal, &amr, record, now, remember.as_ref())?;
             Ok((session, writes))
         },
         || login.spent(),

@@ -203,10 +203,8 @@ pub async fn complete(
             let name = factor.name.clone();
             super::backup_codes::issue_with_first_factor(record, first, &hashes, session);
             let consume = app.store.consume_ceremony(user, &challenge_hash, CeremonyKind::Registration, now)?;
-            match finish.session(app, principal, "hwk", record, now)? {
-                Some((session, put)) => Ok(((name, to, first, Some(session)), vec![consume, put])),
-                None => Ok(((name, to, first, None), vec![consume])),
-            }
+            let session = finish.session(app, principal, "hwk", record, now)?;
+            Ok(((name, to, first, session), vec![consume]))
         },
         || Refusal::CeremonyExpired,
     )

@@ -277,10 +277,8 @@ pub async fn complete(
             let issued = first
                 && record.backup_codes.is_empty()
                 && backup_codes::issue_with_first_factor(record, first, &hashes, acting);
-            match finish.session(app, principal, "otp", record, now)? {
-                Some((session, put)) => Ok(((to, issued, Some(session)), vec![put])),
-                None => Ok(((to, issued, None), Vec::new())),
-            }
+            let session = finish.session(app, principal, "otp", record, now)?;
+            Ok(((to, issued, session), Vec::new()))
         },
         || Refusal::Internal,
     )

@@ -442,7 +442,13 @@ async fn seed_pending_authenticator(app: &App, person: &Person, step_up: Option<
         if let Some(s) = &step_up {
             r.sessions.insert(
                 s.session.clone(),
-                LiveSession { started_at: s.at, ends_at: s.at + 3600, by_device: false, device: None },
+                LiveSession {
+                    started_at: s.at,
+                    ends_at: s.at + 3600,
+                    by_device: false,
+                    device: None,
+                    ..Default::default()
+                },
             );
         }
         let setup = PendingSetup { step_up: step_up.clone(), item: None, started_at: started };
@@ -571,9 +577,8 @@ async fn cell(op: &Op, caller: Caller) -> (u16, Value) {
         }
         ("mfa-token-refresh", _) => {
             let (mut record, _) = test.store().load_user_and_policy(&me.id, None).await.unwrap();
-            let (session, put) =
-                sessions::start(app, &me.principal(), &["pwd", "otp", "mfa"], &mut record, t, None).unwrap();
-            test.store().save_user_with(&mut record, vec![put]).await.unwrap();
+            let session = sessions::start(app, &me.principal(), &["pwd", "otp", "mfa"], &mut record, t, None).unwrap();
+            test.store().save_user(&mut record).await.unwrap();
             remember_secret(session.refresh_token.expose_secret());
             body = json!({"refreshToken": session.refresh_token.expose_secret()});
         }
