@@ -7,7 +7,10 @@
 //! 3. the organization a user belongs to moves only with a proven second factor;
 //! 4. a deployed stage refuses to start with weak platform-token settings.
 
+use std::collections::HashMap;
 use std::process::Command;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use mfa_shared::factors::{FactorState, Material};
 use mfa_shared::model::MfaType;
@@ -497,4 +500,106 @@ async fn ended3_a_session_whose_factor_is_stale_cannot_move_the_organization() {
     assert_eq!(api.post("/mfa/primary", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await.status, 200);
     let r = api.post("/mfa/reset", Some(&admin_token), json!({"resetUserId": me.id})).await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+// The record's two items ------------------------------------------------------------------
+
+/// The raw items of `p`'s record: its settings and its login state.
+async fn record_items(p: &Person) -> (HashMap<String, AttributeValue>, HashMap<String, AttributeValue>) {
+    let sdk = aws_config::load_from_env().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let mut items = Vec::new();
+    for sk in ["MFA", "MFA#LOGIN"] {
+        let item = client
+            .get_item()
+            .table_name(&mfa_tests::stack().table)
+            .key("pk", AttributeValue::S(format!("USER#{}", p.id)))
+            .key("sk", AttributeValue::S(sk.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap_or_else(|| panic!("{sk} is stored"));
+        items.push(item);
+    }
+    let login = items.pop().unwrap();
+    (items.pop().unwrap(), login)
+}
+
+/// A login changes the login state alone: the settings item (factors, recovery codes,
+/// devices) is not written, and the session with its refresh chain is in the login state.
+#[tokio::test]
+async fn a_login_writes_the_login_state_alone() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let (settings, _) = record_items(&me).await;
+    let (access, _) = login_with_totp_step(&api, &me, &secret, 1).await;
+    let (after, login) = record_items(&me).await;
+    assert_eq!(after, settings, "the settings item is as it was");
+    let sid = mfa_tests::claims_of(&access)["sid"].as_str().unwrap().to_string();
+    let sessions = login["sessions"].as_m().expect("the sessions are in the login state");
+    let session = sessions[&sid].as_m().expect("the new session is listed");
+    assert!(session.contains_key("hash") && session.contains_key("generation"), "{session:?}");
+    assert!(login["factorUse"].as_m().unwrap().len() == 1, "the factor's last use is in the login state");
+}
+
+/// A write made from a read taken before a refresh rotated the session's chain would put the
+/// spent generation back (and with it the spent refresh token): the rotation moves the
+/// record's version, so that write is refused and made again from a fresh read.
+#[tokio::test]
+async fn a_write_from_a_read_before_a_rotation_cannot_bring_a_spent_refresh_token_back() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let (_, refresh) = login_with_totp_step(&api, &me, &secret, 1).await;
+    let store = mfa_tests::store().await;
+    let (mut stale, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
+    let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": refresh})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    remember_secret(r.body["refreshToken"].as_str().unwrap());
+    stale.sends.push(1);
+    let written = store.save_user(&mut stale).await;
+    assert!(matches!(written, Err(mfa_shared::store::StoreError::Conflict)), "{written:?}");
+    let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": refresh})).await;
+    assert_error(&r, 401, "INVALID_REFRESH_TOKEN");
+}
+
+/// A read that caught the two items of different writes (one from before a transaction, one
+/// from after it) is never served as one record: it is read again, and a record whose items
+/// keep disagreeing is a 503, not a mix of a removed factor and a live session.
+#[tokio::test]
+async fn a_read_of_two_items_from_different_writes_is_never_served() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let (access, _) = login_with_totp_step(&api, &me, &secret, 1).await;
+    assert_eq!(api.get("/mfa/status", Some(&access)).await.status, 200);
+    let sdk = aws_config::load_from_env().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let tag = |value: &str| {
+        client
+            .update_item()
+            .table_name(&mfa_tests::stack().table)
+            .key("pk", AttributeValue::S(format!("USER#{}", me.id)))
+            .key("sk", AttributeValue::S("MFA".into()))
+            .update_expression("SET pair = :p")
+            .expression_attribute_values(":p", AttributeValue::S(value.into()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedOld)
+            .send()
+    };
+    let old = tag("of-another-write").await.unwrap().attributes.unwrap()["pair"].as_s().unwrap().clone();
+    let r = api.get("/mfa/status", Some(&access)).await;
+    assert_error(&r, 503, "SERVICE_UNAVAILABLE");
+    let r = api
+        .post(
+            "/mfa/verify-login",
+            Some(&me.platform_token()),
+            json!({"mfaType": "GOOGLE_AUTH", "code": totp_code(&secret, 2).await}),
+        )
+        .await;
+    assert_error(&r, 503, "SERVICE_UNAVAILABLE");
+    tag(&old).await.unwrap();
+    assert_eq!(api.get("/mfa/status", Some(&access)).await.status, 200, "the same items, read together");
 }
