@@ -207,6 +207,20 @@ start_watch() {
   log "routes on http://127.0.0.1:$port (cargo lambda watch)"
 }
 
+# start_audit_stream DDB_PORT API_PORT: the audit writer's event source, locally: the
+# table's stream handed to mfa-audit-writer through `cargo lambda watch` (local/audit_stream.py).
+start_audit_stream() {
+  local ddb_port=$1 api_port=$2
+  # Where it marks how far it has come (tests wait on it: `mfa_tests::audit_settled`).
+  export MFA_AUDIT_STREAM_MARK="$LOG_DIR/audit-stream.mark"
+  rm -f "$MFA_AUDIT_STREAM_MARK"
+  "$VENV/bin/python" "$ROOT/local/audit_stream.py" "$ddb_port" "$MFA_TABLE_NAME" \
+    "http://127.0.0.1:$api_port/2015-03-31/functions/mfa-audit-writer/invocations" "$MFA_AUDIT_STREAM_MARK" \
+    > "$LOG_DIR/audit-stream.log" 2>&1 &
+  STACK_PIDS+=($!)
+  log "audit events stored from the table's stream (mfa-audit-writer)"
+}
+
 stop_stack() {
   local pid
   for pid in "${STACK_PIDS[@]}"; do

@@ -35,6 +35,7 @@ pub mod metrics;
 pub mod mfa_type;
 pub mod model;
 pub mod notify;
+pub mod outbox;
 pub mod policy;
 pub mod proof;
 pub mod refusal;

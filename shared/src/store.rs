@@ -100,6 +100,11 @@ const FACTOR_USE: &str = "factorUse";
 const DEVICE_USE: &str = "deviceUse";
 const LAST_USED: &str = "lastUsedAt";
 const PAIR: &str = "pair";
+/// The login state's attribute that carries the audit events of the write that wrote it:
+/// the audit writer (`outbox`) stores each as an item of its own from the table's stream.
+pub const PENDING_EVENTS: &str = "pendingEvents";
+/// The sort key of a user's login state (the audit writer reads only its stream records).
+pub const LOGIN_STATE_SORT_KEY: &str = keys::LOGIN_SORT_KEY;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -153,6 +158,11 @@ fn to_item<T: Serialize>(value: &T, (pk, sk): (String, String)) -> Result<Item, 
     item.insert("pk".into(), AttributeValue::S(pk));
     item.insert("sk".into(), AttributeValue::S(sk));
     Ok(item)
+}
+
+/// An audit event as its item (keys included).
+fn event_item(event: &Event) -> Result<Item, StoreError> {
+    to_item(event, (keys::user(&event.user_id).0, audit::sort_key(event.at, &event.event_id)))
 }
 
 fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
@@ -583,7 +593,7 @@ impl Store {
     /// `version`), and bumps its version.
     #[tracing::instrument(skip_all, fields(user_id = %record.user_id), err(Display))]
     pub async fn save_user(&self, record: &mut UserMfaRecord) -> Result<(), StoreError> {
-        self.save_user_with(record, Vec::new()).await
+        self.save_user_with_events(record, Vec::new(), &[]).await
     }
 
     /// Writes the record (conditional on its version) and `extra` in one transaction.
@@ -594,11 +604,24 @@ impl Store {
     /// whose settings changed (or that was stored in one item, or not at all) writes both
     /// items, tagged alike. Only the login state carries the version: every write of the
     /// record writes it, so its condition orders them all.
-    #[tracing::instrument(skip_all, fields(user_id = %record.user_id), err(Display))]
     pub async fn save_user_with(&self, record: &mut UserMfaRecord, extra: Vec<Write>) -> Result<(), StoreError> {
+        self.save_user_with_events(record, extra, &[]).await
+    }
+
+    /// [`Store::save_user_with`], the change's audit `events` carried in the same write, in
+    /// the login state (`PENDING_EVENTS`): a change and its events are stored together or
+    /// not at all, and the audit writer stores each event as an item of its own from the
+    /// table's stream, which keeps every version of the login state in order.
+    #[tracing::instrument(skip_all, fields(user_id = %record.user_id), err(Display))]
+    pub async fn save_user_with_events(
+        &self,
+        record: &mut UserMfaRecord,
+        extra: Vec<Write>,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
         let expected = record.version;
         record.version = expected + 1;
-        let result = self.write_record(record, expected, extra).await;
+        let result = self.write_record(record, expected, extra, events).await;
         match result {
             Ok(stored) => {
                 record.stored = stored;
@@ -616,8 +639,13 @@ impl Store {
         record: &UserMfaRecord,
         expected: u64,
         extra: Vec<Write>,
+        events: &[Event],
     ) -> Result<StoredAs, StoreError> {
         let (mut login, mut settings) = split(record)?;
+        if !events.is_empty() {
+            let events = events.iter().map(|e| Ok(AttributeValue::M(event_item(e)?))).collect::<Result<_, _>>()?;
+            login.insert(PENDING_EVENTS.into(), AttributeValue::L(events));
+        }
         let settings_digest = digest(&settings);
         let versioned = |login: Item, condition: &str| -> Result<Put, StoreError> {
             let mut item = login;
@@ -754,6 +782,42 @@ impl Store {
         self.put_new(event, (keys::user(&event.user_id).0, audit::sort_key(event.at, &event.event_id)))
     }
 
+    /// Stores audit events the login state carried (`PENDING_EVENTS`), each as it was
+    /// carried (keys included): a plain put, so an event delivered twice is stored once.
+    /// `BatchWriteItem`, 25 at a time; what DynamoDB leaves unprocessed is sent again, with
+    /// a pause, and still unprocessed after a few tries is an error (the stream delivers
+    /// the batch again).
+    pub async fn put_event_items(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in items.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|item| {
+                    let put = built(PutRequest::builder().set_item(Some(item.clone())).build())?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            for attempt in 0..5 {
+                let out = self
+                    .client()
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+                if attempt == 4 {
+                    return Err(StoreError::Unavailable(format!("{} audit events left unprocessed", requests.len())));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+        }
+        Ok(())
+    }
+
     /// One page of a user's events, newest first, after the event whose sort key is
     /// `after` (from the start when `None`). From the start, the one Query also returns
     /// the user's record (its two items sort just before the events); a later page reads
@@ -800,7 +864,20 @@ impl Store {
                 events.push((sk, from_item::<Event>(item)?));
             }
         }
-        let more = events.len() > limit || (out.last_evaluated_key.is_some() && events.len() >= limit);
+        let stored = events.len();
+        // The events of the record's latest write, which the audit writer may not have
+        // stored yet: the first page shows them in their place (the newest).
+        if let Some(AttributeValue::L(pending)) = login.as_ref().and_then(|l| l.get(PENDING_EVENTS)) {
+            for item in pending {
+                let AttributeValue::M(item) = item else { continue };
+                let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                if !events.iter().any(|(s, _)| *s == sk) {
+                    events.push((sk, from_item::<Event>(item.clone())?));
+                }
+            }
+            events.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        let more = events.len() > limit || (out.last_evaluated_key.is_some() && stored >= limit);
         events.truncate(limit);
         let next = if more { events.last().map(|(sk, _)| sk.clone()) } else { None };
         let record = match loaded {
@@ -1018,7 +1095,8 @@ impl Store {
     /// `presented`) to the next generation, whose secret hashes to `next`: one conditional
     /// update of the user's login state, so each token rotates once, bumping its version so
     /// a write racing it reads the chain again. `Conflict` when the chain had moved on (a
-    /// concurrent refresh spent the token first) or the session is gone.
+    /// concurrent refresh spent the token first) or the session is gone; a transaction that
+    /// holds the item for a moment is waited out (three tries), never taken for a spent token.
     pub async fn rotate_refresh(
         &self,
         user_id: &str,
@@ -1027,25 +1105,42 @@ impl Store {
         presented: &str,
         next: &str,
     ) -> Result<(), StoreError> {
-        self.client()
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::login(user_id))))
-            .update_expression("SET #s.#id.#g = :next, #s.#id.#h = :new, version = version + :one")
-            .condition_expression("#s.#id.#g = :g AND #s.#id.#h = :h")
-            .expression_attribute_names("#s", SESSIONS_ATTRIBUTE)
-            .expression_attribute_names("#id", session_id)
-            .expression_attribute_names("#g", "generation")
-            .expression_attribute_names("#h", "hash")
-            .expression_attribute_values(":g", AttributeValue::N(generation.to_string()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":h", AttributeValue::S(presented.to_string()))
-            .expression_attribute_values(":next", AttributeValue::N((generation + 1).to_string()))
-            .expression_attribute_values(":new", AttributeValue::S(next.to_string()))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        for attempt in 1..=3 {
+            let result = self
+                .client()
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(keys::login(user_id))))
+                .update_expression("SET #s.#id.#g = :next, #s.#id.#h = :new, version = version + :one REMOVE #pending")
+                .expression_attribute_names("#pending", PENDING_EVENTS)
+                .condition_expression("#s.#id.#g = :g AND #s.#id.#h = :h")
+                .expression_attribute_names("#s", SESSIONS_ATTRIBUTE)
+                .expression_attribute_names("#id", session_id)
+                .expression_attribute_names("#g", "generation")
+                .expression_attribute_names("#h", "hash")
+                .expression_attribute_values(":g", AttributeValue::N(generation.to_string()))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":h", AttributeValue::S(presented.to_string()))
+                .expression_attribute_values(":next", AttributeValue::N((generation + 1).to_string()))
+                .expression_attribute_values(":new", AttributeValue::S(next.to_string()))
+                .send()
+                .await;
+            let Err(err) = result else { return Ok(()) };
+            match err.as_service_error().and_then(|e| e.code()) {
+                // The chain moved on, or the session is gone: the token was spent.
+                Some("ConditionalCheckFailedException") => return Err(StoreError::Conflict),
+                // A transaction of the record (a login, a change) holds the item right now:
+                // that says nothing of the token; try again.
+                Some("TransactionConflictException") if attempt < 3 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                }
+                Some("TransactionConflictException") => {
+                    return Err(StoreError::Unavailable("the record stayed held by transactions".into()));
+                }
+                _ => return Err(classify(err)),
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
     }
 
     /// Holds the user's record for a change that takes access away (`hold.by`) until
@@ -1061,7 +1156,8 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::login(user_id))))
-            .update_expression("SET removalHold = :hold, version = version + :one")
+            .update_expression("SET removalHold = :hold, version = version + :one REMOVE #pending")
+            .expression_attribute_names("#pending", PENDING_EVENTS)
             .condition_expression("attribute_exists(version)")
             .expression_attribute_values(":hold", value)
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
@@ -1091,11 +1187,13 @@ impl Store {
                 .condition_expression("attribute_exists(#sessions.#id)")
                 .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
                 .expression_attribute_names("#id", session_id)
+                .expression_attribute_names("#pending", PENDING_EVENTS)
                 .expression_attribute_values(":one", AttributeValue::N("1".into()));
             let conflicted = match device_id {
                 None => {
-                    let login =
-                        built(login.update_expression("REMOVE #sessions.#id SET version = version + :one").build())?;
+                    let login = built(
+                        login.update_expression("REMOVE #sessions.#id, #pending SET version = version + :one").build(),
+                    )?;
                     let result = self
                         .client()
                         .update_item()
@@ -1120,7 +1218,7 @@ impl Store {
                 Some(device) => {
                     login = login
                         .update_expression(
-                            "REMOVE #sessions.#id, #use.#device SET version = version + :one, #pair = :pair",
+                            "REMOVE #sessions.#id, #pending, #use.#device SET version = version + :one, #pair = :pair",
                         )
                         .expression_attribute_names("#use", DEVICE_USE)
                         .expression_attribute_names("#device", device)

@@ -178,7 +178,8 @@ async fn run<T>(
         if record == before && extra.is_empty() {
             return outcome.map(|t| (t, record.backup_codes.len()));
         }
-        // The events of the change ride in its write: none when the write loses.
+        // The events of the change ride in its write (in the record's login state, whence
+        // the audit writer stores them): none when the write loses.
         let ending = match &outcome {
             Ok(_) => Some(audit::Ending::Done),
             Err(_)
@@ -189,19 +190,11 @@ async fn run<T>(
             }
             Err(_) => None,
         };
-        let mut extra = extra;
         let events = match ending {
             Some(ending) => audit::events(change, &before, &record, ending, change.origin(), app.audit_retention),
             None => Vec::new(),
         };
-        for event in &events {
-            extra.push(app.store.put_event(event)?);
-        }
-        let saved = if extra.is_empty() {
-            app.store.save_user(&mut record).await
-        } else {
-            app.store.save_user_with(&mut record, extra).await
-        };
+        let saved = app.store.save_user_with_events(&mut record, extra, &events).await;
         match saved {
             Ok(()) => {
                 crate::metrics::events(&events);

@@ -345,6 +345,25 @@ pub async fn store() -> Store {
     Store::new(aws_sdk_dynamodb::Client::new(&sdk), stack().table.clone())
 }
 
+/// Waits until the audit writer has stored every audit event written so far: a change's
+/// events ride in its write (in the user's login state) and the audit writer stores them
+/// from the table's stream a moment later. The local event source (`local/audit_stream.py`)
+/// marks the start of each poll that found the stream drained; one that began after now
+/// means every earlier write's events are stored. Without that event source (a stack of a
+/// test's own), nothing to wait for.
+pub async fn audit_settled() {
+    let Some(mark) = std::env::var_os("MFA_AUDIT_STREAM_MARK") else { return };
+    let asked = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    for _ in 0..1000 {
+        let drained = std::fs::read_to_string(&mark).ok().and_then(|t| t.trim().parse::<f64>().ok());
+        if drained.is_some_and(|at| at > asked) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the audit writer did not catch up with the table's stream within 10 s (see audit-stream.log)");
+}
+
 /// Changes `org`'s policy as stored (a new one when it has none), as an administrator's
 /// `POST /mfa/organization/enforce` would.
 pub async fn set_policy(org: &str, change: impl Fn(&mut mfa_shared::model::OrgPolicy)) {

@@ -36,6 +36,13 @@ CPU_SHARE = MEMORY_MB / 1769
 # DynamoDB's round trip from a function in the same region, which DynamoDB Local on loopback
 # does not show: an assumption (AWS: "single-digit milliseconds").
 ROUND_TRIP_MS = 5.0
+# The audit writer stores the events a request's write carried (their write units are in the
+# request's row) with one invocation per batch of the table's stream: assumed 10 events a
+# batch (its 10-second window at one login a second) and 10 billed ms an invocation (one
+# BatchWriteItem round trip). One event a batch, the quietest traffic, adds $0.18 per
+# million events.
+AUDIT_BATCH = 10
+AUDIT_BATCH_MS = 10
 cost = r["cost"]
 add("## What a million logins cost")
 add("")
@@ -49,19 +56,26 @@ add("whole transaction, less than AWS bills for it (shown beside).")
 add(f"A function's billed time at {MEMORY_MB} MB arm64")
 add(f"is taken as its CPU time measured here (p50, one core of this machine) stretched to the")
 add(f"{CPU_SHARE:.3f} of a vCPU that {MEMORY_MB} MB gets, plus {ROUND_TRIP_MS:.0f} ms for each DynamoDB round trip (assumed;")
-add(f"loopback cannot show it), rounded up to the millisecond. List prices (us-east-1; {PRICES_AS_OF}):")
+add(f"loopback cannot show it), rounded up to the millisecond. A change's audit events ride in its write")
+add("(in the user's login state) and the audit writer stores each as an item of its own from the table's")
+add(f"stream: their write units are the request's (one plain put each), and its invocations are priced at")
+add(f"{AUDIT_BATCH} events a batch, {AUDIT_BATCH_MS} billed ms each (assumed; its 10-second window at one login a second). List prices (us-east-1; {PRICES_AS_OF}):")
 add(f"Lambda arm64 ${PRICES['lambda_request'] * 1e6:.2f} per million requests and ${PRICES['lambda_gb_second']} per GB-second;")
 add(f"HTTP API ${PRICES['http_api_request'] * 1e6:.2f} per million requests; DynamoDB on-demand ${PRICES['read_unit'] * 1e6:.3f}")
 add(f"per million read units and ${PRICES['write_unit'] * 1e6:.3f} per million write units.")
 add("")
-add("| flow | request | CPU ms p50 | round trips | billed ms at 128 MB | read units | write units | $ per million |")
-add("|---|---|---:|---:|---:|---:|---:|---:|")
+add("| flow | request | CPU ms p50 | round trips | billed ms at 128 MB | read units | write units | audit events | $ per million |")
+add("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 totals = {}
 for row in cost["rows"]:
     trips = row["reads"] + row["writes"]
     billed = math.ceil(row["cpu_ms_p50"] / CPU_SHARE + trips * ROUND_TRIP_MS)
+    writer = row.get("audit_events", 0) / AUDIT_BATCH * (
+        PRICES["lambda_request"] + AUDIT_BATCH_MS / 1000 * MEMORY_MB / 1024 * PRICES["lambda_gb_second"]
+    )
     dollars = 1e6 * (
         PRICES["lambda_request"]
+        + writer
         + billed / 1000 * MEMORY_MB / 1024 * PRICES["lambda_gb_second"]
         + PRICES["http_api_request"]
         + row["read_units"] * PRICES["read_unit"]
@@ -74,14 +88,14 @@ for row in cost["rows"]:
     t = [0.0, 0, 0.0, 0.0, 0.0]
     t[0] += dollars
     t[1] += billed
-    t[2] += 1e6 * (PRICES["lambda_request"] + billed / 1000 * MEMORY_MB / 1024 * PRICES["lambda_gb_second"])
+    t[2] += 1e6 * (PRICES["lambda_request"] + writer + billed / 1000 * MEMORY_MB / 1024 * PRICES["lambda_gb_second"])
     t[3] += 1e6 * PRICES["http_api_request"]
     t[4] += 1e6 * (row["read_units"] * PRICES["read_unit"] + row["write_units"] * PRICES["write_unit"])
     for key in keys:
         totals[key] = [a + b for a, b in zip(totals[key], t)]
     add(
         f"| {row['flow']} | {row['request']} | {row['cpu_ms_p50']:.2f} | {trips:.0f} | {billed} "
-        f"| {row['read_units']:.1f} | {row['write_units']:.1f} | {dollars:.2f} |"
+        f"| {row['read_units']:.1f} | {row['write_units']:.1f} | {row.get('audit_events', 0):.1f} | {dollars:.2f} |"
     )
 add("")
 add("What each write unit pays for (the items each request wrote, median size, units per request):")

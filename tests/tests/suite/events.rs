@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 /// Every event of the bearer's (or of `user`'s), newest first, page by page.
 async fn all_events(api: &Api, token: &str, user: Option<&str>) -> Vec<Value> {
+    mfa_tests::audit_settled().await;
     let mut events = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..100 {
@@ -222,6 +223,7 @@ async fn events_come_a_page_at_a_time_newest_first() {
         let body = Some(json!({"name": format!("Phone {i}")}).to_string());
         assert_eq!(api.send("PATCH", &format!("/mfa/factors/{id}"), Some(&acting), body).await.status, 200);
     }
+    mfa_tests::audit_settled().await;
     let first = api.get("/mfa/events", Some(&acting)).await;
     assert_eq!(first.body["data"]["events"].as_array().unwrap().len(), 25, "{}", first.body);
     assert!(first.body["data"]["cursor"].is_string());

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use mfa_shared::authorizer;
 use mfa_shared::routes::{FALLBACK_FUNCTION, ROUTES, route};
+use mfa_shared::{authorizer, outbox};
 use mfa_tests::repo_root;
 use serde_norway::Value as Yaml;
 
@@ -42,6 +42,7 @@ fn function_packages_match() {
     let mut wanted: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
     wanted.insert(FALLBACK_FUNCTION.to_string());
     wanted.extend([authorizer::FUNCTION.to_string(), authorizer::EXAMPLE_FUNCTION.to_string()]);
+    wanted.insert(outbox::FUNCTION.to_string());
     assert_eq!(found, wanted);
 }
 
@@ -78,6 +79,7 @@ fn template_gives_each_function_its_environment_and_permissions() {
     let doc: Yaml = serde_norway::from_str(&read("template.yaml")).unwrap();
     let mut seen = BTreeSet::new();
     let mut authorizer_seen = false;
+    let mut writer_seen = false;
     for (_, resource) in doc["Resources"].as_mapping().unwrap() {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
@@ -91,6 +93,7 @@ fn template_gives_each_function_its_environment_and_permissions() {
         let mut dynamodb = BTreeSet::new();
         let mut ses = false;
         let mut sns = false;
+        let mut sqs = false;
         for policy in props["Policies"].as_sequence().map(Vec::as_slice).unwrap_or_default() {
             for statement in policy["Statement"].as_sequence().unwrap() {
                 // What it may do; the denies beside the grants (texts never to a topic)
@@ -109,6 +112,8 @@ fn template_gives_each_function_its_environment_and_permissions() {
                         ses = true;
                     } else if action == "sns:Publish" {
                         sns = true;
+                    } else if action == "sqs:SendMessage" {
+                        sqs = true;
                     } else {
                         assert!(action.starts_with("dynamodb:"), "{binary}: unexpected action {action}");
                         dynamodb.insert(action);
@@ -120,6 +125,16 @@ fn template_gives_each_function_its_environment_and_permissions() {
             assert!(env.is_empty() && dynamodb.is_empty() && !ses && !sns, "{binary} needs nothing");
             continue;
         }
+        if binary == outbox::FUNCTION {
+            let wanted: BTreeSet<String> = outbox::NEEDS.environment().into_iter().map(String::from).collect();
+            assert_eq!(env, wanted, "{binary}: environment");
+            let wanted_ddb: BTreeSet<String> = outbox::DYNAMODB.iter().map(|a| a.to_string()).collect();
+            assert_eq!(dynamodb, wanted_ddb, "{binary}: DynamoDB actions");
+            assert!(!ses && !sns && sqs, "{binary}: no mail, no texts; its failed batches to the dead-letter queue");
+            writer_seen = true;
+            continue;
+        }
+        assert!(!sqs, "{binary}: no queue");
         if binary == authorizer::FUNCTION {
             let mut wanted: BTreeSet<String> = authorizer::NEEDS.environment().into_iter().map(String::from).collect();
             wanted.insert(authorizer::MAX_AGE_VARIABLE.to_string());
@@ -141,6 +156,7 @@ fn template_gives_each_function_its_environment_and_permissions() {
     }
     assert_eq!(seen.len(), ROUTES.len(), "every route's function is in the template");
     assert!(authorizer_seen, "the template has the authorizer");
+    assert!(writer_seen, "the template has the audit writer");
 }
 
 #[test]
@@ -192,6 +208,12 @@ fn template_matches() {
         assert!(resource["Metadata"].is_null(), "{binary}: no per-function `sam build`");
         if binary == authorizer::FUNCTION {
             assert!(resource["Properties"]["Events"].is_null(), "API Gateway invokes the authorizer: no route");
+            continue;
+        }
+        if binary == outbox::FUNCTION {
+            let events = resource["Properties"]["Events"].as_mapping().expect("events");
+            let types: Vec<_> = events.values().map(|e| e["Type"].as_str().unwrap_or_default()).collect();
+            assert_eq!(types, ["DynamoDB"], "the table's stream invokes the audit writer: no route");
             continue;
         }
         let events = resource["Properties"]["Events"].as_mapping().expect("events");

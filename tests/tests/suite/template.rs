@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use mfa_shared::authorizer;
 use mfa_shared::routes::{FALLBACK_FUNCTION, Needs, ROUTES, SECRET_VARIABLES, route};
+use mfa_shared::{authorizer, outbox};
 use mfa_tests::repo_root;
 use serde_json::{Value, json};
 
@@ -78,6 +78,8 @@ fn functions() -> Vec<Function> {
             };
             let needs = if binary == authorizer::FUNCTION {
                 authorizer::NEEDS
+            } else if binary == outbox::FUNCTION {
+                outbox::NEEDS
             } else if binary == FALLBACK_FUNCTION || binary == authorizer::EXAMPLE_FUNCTION {
                 Needs::NOTHING
             } else {
@@ -156,8 +158,8 @@ fn functions_holding_secrets_encrypt_their_environment_with_the_stack_key() {
     let functions = functions();
     assert_eq!(
         functions.len(),
-        ROUTES.len() + 3,
-        "every route's function, the fallback, the authorizer and its example"
+        ROUTES.len() + 4,
+        "every route's function, the fallback, the authorizer and its example, the audit writer"
     );
     let mut holding = 0;
     for f in &functions {
@@ -291,12 +293,13 @@ fn texting_functions_cannot_publish_to_topics() {
 }
 
 /// Every DynamoDB grant is limited to the partition keys the function touches: its row's
-/// `key_prefixes()`; the authorizer reads the user's record only.
+/// `key_prefixes()`; the authorizer reads the user's record only, the audit writer writes events
+/// under it.
 #[test]
 fn dynamodb_grants_are_limited_to_the_functions_key_prefixes() {
     let mut checked = BTreeMap::new();
     for f in functions() {
-        let prefixes: Vec<&str> = if f.binary == authorizer::FUNCTION {
+        let prefixes: Vec<&str> = if f.binary == authorizer::FUNCTION || f.binary == outbox::FUNCTION {
             // `authorizer::authorize` reads `load_user_and_policy(user, None)`: USER# only.
             vec!["USER#"]
         } else {
@@ -321,12 +324,12 @@ fn dynamodb_grants_are_limited_to_the_functions_key_prefixes() {
         assert_eq!(grants > 0, f.needs.store, "{}: a table grant exactly when it uses the store", f.binary);
         checked.insert(f.binary, grants);
     }
-    assert_eq!(checked.len(), ROUTES.len() + 3);
+    assert_eq!(checked.len(), ROUTES.len() + 4);
 }
 
 /// The alarms `template.yaml` must hold (name suffix → what it watches), each notifying
 /// the stage's alarm topic when it fires and when it clears.
-const ALARMS: [(&str, &str); 10] = [
+const ALARMS: [(&str, &str); 11] = [
     ("Api5xxRateAlarm", "5xx"),
     ("LambdaErrorsAlarm", "Errors"),
     ("LambdaThrottlesAlarm", "Throttles"),
@@ -337,6 +340,7 @@ const ALARMS: [(&str, &str); 10] = [
     ("LockoutSpikeAlarm", "Lockouts"),
     ("EventsPipeFailuresAlarm", "ExecutionFailed"),
     ("EventsDeadLettersAlarm", "ApproximateNumberOfMessagesVisible"),
+    ("AuditWriterBehindAlarm", "IteratorAge"),
 ];
 
 /// The metric names an alarm reads (its own, or its metric math's).
@@ -401,6 +405,23 @@ fn alarms_a_dashboard_and_a_dead_letter_queue_watch_the_stage() {
         allows(s, "sqs:SendMessage") && s["Resource"] == json!({"Fn::GetAtt": ["MfaEventsDeadLetterQueue", "Arn"]})
     });
     assert!(may_send, "the pipe's role may send to its dead-letter queue");
+
+    // The audit writer's: the table's stream, its failed batches to the same queue.
+    let mappings: Vec<_> =
+        of_type("AWS::Lambda::EventSourceMapping").into_iter().map(|id| &all[id]["Properties"]).collect();
+    assert_eq!(mappings.len(), 1, "one event source: the audit writer's");
+    let mapping = mappings[0];
+    assert_eq!(mapping["EventSourceArn"], json!({"Fn::GetAtt": ["MfaTable", "StreamArn"]}));
+    assert_eq!(mapping["BisectBatchOnFunctionError"], true);
+    assert_eq!(
+        mapping["DestinationConfig"]["OnFailure"]["Destination"],
+        json!({"Fn::GetAtt": ["MfaEventsDeadLetterQueue", "Arn"]})
+    );
+    let writer = functions().into_iter().find(|f| f.binary == outbox::FUNCTION).expect("the audit writer");
+    let may_send = role_statements(&writer.role).into_iter().any(|s| {
+        allows(s, "sqs:SendMessage") && s["Resource"] == json!({"Fn::GetAtt": ["MfaEventsDeadLetterQueue", "Arn"]})
+    });
+    assert!(may_send, "the audit writer's role may send to its dead-letter queue");
 
     let count = all.len();
     println!("template.yaml after the SAM transform: {count} resources");

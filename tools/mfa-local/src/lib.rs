@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
-    TimeToLiveSpecification,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,6 +27,8 @@ pub struct TableSpec {
     /// `(attribute, S | N | B)`.
     pub attributes: Vec<(String, String)>,
     pub ttl_attribute: Option<String>,
+    /// The stream's view (`NEW_IMAGE`, …), when the table has one.
+    pub stream_view: Option<String>,
 }
 
 /// Reads the one `AWS::DynamoDB::Table` resource of a SAM/CloudFormation template.
@@ -66,6 +68,11 @@ pub fn table_spec(template: &str) -> Result<TableSpec, String> {
             .and_then(|t| t.get("AttributeName"))
             .and_then(Yaml::as_str)
             .map(str::to_string),
+        stream_view: props
+            .get("StreamSpecification")
+            .and_then(|s| s.get("StreamViewType"))
+            .and_then(Yaml::as_str)
+            .map(str::to_string),
     })
 }
 
@@ -92,6 +99,15 @@ pub async fn ensure_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
                     .map_err(|e| e.to_string())?,
             );
         }
+        if let Some(view) = &spec.stream_view {
+            create = create.stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(view.as_str()))
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
         if let Err(e) = create.send().await {
             // Created meanwhile by someone else: fine, it is checked below.
             let in_use = e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception());
@@ -106,6 +122,26 @@ pub async fn ensure_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A table kept from before it had a stream gets one.
+    if let Some(view) = &spec.stream_view {
+        let out = client.describe_table().table_name(name).send().await.map_err(|e| display_sdk(&e))?;
+        let enabled = out.table().and_then(|t| t.stream_specification()).is_some_and(|s| s.stream_enabled());
+        if !enabled {
+            client
+                .update_table()
+                .table_name(name)
+                .stream_specification(
+                    StreamSpecification::builder()
+                        .stream_enabled(true)
+                        .stream_view_type(StreamViewType::from(view.as_str()))
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                )
+                .send()
+                .await
+                .map_err(|e| format!("enabling the stream of {name}: {}", display_sdk(&e)))?;
+        }
     }
     if let Some(attr) = &spec.ttl_attribute {
         let current = client.describe_time_to_live().table_name(name).send().await.map_err(|e| display_sdk(&e))?;

@@ -51,6 +51,7 @@ fn base32_decode(text: &str) -> Vec<u8> {
 }
 
 async fn events_of(api: &Api, token: &str) -> Vec<Value> {
+    mfa_tests::audit_settled().await;
     let r = api.get("/mfa/events", Some(token)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.body["data"]["events"].as_array().unwrap().clone()

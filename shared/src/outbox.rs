@@ -1,0 +1,124 @@
+//! The audit writer: stores the audit events a write of a user's record carried in its login
+//! state (`store::PENDING_EVENTS`) as items of their own, from the table's stream. A change
+//! and its events are one write of one item (a login: one write unit); each event becomes
+//! an item here, a moment later, in the order the stream keeps for each item. Delivery is
+//! at least once: an event is put whole under its own key, so a batch delivered again
+//! stores nothing twice. A batch that fails is delivered again (the template's event
+//! source mapping retries it, halving it, and parks what still fails in the dead-letter
+//! queue with the stream positions to replay).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Deserialize;
+
+use crate::routes::Needs;
+use crate::store::{LOGIN_STATE_SORT_KEY, Store, StoreError};
+
+/// What the audit writer needs: the table.
+pub const NEEDS: Needs = Needs { store: true, ..Needs::NOTHING };
+/// Its function.
+pub const FUNCTION: &str = "mfa-audit-writer";
+/// The DynamoDB actions it needs (the stream's own are granted by its event source).
+pub const DYNAMODB: &[&str] = &["dynamodb:BatchWriteItem", "dynamodb:PutItem"];
+
+/// A batch of the table's stream records, as Lambda hands it over.
+#[derive(Debug, Default, Deserialize)]
+pub struct StreamBatch {
+    #[serde(rename = "Records", default)]
+    pub records: Vec<StreamRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamRecord {
+    #[serde(default)]
+    pub dynamodb: Option<StreamChange>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamChange {
+    /// The item as the write left it (the stream's `NEW_IMAGE`): what the writer reads of it.
+    #[serde(rename = "NewImage", default)]
+    pub new_image: Option<NewImage>,
+}
+
+/// The attributes of a stream record's item the writer reads (the others are left unread).
+#[derive(Debug, Deserialize)]
+pub struct NewImage {
+    #[serde(default)]
+    pub pk: Option<serde_dynamo::AttributeValue>,
+    #[serde(default)]
+    pub sk: Option<serde_dynamo::AttributeValue>,
+    /// `store::PENDING_EVENTS`.
+    #[serde(rename = "pendingEvents", default)]
+    pub pending_events: Option<serde_dynamo::AttributeValue>,
+}
+
+/// The events the batch's login states carried, as the items to store: only events of the
+/// record's own user, under the audit's keys.
+pub fn pending_events(batch: StreamBatch) -> Vec<HashMap<String, AttributeValue>> {
+    let mut items = Vec::new();
+    for record in batch.records {
+        let Some(image) = record.dynamodb.and_then(|c| c.new_image) else { continue };
+        let (pk, sk) = (image.pk.map(AttributeValue::from), image.sk.map(AttributeValue::from));
+        let is_login_state = sk.as_ref().and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == LOGIN_STATE_SORT_KEY);
+        let Some(AttributeValue::L(pending)) = image.pending_events.map(AttributeValue::from) else { continue };
+        if !is_login_state {
+            continue;
+        }
+        for event in pending {
+            let AttributeValue::M(item) = event else { continue };
+            let sort_key = item.get("sk").and_then(|v| v.as_s().ok());
+            let is_event = sort_key.is_some_and(|sk| sk.starts_with(crate::audit::SORT_PREFIX));
+            if is_event && item.get("pk") == pk.as_ref() {
+                items.push(item);
+            }
+        }
+    }
+    items
+}
+
+/// Stores the events of `batch`; how many.
+pub async fn write(store: &Store, batch: StreamBatch) -> Result<usize, StoreError> {
+    let items = pending_events(batch);
+    let count = items.len();
+    store.put_event_items(items).await?;
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stream record as Lambda hands it over (DynamoDB JSON), of `sk`, carrying `events`.
+    fn record(sk: &str, events: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({
+            "eventName": "MODIFY",
+            "dynamodb": {
+                "Keys": {"pk": {"S": "USER#u1"}, "sk": {"S": sk}},
+                "NewImage": {
+                    "pk": {"S": "USER#u1"}, "sk": {"S": sk}, "version": {"N": "7"},
+                    "deviceUse": {"M": {}}, "sessions": {"M": {"s1": {"M": {"hash": {"S": "h"}}}}},
+                    "pendingEvents": events,
+                },
+            },
+        })
+    }
+
+    fn event(pk: &str, sk: &str) -> serde_json::Value {
+        serde_json::json!({"M": {"pk": {"S": pk}, "sk": {"S": sk}, "kind": {"S": "LOGIN_SUCCEEDED"}}})
+    }
+
+    #[test]
+    fn only_a_login_states_own_events_are_taken() {
+        let batch = serde_json::json!({"Records": [
+            record("MFA#LOGIN", serde_json::json!({"L": [event("USER#u1", "MFA~AUDIT#1#a"), event("USER#u2", "MFA~AUDIT#1#b"), event("USER#u1", "MFA")]})),
+            record("MFA", serde_json::json!({"L": [event("USER#u1", "MFA~AUDIT#1#c")]})),
+            {"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": "USER#u1"}, "sk": {"S": "MFA#LOGIN"}}}},
+        ]});
+        let batch: StreamBatch = serde_json::from_value(batch).expect("a stream batch");
+        let items = pending_events(batch);
+        let keys: Vec<_> = items.iter().map(|i| i["sk"].as_s().unwrap().as_str()).collect();
+        assert_eq!(keys, ["MFA~AUDIT#1#a"], "another user's event, a record's key and a settings item's are left");
+    }
+}
