@@ -280,8 +280,10 @@ pub async fn refresh(app: &App, principal: &Principal, presented: &SecretString)
     let (full_access_token, expires_at) =
         sign(app, principal, session_id, chain.amr.clone(), chain.auth_time, chain.ends_at, now)?;
     let next = random_id();
-    match app.store.rotate_refresh(user_id, session_id, generation, &hash, &sha256_hex(next.as_bytes())).await {
-        Ok(()) => {
+    match app.store.rotate_refresh(user_id, session_id, generation, &hash, &sha256_hex(next.as_bytes()), now).await {
+        // A change that takes access away holds the record: try again in a moment.
+        Ok(false) => Err(Refusal::ConcurrentUpdate),
+        Ok(true) => {
             let refresh_token = refresh_token(session_id, generation + 1, &next);
             let (amr, auth_time) = (chain.amr.clone(), chain.auth_time);
             Ok(Session { full_access_token, refresh_token, expires_at, device_token: None, amr, auth_time })

@@ -1097,6 +1097,11 @@ impl Store {
     /// a write racing it reads the chain again. `Conflict` when the chain had moved on (a
     /// concurrent refresh spent the token first) or the session is gone; a transaction that
     /// holds the item for a moment is waited out (three tries), never taken for a spent token.
+    ///
+    /// While a change that takes access away holds the record (`removalHold`, until after
+    /// `now`), it does not rotate and answers `false`: rotations move the version, so a
+    /// storm of them (an attacker refreshing the sessions of a stolen device) would keep the
+    /// removal from landing, as racing logins would without the hold.
     pub async fn rotate_refresh(
         &self,
         user_id: &str,
@@ -1104,7 +1109,8 @@ impl Store {
         generation: u64,
         presented: &str,
         next: &str,
-    ) -> Result<(), StoreError> {
+        now: i64,
+    ) -> Result<bool, StoreError> {
         for attempt in 1..=3 {
             let result = self
                 .client()
@@ -1113,7 +1119,13 @@ impl Store {
                 .set_key(Some(key(keys::login(user_id))))
                 .update_expression("SET #s.#id.#g = :next, #s.#id.#h = :new, version = version + :one REMOVE #pending")
                 .expression_attribute_names("#pending", PENDING_EVENTS)
-                .condition_expression("#s.#id.#g = :g AND #s.#id.#h = :h")
+                .condition_expression(
+                    "#s.#id.#g = :g AND #s.#id.#h = :h AND (attribute_not_exists(#hold) OR #hold.#until < :now)",
+                )
+                .expression_attribute_names("#hold", "removalHold")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .expression_attribute_names("#s", SESSIONS_ATTRIBUTE)
                 .expression_attribute_names("#id", session_id)
                 .expression_attribute_names("#g", "generation")
@@ -1125,10 +1137,36 @@ impl Store {
                 .expression_attribute_values(":new", AttributeValue::S(next.to_string()))
                 .send()
                 .await;
-            let Err(err) = result else { return Ok(()) };
+            let Err(err) = result else { return Ok(true) };
             match err.as_service_error().and_then(|e| e.code()) {
-                // The chain moved on, or the session is gone: the token was spent.
-                Some("ConditionalCheckFailedException") => return Err(StoreError::Conflict),
+                // Held, with the chain where the token says: not now. Otherwise the chain
+                // moved on, or the session is gone: the token was spent.
+                Some("ConditionalCheckFailedException") => {
+                    let old = match err.as_service_error() {
+                        Some(
+                            aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                                e,
+                            ),
+                        ) => e.item().cloned(),
+                        _ => None,
+                    };
+                    let chain_is_current = old.as_ref().is_some_and(|item| {
+                        let entry =
+                            item.get(SESSIONS_ATTRIBUTE).and_then(|s| s.as_m().ok()).and_then(|s| s.get(session_id));
+                        let entry = entry.and_then(|e| e.as_m().ok());
+                        let field = |name: &str| entry.and_then(|e| e.get(name)).cloned();
+                        field("generation") == Some(AttributeValue::N(generation.to_string()))
+                            && field("hash") == Some(AttributeValue::S(presented.to_string()))
+                    });
+                    let held =
+                        old.as_ref().and_then(|item| item.get("removalHold")).and_then(|h| h.as_m().ok()).and_then(
+                            |h| h.get("until").and_then(|u| u.as_n().ok()).and_then(|u| u.parse::<i64>().ok()),
+                        );
+                    if chain_is_current && held.is_some_and(|until| until >= now) {
+                        return Ok(false);
+                    }
+                    return Err(StoreError::Conflict);
+                }
                 // A transaction of the record (a login, a change) holds the item right now:
                 // that says nothing of the token; try again.
                 Some("TransactionConflictException") if attempt < 3 => {

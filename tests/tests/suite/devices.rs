@@ -481,3 +481,71 @@ async fn a_removals_hold_refuses_other_changes_until_it_ends() {
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
     assert_eq!((record.removal_hold, record.devices.len()), (None, 0));
 }
+
+/// An attacker holding sessions started with a stolen device token keeps refreshing them
+/// all, as fast as the handlers answer (in process, against the same table), while the user
+/// forgets every device: the forget still lands (a refresh's rotation moves the record's
+/// version, and must yield to a removal that holds the record), and every refresh sent
+/// after it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn refreshes_racing_a_forget_cannot_keep_it_from_landing() {
+    let api = Arc::new(Api::new());
+    let me = Arc::new(Person::new());
+    let secret = enroll_totp(&api, &me).await;
+    let (_, device) = login_remembering(&api, &me, &secret, 0).await;
+    let mut tokens = Vec::new();
+    for _ in 0..8 {
+        let r = login_with_device(&api, &me, &device).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let refresh = r.body["refreshToken"].as_str().unwrap().to_string();
+        remember_secret(&refresh);
+        tokens.push(refresh);
+    }
+    let test = Arc::new(TestApp::new().await);
+    let forgotten_at: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
+    let attackers: Vec<_> = tokens
+        .into_iter()
+        .map(|mut refresh| {
+            let (test, me, forgotten_at) = (test.clone(), me.clone(), forgotten_at.clone());
+            tokio::spawn(async move {
+                let mut rotated = 0;
+                for _ in 0..5000 {
+                    let sent = Instant::now();
+                    let body = json!({"refreshToken": refresh});
+                    let (status, body) = test.call("mfa-token-refresh", Some(&me.platform_token()), body).await;
+                    let after_forget = forgotten_at.lock().unwrap().is_some_and(|f| f <= sent);
+                    match status {
+                        200 => {
+                            assert!(!after_forget, "a refresh sent after the forget succeeded");
+                            refresh = body["refreshToken"].as_str().unwrap().to_string();
+                            remember_secret(&refresh);
+                            rotated += 1;
+                        }
+                        // The removal holds the record: try again.
+                        409 => assert_eq!(body["code"], json!("CONCURRENT_UPDATE"), "{body}"),
+                        _ => {
+                            assert_eq!((status, body["code"].clone()), (401, json!("INVALID_REFRESH_TOKEN")), "{body}");
+                            return rotated;
+                        }
+                    }
+                }
+                panic!("a session started by the forgotten device kept refreshing");
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let r = api.send("DELETE", "/mfa/devices", Some(&me.platform_token()), None).await;
+    if r.status != 200 {
+        attackers.iter().for_each(|a| a.abort());
+        panic!("the forget did not land while the refreshes raced it: {} {}", r.status, r.body);
+    }
+    *forgotten_at.lock().unwrap() = Some(Instant::now());
+    let mut rotated = 0;
+    for attacker in attackers {
+        rotated += attacker.await.unwrap();
+    }
+    println!("refresh race: {rotated} rotations before the forget");
+    assert!(rotated > 50, "the refreshes overlapped the forget ({rotated} rotations)");
+    let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
+    assert!(record.devices.is_empty() && record.sessions.values().all(|s| !s.by_device));
+}
