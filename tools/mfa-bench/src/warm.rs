@@ -166,7 +166,7 @@ pub async fn latency() -> Value {
         })
         .await;
     }
-    rows.push(("setup GOOGLE_AUTH".into(), setups, "read+put"));
+    rows.push(("setup GOOGLE_AUTH".into(), setups, "read+transact"));
     // Logins: each on a user enrolled in process beforehand (a time step is spent once).
     let users = enrolled(test, 100).await;
     let mut login = Samples::default();
@@ -181,7 +181,7 @@ pub async fn latency() -> Value {
         })
         .await;
     }
-    rows.push(("verify-login GOOGLE_AUTH".into(), login, "read+transact"));
+    rows.push(("verify-login GOOGLE_AUTH".into(), login, "read+put"));
     let last = users.last().unwrap().0.clone();
     let mut current = refresh;
     let mut rotations = Samples::default();
