@@ -76,7 +76,17 @@ pub fn table_spec(template: &str) -> Result<TableSpec, String> {
     })
 }
 
-/// Creates the table (on demand) with `spec`'s keys and TTL, unless it exists already.
+/// A stream of the table's changes with `view` (`NEW_IMAGE`, …).
+fn stream(view: &str) -> Result<StreamSpecification, String> {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::from(view))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Creates the table (on demand) with `spec`'s keys, TTL and stream, unless it exists
+/// already (a table kept from before it had a stream gets one).
 pub async fn ensure_table(client: &Client, name: &str, spec: &TableSpec) -> Result<(), String> {
     let exists = client.describe_table().table_name(name).send().await.is_ok();
     if !exists {
@@ -100,13 +110,7 @@ pub async fn ensure_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
             );
         }
         if let Some(view) = &spec.stream_view {
-            create = create.stream_specification(
-                StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(StreamViewType::from(view.as_str()))
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            );
+            create = create.stream_specification(stream(view)?);
         }
         if let Err(e) = create.send().await {
             // Created meanwhile by someone else: fine, it is checked below.
@@ -131,13 +135,7 @@ pub async fn ensure_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
             client
                 .update_table()
                 .table_name(name)
-                .stream_specification(
-                    StreamSpecification::builder()
-                        .stream_enabled(true)
-                        .stream_view_type(StreamViewType::from(view.as_str()))
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                )
+                .stream_specification(stream(view)?)
                 .send()
                 .await
                 .map_err(|e| format!("enabling the stream of {name}: {}", display_sdk(&e)))?;
