@@ -3,10 +3,10 @@
 //! store answers in [`StoreError`]s; what they mean to a caller is decided in the envelope.
 //!
 //! A user's record is stored as two items of the user's partition: its settings (`MFA`: the
-//! factors, the recovery codes, the remembered devices, the organization binding) and its
-//! login state (`MFA#LOGIN`: the soft lock, the last time step, the sessions with their
-//! refresh chains, the sends, when each factor and device was last used, and the version
-//! every write is conditional on). A login changes the login state alone, so it writes that
+//! factors, the recovery codes, the organization binding) and its login state (`MFA#LOGIN`:
+//! the soft lock, the last time step, the sessions with their refresh chains, the
+//! remembered devices, the sends, when each factor was last used, and the version every
+//! write is conditional on). A login changes the login state alone, so it writes that
 //! small item alone (one write unit where the whole record took four); a change of the
 //! settings writes both in one transaction, and both carry a tag it sets (`pair`), so a read
 //! that caught one from before it and one from after it is noticed and made again. Both are
@@ -91,13 +91,21 @@ impl Cancelled {
 /// The record's attribute that lists the user's live sessions by id.
 const SESSIONS_ATTRIBUTE: &str = "sessions";
 const DEVICES_ATTRIBUTE: &str = "devices";
-/// The record's attributes kept in its login state (the rest are its settings), and the
-/// login state's own: when each factor and each device was last used (taken out of the
-/// settings' factor and device entries), and the tag of the settings it goes with.
-const LOGIN_ATTRIBUTES: [&str; 7] =
-    ["failedAttempts", "lockedUntil", "totpLastStep", SESSIONS_ATTRIBUTE, "sends", "removalHold", "version"];
+/// The record's attributes kept in its login state (the rest are its settings): what a
+/// login changes (a login with a remembered device marks it used; one that remembers its
+/// device adds one), and the login state's own: when each factor was last used (taken out
+/// of the settings' factor entries), and the tag of the settings it goes with.
+const LOGIN_ATTRIBUTES: [&str; 8] = [
+    "failedAttempts",
+    "lockedUntil",
+    "totpLastStep",
+    SESSIONS_ATTRIBUTE,
+    DEVICES_ATTRIBUTE,
+    "sends",
+    "removalHold",
+    "version",
+];
 const FACTOR_USE: &str = "factorUse";
-const DEVICE_USE: &str = "deviceUse";
 const LAST_USED: &str = "lastUsedAt";
 const PAIR: &str = "pair";
 /// The login state's attribute that carries the audit events of the write that wrote it:
@@ -197,18 +205,7 @@ fn split(record: &UserMfaRecord) -> Result<(Item, Item), StoreError> {
             }
         }
     }
-    let mut device_use = Item::new();
-    if let Some(AttributeValue::M(devices)) = settings.get_mut(DEVICES_ATTRIBUTE) {
-        for (id, device) in devices.iter_mut() {
-            if let AttributeValue::M(device) = device
-                && let Some(at) = device.remove(LAST_USED)
-            {
-                device_use.insert(id.clone(), at);
-            }
-        }
-    }
     login.insert(FACTOR_USE.into(), AttributeValue::M(factor_use));
-    login.insert(DEVICE_USE.into(), AttributeValue::M(device_use));
     login.entry(SESSIONS_ATTRIBUTE.into()).or_insert_with(|| AttributeValue::M(Item::new()));
     Ok((login, settings))
 }
@@ -286,7 +283,6 @@ fn record_from(
     }
     if let Some(mut login) = login {
         let factor_use = login.remove(FACTOR_USE);
-        let device_use = login.remove(DEVICE_USE);
         for name in LOGIN_ATTRIBUTES {
             match login.remove(name) {
                 Some(value) => merged.insert(name.to_string(), value),
@@ -301,15 +297,6 @@ fn record_from(
                     && let Some(at) = factor.get("id").and_then(|id| id.as_s().ok()).and_then(|id| used.get(id))
                 {
                     factor.insert(LAST_USED.into(), at.clone());
-                }
-            }
-        }
-        if let (Some(AttributeValue::M(used)), Some(AttributeValue::M(devices))) =
-            (device_use, merged.get_mut(DEVICES_ATTRIBUTE))
-        {
-            for (id, device) in devices.iter_mut() {
-                if let (AttributeValue::M(device), Some(at)) = (device, used.get(id)) {
-                    device.insert(LAST_USED.into(), at.clone());
                 }
             }
         }
@@ -1207,10 +1194,9 @@ impl Store {
 
     /// Takes session `session_id` off the user's record, bumping its version so a
     /// concurrent update of the record reads it again (already gone is fine), and forgets
-    /// `device_id` with it. The one write of the record outside `update`: it changes nothing
-    /// but the session list (and the device list), so a refused refresh needs no read of the
-    /// record. Without a device it updates the login state alone; with one, both items in
-    /// one transaction, tagged alike.
+    /// `device_id` with it: one update of the login state. The one write of the record
+    /// outside `update`: it changes nothing but the session and device lists, so a refused
+    /// refresh needs no read of the record.
     pub async fn end_session(
         &self,
         user_id: &str,
@@ -1218,77 +1204,35 @@ impl Store {
         device_id: Option<&str>,
     ) -> Result<(), StoreError> {
         for attempt in 1..=3 {
-            let pair = crate::crypto::random_id();
-            let mut login = Update::builder()
+            let mut update = self
+                .client()
+                .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key(keys::login(user_id))))
+                .update_expression(match device_id {
+                    Some(_) => "REMOVE #sessions.#id, #devices.#device, #pending SET version = version + :one",
+                    None => "REMOVE #sessions.#id, #pending SET version = version + :one",
+                })
                 .condition_expression("attribute_exists(#sessions.#id)")
                 .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
                 .expression_attribute_names("#id", session_id)
                 .expression_attribute_names("#pending", PENDING_EVENTS)
                 .expression_attribute_values(":one", AttributeValue::N("1".into()));
-            let conflicted = match device_id {
-                None => {
-                    let login = built(
-                        login.update_expression("REMOVE #sessions.#id, #pending SET version = version + :one").build(),
-                    )?;
-                    let result = self
-                        .client()
-                        .update_item()
-                        .table_name(login.table_name)
-                        .set_key(Some(login.key))
-                        .update_expression(login.update_expression)
-                        .set_condition_expression(login.condition_expression)
-                        .set_expression_attribute_names(login.expression_attribute_names)
-                        .set_expression_attribute_values(login.expression_attribute_values)
-                        .send()
-                        .await;
-                    match result {
-                        Ok(_) => return Ok(()),
-                        Err(err) => match err.as_service_error().and_then(|e| e.code()) {
-                            // Not listed: the session has ended already.
-                            Some("ConditionalCheckFailedException") => return Ok(()),
-                            Some("TransactionConflictException") => true,
-                            _ => return Err(classify(err)),
-                        },
-                    }
-                }
-                Some(device) => {
-                    login = login
-                        .update_expression(
-                            "REMOVE #sessions.#id, #pending, #use.#device SET version = version + :one, #pair = :pair",
-                        )
-                        .expression_attribute_names("#use", DEVICE_USE)
-                        .expression_attribute_names("#device", device)
-                        .expression_attribute_names("#pair", PAIR)
-                        .expression_attribute_values(":pair", AttributeValue::S(pair.clone()));
-                    let settings = Update::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key(keys::user(user_id))))
-                        .update_expression("REMOVE #devices.#device SET #pair = :pair")
-                        .condition_expression("attribute_exists(pk)")
-                        .expression_attribute_names("#devices", DEVICES_ATTRIBUTE)
-                        .expression_attribute_names("#device", device)
-                        .expression_attribute_names("#pair", PAIR)
-                        .expression_attribute_values(":pair", AttributeValue::S(pair));
-                    let items = vec![
-                        TransactWriteItem::builder().update(built(login.build())?).build(),
-                        TransactWriteItem::builder().update(built(settings.build())?).build(),
-                    ];
-                    match self.run(items, 0).await {
-                        // Not listed: the session has ended already.
-                        Ok(()) | Err(StoreError::Spent(_)) => return Ok(()),
-                        Err(StoreError::Conflict) => true,
-                        Err(e) => return Err(e),
-                    }
-                }
-            };
-            // A transaction holds the record right now: try again.
-            if conflicted && attempt < 3 {
-                tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
-                continue;
+            if let Some(device) = device_id {
+                update = update
+                    .expression_attribute_names("#devices", DEVICES_ATTRIBUTE)
+                    .expression_attribute_names("#device", device);
             }
-            return Err(StoreError::Conflict);
+            let Err(err) = update.send().await else { return Ok(()) };
+            match err.as_service_error().and_then(|e| e.code()) {
+                // Not listed: the session has ended already.
+                Some("ConditionalCheckFailedException") => return Ok(()),
+                // A transaction holds the record right now: try again.
+                Some("TransactionConflictException") if attempt < 3 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                }
+                _ => return Err(classify(err)),
+            }
         }
         unreachable!("the loop returns on its last attempt")
     }

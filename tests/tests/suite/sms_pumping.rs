@@ -16,7 +16,11 @@ use serde_json::json;
 
 /// A valid number in one of the United Kingdom's mobile ranges.
 fn uk_number() -> String {
-    let n = u32::from_be_bytes(mfa_shared::crypto::random_bytes::<4>()) % 1000;
+    // One number after another from a random start, never the same twice in a run: two
+    // tests texting one number within a minute would meet its send limit.
+    static NEXT: std::sync::OnceLock<std::sync::atomic::AtomicU32> = std::sync::OnceLock::new();
+    let next = NEXT.get_or_init(|| u32::from_be_bytes(mfa_shared::crypto::random_bytes::<4>()).into());
+    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 1000;
     let number = format!("+447911123{n:03}");
     remember_secret(&number);
     number
