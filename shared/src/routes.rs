@@ -218,8 +218,8 @@ pub struct Route {
 pub const SECRET_VARIABLES: &[&str] =
     &["MFA_PLATFORM_JWT_KEY", "MFA_TOKEN_SIGNING_KEY", "MFA_ENCRYPTION_KEYS", "MFA_SERVER_TOKEN_KEY"];
 
-/// The user's record is read by a `Query` of its two items, or with other items in a
-/// transactional read (`GetItem`).
+/// The user's record is read by a `Query` of its two items (a page of the audit trail
+/// too), or with other items in a transactional read (`GetItem`).
 const READ: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
 /// Writes of the record; a change that takes access away and keeps losing races holds the
 /// record with an update of its login state (`Store::hold_for_removal`).
@@ -227,8 +227,6 @@ const WRITE: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem
 /// Writes that also consume or remove one-time items.
 const CONSUME: &[&str] =
     &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"];
-/// Reads of the audit trail: the record and a page of events.
-const EVENTS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
 /// And texts: a phone number's send slot is updated in place.
 const SEND: &[&str] =
     &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"];
@@ -346,7 +344,7 @@ pub const ROUTES: &[Route] = &[
         summary: "the audit trail, newest first, a page at a time.",
         auth: AuthKind::Either,
         needs: BASE,
-        dynamodb: EVENTS,
+        dynamodb: READ,
     },
     Route {
         method: "POST",

@@ -40,9 +40,8 @@ mod keys {
     }
     /// The user's record: its login state.
     pub fn login(user_id: &str) -> (String, String) {
-        (format!("USER#{user_id}"), LOGIN_SORT_KEY.into())
+        (format!("USER#{user_id}"), super::LOGIN_STATE_SORT_KEY.into())
     }
-    pub const LOGIN_SORT_KEY: &str = "MFA#LOGIN";
     pub fn policy(org_id: &str) -> (String, String) {
         (format!("ORG#{org_id}"), "POLICY".into())
     }
@@ -112,7 +111,7 @@ const PAIR: &str = "pair";
 /// the audit writer (`outbox`) stores each as an item of its own from the table's stream.
 pub const PENDING_EVENTS: &str = "pendingEvents";
 /// The sort key of a user's login state (the audit writer reads only its stream records).
-pub const LOGIN_STATE_SORT_KEY: &str = keys::LOGIN_SORT_KEY;
+pub const LOGIN_STATE_SORT_KEY: &str = "MFA#LOGIN";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -350,6 +349,12 @@ impl Store {
         }
     }
 
+    /// The read of one item in a transactional read.
+    fn get(&self, keys: (String, String)) -> Result<TransactGetItem, StoreError> {
+        let get = built(Get::builder().table_name(&self.table).set_key(Some(key(keys))).build())?;
+        Ok(TransactGetItem::builder().get(get).build())
+    }
+
     /// The write that puts a new item (never overwriting one).
     fn put_new<T: Serialize>(&self, value: &T, keys: (String, String)) -> Result<Write, StoreError> {
         let put = Put::builder()
@@ -406,7 +411,7 @@ impl Store {
                 .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
                 .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
                 .expression_attribute_values(":from", AttributeValue::S(sk.clone()))
-                .expression_attribute_values(":to", AttributeValue::S(keys::LOGIN_SORT_KEY.into()))
+                .expression_attribute_values(":to", AttributeValue::S(LOGIN_STATE_SORT_KEY.into()))
                 .consistent_read(true)
                 .send()
                 .await
@@ -414,7 +419,7 @@ impl Store {
             let (mut settings, mut login) = (None, None);
             for item in out.items.unwrap_or_default() {
                 match item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) {
-                    Some(keys::LOGIN_SORT_KEY) => login = Some(item),
+                    Some(LOGIN_STATE_SORT_KEY) => login = Some(item),
                     _ => settings = Some(item),
                 }
             }
@@ -477,20 +482,16 @@ impl Store {
         other: Option<(String, String)>,
         org_id: Option<&str>,
     ) -> Result<(UserMfaRecord, Option<T>, Option<OrgPolicy>), StoreError> {
-        let get = |keys: (String, String)| -> Result<TransactGetItem, StoreError> {
-            let get = built(Get::builder().table_name(&self.table).set_key(Some(key(keys))).build())?;
-            Ok(TransactGetItem::builder().get(get).build())
-        };
         let mut request = self
             .client()
             .transact_get_items()
-            .transact_items(get(keys::user(user_id))?)
-            .transact_items(get(keys::login(user_id))?);
+            .transact_items(self.get(keys::user(user_id))?)
+            .transact_items(self.get(keys::login(user_id))?);
         if let Some(other) = other.clone() {
-            request = request.transact_items(get(other)?);
+            request = request.transact_items(self.get(other)?);
         }
         if let Some(org_id) = org_id {
-            request = request.transact_items(get(keys::policy(org_id))?);
+            request = request.transact_items(self.get(keys::policy(org_id))?);
         }
         let out = request.send().await.map_err(classify)?;
         let mut responses = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
@@ -524,13 +525,9 @@ impl Store {
         user_id: &str,
         actor_id: &str,
     ) -> Result<(UserMfaRecord, UserMfaRecord), StoreError> {
-        let get = |keys: (String, String)| -> Result<TransactGetItem, StoreError> {
-            let get = built(Get::builder().table_name(&self.table).set_key(Some(key(keys))).build())?;
-            Ok(TransactGetItem::builder().get(get).build())
-        };
         let mut request = self.client().transact_get_items();
         for id in [user_id, actor_id] {
-            request = request.transact_items(get(keys::user(id))?).transact_items(get(keys::login(id))?);
+            request = request.transact_items(self.get(keys::user(id))?).transact_items(self.get(keys::login(id))?);
         }
         let out = request.send().await.map_err(classify)?;
         let mut responses = out.responses.unwrap_or_default().into_iter().map(|r| r.item);
@@ -583,22 +580,17 @@ impl Store {
         self.save_user_with_events(record, Vec::new(), &[]).await
     }
 
-    /// Writes the record (conditional on its version) and `extra` in one transaction.
-    /// `Conflict` when the record changed meanwhile, `Spent` when one of `extra`'s
-    /// conditions failed (its place among `extra`).
+    /// Writes the record (conditional on its version) and `extra` in one write: `Conflict`
+    /// when the record changed meanwhile, `Spent` when one of `extra`'s conditions failed
+    /// (its place among `extra`). The change's audit `events` ride in the same write, in
+    /// the login state (`PENDING_EVENTS`): a change and its events are stored together or
+    /// not at all, and the audit writer stores each event as an item of its own from the
+    /// table's stream, which keeps every version of the login state in order.
     ///
     /// A record whose settings are as they were read writes its login state alone; one
     /// whose settings changed (or that was stored in one item, or not at all) writes both
     /// items, tagged alike. Only the login state carries the version: every write of the
     /// record writes it, so its condition orders them all.
-    pub async fn save_user_with(&self, record: &mut UserMfaRecord, extra: Vec<Write>) -> Result<(), StoreError> {
-        self.save_user_with_events(record, extra, &[]).await
-    }
-
-    /// [`Store::save_user_with`], the change's audit `events` carried in the same write, in
-    /// the login state (`PENDING_EVENTS`): a change and its events are stored together or
-    /// not at all, and the audit writer stores each event as an item of its own from the
-    /// table's stream, which keeps every version of the login state in order.
     #[tracing::instrument(skip_all, fields(user_id = %record.user_id), err(Display))]
     pub async fn save_user_with_events(
         &self,
@@ -845,7 +837,7 @@ impl Store {
             let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             if sk == record_sk {
                 settings = Some(item);
-            } else if sk == keys::LOGIN_SORT_KEY {
+            } else if sk == LOGIN_STATE_SORT_KEY {
                 login = Some(item);
             } else {
                 events.push((sk, from_item::<Event>(item)?));
