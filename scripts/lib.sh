@@ -200,7 +200,17 @@ local_environment() {
 start_watch() {
   local port=$1; shift
   port_free "$port" || die "port $port is taken; stop what uses it (cargo lambda watch needs it)"
-  (cd "$ROOT" && exec cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" "$@") \
+  # Each function instance `cargo lambda watch` starts watches the directory it was started
+  # in, every folder of it (target/ too), and wakes for every file written there: the stack's
+  # own logs included. Where it reloads nothing (`--ignore-changes`), it starts in an empty
+  # directory of its own, so the stack's writes wake no one.
+  local dir="$ROOT"
+  if [[ " $* " == *" --ignore-changes "* ]]; then
+    dir="$ROOT/.local/watch-root"
+    mkdir -p "$dir"
+  fi
+  (cd "$dir" && exec cargo lambda watch --manifest-path "$ROOT/Cargo.toml" \
+    --invoke-address 127.0.0.1 --invoke-port "$port" "$@") \
     > "$LOG_DIR/watch.log" 2>&1 &
   STACK_PIDS+=($!)
   wait_for_port "$port" "cargo lambda watch" $!

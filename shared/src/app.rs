@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Region, SharedHttpClient};
+use aws_sdk_dynamodb::config::{BehaviorVersion, Region, SharedHttpClient, StalledStreamProtectionConfig};
 use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
@@ -32,10 +32,15 @@ pub use crate::routes::Needs;
 /// short backoff) 1.5 s. Throttling is retried once too, then answered with a 503. A
 /// request stops at the first call that fails, so 1.5 s bounds a route's wait on a store
 /// that is down, leaving room for the rest of the request within 3 s.
+///
+/// The SDK's stalled-stream protection (a body that moves under 1 B/s for 5 s is cut) is
+/// off for every client: an attempt's timeout already ends any request long before it,
+/// and its watch wraps each request's and answer's body, work every call paid for.
 pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::config::Builder::from(sdk)
         .timeout_config(timeouts(Duration::from_millis(750), Duration::from_millis(1500)))
         .retry_config(retries())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
@@ -47,6 +52,7 @@ pub fn sesv2_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
     let config = aws_sdk_sesv2::config::Builder::from(sdk)
         .timeout_config(timeouts(Duration::from_secs(1), Duration::from_millis(1500)))
         .retry_config(retries())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .build();
     aws_sdk_sesv2::Client::from_conf(config)
 }
@@ -58,6 +64,7 @@ pub fn sns_client(sdk: &SdkConfig) -> aws_sdk_sns::Client {
     let config = aws_sdk_sns::config::Builder::from(sdk)
         .timeout_config(timeouts(Duration::from_secs(1), Duration::from_millis(1500)))
         .retry_config(retries())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .build();
     aws_sdk_sns::Client::from_conf(config)
 }

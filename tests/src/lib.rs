@@ -6,8 +6,9 @@
 
 #![recursion_limit = "256"]
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use lambda_http::Request;
 use lambda_http::http::HeaderValue;
@@ -414,8 +415,16 @@ pub fn repo_root() -> PathBuf {
 /// `events/<name>.json` as the Lambda runtime would hand it to the function, with the
 /// bearer token replaced (or the header removed when `token` is `None`).
 pub fn event(name: &str, token: Option<&str>) -> Request {
+    // Each file is read once (the benchmark times requests built from them).
+    static TEXTS: std::sync::Mutex<BTreeMap<String, Arc<str>>> = std::sync::Mutex::new(BTreeMap::new());
     let path = repo_root().join("events").join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text = {
+        let mut texts = TEXTS.lock().expect("the event cache");
+        let text = texts.entry(name.to_string()).or_insert_with(|| {
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display())).into()
+        });
+        text.clone()
+    };
     let mut req = lambda_http::request::from_str(&text)
         .unwrap_or_else(|e| panic!("{} is not an API Gateway event: {e}", path.display()));
     match token {

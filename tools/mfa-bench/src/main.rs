@@ -28,6 +28,12 @@ async fn main() {
         return;
     }
     if let Ok(which) = std::env::var("MFA_BENCH_PROFILE") {
+        if which == "routes" {
+            // Every route's requests, as the benchmark measures them (the flame graph keeps
+            // the measured requests' stacks: those under `measure_on`).
+            on_one_thread(|| Box::pin(warm::per_route()));
+            return;
+        }
         let n = std::env::var("MFA_BENCH_PROFILE_N").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
         on_one_thread(move || Box::pin(async move { warm::profile(&which, n).await }));
         return;

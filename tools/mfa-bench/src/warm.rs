@@ -52,14 +52,11 @@ impl Samples {
     }
 }
 
-/// Runs `op` on `c`'s app and adds its sample (the round trips' time taken from `c`).
-async fn sample<F: std::future::Future<Output = ()>>(c: &Counting, into: &mut Samples, op: F) {
-    c.trips.take();
-    let (started, cpu) = (Instant::now(), mfa_local::cpu_ms());
-    op.await;
-    let (total, cpu) = (started.elapsed().as_secs_f64() * 1000.0, mfa_local::cpu_ms() - cpu);
-    let (_, _, away) = c.trips.take_timed();
-    into.push(total, away.as_secs_f64() * 1000.0, cpu);
+/// Runs `function`'s request on `c`'s app and adds its sample; returns the status and body.
+async fn sample(c: &Counting, into: &mut Samples, function: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let (t, status, body) = c.timed(function, None, token, body).await;
+    into.push(t.ms, t.away_ms, t.cpu_ms);
+    (status, body)
 }
 
 /// Users with an authenticator, enrolled in process: each login spends one time step.
@@ -140,18 +137,9 @@ pub async fn latency() -> Value {
         let t = Instant::now();
         bare_transact(i).await;
         transact.push(ms(t));
-        sample(&c, &mut status, async {
-            assert_eq!(test.call("mfa-status", Some(&token), Value::Null).await.0, 200);
-        })
-        .await;
-        sample(&c, &mut methods, async {
-            assert_eq!(test.call("mfa-methods", Some(&token), Value::Null).await.0, 200);
-        })
-        .await;
-        sample(&c, &mut refusal, async {
-            assert_eq!(test.call("mfa-status", Some("not-a-jwt"), Value::Null).await.0, 401);
-        })
-        .await;
+        assert_eq!(sample(&c, &mut status, "mfa-status", Some(&token), Value::Null).await.0, 200);
+        assert_eq!(sample(&c, &mut methods, "mfa-methods", Some(&token), Value::Null).await.0, 200);
+        assert_eq!(sample(&c, &mut refusal, "mfa-status", Some("not-a-jwt"), Value::Null).await.0, 401);
     }
     let mut rows: Vec<(String, Samples, &str)> = vec![
         ("status".into(), status, "read"),
@@ -161,10 +149,7 @@ pub async fn latency() -> Value {
     let setup = json!({"mfaType": "GOOGLE_AUTH"});
     let mut setups = Samples::default();
     for _ in 0..100 {
-        sample(&c, &mut setups, async {
-            assert_eq!(test.call("mfa-setup", Some(&token), setup.clone()).await.0, 200);
-        })
-        .await;
+        assert_eq!(sample(&c, &mut setups, "mfa-setup", Some(&token), setup.clone()).await.0, 200);
     }
     rows.push(("setup GOOGLE_AUTH".into(), setups, "read+transact"));
     // Logins: each on a user enrolled in process beforehand (a time step is spent once).
@@ -174,12 +159,9 @@ pub async fn latency() -> Value {
     for (t, raw) in &users {
         test.clock.set(now());
         let body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(raw, now())});
-        sample(&c, &mut login, async {
-            let (status, body) = test.call("mfa-verify-login", Some(t), body).await;
-            assert_eq!(status, 200, "{body}");
-            refresh = body["refreshToken"].as_str().unwrap().to_string();
-        })
-        .await;
+        let (status, body) = sample(&c, &mut login, "mfa-verify-login", Some(t), body).await;
+        assert_eq!(status, 200, "{body}");
+        refresh = body["refreshToken"].as_str().unwrap().to_string();
     }
     rows.push(("verify-login GOOGLE_AUTH".into(), login, "read+put"));
     let last = users.last().unwrap().0.clone();
@@ -187,12 +169,10 @@ pub async fn latency() -> Value {
     let mut rotations = Samples::default();
     for _ in 0..200 {
         test.clock.set(now());
-        sample(&c, &mut rotations, async {
-            let (status, body) = test.call("mfa-token-refresh", Some(&last), json!({"refreshToken": current})).await;
-            assert_eq!(status, 200, "{body}");
-            current = body["refreshToken"].as_str().unwrap().to_string();
-        })
-        .await;
+        let body = json!({"refreshToken": current});
+        let (status, body) = sample(&c, &mut rotations, "mfa-token-refresh", Some(&last), body).await;
+        assert_eq!(status, 200, "{body}");
+        current = body["refreshToken"].as_str().unwrap().to_string();
     }
     rows.push(("refresh".into(), rotations, "read+update"));
 
@@ -293,28 +273,19 @@ pub async fn profile(which: &str, n: usize) {
         let user = users.get(i).unwrap_or(&users[0]);
         match which {
             "setup" => {
-                sample(&c, &mut own, async {
-                    let setup = json!({"mfaType": "GOOGLE_AUTH"});
-                    assert_eq!(test.call("mfa-setup", Some(&token), setup).await.0, 200);
-                })
-                .await
+                let setup = json!({"mfaType": "GOOGLE_AUTH"});
+                assert_eq!(sample(&c, &mut own, "mfa-setup", Some(&token), setup).await.0, 200);
             }
             "verify-login" => {
                 let (t, raw) = user;
                 let body = json!({"mfaType": "GOOGLE_AUTH", "code": totp::code_at(raw, now())});
-                sample(&c, &mut own, async {
-                    assert_eq!(test.call("mfa-verify-login", Some(t), body).await.0, 200);
-                })
-                .await
+                assert_eq!(sample(&c, &mut own, "mfa-verify-login", Some(t), body).await.0, 200);
             }
             "refresh" => {
-                sample(&c, &mut own, async {
-                    let (status, body) =
-                        test.call("mfa-token-refresh", Some(&t), json!({"refreshToken": refresh})).await;
-                    assert_eq!(status, 200, "{body}");
-                    refresh = body["refreshToken"].as_str().unwrap().to_string();
-                })
-                .await
+                let body = json!({"refreshToken": refresh});
+                let (status, body) = sample(&c, &mut own, "mfa-token-refresh", Some(&t), body).await;
+                assert_eq!(status, 200, "{body}");
+                refresh = body["refreshToken"].as_str().unwrap().to_string();
             }
             other => panic!("MFA_BENCH_PROFILE={other}: setup, verify-login or refresh"),
         }

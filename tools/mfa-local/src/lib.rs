@@ -431,7 +431,8 @@ Resources:
 /// and one write per request is measured with. It also adds up the time the requests spend
 /// on the wire and in DynamoDB (from the moment a request is sent to the moment its
 /// answer's bytes are in, before the SDK reads them): what a request's own work is measured
-/// without.
+/// without. Round trips in flight together (a notice mailed to two addresses at once)
+/// count once for the time any of them is away.
 #[derive(Clone, Debug, Default)]
 pub struct RoundTrips(std::sync::Arc<std::sync::Mutex<Trips>>);
 
@@ -439,7 +440,9 @@ pub struct RoundTrips(std::sync::Arc<std::sync::Mutex<Trips>>);
 struct Trips {
     reads: usize,
     writes: usize,
-    sent_at: Option<std::time::Instant>,
+    /// Round trips sent and not yet answered, and since when one has been.
+    in_flight: usize,
+    away_since: Option<std::time::Instant>,
     away: std::time::Duration,
 }
 
@@ -498,7 +501,10 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
             "GetItem" | "BatchGetItem" | "TransactGetItems" | "Query" | "Scan" => trips.reads += 1,
             _ => trips.writes += 1,
         }
-        trips.sent_at = Some(std::time::Instant::now());
+        if trips.in_flight == 0 {
+            trips.away_since = Some(std::time::Instant::now());
+        }
+        trips.in_flight += 1;
         Ok(())
     }
 
@@ -509,8 +515,11 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
         _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         let mut trips = self.0.lock().expect("the counter lock");
-        if let Some(sent_at) = trips.sent_at.take() {
-            trips.away += sent_at.elapsed();
+        trips.in_flight = trips.in_flight.saturating_sub(1);
+        if trips.in_flight == 0
+            && let Some(since) = trips.away_since.take()
+        {
+            trips.away += since.elapsed();
         }
         Ok(())
     }
