@@ -27,6 +27,11 @@ async fn main() {
         std::fs::write(&path, serde_json::to_string_pretty(&results).unwrap()).expect("results written");
         return;
     }
+    if std::env::var("MFA_BENCH_CRYPTO_ONLY").is_ok() {
+        println!("== crypto throughput (one core)");
+        crypto::run();
+        return;
+    }
     if let Ok(which) = std::env::var("MFA_BENCH_PROFILE") {
         if which == "routes" {
             // Every route's requests, as the benchmark measures them (the flame graph keeps
