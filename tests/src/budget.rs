@@ -78,22 +78,29 @@ impl Counting {
         token: Option<&str>,
         body: Value,
     ) -> (Timing, u16, Value) {
-        use lambda_http::RequestExt;
         let jwks = crate::jwks_document();
+        let (response, t) = self
+            .time(async {
+                let req = crate::request(function, token, body);
+                let req = match factor {
+                    Some(id) => crate::with_path_id(req, id),
+                    None => req,
+                };
+                crate::handle(&self.test.app, &jwks, function, req).await
+            })
+            .await;
+        let (status, body) = crate::parse(&response);
+        (t, status, body)
+    }
+
+    /// Runs `op` (whose round trips go through this counter's clients) and times it.
+    pub async fn time<F: std::future::Future>(&self, op: F) -> (F::Output, Timing) {
         self.trips.take();
         let (started, cpu) = (std::time::Instant::now(), mfa_local::cpu_ms());
-        let mut req = crate::request(function, token, body);
-        if let Some(id) = factor {
-            let id = id.to_string();
-            let params =
-                std::collections::HashMap::from([("factorId".to_string(), id.clone()), ("deviceId".into(), id)]);
-            req = req.with_path_parameters(params);
-        }
-        let response = crate::handle(&self.test.app, &jwks, function, req).await;
+        let out = op.await;
         let (ms, cpu_ms) = (started.elapsed().as_secs_f64() * 1000.0, mfa_local::cpu_ms() - cpu);
         let (reads, writes, away) = self.trips.take_timed();
-        let (status, body) = crate::parse(&response);
-        (Timing { reads, writes, ms, away_ms: away.as_secs_f64() * 1000.0, cpu_ms }, status, body)
+        (out, Timing { reads, writes, ms, away_ms: away.as_secs_f64() * 1000.0, cpu_ms })
     }
 }
 

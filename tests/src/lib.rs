@@ -240,13 +240,8 @@ impl TestApp {
     /// [`TestApp::call`] for a route with a path parameter (`{factorId}`): the event's is
     /// replaced by `id`.
     pub async fn call_on(&self, function: &str, id: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-        use lambda_http::RequestExt;
-        let req = request(function, token, body);
-        let params = std::collections::HashMap::from([
-            ("factorId".to_string(), id.to_string()),
-            ("deviceId".to_string(), id.to_string()),
-        ]);
-        parse(&handle(&self.app, &jwks_document(), function, req.with_path_parameters(params)).await)
+        let req = with_path_id(request(function, token, body), id);
+        parse(&handle(&self.app, &jwks_document(), function, req).await)
     }
 
     /// [`TestApp::call`] (or [`TestApp::call_on`], with `id`) with extra request headers.
@@ -258,18 +253,13 @@ impl TestApp {
         headers: &[(&str, String)],
         body: Value,
     ) -> (u16, Value) {
-        use lambda_http::RequestExt;
         let mut req = request(function, token, body);
         for (name, value) in headers {
             let name = lambda_http::http::HeaderName::from_bytes(name.as_bytes()).expect("a header name");
             req.headers_mut().insert(name, HeaderValue::from_str(value).expect("a header value"));
         }
         if let Some(id) = id {
-            let params = std::collections::HashMap::from([
-                ("factorId".to_string(), id.to_string()),
-                ("deviceId".to_string(), id.to_string()),
-            ]);
-            req = req.with_path_parameters(params);
+            req = with_path_id(req, id);
         }
         parse(&handle(&self.app, &jwks_document(), function, req).await)
     }
@@ -283,6 +273,16 @@ impl TestApp {
     ) -> lambda_http::Response<lambda_http::Body> {
         handle(&self.app, &jwks_document(), function, request(function, token, body)).await
     }
+}
+
+/// `req` with `id` as its path's `{factorId}` or `{deviceId}` (a route has one or neither).
+pub fn with_path_id(req: Request, id: &str) -> Request {
+    use lambda_http::RequestExt;
+    let params = std::collections::HashMap::from([
+        ("factorId".to_string(), id.to_string()),
+        ("deviceId".to_string(), id.to_string()),
+    ]);
+    req.with_path_parameters(params)
 }
 
 /// `events/<function>.json` with `token` and `body` (`null`: no body): the token as the

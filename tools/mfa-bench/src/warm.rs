@@ -61,12 +61,8 @@ async fn sample(c: &Counting, into: &mut Samples, function: &str, token: Option<
 
 /// Runs a bare DynamoDB call `op` (on a client timed into `c`) and adds its sample.
 async fn bare<F: std::future::Future<Output = ()>>(c: &Counting, into: &mut Samples, op: F) {
-    c.trips.take();
-    let (started, cpu) = (Instant::now(), mfa_local::cpu_ms());
-    op.await;
-    let (total, cpu) = (started.elapsed().as_secs_f64() * 1000.0, mfa_local::cpu_ms() - cpu);
-    let (_, _, away) = c.trips.take_timed();
-    into.push(total, away.as_secs_f64() * 1000.0, cpu);
+    let ((), t) = c.time(op).await;
+    into.push(t.ms, t.away_ms, t.cpu_ms);
 }
 
 /// Users with an authenticator, enrolled in process: each login spends one time step.
