@@ -503,10 +503,12 @@ async fn refreshes_racing_a_forget_cannot_keep_it_from_landing() {
     }
     let test = Arc::new(TestApp::new().await);
     let forgotten_at: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
+    let rotations = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let attackers: Vec<_> = tokens
         .into_iter()
         .map(|mut refresh| {
-            let (test, me, forgotten_at) = (test.clone(), me.clone(), forgotten_at.clone());
+            let (test, me, forgotten_at, rotations) =
+                (test.clone(), me.clone(), forgotten_at.clone(), rotations.clone());
             tokio::spawn(async move {
                 let mut rotated = 0;
                 for _ in 0..5000 {
@@ -520,6 +522,7 @@ async fn refreshes_racing_a_forget_cannot_keep_it_from_landing() {
                             refresh = body["refreshToken"].as_str().unwrap().to_string();
                             remember_secret(&refresh);
                             rotated += 1;
+                            rotations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
                         // The removal holds the record: try again.
                         409 => assert_eq!(body["code"], json!("CONCURRENT_UPDATE"), "{body}"),
@@ -533,7 +536,11 @@ async fn refreshes_racing_a_forget_cannot_keep_it_from_landing() {
             })
         })
         .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The forget is sent once the refreshes are well under way (however fast the machine).
+    let started = Instant::now();
+    while rotations.load(std::sync::atomic::Ordering::Relaxed) < 60 && started.elapsed().as_secs() < 30 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let r = api.send("DELETE", "/mfa/devices", Some(&me.platform_token()), None).await;
     if r.status != 200 {
         attackers.iter().for_each(|a| a.abort());
