@@ -198,6 +198,13 @@ pub fn events(
                 (Some(old), FactorState::Enabled) if old.state == FactorState::Pending => {
                     drafts.push(factor_draft(EventKind::FactorAdded, f))
                 }
+                // A setup that proved what a switched-off factor holds (an address proven
+                // again) switches that factor back on instead of adding another.
+                (Some(old), FactorState::Enabled)
+                    if old.state == FactorState::Disabled && change.action == Action::CompleteSetup =>
+                {
+                    drafts.push(factor_draft(EventKind::FactorAdded, f))
+                }
                 (Some(old), _) if old.name != f.name => drafts.push(factor_draft(EventKind::FactorRenamed, f)),
                 _ => {}
             }

@@ -13,7 +13,7 @@
 //! | `StepUpRefusals` | Count | none | a `STEP_UP_REQUIRED` answer (`edge`) |
 //! | `MessagesSent` | Count | `Channel` (`mail`, `text`) | a link or code that left (`delivery`) |
 //! | `MessagesRefused` | Count | `Channel`, `Rule` | a link or code a limit refused (`delivery`) |
-//! | `DependencyFailures` | Count | `Dependency` (`store`, `mail`, `sms`) | a `503` for a dependency (`edge`) |
+//! | `DependencyFailures` | Count | `Dependency` (`store`, `mail`, `sms`) | a `503` for a dependency (`edge`), a change notice SES refused (`notify`) |
 //! | `RequestDuration` | Milliseconds | none (`Function`, `Status` as properties) | every request (`edge`) |
 
 use std::sync::OnceLock;
@@ -170,16 +170,19 @@ pub fn message_refused(channel: Channel, refusal: &Refusal) {
 pub fn refusal(refusal: &Refusal) {
     match refusal {
         Refusal::StepUpRequired => count("StepUpRefusals", &[]),
-        Refusal::Unavailable(dependency) => {
-            let name = match dependency {
-                Dependency::Store => "store",
-                Dependency::Mail => "mail",
-                Dependency::Sms => "sms",
-            };
-            count("DependencyFailures", &[("Dependency", name)]);
-        }
+        Refusal::Unavailable(dependency) => dependency_failed(*dependency),
         _ => {}
     }
+}
+
+/// A dependency that failed or hung: a `503`'s, or a change notice SES refused.
+pub fn dependency_failed(dependency: Dependency) {
+    let name = match dependency {
+        Dependency::Store => "store",
+        Dependency::Mail => "mail",
+        Dependency::Sms => "sms",
+    };
+    count("DependencyFailures", &[("Dependency", name)]);
 }
 
 /// A request's duration and status.

@@ -1,14 +1,27 @@
 //! Notices to the user, by mail through SES v2, after every change to their MFA and
 //! after a lockout. They go to every address the user had before the change (so someone
 //! who adds their own address is not the only one told), name what changed, and never
-//! carry a secret, code or link. Sending is best effort: the change is already made, so
-//! a mail failure is logged, not returned.
+//! carry a secret, code or link.
+//!
+//! A change's notices are read off its audit events ([`of_change`], in `update.rs`, for
+//! every change alike) and ride in the change's own write, in the user's login state
+//! (`store::PENDING_NOTICES`), beside the events: no handler sends one, and a change that
+//! fails or loses its write sends none. The audit writer mails them from the table's
+//! stream once it stored the events (`outbox.rs`), so no request waits on SES for a
+//! notice. Sending is best effort: the change is already made, so a mail SES refuses is
+//! logged and counted, never retried into the audit trail's way.
+
+use serde::{Deserialize, Serialize};
 
 use crate::App;
+use crate::audit::{Event, EventKind};
+use crate::factors::Material;
 use crate::mail::{Mail, html_escape};
 use crate::model::{MfaType, UserMfaRecord};
+use crate::policy::Change;
 
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Notice {
     /// A setup began while the user has MFA: a factor is being added (for MAGIC_LINK, the
     /// address links would go to).
@@ -16,8 +29,12 @@ pub enum Notice {
         method: MfaType,
         address: Option<String>,
     },
-    MethodEnabled(MfaType),
-    MethodDisabled(MfaType),
+    MethodEnabled {
+        method: MfaType,
+    },
+    MethodDisabled {
+        method: MfaType,
+    },
     Reset {
         by_admin: bool,
     },
@@ -64,12 +81,14 @@ impl Notice {
                 };
                 ("A sign-in method is being added".into(), what)
             }
-            Notice::MethodEnabled(m) => {
-                ("Two-step sign-in method turned on".into(), format!("{} was turned on for your account.", m.name()))
-            }
-            Notice::MethodDisabled(m) => {
-                ("Two-step sign-in method turned off".into(), format!("{} was turned off for your account.", m.name()))
-            }
+            Notice::MethodEnabled { method } => (
+                "Two-step sign-in method turned on".into(),
+                format!("{} was turned on for your account.", method.name()),
+            ),
+            Notice::MethodDisabled { method } => (
+                "Two-step sign-in method turned off".into(),
+                format!("{} was turned off for your account.", method.name()),
+            ),
             Notice::Reset { by_admin: true } => (
                 "Your two-step sign-in was reset".into(),
                 "An administrator of your organization reset your two-step sign-in methods.".into(),
@@ -127,28 +146,104 @@ pub fn recipients(before: &UserMfaRecord, actor_email: Option<&str>) -> Vec<Stri
     let mut to: Vec<String> = Vec::new();
     let proven = before.factors.iter().filter(|f| f.state.is_configured()).filter_map(|f| f.material.address());
     for address in [actor_email, before.email.as_deref()].into_iter().flatten().chain(proven) {
-        let address = address.trim();
-        if !address.is_empty() && !to.iter().any(|t| t.eq_ignore_ascii_case(address)) {
-            to.push(address.to_string());
-        }
+        add(&mut to, address);
     }
     to
 }
 
-/// Mails `notice` to each address in `to`, all at once (so a slow SES costs one mail's
-/// time, not one per address); logs instead of failing.
-pub async fn send(app: &App, to: &[String], notice: Notice) {
-    if to.is_empty() {
-        tracing::info!("no email address for a notice; none sent");
-        return;
+/// One notice as it rides in a change's write: whom it goes to, and the id of the event it
+/// tells of (one notice per event at most, so a batch the stream delivers again is
+/// recognised by the process that sent it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub id: String,
+    pub to: Vec<String>,
+    pub notice: Notice,
+}
+
+/// The notices a change makes, read off the events it makes (`audit::events`), with the
+/// record before and after it. Each goes to every address the user had before the change
+/// ([`recipients`]), except that
+/// - a setup that began is news only to a user who already has MFA (one enrolling a first
+///   factor started it themselves);
+/// - an address just proven for links or codes hears that it was added too.
+pub fn of_change(change: &Change, before: &UserMfaRecord, after: &UserMfaRecord, events: &[Event]) -> Vec<Outgoing> {
+    let everyone = recipients(before, change.actor.user_email());
+    let factor = |event: &Event| {
+        let id = event.factor_id.as_deref()?;
+        after.factor(id).or_else(|| before.factor(id))
+    };
+    let mut outgoing = Vec::new();
+    for event in events {
+        let mut to = everyone.clone();
+        let notice = match event.kind {
+            EventKind::SetupStarted if before.has_mfa_enabled() => {
+                let Some(f) = factor(event) else { continue };
+                let address = match &f.material {
+                    Material::MagicLink { address } => Some(address.clone()),
+                    material => material.hint(),
+                };
+                Notice::SetupStarted { method: f.kind(), address }
+            }
+            EventKind::FactorAdded => {
+                let Some(f) = factor(event) else { continue };
+                if let Some(address) = f.material.address() {
+                    add(&mut to, address);
+                }
+                match f.kind() {
+                    MfaType::Passkey => Notice::PasskeyAdded { name: f.name.clone() },
+                    method => Notice::MethodEnabled { method },
+                }
+            }
+            EventKind::FactorRemoved => {
+                let Some(f) = factor(event) else { continue };
+                Notice::FactorRemoved { method: f.kind(), name: f.name.clone() }
+            }
+            EventKind::MethodEnabled => match event.mfa_type {
+                Some(method) => Notice::MethodEnabled { method },
+                None => continue,
+            },
+            EventKind::MethodDisabled => match event.mfa_type {
+                Some(method) => Notice::MethodDisabled { method },
+                None => continue,
+            },
+            EventKind::Reset => Notice::Reset { by_admin: false },
+            EventKind::AdminReset => Notice::Reset { by_admin: true },
+            EventKind::BackupCodeUsed => Notice::BackupCodeUsed { left: after.backup_codes.len() },
+            EventKind::BackupCodesRegenerated => Notice::CodesRegenerated,
+            EventKind::LockedOut => Notice::LockedOut { minutes: crate::lockout::LOCK_SECONDS / 60 },
+            _ => continue,
+        };
+        if to.is_empty() {
+            tracing::info!("no email address for a notice; none sent");
+            continue;
+        }
+        outgoing.push(Outgoing { id: event.event_id.clone(), to, notice });
     }
-    let Ok(mailer) = app.mailer() else { return };
-    let sends = to.iter().map(|address| mailer.send(notice.mail(address)));
+    outgoing
+}
+
+fn add(to: &mut Vec<String>, address: &str) {
+    let address = address.trim();
+    if !address.is_empty() && !to.iter().any(|t| t.eq_ignore_ascii_case(address)) {
+        to.push(address.to_string());
+    }
+}
+
+/// Mails `outgoing` to each of its addresses, all at once (so a slow SES costs one mail's
+/// time, not one per address); how many SES refused (each logged and counted).
+pub async fn send(app: &App, outgoing: &Outgoing) -> usize {
+    let Ok(mailer) = app.mailer() else { return outgoing.to.len() };
+    let sends = outgoing.to.iter().map(|address| mailer.send(outgoing.notice.mail(address)));
+    let mut failed = 0;
     for result in futures_util::future::join_all(sends).await {
         if let Err(e) = result {
+            failed += 1;
+            crate::metrics::dependency_failed(crate::refusal::Dependency::Mail);
             tracing::warn!(error = %e, "a change notice could not be sent");
         }
     }
+    failed
 }
 
 #[cfg(test)]

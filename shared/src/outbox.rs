@@ -6,17 +6,26 @@
 //! stores nothing twice. A batch that fails is delivered again (the template's event
 //! source mapping retries it, halving it, and parks what still fails in the dead-letter
 //! queue with the stream positions to replay).
+//!
+//! Once a batch's events are stored, the writer mails the change notices the same login
+//! states carried (`store::PENDING_NOTICES`, `notify`): a request never waits on SES for
+//! a notice. A notice SES refuses is logged and counted, and the batch still succeeds: a
+//! mail outage never holds up the audit trail. A batch delivered again to the process that
+//! mailed it mails nothing twice (it remembers what it sent); one delivered again to a
+//! new process after it failed halfway may repeat a notice.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Deserialize;
 
+use crate::App;
+use crate::notify::Outgoing;
 use crate::routes::Needs;
-use crate::store::{LOGIN_STATE_SORT_KEY, Store, StoreError};
+use crate::store::{LOGIN_STATE_SORT_KEY, StoreError};
 
-/// What the audit writer needs: the table.
-pub const NEEDS: Needs = Needs { store: true, ..Needs::NOTHING };
+/// What the audit writer needs: the table, and SES for the notices.
+pub const NEEDS: Needs = Needs { store: true, mail: true, ..Needs::NOTHING };
 /// Its function.
 pub const FUNCTION: &str = "mfa-audit-writer";
 /// The DynamoDB actions it needs (the stream's own are granted by its event source).
@@ -52,20 +61,29 @@ pub struct NewImage {
     /// `store::PENDING_EVENTS`.
     #[serde(rename = "pendingEvents", default)]
     pub pending_events: Option<serde_dynamo::AttributeValue>,
+    /// `store::PENDING_NOTICES`.
+    #[serde(rename = "pendingNotices", default)]
+    pub pending_notices: Option<serde_dynamo::AttributeValue>,
 }
 
-/// The events the batch's login states carried, as the items to store: only events of the
-/// record's own user, under the audit's keys.
-pub fn pending_events(batch: StreamBatch) -> Vec<HashMap<String, AttributeValue>> {
-    let mut items = Vec::new();
+/// What the batch's login states carried: the events, as the items to store (only events
+/// of the record's own user, under the audit's keys), and the notices, in order.
+pub fn pending(batch: StreamBatch) -> (Vec<HashMap<String, AttributeValue>>, Vec<Outgoing>) {
+    let (mut items, mut notices) = (Vec::new(), Vec::new());
     for record in batch.records {
         let Some(image) = record.dynamodb.and_then(|c| c.new_image) else { continue };
         let (pk, sk) = (image.pk.map(AttributeValue::from), image.sk.map(AttributeValue::from));
         let is_login_state = sk.as_ref().and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == LOGIN_STATE_SORT_KEY);
-        let Some(AttributeValue::L(pending)) = image.pending_events.map(AttributeValue::from) else { continue };
         if !is_login_state {
             continue;
         }
+        if let Some(carried) = image.pending_notices {
+            match serde_dynamo::from_attribute_value::<_, Vec<Outgoing>>(carried) {
+                Ok(carried) => notices.extend(carried),
+                Err(e) => tracing::error!(error = %e, "a login state carried notices that do not read"),
+            }
+        }
+        let Some(AttributeValue::L(pending)) = image.pending_events.map(AttributeValue::from) else { continue };
         for event in pending {
             let AttributeValue::M(item) = event else { continue };
             let sort_key = item.get("sk").and_then(|v| v.as_s().ok());
@@ -75,15 +93,40 @@ pub fn pending_events(batch: StreamBatch) -> Vec<HashMap<String, AttributeValue>
             }
         }
     }
-    items
+    (items, notices)
 }
 
-/// Stores the events of `batch`; how many.
-pub async fn write(store: &Store, batch: StreamBatch) -> Result<usize, StoreError> {
-    let items = pending_events(batch);
-    let count = items.len();
-    store.put_event_items(items).await?;
-    Ok(count)
+/// What a batch came to: events stored, notices mailed, mails SES refused.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub stored: usize,
+    pub mailed: usize,
+    pub refused: usize,
+}
+
+/// The notices this process mailed, newest last (a batch delivered again skips them).
+static MAILED: std::sync::Mutex<std::collections::VecDeque<String>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+const REMEMBERED: usize = 10_000;
+
+/// Stores the events of `batch`, then mails its notices (each once per process).
+pub async fn write(app: &App, batch: StreamBatch) -> Result<Written, StoreError> {
+    let (items, notices) = pending(batch);
+    let stored = items.len();
+    app.store.put_event_items(items).await?;
+    let fresh: Vec<Outgoing> = {
+        let mailed = MAILED.lock().unwrap_or_else(|e| e.into_inner());
+        notices.into_iter().filter(|n| !mailed.contains(&n.id)).collect()
+    };
+    let refused = futures_util::future::join_all(fresh.iter().map(|n| crate::notify::send(app, n))).await;
+    let mut mailed = MAILED.lock().unwrap_or_else(|e| e.into_inner());
+    for notice in &fresh {
+        mailed.push_back(notice.id.clone());
+        if mailed.len() > REMEMBERED {
+            mailed.pop_front();
+        }
+    }
+    Ok(Written { stored, mailed: fresh.len(), refused: refused.into_iter().sum() })
 }
 
 #[cfg(test)]
@@ -117,7 +160,7 @@ mod tests {
             {"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": "USER#u1"}, "sk": {"S": "MFA#LOGIN"}}}},
         ]});
         let batch: StreamBatch = serde_json::from_value(batch).expect("a stream batch");
-        let items = pending_events(batch);
+        let (items, _) = pending(batch);
         let keys: Vec<_> = items.iter().map(|i| i["sk"].as_s().unwrap().as_str()).collect();
         assert_eq!(keys, ["MFA~AUDIT#1#a"], "another user's event, a record's key and a settings item's are left");
     }

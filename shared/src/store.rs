@@ -110,6 +110,10 @@ const PAIR: &str = "pair";
 /// The login state's attribute that carries the audit events of the write that wrote it:
 /// the audit writer (`outbox`) stores each as an item of its own from the table's stream.
 pub const PENDING_EVENTS: &str = "pendingEvents";
+/// The login state's attribute that carries the change notices of the write that wrote it
+/// (`notify::Outgoing`): the audit writer mails them once it stored the events. Every
+/// other write of the login state removes both, so no notice is carried twice.
+pub const PENDING_NOTICES: &str = "pendingNotices";
 /// The sort key of a user's login state (the audit writer reads only its stream records).
 pub const LOGIN_STATE_SORT_KEY: &str = "MFA#LOGIN";
 
@@ -577,7 +581,7 @@ impl Store {
     /// `version`), and bumps its version.
     #[tracing::instrument(skip_all, fields(user_id = %record.user_id), err(Display))]
     pub async fn save_user(&self, record: &mut UserMfaRecord) -> Result<(), StoreError> {
-        self.save_user_with_events(record, Vec::new(), &[]).await
+        self.save_user_with_events(record, Vec::new(), &[], &[]).await
     }
 
     /// Writes the record (conditional on its version) and `extra` in one write: `Conflict`
@@ -585,7 +589,8 @@ impl Store {
     /// (its place among `extra`). The change's audit `events` ride in the same write, in
     /// the login state (`PENDING_EVENTS`): a change and its events are stored together or
     /// not at all, and the audit writer stores each event as an item of its own from the
-    /// table's stream, which keeps every version of the login state in order.
+    /// table's stream, which keeps every version of the login state in order. Its `notices`
+    /// ride beside them (`PENDING_NOTICES`), for the audit writer to mail.
     ///
     /// A record whose settings are as they were read writes its login state alone; one
     /// whose settings changed (or that was stored in one item, or not at all) writes both
@@ -597,10 +602,11 @@ impl Store {
         record: &mut UserMfaRecord,
         extra: Vec<Write>,
         events: &[Event],
+        notices: &[crate::notify::Outgoing],
     ) -> Result<(), StoreError> {
         let expected = record.version;
         record.version = expected + 1;
-        let result = self.write_record(record, expected, extra, events).await;
+        let result = self.write_record(record, expected, extra, events, notices).await;
         match result {
             Ok(stored) => {
                 record.stored = stored;
@@ -619,11 +625,17 @@ impl Store {
         expected: u64,
         extra: Vec<Write>,
         events: &[Event],
+        notices: &[crate::notify::Outgoing],
     ) -> Result<StoredAs, StoreError> {
         let (mut login, mut settings) = split(record)?;
         if !events.is_empty() {
             let events = events.iter().map(|e| Ok(AttributeValue::M(event_item(e)?))).collect::<Result<_, _>>()?;
             login.insert(PENDING_EVENTS.into(), AttributeValue::L(events));
+        }
+        if !notices.is_empty() {
+            let notices =
+                serde_dynamo::to_attribute_value(notices).map_err(|e| StoreError::Malformed(e.to_string()))?;
+            login.insert(PENDING_NOTICES.into(), notices);
         }
         let settings_digest = digest(&settings);
         let versioned = |login: Item, condition: &str| -> Result<Put, StoreError> {
@@ -1096,8 +1108,11 @@ impl Store {
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key(keys::login(user_id))))
-                .update_expression("SET #s.#id.#g = :next, #s.#id.#h = :new, version = version + :one REMOVE #pending")
+                .update_expression(
+                    "SET #s.#id.#g = :next, #s.#id.#h = :new, version = version + :one REMOVE #pending, #notices",
+                )
                 .expression_attribute_names("#pending", PENDING_EVENTS)
+                .expression_attribute_names("#notices", PENDING_NOTICES)
                 .condition_expression(
                     "#s.#id.#g = :g AND #s.#id.#h = :h AND (attribute_not_exists(#hold) OR #hold.#until < :now)",
                 )
@@ -1173,8 +1188,9 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::login(user_id))))
-            .update_expression("SET removalHold = :hold, version = version + :one REMOVE #pending")
+            .update_expression("SET removalHold = :hold, version = version + :one REMOVE #pending, #notices")
             .expression_attribute_names("#pending", PENDING_EVENTS)
+            .expression_attribute_names("#notices", PENDING_NOTICES)
             .condition_expression("attribute_exists(version)")
             .expression_attribute_values(":hold", value)
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
@@ -1202,13 +1218,16 @@ impl Store {
                 .table_name(&self.table)
                 .set_key(Some(key(keys::login(user_id))))
                 .update_expression(match device_id {
-                    Some(_) => "REMOVE #sessions.#id, #devices.#device, #pending SET version = version + :one",
-                    None => "REMOVE #sessions.#id, #pending SET version = version + :one",
+                    Some(_) => {
+                        "REMOVE #sessions.#id, #devices.#device, #pending, #notices SET version = version + :one"
+                    }
+                    None => "REMOVE #sessions.#id, #pending, #notices SET version = version + :one",
                 })
                 .condition_expression("attribute_exists(#sessions.#id)")
                 .expression_attribute_names("#sessions", SESSIONS_ATTRIBUTE)
                 .expression_attribute_names("#id", session_id)
                 .expression_attribute_names("#pending", PENDING_EVENTS)
+                .expression_attribute_names("#notices", PENDING_NOTICES)
                 .expression_attribute_values(":one", AttributeValue::N("1".into()));
             if let Some(device) = device_id {
                 update = update

@@ -10,7 +10,7 @@
 use crate::App;
 use crate::audit;
 use crate::model::{OrgPolicy, UserMfaRecord};
-use crate::notify::{self, Notice};
+use crate::notify;
 use crate::policy::{self, Action, Actor, Change, ProofKind};
 use crate::refusal::Refusal;
 use crate::store::{Cancelled, StoreError, Write};
@@ -54,7 +54,7 @@ pub async fn user_with_limits<T>(
 ) -> Result<T, Refusal> {
     // The store gives a failed write's place among the step's writes.
     without_proof(change)?;
-    run(app, user_id, None, change, step, refused).await.map(|(t, _)| t)
+    run(app, user_id, None, change, step, refused).await
 }
 
 /// A user's record as the request's one read round trip read it (with the one-time item
@@ -76,7 +76,7 @@ pub async fn user_with_loaded<T>(
     spent: impl Fn() -> Refusal,
 ) -> Result<T, Refusal> {
     without_proof(change)?;
-    run(app, user_id, loaded, change, step, |_: &Cancelled| spent()).await.map(|(t, _)| t)
+    run(app, user_id, loaded, change, step, |_: &Cancelled| spent()).await
 }
 
 /// The guard of the changes that carry no proof in the request (the ones that do go through
@@ -91,8 +91,7 @@ fn without_proof(change: &Change<'_>) -> Result<(), Refusal> {
 }
 
 /// [`user_with_loaded`] for the lockout, whose step checks the change's proof (counted
-/// like a login) before anything else. A success comes with the number of backup codes
-/// the record holds as written.
+/// like a login) before anything else.
 pub(crate) async fn proven<T>(
     app: &App,
     user_id: &str,
@@ -100,7 +99,7 @@ pub(crate) async fn proven<T>(
     change: &Change<'_>,
     step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn() -> Refusal,
-) -> Result<(T, usize), Refusal> {
+) -> Result<T, Refusal> {
     run(app, user_id, loaded, change, step, |_: &Cancelled| spent()).await
 }
 
@@ -116,7 +115,7 @@ async fn run<T>(
     change: &Change<'_>,
     mut step: impl FnMut(&mut UserMfaRecord, Option<&OrgPolicy>) -> Result<(T, Vec<Write>), Refusal>,
     spent: impl Fn(&Cancelled) -> Refusal,
-) -> Result<(T, usize), Refusal> {
+) -> Result<T, Refusal> {
     // A write that lost the race reads the record again and tries again: five times, and
     // twelve for a change that takes access away, so that logins racing it (an attacker's
     // with a stolen device token, say) are unlikely to keep it from landing. Under 0.7 s of
@@ -176,10 +175,11 @@ async fn run<T>(
             }
         }
         if record == before && extra.is_empty() {
-            return outcome.map(|t| (t, record.backup_codes.len()));
+            return outcome;
         }
-        // The events of the change ride in its write (in the record's login state, whence
-        // the audit writer stores them): none when the write loses.
+        // The events of the change, and the notices they make, ride in its write (in the
+        // record's login state, whence the audit writer stores and mails them): none when
+        // the write loses.
         let ending = match &outcome {
             Ok(_) => Some(audit::Ending::Done),
             Err(_)
@@ -194,11 +194,12 @@ async fn run<T>(
             Some(ending) => audit::events(change, &before, &record, ending, change.origin(), app.audit_retention),
             None => Vec::new(),
         };
-        let saved = app.store.save_user_with_events(&mut record, extra, &events).await;
+        let notices = notify::of_change(change, &before, &record, &events);
+        let saved = app.store.save_user_with_events(&mut record, extra, &events, &notices).await;
         match saved {
             Ok(()) => {
                 crate::metrics::events(&events);
-                return outcome.map(|t| (t, record.backup_codes.len()));
+                return outcome;
             }
             Err(StoreError::Conflict) if attempt < attempts && started.elapsed() < RETRY_FOR => {
                 // A change that takes access away and lost twice holds the record for two
@@ -369,18 +370,13 @@ pub async fn attempt<T>(
     debug_assert!(matches!(change.action, Action::Verify | Action::CompleteSetup) || change.proof.is_some());
     debug_assert_eq!(change.proof, proof.map(|p| p.kind()), "the change names the proof it carries");
     let now = change.now;
-    let mut lock_notice: Option<Vec<String>> = None;
-    let mut code_notice: Option<Vec<String>> = None;
-    let outcome = proven(
+    proven(
         app,
         user_id,
         loaded,
         &change,
         |record, policy| {
-            lock_notice = None;
-            code_notice = None;
             record.lock.check(now).inspect_err(|_| crate::metrics::locked_attempt())?;
-            let read = record.clone();
             // A change the proof passed for but that is refused itself (a factor the user
             // does not have, the last factor of a user MFA is required of) leaves the
             // record as it was read: the proof unspent, no session ended, nothing written.
@@ -404,42 +400,16 @@ pub async fn attempt<T>(
             match passed {
                 Ok(passed) => {
                     record.lock.pass();
-                    // A recovery code spent, by any route and in any role: the user is told.
-                    if change.spent_recovery_code(&read, record) {
-                        code_notice = Some(notify::recipients(&read, change.actor.user_email()));
-                    }
                     Ok(passed)
                 }
                 Err(Failure::Uncounted(e)) => Err(e),
-                Err(Failure::Counted(refusal)) => {
-                    let to = notify::recipients(record, change.actor.user_email());
-                    match record.lock.fail(now) {
-                        Some(seconds) => {
-                            lock_notice = Some(to);
-                            Err(Refusal::TooManyAttempts { seconds: seconds as u64 })
-                        }
-                        None => Err(refusal),
-                    }
-                }
+                Err(Failure::Counted(refusal)) => match record.lock.fail(now) {
+                    Some(seconds) => Err(Refusal::TooManyAttempts { seconds: seconds as u64 }),
+                    None => Err(refusal),
+                },
             }
         },
         spent,
     )
-    .await;
-    // The codes left are counted in the record as written: a change that ended the
-    // sessions the remaining codes were issued in left none.
-    match outcome {
-        Ok((t, left)) => {
-            if let Some(to) = code_notice {
-                notify::send(app, &to, Notice::BackupCodeUsed { left }).await;
-            }
-            Ok(t)
-        }
-        Err(e) => {
-            if let (Refusal::TooManyAttempts { .. }, Some(to)) = (&e, lock_notice) {
-                notify::send(app, &to, Notice::LockedOut { minutes: crate::lockout::LOCK_SECONDS / 60 }).await;
-            }
-            Err(e)
-        }
-    }
+    .await
 }

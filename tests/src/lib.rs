@@ -573,8 +573,10 @@ impl Default for Api {
     }
 }
 
-/// The mails the local SES received for `to`, oldest first (its `GET /store`).
+/// The mails the local SES received for `to`, oldest first (its `GET /store`), once the
+/// audit writer has mailed the notices of every change made before the call.
 pub async fn mails_to(to: &str) -> Vec<Value> {
+    audit_settled().await;
     let url = var("MFA_SES_STORE_URL");
     let store: Value = reqwest::get(&url).await.expect("the local SES answers").json().await.expect("JSON store");
     store["emails"]

@@ -1,5 +1,6 @@
 //! The audit writer: stores the audit events the table's stream carries in users' login
-//! states as items of their own (`mfa_shared::outbox`).
+//! states as items of their own, then mails the change notices they carry
+//! (`mfa_shared::outbox`).
 use lambda_runtime::{LambdaEvent, run, service_fn};
 use mfa_shared::lambda;
 use mfa_shared::outbox::{self, StreamBatch};
@@ -10,9 +11,10 @@ fn main() -> Result<(), lambda::Error> {
         run(service_fn(|event: LambdaEvent<StreamBatch>| {
             let app = &app;
             async move {
-                let stored = outbox::write(&app.store, event.payload).await?;
-                tracing::info!(stored, "audit events stored");
-                Ok::<_, lambda::Error>(serde_json::json!({ "stored": stored }))
+                let written = outbox::write(app, event.payload).await?;
+                let outbox::Written { stored, mailed, refused } = written;
+                tracing::info!(stored, mailed, refused, "audit events stored, notices mailed");
+                Ok::<_, lambda::Error>(serde_json::json!({ "stored": stored, "mailed": mailed, "refused": refused }))
             }
         }))
         .await

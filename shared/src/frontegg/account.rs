@@ -17,7 +17,6 @@ use crate::edge::{Answer, Call, Json, Unused};
 use crate::envelope::frontegg;
 use crate::methods::{self, Finish, Login, SetupRequest, codes, passkey};
 use crate::model::MfaType;
-use crate::notify::{self, Notice};
 use crate::policy::Action;
 use crate::proof::{LoginProof, SetupProof};
 use crate::refusal::Refusal;
@@ -30,9 +29,6 @@ const COMPLETING: Finish = Finish { log_in: false, remember: false, backup_codes
 pub(super) async fn begin_authenticator(app: &App, principal: &Principal) -> Result<Value, Refusal> {
     let request = SetupRequest { backup_codes: Some(0), ..SetupRequest::default() };
     let started = methods::setup(app, principal, MfaType::GoogleAuth, request).await?;
-    if !started.to.is_empty() {
-        notify::send(app, &started.to, started.notice).await;
-    }
     match started.setup {
         methods::Setup::Authenticator { qr_code, .. } => Ok(json!({ "qrCode": qr_code.expose_secret() })),
         other => Err(unexpected(other)),
@@ -44,9 +40,6 @@ pub(super) async fn begin_phone(app: &App, principal: &Principal, phone: String)
     let phone_number = Some(required_text(phone, "phoneNumber")?);
     let request = SetupRequest { phone_number, ..SetupRequest::default() };
     let started = methods::setup(app, principal, MfaType::Sms, request).await?;
-    if !started.to.is_empty() {
-        notify::send(app, &started.to, started.notice).await;
-    }
     match started.setup {
         methods::Setup::Code { factor_id, to: codes::Shown::Phone(masked) } => {
             Ok(json!({ "otcToken": factor_id, "phoneNumber": masked }))
@@ -78,7 +71,6 @@ pub async fn authenticator_enroll_verify(
 ) -> Answer {
     let proof = SetupProof::Authenticator { code: required(input.token, "token")?, factor_id: None };
     let completed = methods::complete(app, &principal, proof, COMPLETING).await?;
-    notify::send(app, &completed.to, completed.notice).await;
     Ok(frontegg(StatusCode::OK, &recovery(completed.backup_codes)))
 }
 
@@ -110,7 +102,6 @@ pub async fn sms_enroll_verify(
     let factor_id = Some(required_text(input.otc_token, "otcToken")?);
     let proof = SetupProof::Sent { method: MfaType::Sms, code: required(input.code, "code")?, factor_id };
     let completed = methods::complete(app, &principal, proof, COMPLETING).await?;
-    notify::send(app, &completed.to, completed.notice).await;
     Ok(frontegg(StatusCode::OK, &recovery(completed.backup_codes)))
 }
 
@@ -124,17 +115,14 @@ async fn remove_with_proof(
     proof: Login,
     loaded: Option<crate::update::Loaded>,
 ) -> Result<Response<Body>, Refusal> {
-    let (to, notice) = methods::with_proof(app, principal, Action::RemoveFactor, proof, loaded, |record, policy| {
+    methods::with_proof(app, principal, Action::RemoveFactor, proof, loaded, |record, policy| {
         if record.factor(id).is_none_or(|f| f.kind() != kind) {
             return Err(Refusal::FactorNotFound);
         }
-        let to = notify::recipients(record, principal.email.as_deref());
         let required = crate::policy::requires_mfa(record, policy);
-        let removed = record.remove_factor(id, required)?;
-        Ok((to, Notice::FactorRemoved { method: removed.kind(), name: removed.name }))
+        record.remove_factor(id, required).map(|_| ())
     })
     .await?;
-    notify::send(app, &to, notice).await;
     Ok(frontegg(StatusCode::OK, &json!({})))
 }
 

@@ -19,7 +19,6 @@ use crate::edge::{Answer, Call, Json};
 use crate::envelope::frontegg;
 use crate::methods::{self, Finish, Login, SetupRequest, codes, passkey};
 use crate::model::MfaType;
-use crate::notify;
 use crate::proof::{LoginProof, SetupProof};
 use crate::refusal::Refusal;
 use crate::sessions;
@@ -122,7 +121,6 @@ async fn complete_and_log_in(
     remember: bool,
 ) -> Result<Response<Body>, Refusal> {
     let completed = methods::complete(app, principal, proof, logging_in(remember)).await?;
-    notify::send(app, &completed.to, completed.notice).await;
     let Some(session) = &completed.session else {
         tracing::error!("a completion asked to log in started no session");
         return Err(Refusal::Internal);
@@ -212,9 +210,6 @@ pub async fn emailcode_send(Call { app, .. }: Call<'_>, principal: Principal, _:
 pub async fn webauthn_enroll(Call { app, .. }: Call<'_>, principal: Principal, _: ()) -> Answer {
     let request = SetupRequest::default();
     let started = methods::setup(app, &principal, MfaType::Passkey, request).await?;
-    if !started.to.is_empty() {
-        notify::send(app, &started.to, started.notice).await;
-    }
     match started.setup {
         methods::Setup::Passkey { challenge, public_key, .. } => {
             Ok(frontegg(StatusCode::CREATED, &json!({"webauthnToken": challenge, "options": public_key})))

@@ -10,7 +10,6 @@ use crate::auth::Principal;
 use crate::edge::{Answer, Call, Json, Unused};
 use crate::envelope;
 use crate::factors::{FactorView, clean_name};
-use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
 use crate::sessions;
@@ -47,13 +46,10 @@ pub async fn rename(
 /// at least one enabled factor.
 pub async fn remove(Call { app, .. }: Call<'_>, principal: Principal, (FactorId(id), _): (FactorId, Unused)) -> Answer {
     let change = Change::by_user(Action::RemoveFactor, &principal, app.clock.now());
-    let (to, notice) = update::user(app, principal.user_id.as_str(), &change, |record, policy| {
-        let to = notify::recipients(record, principal.email.as_deref());
+    update::user(app, principal.user_id.as_str(), &change, |record, policy| {
         let required = crate::policy::requires_mfa(record, policy);
-        let removed = record.remove_factor(&id, required)?;
-        Ok((to, Notice::FactorRemoved { method: removed.kind(), name: removed.name }))
+        record.remove_factor(&id, required).map(|_| ())
     })
     .await?;
-    notify::send(app, &to, notice).await;
     Ok(envelope::message("Factor removed"))
 }

@@ -8,7 +8,6 @@ use crate::edge::{Answer, Anyone, Call, Json, OrDefault};
 use crate::envelope;
 use crate::methods::magic_link;
 use crate::model::Purpose;
-use crate::notify;
 use crate::policy::Actor;
 
 /// `POST /mfa/magic-link/send`: mails a login link (MAGIC_LINK must be enabled) to the
@@ -34,6 +33,5 @@ pub struct ActivateInput {
 /// credential. Only this POST spends it, so a mail scanner fetching the link does not.
 pub async fn activate(Call { app, .. }: Call<'_>, _: Anyone, Json(input): Json<ActivateInput>) -> Answer {
     let completed = magic_link::activate(app, &input.token, Actor::LinkHolder).await?;
-    notify::send(app, &completed.to, completed.notice).await;
     Ok(super::completed("Magic link MFA activated successfully", completed.backup_codes))
 }

@@ -5,7 +5,6 @@ use super::MethodInput;
 use crate::auth::Principal;
 use crate::edge::{Answer, Call, Json};
 use crate::envelope;
-use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
 use crate::update;
 
@@ -18,14 +17,7 @@ pub async fn enable(
 ) -> Answer {
     app.offers(mfa_type)?;
     let change = Change::enabling(mfa_type, &principal, app.clock.now());
-    let changed = update::user(app, principal.user_id.as_str(), &change, |record, _| {
-        let to = notify::recipients(record, principal.email.as_deref());
-        Ok(record.enable(mfa_type)?.then_some(to))
-    })
-    .await?;
-    if let Some(to) = changed {
-        notify::send(app, &to, Notice::MethodEnabled(mfa_type)).await;
-    }
+    update::user(app, principal.user_id.as_str(), &change, |record, _| record.enable(mfa_type).map(|_| ())).await?;
     Ok(envelope::message("MFA method enabled"))
 }
 
@@ -38,13 +30,10 @@ pub async fn disable(
     Json(MethodInput { mfa_type }): Json<MethodInput>,
 ) -> Answer {
     let change = Change::by_user(Action::Disable, &principal, app.clock.now());
-    let to = update::user(app, principal.user_id.as_str(), &change, |record, policy| {
-        let to = notify::recipients(record, principal.email.as_deref());
-        record.disable(mfa_type, crate::policy::requires_mfa(record, policy))?;
-        Ok(to)
+    update::user(app, principal.user_id.as_str(), &change, |record, policy| {
+        record.disable(mfa_type, crate::policy::requires_mfa(record, policy))
     })
     .await?;
-    notify::send(app, &to, Notice::MethodDisabled(mfa_type)).await;
     Ok(envelope::message("MFA method disabled"))
 }
 

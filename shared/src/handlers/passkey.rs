@@ -8,7 +8,6 @@ use crate::auth::Principal;
 use crate::edge::{Answer, Call, Json, Unused};
 use crate::envelope;
 use crate::methods::passkey;
-use crate::notify;
 use crate::refusal::Refusal;
 
 #[derive(Debug, Deserialize)]
@@ -38,7 +37,6 @@ pub async fn complete_registration(
         Default::default(),
     )
     .await?;
-    notify::send(app, &completed.to, completed.notice).await;
     Ok(super::completed("Passkey registration completed", completed.backup_codes))
 }
 

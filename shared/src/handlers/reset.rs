@@ -6,7 +6,6 @@ use crate::auth::Principal;
 use crate::auth::UserId;
 use crate::edge::{Answer, Call, OrDefault};
 use crate::envelope;
-use crate::notify::{self, Notice};
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
 use crate::update;
@@ -39,17 +38,15 @@ pub async fn reset(
     }
     .filter(|t| *t != principal.user_id);
 
-    let (subject, change, by_admin) = match &target {
-        None => (&principal.user_id, Change::by_user(Action::ResetSelf, &principal, now), false),
-        Some(target) => (target, Change::by_admin(Action::ResetMember, &principal, now), true),
+    let (subject, change) = match &target {
+        None => (&principal.user_id, Change::by_user(Action::ResetSelf, &principal, now)),
+        Some(target) => (target, Change::by_admin(Action::ResetMember, &principal, now)),
     };
-    let to = update::user(app, subject.as_str(), &change, |record, _| {
-        let to = notify::recipients(record, change.actor.user_email());
+    update::user(app, subject.as_str(), &change, |record, _| {
         record.reset();
         record.is_required |= required;
-        Ok(to)
+        Ok(())
     })
     .await?;
-    notify::send(app, &to, Notice::Reset { by_admin }).await;
     Ok(envelope::message("MFA reset successfully"))
 }

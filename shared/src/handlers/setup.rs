@@ -9,7 +9,6 @@ use crate::edge::{Answer, Call, Json};
 use crate::envelope;
 use crate::methods;
 use crate::model::MfaType;
-use crate::notify;
 use crate::proof::Presented;
 
 #[derive(Debug, Deserialize)]
@@ -35,9 +34,6 @@ pub async fn setup(Call { app, .. }: Call<'_>, principal: Principal, Json(input)
     let request =
         methods::SetupRequest { email: input.email, phone_number: input.phone_number, name, backup_codes: None };
     let started = methods::setup(app, &principal, input.mfa_type, request).await?;
-    if !started.to.is_empty() {
-        notify::send(app, &started.to, started.notice).await;
-    }
     Ok(envelope::data(&started.setup.data()))
 }
 
@@ -61,6 +57,5 @@ pub async fn verify_setup(
 ) -> Answer {
     let proof = input.presented.for_setup(input.mfa_type, input.challenge.clone())?;
     let completed = methods::complete(app, &principal, proof, Default::default()).await?;
-    notify::send(app, &completed.to, completed.notice).await;
     Ok(super::completed("MFA setup verified and enabled", completed.backup_codes))
 }

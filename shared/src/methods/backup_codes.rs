@@ -11,7 +11,6 @@ use crate::App;
 use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, Keyring, Mac, SecretString, random_bytes, sha256_hex};
 use crate::model::{UserMfaRecord, backup_code_context, backup_code_form};
-use crate::notify;
 use crate::policy::{Action, Change};
 use crate::refusal::Refusal;
 use crate::update;
@@ -69,22 +68,20 @@ fn matches(keyring: &Keyring, user_id: &str, stored: &str, digest: &str) -> bool
 
 // Against the store ------------------------------------------------------------------------
 
-/// `POST /mfa/backup-codes`: ten new codes, every old one void. Returns the codes and the
-/// addresses to tell.
-pub async fn regenerate(app: &App, principal: &Principal) -> Result<(Vec<SecretString>, Vec<String>), Refusal> {
+/// `POST /mfa/backup-codes`: ten new codes, every old one void. Returns the codes.
+pub async fn regenerate(app: &App, principal: &Principal) -> Result<Vec<SecretString>, Refusal> {
     let (codes, hashes) = generate(app.keyring()?, principal.user_id.as_str());
     let change = Change::by_user(Action::RegenerateBackupCodes, principal, app.clock.now());
-    let to = update::user(app, principal.user_id.as_str(), &change, |record, _| {
+    update::user(app, principal.user_id.as_str(), &change, |record, _| {
         if !record.has_mfa_enabled() {
             return Err(Refusal::MfaNotEnabled);
         }
-        let to = notify::recipients(record, principal.email.as_deref());
         record.backup_codes = hashes.clone();
         record.backup_codes_issued_in = change.user_session();
-        Ok(to)
+        Ok(())
     })
     .await?;
-    Ok((codes, to))
+    Ok(codes)
 }
 
 /// With the completion that enables a user's `first` factor (of any type), the backup

@@ -14,7 +14,6 @@ use crate::delivery::{self, Message, Prepared, PresentedCode, Stored};
 use crate::factors::{Factor, Material, mask_address, mask_phone};
 use crate::mail::{Mail, html_escape};
 use crate::model::{CodeItem, MfaType, PendingSetup, Purpose, UserMfaRecord};
-use crate::notify::{self, Notice};
 use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
 use crate::store::Write;
@@ -149,8 +148,7 @@ pub async fn setup(app: &App, principal: &Principal, target: Target, name: Optio
     let code = delivery::new_code();
     let material = target.material(keyring, user);
     let change = Change::starting(method, principal, now);
-    let (factor_id, to) = delivery::send(app, user, &change, |record| {
-        let told = super::setup_recipients(record, principal.email.as_deref());
+    let factor_id = delivery::send(app, user, &change, |record| {
         let setup = PendingSetup { step_up: change.step_up(), item: None, started_at: now };
         let name = name.clone().unwrap_or_else(|| target.hint());
         let id = record.begin_setup(material.clone(), name, setup, now)?;
@@ -158,7 +156,7 @@ pub async fn setup(app: &App, principal: &Principal, target: Target, name: Optio
         Ok(Prepared {
             message: target.message(Purpose::Activate, &code),
             stored: Stored::Code { item, method, purpose: Purpose::Activate },
-            answer: (id, told),
+            answer: id,
         })
     })
     .await?;
@@ -167,7 +165,7 @@ pub async fn setup(app: &App, principal: &Principal, target: Target, name: Optio
         Target::Phone(_) => Shown::Phone(target.hint()),
     };
     let setup = super::Setup::Code { factor_id, to: shown };
-    Ok(Started { setup, notice: Notice::SetupStarted { method, address: Some(target.hint()) }, to })
+    Ok(Started { setup })
 }
 
 /// `POST /mfa/verify-setup` for EMAIL_OTP and SMS: the setup code enables its factor (a
@@ -186,14 +184,13 @@ pub async fn complete(
         app.store.load_user_and_code(user, method, Purpose::Activate, principal.org_id.as_deref()).await?;
     let change = Change::completing(method, Actor::User(principal), now);
     let (codes, hashes) = backup_codes::generate_n(app.keyring()?, user, finish.backup_codes);
-    let (to, first, session) = update::attempt(
+    let (first, session) = update::attempt(
         app,
         user,
         Some((record, rules)),
         change,
         None,
         |record, _| {
-            let to = notify::recipients(record, principal.email.as_deref());
             let session = change.acting_session(record).map(String::from);
             let first = !record.has_mfa_enabled();
             let presented = PresentedCode { method, purpose: Purpose::Activate, code, factor_id };
@@ -204,13 +201,13 @@ pub async fn complete(
             backup_codes::issue_with_first_factor(record, first, &hashes, session);
             let amr = if method == MfaType::Sms { "sms" } else { "email" };
             let session = finish.session(app, principal, amr, record, now)?;
-            Ok(((to, first, session), writes))
+            Ok(((first, session), writes))
         },
         || Refusal::InvalidCode { backup: false },
     )
     .await?;
     let backup_codes = first.then_some(codes);
-    Ok(Completed { notice: Notice::MethodEnabled(method), to, backup_codes, session })
+    Ok(Completed { backup_codes, session })
 }
 
 /// `POST /mfa/email-code/send` and `POST /mfa/sms/send`: a login code to the factor named,

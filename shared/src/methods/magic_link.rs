@@ -15,7 +15,6 @@ use crate::delivery;
 use crate::factors::{Factor, FactorState, Material};
 use crate::mail::{Mail, html_escape};
 use crate::model::{LinkToken, MfaType, PendingSetup, Purpose, UserMfaRecord};
-use crate::notify::{self, Notice};
 use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
 use crate::store::Write;
@@ -85,23 +84,21 @@ pub fn mail(purpose: Purpose, to: &str, link: &str) -> Mail {
 
 /// `POST /mfa/setup` for MAGIC_LINK: mails an activation link to `email` (or the token's).
 pub async fn setup(app: &App, principal: &Principal, email: Option<String>) -> Result<Started, Refusal> {
-    let (address, to, factor_id) = send(app, principal, Purpose::Activate, email, None).await?;
-    let notice = Notice::SetupStarted { method: MfaType::MagicLink, address: Some(address.clone()) };
-    Ok(Started { setup: super::Setup::Link { factor_id, email: address }, notice, to })
+    let (address, factor_id) = send(app, principal, Purpose::Activate, email, None).await?;
+    Ok(Started { setup: super::Setup::Link { factor_id, email: address } })
 }
 
 /// Mails a link: an activation link (setup, a new pending factor for `email` or the
 /// token's address) or a login link (to the factor named, or the one used most recently),
 /// by the one delivery rule (`delivery`: the hashed token and the send slot in one write
-/// before the mail). Returns the address, for an activation link of a user who has MFA
-/// every address to tell of the setup, and the factor the link is for.
+/// before the mail). Returns the address and the factor the link is for.
 pub async fn send(
     app: &App,
     principal: &Principal,
     purpose: Purpose,
     email: Option<String>,
     factor_id: Option<&str>,
-) -> Result<(String, Vec<String>, String), Refusal> {
+) -> Result<(String, String), Refusal> {
     app.offers(MfaType::MagicLink)?;
     let mailer = app.mailer()?;
     let now = app.clock.now();
@@ -117,10 +114,6 @@ pub async fn send(
     let (token, hash) = new_token((purpose == Purpose::Activate).then_some(user));
     let link = format!("{}&purpose={}", mailer.link(token.expose_secret()), purpose.as_str().to_lowercase());
     delivery::send(app, user, &change, |record| {
-        let told = match purpose {
-            Purpose::Activate => super::setup_recipients(record, principal.email.as_deref()),
-            Purpose::Login => Vec::new(),
-        };
         let (factor, to) = match &requested {
             Some(to) => {
                 let material = Material::MagicLink { address: to.clone() };
@@ -146,7 +139,7 @@ pub async fn send(
                 write: Box::new(app.store.put_token(&hash, &stored)?),
                 hash: hash.clone(),
             },
-            answer: (to, told, factor),
+            answer: (to, factor),
         })
     })
     .await
@@ -156,7 +149,6 @@ pub async fn send(
 /// in the same transaction. `actor` is the caller of verify-setup (bound to the token's
 /// user) or, for `magic-link/activate`, whoever holds the link. Only the link of the
 /// latest setup works, and only while the setup is still authorized (see the policy).
-/// The notice goes to the user's addresses before the change and to the new one.
 pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Result<Completed, Refusal> {
     let now = app.clock.now();
     let hash = hash_presented(token).ok_or(Refusal::InvalidLink)?;
@@ -181,13 +173,12 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
         .ok_or(Refusal::InvalidLink)?;
     let change = Change::completing(MfaType::MagicLink, actor, now);
     let (codes, hashes) = backup_codes::generate(app.keyring()?, user.as_str());
-    let (to, first) = update::user_with_loaded(
+    let first = update::user_with_loaded(
         app,
         &item.user_id,
         Some((record, rules)),
         &change,
         |record, _| {
-            let mut to = notify::recipients(record, change.actor.user_email());
             let session = change.acting_session(record).map(String::from);
             let first = !record.has_mfa_enabled();
             let factor =
@@ -206,17 +197,14 @@ pub async fn activate(app: &App, token: &SecretString, actor: Actor<'_>) -> Resu
                 record.factors.retain(|f| f.id != id);
                 record.factors[earlier].state = FactorState::Enabled;
             }
-            if !to.iter().any(|t| t.eq_ignore_ascii_case(&item.email)) {
-                to.push(item.email.clone());
-            }
             backup_codes::issue_with_first_factor(record, first, &hashes, session);
-            Ok(((to, first), vec![app.store.consume_token(&hash, Purpose::Activate, now)?]))
+            Ok((first, vec![app.store.consume_token(&hash, Purpose::Activate, now)?]))
         },
         || Refusal::InvalidLink,
     )
     .await?;
     let backup_codes = first.then_some(codes);
-    Ok(Completed { notice: Notice::MethodEnabled(MfaType::MagicLink), to, backup_codes, session: None })
+    Ok(Completed { backup_codes, session: None })
 }
 
 /// The address of a magic-link factor (none of a factor of another type).

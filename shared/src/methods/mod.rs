@@ -19,7 +19,6 @@ use crate::App;
 use crate::auth::Principal;
 use crate::crypto::SecretString;
 use crate::model::{MfaType, UserMfaRecord};
-use crate::notify::Notice;
 use crate::policy::ProofKind;
 use crate::proof::{LoginProof, SetupProof};
 use crate::refusal::Refusal;
@@ -27,13 +26,11 @@ use crate::store::Write;
 use crate::update::Failure;
 use crate::update::Loaded;
 
-/// A setup that was completed: the notice to send and every address to send it to, the
-/// backup codes issued with it when it enabled the user's first factor (shown once), and
-/// the session it started when it was also a login ([`Finish::log_in`]).
+/// A setup that was completed: the backup codes issued with it when it enabled the user's
+/// first factor (shown once), and the session it started when it was also a login
+/// ([`Finish::log_in`]). The user hears of it from the change's write (`notify`).
 #[derive(Debug)]
 pub struct Completed {
-    pub notice: Notice,
-    pub to: Vec<String>,
     pub backup_codes: Option<Vec<SecretString>>,
     pub session: Option<crate::sessions::Session>,
 }
@@ -79,13 +76,10 @@ impl Finish {
 }
 
 /// A setup that was begun: what the caller needs to finish it (each API renders it in its
-/// own shape), and, when the user already had MFA, the notice that a factor is being
-/// added and every address the user had to send it to.
+/// own shape). A user who already had MFA hears of it from the change's write (`notify`).
 #[derive(Debug)]
 pub struct Started {
     pub setup: Setup,
-    pub notice: Notice,
-    pub to: Vec<String>,
 }
 
 /// What a begun setup hands back, by method.
@@ -172,12 +166,6 @@ pub fn login_factor<'r>(
         return Err(Refusal::FactorNotFound);
     }
     record.login_factor(method, factor_id).ok_or(Refusal::MethodNotEnabled(method))
-}
-
-/// Who hears that a setup began on `record` (the state before it): every address of a
-/// user who has MFA; nobody for a user enrolling a first factor.
-pub fn setup_recipients(record: &UserMfaRecord, actor_email: Option<&str>) -> Vec<String> {
-    if record.has_mfa_enabled() { crate::notify::recipients(record, actor_email) } else { Vec::new() }
 }
 
 /// What a setup names, beyond its method: an address, a phone number, a factor name.
@@ -416,14 +404,11 @@ pub async fn log_in(
 /// second factor presented in the request (Frontegg's recovery and legacy disable); the
 /// user hears of it at every address they had.
 pub async fn reset_with_proof(app: &App, principal: &Principal, proof: Login) -> Result<(), Refusal> {
-    let to = with_proof(app, principal, crate::policy::Action::ResetSelf, proof, None, |record, _| {
-        let to = crate::notify::recipients(record, principal.email.as_deref());
+    with_proof(app, principal, crate::policy::Action::ResetSelf, proof, None, |record, _| {
         record.reset();
-        Ok(to)
+        Ok(())
     })
-    .await?;
-    crate::notify::send(app, &to, crate::notify::Notice::Reset { by_admin: false }).await;
-    Ok(())
+    .await
 }
 
 pub async fn with_proof<T>(

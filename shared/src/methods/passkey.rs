@@ -20,7 +20,6 @@ use crate::auth::Principal;
 use crate::crypto::sha256_hex;
 use crate::factors::{Factor, Material, PasskeyCredential};
 use crate::model::{Ceremony, CeremonyKind, MfaType, OpenCeremony, PendingSetup, UserMfaRecord};
-use crate::notify::{self, Notice};
 use crate::policy::{Action, Actor, Change};
 use crate::refusal::Refusal;
 use crate::store::Write;
@@ -95,12 +94,11 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
     let user = principal.user_id.as_str();
     let user_name = principal.email.clone().unwrap_or_else(|| user.to_string());
     let change = Change::starting(MfaType::Passkey, principal, now);
-    let (public_key, challenge, to, factor_id) = update::user_with(
+    let (public_key, challenge, factor_id) = update::user_with(
         app,
         user,
         &change,
         |record, _| {
-            let to = super::setup_recipients(record, principal.email.as_deref());
             let handle = record
                 .webauthn_user_id
                 .as_deref()
@@ -126,14 +124,14 @@ pub async fn setup(app: &App, principal: &Principal, name: Option<String>) -> Re
             let default_name = format!("Passkey {}", count + 1);
             let factor_name = name.clone().unwrap_or(default_name);
             let id = record.begin_setup(Material::Passkey { credential: None }, factor_name, setup, now)?;
-            Ok(((public_key, challenge, to, id), writes))
+            Ok(((public_key, challenge, id), writes))
         },
         || Refusal::Internal,
     )
     .await?;
     let relying_party = (rp.name.clone(), rp.id.clone(), rp.origin.clone());
     let setup = super::Setup::Passkey { factor_id, challenge, relying_party, user_name, public_key };
-    Ok(Started { setup, notice: Notice::SetupStarted { method: MfaType::Passkey, address: None }, to })
+    Ok(Started { setup })
 }
 
 /// `POST /mfa/passkey/complete-registration` (and verify-setup for PASSKEY): verifies the
@@ -183,7 +181,7 @@ pub async fn complete(
     let serialized = serialize(&passkey)?;
     let change = Change::completing(MfaType::Passkey, Actor::User(principal), now);
     let (codes, hashes) = super::backup_codes::generate_n(app.keyring()?, user, finish.backup_codes);
-    let (name, to, first, session) = update::user_with_loaded(
+    let (first, session) = update::user_with_loaded(
         app,
         user,
         Some((record, rules)),
@@ -192,7 +190,6 @@ pub async fn complete(
             if record.factors.iter().any(|f| credential_of(f).is_some_and(|c| c.id == id)) {
                 return Err(Refusal::PasskeyExists);
             }
-            let to = notify::recipients(record, principal.email.as_deref());
             let session = change.acting_session(record).map(String::from);
             let first = !record.has_mfa_enabled();
             let factor = record
@@ -200,17 +197,16 @@ pub async fn complete(
                 .ok_or(Refusal::CeremonyExpired)?;
             let credential = PasskeyCredential { id: id.clone(), counter: 0, passkey: serialized.clone() };
             factor.material = Material::Passkey { credential: Some(credential) };
-            let name = factor.name.clone();
             super::backup_codes::issue_with_first_factor(record, first, &hashes, session);
             let consume = app.store.consume_ceremony(user, &challenge_hash, CeremonyKind::Registration, now)?;
             let session = finish.session(app, principal, "hwk", record, now)?;
-            Ok(((name, to, first, session), vec![consume]))
+            Ok(((first, session), vec![consume]))
         },
         || Refusal::CeremonyExpired,
     )
     .await?;
     let backup_codes = first.then_some(codes);
-    Ok(Completed { notice: Notice::PasskeyAdded { name }, to, backup_codes, session })
+    Ok(Completed { backup_codes, session })
 }
 
 /// The credential of a passkey factor, once registered (none of a factor of another type).

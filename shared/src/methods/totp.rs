@@ -15,7 +15,6 @@ use crate::auth::Principal;
 use crate::crypto::{ExposeSecret, Keyring, Sealed, SecretSlice, SecretString, random_bytes};
 use crate::factors::{Factor, Material};
 use crate::model::{MfaType, PendingSetup, UserMfaRecord};
-use crate::notify::{self, Notice};
 use crate::policy::{Actor, Change};
 use crate::refusal::Refusal;
 use crate::update::{self, Failure};
@@ -191,14 +190,13 @@ pub async fn setup(
     let (codes, hashes) = backup_codes::generate_n(keyring, user, backup_codes);
     let sealed = seal_secret(keyring, user, enrollment.raw_secret.expose_secret());
     let change = Change::starting(MfaType::GoogleAuth, principal, now);
-    let (factor_id, to, first) = update::user(app, user, &change, |record, _| {
-        let to = super::setup_recipients(record, principal.email.as_deref());
+    let (factor_id, first) = update::user(app, user, &change, |record, _| {
         let first = !record.has_mfa_enabled();
         let setup = PendingSetup { step_up: change.step_up(), item: None, started_at: now };
         let name = name.clone().unwrap_or_else(|| MfaType::GoogleAuth.name().to_string());
         let id = record.begin_setup(Material::GoogleAuth { secret: sealed.clone() }, name, setup, now)?;
         record.pending_backup_codes = if first { hashes.clone() } else { Vec::new() };
-        Ok((id, to, first))
+        Ok((id, first))
     })
     .await?;
     let setup = super::Setup::Authenticator {
@@ -208,7 +206,7 @@ pub async fn setup(
         qr_code: enrollment.qr_code,
         backup_codes: if first { codes } else { Vec::new() },
     };
-    Ok(Started { setup, notice: Notice::SetupStarted { method: MfaType::GoogleAuth, address: None }, to })
+    Ok(Started { setup })
 }
 
 /// The sealed secret of an authenticator factor (none of a factor of another type).
@@ -263,14 +261,13 @@ pub async fn complete(
     let change = Change::completing(MfaType::GoogleAuth, Actor::User(principal), now);
     // A first factor whose setup showed no backup codes (Frontegg's enrolment) gets them now.
     let (fresh, hashes) = backup_codes::generate_n(keyring, principal.user_id.as_str(), finish.backup_codes);
-    let (to, issued, session) = update::attempt(
+    let (issued, session) = update::attempt(
         app,
         principal.user_id.as_str(),
         None,
         change,
         None,
         |record, _| {
-            let to = notify::recipients(record, principal.email.as_deref());
             let acting = change.acting_session(record).map(String::from);
             let first = !record.has_mfa_enabled();
             activate_pending(record, keyring, code, factor_id, acting.clone(), now)?;
@@ -278,13 +275,12 @@ pub async fn complete(
                 && record.backup_codes.is_empty()
                 && backup_codes::issue_with_first_factor(record, first, &hashes, acting);
             let session = finish.session(app, principal, "otp", record, now)?;
-            Ok(((to, issued, session), Vec::new()))
+            Ok(((issued, session), Vec::new()))
         },
         || Refusal::Internal,
     )
     .await?;
-    let notice = Notice::MethodEnabled(MfaType::GoogleAuth);
-    Ok(Completed { notice, to, backup_codes: issued.then_some(fresh), session })
+    Ok(Completed { backup_codes: issued.then_some(fresh), session })
 }
 
 /// The login check: `code` against every enabled authenticator of the user (only

@@ -130,7 +130,10 @@ fn template_gives_each_function_its_environment_and_permissions() {
             assert_eq!(env, wanted, "{binary}: environment");
             let wanted_ddb: BTreeSet<String> = outbox::DYNAMODB.iter().map(|a| a.to_string()).collect();
             assert_eq!(dynamodb, wanted_ddb, "{binary}: DynamoDB actions");
-            assert!(!ses && !sns && sqs, "{binary}: no mail, no texts; its failed batches to the dead-letter queue");
+            assert!(
+                ses && !sns && sqs,
+                "{binary}: mail (the notices), no texts; its failed batches to the dead-letter queue"
+            );
             writer_seen = true;
             continue;
         }

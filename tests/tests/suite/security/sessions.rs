@@ -545,6 +545,41 @@ async fn a_login_writes_the_login_state_alone() {
     assert!(login["factorUse"].as_m().unwrap().len() == 1, "the factor's last use is in the login state");
 }
 
+/// A change's notice rides in the change's own write (the login state), is mailed from the
+/// table's stream by the audit writer, and is carried by no later write of the login state
+/// (a refresh's update removes it), so it is mailed once; a change that is refused carries
+/// none.
+#[tokio::test]
+async fn a_notice_rides_in_its_change_and_no_later_write_carries_it() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let (access, refresh) = login_with_totp_step(&api, &me, &secret, 1).await;
+    let r = api.post("/mfa/backup-codes", Some(&access), Value::Null).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for code in r.body["data"]["backupCodes"].as_array().unwrap() {
+        remember_secret(code.as_str().unwrap());
+    }
+    let (_, login) = record_items(&me).await;
+    let carried =
+        login.get("pendingNotices").and_then(|n| n.as_l().ok()).expect("the change's write carries its notice");
+    assert_eq!(carried.len(), 1, "{carried:?}");
+    let r = api.post("/mfa/token/refresh", Some(&me.platform_token()), json!({"refreshToken": refresh})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    remember_secret(r.body["refreshToken"].as_str().unwrap());
+    let (_, login) = record_items(&me).await;
+    assert!(!login.contains_key("pendingNotices"), "the refresh's write carries no notice: {login:?}");
+    // A refused change (a platform token proves no fresh second factor) carries none.
+    let r = api.post("/mfa/disable", Some(&me.platform_token()), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_ne!(r.status, 200, "{}", r.body);
+    let subjects: Vec<String> =
+        mails_to(&me.email).await.iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect();
+    let count = |subject: &str| subjects.iter().filter(|s| *s == subject).count();
+    assert_eq!(count("Two-step sign-in method turned on"), 1, "{subjects:?}");
+    assert_eq!(count("New backup codes were created"), 1, "{subjects:?}");
+    assert_eq!(count("Two-step sign-in method turned off"), 0, "{subjects:?}");
+}
+
 /// A write made from a read taken before a refresh rotated the session's chain would put the
 /// spent generation back (and with it the spent refresh token): the rotation moves the
 /// record's version, so that write is refused and made again from a fresh read.
