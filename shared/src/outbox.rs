@@ -164,4 +164,30 @@ mod tests {
         let keys: Vec<_> = items.iter().map(|i| i["sk"].as_s().unwrap().as_str()).collect();
         assert_eq!(keys, ["MFA~AUDIT#1#a"], "another user's event, a record's key and a settings item's are left");
     }
+
+    #[test]
+    fn only_a_login_states_notices_are_mailed() {
+        let notice = |id: &str| {
+            serde_json::json!({"M": {
+                "id": {"S": id},
+                "to": {"L": [{"S": "ada@example.com"}]},
+                "notice": {"M": {"kind": {"S": "backupCodeUsed"}, "left": {"N": "9"}}},
+            }})
+        };
+        let mut login = record("MFA#LOGIN", serde_json::json!({"L": []}));
+        login["dynamodb"]["NewImage"]["pendingNotices"] = serde_json::json!({"L": [notice("n1")]});
+        let mut settings = record("MFA", serde_json::json!({"L": []}));
+        settings["dynamodb"]["NewImage"]["pendingNotices"] = serde_json::json!({"L": [notice("n2")]});
+        let batch: StreamBatch =
+            serde_json::from_value(serde_json::json!({"Records": [login, settings]})).expect("a stream batch");
+        let (_, notices) = pending(batch);
+        assert_eq!(
+            notices,
+            [Outgoing {
+                id: "n1".into(),
+                to: vec!["ada@example.com".into()],
+                notice: crate::notify::Notice::BackupCodeUsed { left: 9 },
+            }]
+        );
+    }
 }

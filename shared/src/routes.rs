@@ -81,8 +81,11 @@ pub struct Needs {
     /// codes, recovery codes).
     pub keyring: bool,
     /// `MFA_MAIL_FROM`, `MFA_LINK_BASE_URL` and an SES v2 client: the functions that send
-    /// mail (links and notices).
+    /// mail (links and codes; the audit writer, notices).
     pub mail: bool,
+    /// Link tokens (`TOKEN#` items): the functions that mail a link, take one back or may
+    /// be handed one as a factor's proof.
+    pub links: bool,
     /// An SNS client: the functions that text codes.
     pub sms: bool,
     /// `MFA_RP_ID`, `MFA_RP_ORIGIN`, `MFA_RP_NAME`: the functions that run passkey ceremonies.
@@ -174,13 +177,13 @@ impl Needs {
     /// The partition-key prefixes a function with these needs may touch (the template's
     /// `dynamodb:LeadingKeys` condition): every function reads the user's record (`USER#`,
     /// with its ceremonies, codes, devices and events) and an organization's policy
-    /// (`ORG#`); mail carries link tokens (`TOKEN#`), texts the counters of a number, a
+    /// (`ORG#`); links are tokens (`TOKEN#`), texts the counters of a number, a
     /// prefix and the deployment
     /// (`SMSLIMIT#`, `SMSPREFIX#`, `SMSBUDGET#`); a code entered credits its prefix
     /// (`SMSPREFIX#`, every function that checks codes: those with the keyring).
     pub fn key_prefixes(&self) -> Vec<&'static str> {
         let mut prefixes = vec!["USER#", "ORG#"];
-        if self.mail {
+        if self.links {
             prefixes.push("TOKEN#");
         }
         if self.sms {
@@ -237,6 +240,7 @@ pub const BASE: Needs = Needs {
     store: true,
     keyring: false,
     mail: false,
+    links: false,
     sms: false,
     webauthn: false,
     signer: false,
@@ -293,7 +297,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::factors::remove",
         summary: "removes one of the caller's factors.",
         auth: AuthKind::Either,
-        needs: Needs { mail: true, ..BASE },
+        needs: Needs { links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -353,7 +357,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::setup::setup",
         summary: "starts setting up an MFA method.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, sms: true, webauthn: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, sms: true, webauthn: true, links: true, ..BASE },
         dynamodb: SEND,
     },
     Route {
@@ -363,7 +367,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::setup::verify_setup",
         summary: "verifies a pending setup and enables the method.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, webauthn: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -373,7 +377,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::manage::enable",
         summary: "switches a configured method back on.",
         auth: AuthKind::Either,
-        needs: Needs { mail: true, ..BASE },
+        needs: Needs { links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -383,7 +387,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::manage::disable",
         summary: "switches a method off (step-up).",
         auth: AuthKind::Either,
-        needs: Needs { mail: true, ..BASE },
+        needs: Needs { links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -403,7 +407,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::reset::reset",
         summary: "resets a user's MFA (self with step-up, or an organization admin).",
         auth: AuthKind::Either,
-        needs: Needs { mail: true, ..BASE },
+        needs: Needs { links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -413,7 +417,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::magic_link::send",
         summary: "mails a login link.",
         auth: AuthKind::Either,
-        needs: Needs { mail: true, ..BASE },
+        needs: Needs { mail: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -423,7 +427,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::magic_link::activate",
         summary: "enables MAGIC_LINK with the mailed token.",
         auth: AuthKind::None,
-        needs: Needs { keyring: true, auth: false, mail: true, ..BASE },
+        needs: Needs { keyring: true, auth: false, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -433,7 +437,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::codes::send_email_code",
         summary: "mails a login code (EMAIL_OTP).",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -463,7 +467,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::passkey::complete_registration",
         summary: "finishes a passkey registration.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, webauthn: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -473,7 +477,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::passkey::complete_registration",
         summary: "the same, under the path older clients use.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, webauthn: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -483,7 +487,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::login::verify_login",
         summary: "the second step of a login; issues a full-access token.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, webauthn: true, signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, signer: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -493,7 +497,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::login::recover",
         summary: "logs in with a backup code.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -503,7 +507,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::backup_codes::regenerate_backup_codes",
         summary: "ten new backup codes (step-up).",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -536,7 +540,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::verify",
         summary: "login with a code of any authenticator.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -546,7 +550,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::recover",
         summary: "a recovery code resets the user's MFA.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -556,7 +560,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::authenticator_enroll",
         summary: "begins an authenticator at login.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -566,7 +570,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::authenticator_enroll_verify",
         summary: "completes the authenticator and logs in.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -576,7 +580,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::authenticator_verify",
         summary: "login with that authenticator.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -586,7 +590,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::sms_enroll",
         summary: "texts a setup code at login.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, sms: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, sms: true, links: true, ..BASE },
         dynamodb: SEND,
     },
     Route {
@@ -596,7 +600,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::sms_enroll_verify",
         summary: "completes the phone and logs in.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -616,7 +620,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::sms_verify",
         summary: "login with the texted code.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -626,7 +630,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::emailcode_send",
         summary: "mails a login code.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -636,7 +640,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::emailcode_verify",
         summary: "login with the mailed code.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -646,7 +650,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::webauthn_enroll",
         summary: "begins a passkey at login.",
         auth: AuthKind::MfaToken,
-        needs: Needs { webauthn: true, mail: true, ..BASE },
+        needs: Needs { webauthn: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -656,7 +660,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::webauthn_enroll_verify",
         summary: "completes the passkey and logs in.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, webauthn: true, signer: true, mail: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, signer: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -676,7 +680,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::webauthn_verify",
         summary: "login with that passkey.",
         auth: AuthKind::MfaToken,
-        needs: Needs { webauthn: true, signer: true, mail: true, ..BASE },
+        needs: Needs { webauthn: true, signer: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -696,7 +700,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::authenticator_enroll",
         summary: "begins an authenticator.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -706,7 +710,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::authenticator_enroll_verify",
         summary: "completes the authenticator.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -716,7 +720,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::sms_enroll",
         summary: "begins a phone.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, sms: true, mail: true, backend: Backend::User, ..BASE },
+        needs: Needs { keyring: true, sms: true, backend: Backend::User, links: true, ..BASE },
         dynamodb: SEND,
     },
     Route {
@@ -726,7 +730,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::sms_enroll_verify",
         summary: "completes the phone.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -736,7 +740,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::authenticator_disable",
         summary: "removes that authenticator (proof in the request).",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -756,7 +760,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::sms_disable",
         summary: "removes that phone (proof in the request).",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -766,7 +770,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::disable",
         summary: "(legacy) turns MFA off with a code or recovery code.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -776,7 +780,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::authenticator_enroll",
         summary: "(legacy) begins an authenticator.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -786,7 +790,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::authenticator_enroll_verify",
         summary: "(legacy) completes it.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, backend: Backend::User, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -816,7 +820,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::webauthn_disable",
         summary: "removes that passkey (proof in the request).",
         auth: AuthKind::Either,
-        needs: Needs { webauthn: true, mail: true, ..BASE },
+        needs: Needs { webauthn: true, links: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -861,6 +865,7 @@ impl Needs {
         store: false,
         keyring: false,
         mail: false,
+        links: false,
         sms: false,
         webauthn: false,
         signer: false,

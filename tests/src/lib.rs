@@ -383,6 +383,7 @@ pub async fn app() -> mfa_shared::App {
         store: true,
         keyring: true,
         mail: true,
+        links: true,
         sms: true,
         webauthn: true,
         signer: true,
