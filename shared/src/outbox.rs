@@ -108,6 +108,8 @@ pub struct Written {
 static MAILED: std::sync::Mutex<std::collections::VecDeque<String>> =
     std::sync::Mutex::new(std::collections::VecDeque::new());
 const REMEMBERED: usize = 10_000;
+/// How many notices are mailed at once (each to all its addresses at once).
+const NOTICES_AT_ONCE: usize = 4;
 
 /// Stores the events of `batch`, then mails its notices (each once per process).
 pub async fn write(app: &App, batch: StreamBatch) -> Result<Written, StoreError> {
@@ -118,7 +120,13 @@ pub async fn write(app: &App, batch: StreamBatch) -> Result<Written, StoreError>
         let mailed = MAILED.lock().unwrap_or_else(|e| e.into_inner());
         notices.into_iter().filter(|n| !mailed.contains(&n.id)).collect()
     };
-    let refused = futures_util::future::join_all(fresh.iter().map(|n| crate::notify::send(app, n))).await;
+    // A few notices at a time: a batch of a hundred changes does not meet SES's sending
+    // rate all at once.
+    use futures_util::StreamExt;
+    let refused: Vec<usize> = futures_util::stream::iter(fresh.iter().map(|n| crate::notify::send(app, n)))
+        .buffer_unordered(NOTICES_AT_ONCE)
+        .collect()
+        .await;
     let mut mailed = MAILED.lock().unwrap_or_else(|e| e.into_inner());
     for notice in &fresh {
         mailed.push_back(notice.id.clone());
