@@ -216,7 +216,14 @@ pub fn events(
         }
         for method in MfaType::ALL {
             let (was, is) = (before.state(method), after.state(method));
-            if change.action == Action::Enable && !was.is_enabled() && is.is_enabled() {
+            // A factor switched back on is one, also beside another of the method that was
+            // on already.
+            let switched_on = after.factors.iter().any(|f| {
+                f.kind() == method
+                    && f.state == FactorState::Enabled
+                    && before.factor(&f.id).is_some_and(|old| old.state == FactorState::Disabled)
+            });
+            if change.action == Action::Enable && ((!was.is_enabled() && is.is_enabled()) || switched_on) {
                 drafts.push(Draft { mfa_type: Some(method), ..draft(EventKind::MethodEnabled) });
             }
             if change.action == Action::Disable && was.is_enabled() && !is.is_enabled() {

@@ -300,3 +300,31 @@ async fn an_administrator_with_mfa_reads_members_events_with_a_full_access_token
     let token = admin.full_access_token(now() - 3600).await;
     assert_eq!(api.get(&path, Some(&token)).await.status, 200);
 }
+
+/// A user whose method is on again through a second factor (one authenticator switched off,
+/// another added) and who then switches the method on switches the first factor back on:
+/// that is a factor back in use, so it is an event and the user is told, like any enable.
+#[tokio::test]
+async fn switching_a_factor_back_on_beside_another_is_recorded_and_told() {
+    let api = Api::new();
+    let me = Person::new();
+    enroll_totp_with_codes(&api, &me).await;
+    let fresh = me.full_access_token(now()).await;
+    let r = api.post("/mfa/disable", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A second authenticator turns the method on again; the first stays off.
+    enroll_totp_with_codes(&api, &me).await;
+    let fresh = me.full_access_token(now()).await;
+    let r = api.post("/mfa/enable", Some(&fresh), json!({"mfaType": "GOOGLE_AUTH"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (record, _) = mfa_tests::store().await.load_user_and_policy(&me.id, None).await.unwrap();
+    assert_eq!(record.factors.iter().filter(|f| f.is_enabled()).count(), 2, "both authenticators are on");
+    let events = all_events(&api, &me.full_access_token(now()).await, None).await;
+    assert_eq!(count(&events, "METHOD_ENABLED"), 1, "{:?}", kinds(&events));
+    let turned_on = mfa_tests::mails_to(&me.email)
+        .await
+        .iter()
+        .filter(|m| m["subject"] == json!("Two-step sign-in method turned on"))
+        .count();
+    assert_eq!(turned_on, 3, "two enrolments and the enable");
+}
