@@ -233,7 +233,10 @@ fn add(to: &mut Vec<String>, address: &str) {
 /// Mails `outgoing` to each of its addresses, all at once (so a slow SES costs one mail's
 /// time, not one per address); how many SES refused (each logged and counted).
 pub async fn send(app: &App, outgoing: &Outgoing) -> usize {
-    let Ok(mailer) = app.mailer() else { return outgoing.to.len() };
+    let Ok(mailer) = app.mailer() else {
+        tracing::error!("a change notice could not be sent: this function has no mail settings");
+        return outgoing.to.len();
+    };
     let sends = outgoing.to.iter().map(|address| mailer.send(outgoing.notice.mail(address)));
     let mut failed = 0;
     for result in futures_util::future::join_all(sends).await {

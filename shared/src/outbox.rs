@@ -9,10 +9,10 @@
 //!
 //! Once a batch's events are stored, the writer mails the change notices the same login
 //! states carried (`store::PENDING_NOTICES`, `notify`): a request never waits on SES for
-//! a notice. A notice SES refuses is logged and counted, and the batch still succeeds: a
-//! mail outage never holds up the audit trail. A batch delivered again to the process that
-//! mailed it mails nothing twice (it remembers what it sent); one delivered again to a
-//! new process after it failed halfway may repeat a notice.
+//! a notice. A notice SES refuses is logged and counted, and the batch still succeeds, and
+//! the writer begins no notice once its invocation's time runs short (those are logged
+//! and counted too): a mail outage never holds up the audit trail. A batch whose process
+//! died while mailing is delivered again and may repeat a notice.
 
 use std::collections::HashMap;
 
@@ -96,45 +96,62 @@ pub fn pending(batch: StreamBatch) -> (Vec<HashMap<String, AttributeValue>>, Vec
     (items, notices)
 }
 
-/// What a batch came to: events stored, notices mailed, mails SES refused.
+/// What a batch came to: events stored, notices mailed, mails SES refused, and notices
+/// left unmailed because the invocation's time was running out.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Written {
     pub stored: usize,
     pub mailed: usize,
     pub refused: usize,
+    pub unsent: usize,
 }
 
-/// The notices this process mailed, newest last (a batch delivered again skips them).
-static MAILED: std::sync::Mutex<std::collections::VecDeque<String>> =
-    std::sync::Mutex::new(std::collections::VecDeque::new());
-const REMEMBERED: usize = 10_000;
 /// How many notices are mailed at once (each to all its addresses at once).
 const NOTICES_AT_ONCE: usize = 4;
+/// No notice is begun with less than this left of the invocation: one mail's worst time
+/// (SES's 1.5 s in all, `app.rs`) and a margin. A slow SES costs notices, never the batch.
+const MAIL_MARGIN: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Stores the events of `batch`, then mails its notices (each once per process).
-pub async fn write(app: &App, batch: StreamBatch) -> Result<Written, StoreError> {
+/// What is left of an invocation whose deadline is `deadline_ms` (Unix milliseconds, as
+/// Lambda hands it over). A deadline that is no time since 2001 is the length of the
+/// invocation itself, as `cargo lambda watch` hands it over (600,000 ms).
+pub fn time_left(deadline_ms: u64, now: std::time::SystemTime) -> std::time::Duration {
+    const A_TIME: u64 = 1_000_000_000_000;
+    let deadline = std::time::Duration::from_millis(deadline_ms);
+    if deadline_ms < A_TIME {
+        return deadline;
+    }
+    (std::time::UNIX_EPOCH + deadline).duration_since(now).unwrap_or_default()
+}
+
+/// Stores the events of `batch`, then mails its notices until `time_left` (what is left of
+/// the invocation) runs short. A batch is delivered again only when storing its events
+/// failed, before any notice was mailed; one whose process died while mailing (its
+/// environment lost) is delivered again and mails its notices again.
+pub async fn write(app: &App, batch: StreamBatch, time_left: std::time::Duration) -> Result<Written, StoreError> {
+    let started = std::time::Instant::now();
     let (items, notices) = pending(batch);
     let stored = items.len();
     app.store.put_event_items(items).await?;
-    let fresh: Vec<Outgoing> = {
-        let mailed = MAILED.lock().unwrap_or_else(|e| e.into_inner());
-        notices.into_iter().filter(|n| !mailed.contains(&n.id)).collect()
-    };
     // A few notices at a time: a batch of a hundred changes does not meet SES's sending
     // rate all at once.
     use futures_util::StreamExt;
-    let refused: Vec<usize> = futures_util::stream::iter(fresh.iter().map(|n| crate::notify::send(app, n)))
-        .buffer_unordered(NOTICES_AT_ONCE)
-        .collect()
-        .await;
-    let mut mailed = MAILED.lock().unwrap_or_else(|e| e.into_inner());
-    for notice in &fresh {
-        mailed.push_back(notice.id.clone());
-        if mailed.len() > REMEMBERED {
-            mailed.pop_front();
+    let sent: Vec<Option<usize>> = futures_util::stream::iter(notices.iter().map(|n| async move {
+        if started.elapsed() + MAIL_MARGIN > time_left {
+            return None;
         }
+        Some(crate::notify::send(app, n).await)
+    }))
+    .buffer_unordered(NOTICES_AT_ONCE)
+    .collect()
+    .await;
+    let unsent = sent.iter().filter(|s| s.is_none()).count();
+    if unsent > 0 {
+        crate::metrics::dependency_failed(crate::refusal::Dependency::Mail);
+        tracing::error!(unsent, "the audit writer ran out of time before mailing every notice");
     }
-    Ok(Written { stored, mailed: fresh.len(), refused: refused.into_iter().sum() })
+    let mailed = sent.len() - unsent;
+    Ok(Written { stored, mailed, refused: sent.into_iter().flatten().sum(), unsent })
 }
 
 #[cfg(test)]
@@ -171,6 +188,15 @@ mod tests {
         let (items, _) = pending(batch);
         let keys: Vec<_> = items.iter().map(|i| i["sk"].as_s().unwrap().as_str()).collect();
         assert_eq!(keys, ["MFA~AUDIT#1#a"], "another user's event, a record's key and a settings item's are left");
+    }
+
+    #[test]
+    fn the_time_left_is_read_off_the_deadline() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let now = UNIX_EPOCH + Duration::from_millis(1_796_616_863_581);
+        assert_eq!(time_left(1_796_616_873_581, now), Duration::from_secs(10));
+        assert_eq!(time_left(1_796_616_860_000, now), Duration::ZERO, "a deadline passed");
+        assert_eq!(time_left(600_000, now), Duration::from_secs(600), "cargo lambda watch's");
     }
 
     #[test]

@@ -11,10 +11,14 @@ fn main() -> Result<(), lambda::Error> {
         run(service_fn(|event: LambdaEvent<StreamBatch>| {
             let app = &app;
             async move {
-                let written = outbox::write(app, event.payload).await?;
-                let outbox::Written { stored, mailed, refused } = written;
-                tracing::info!(stored, mailed, refused, "audit events stored, notices mailed");
-                Ok::<_, lambda::Error>(serde_json::json!({ "stored": stored, "mailed": mailed, "refused": refused }))
+                let time_left = outbox::time_left(event.context.deadline, std::time::SystemTime::now());
+                let written = outbox::write(app, event.payload, time_left).await?;
+                let outbox::Written { stored, mailed, refused, unsent } = written;
+                let time_left_ms = time_left.as_millis() as u64;
+                tracing::info!(stored, mailed, refused, unsent, time_left_ms, "audit events stored, notices mailed");
+                Ok::<_, lambda::Error>(serde_json::json!({
+                    "stored": stored, "mailed": mailed, "refused": refused, "unsent": unsent
+                }))
             }
         }))
         .await

@@ -328,3 +328,61 @@ async fn switching_a_factor_back_on_beside_another_is_recorded_and_told() {
         .count();
     assert_eq!(turned_on, 3, "two enrolments and the enable");
 }
+
+/// The audit writer, handed a login state's stream record by hand (as a redelivery would
+/// hand it): the events are stored whatever the time left; a notice is begun only with
+/// time to finish it (a slow SES never fails the batch), and a batch delivered again
+/// mails its notice again.
+#[tokio::test]
+async fn the_audit_writer_stores_events_and_mails_notices_only_with_time_left() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use mfa_shared::outbox::{self, NewImage, StreamBatch, StreamChange, StreamRecord, Written};
+    let api = Api::new();
+    let me = Person::new();
+    let (secret, _) = enroll_totp_with_codes(&api, &me).await;
+    let (access, _) = login_with_totp_step(&api, &me, &secret, 1).await;
+    let r = api.post("/mfa/backup-codes", Some(&access), Value::Null).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for code in r.body["data"]["backupCodes"].as_array().unwrap() {
+        mfa_tests::remember_secret(code.as_str().unwrap());
+    }
+    let regenerated = || async {
+        mfa_tests::mails_to(&me.email)
+            .await
+            .iter()
+            .filter(|m| m["subject"] == json!("New backup codes were created"))
+            .count()
+    };
+    assert_eq!(regenerated().await, 1, "the writer mailed the change's notice");
+    let sdk = aws_config::load_from_env().await;
+    let login = aws_sdk_dynamodb::Client::new(&sdk)
+        .get_item()
+        .table_name(&mfa_tests::stack().table)
+        .key("pk", AttributeValue::S(format!("USER#{}", me.id)))
+        .key("sk", AttributeValue::S("MFA#LOGIN".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let batch = || {
+        let take = |name: &str| login.get(name).cloned().map(serde_dynamo::AttributeValue::from);
+        let image = NewImage {
+            pk: take("pk"),
+            sk: take("sk"),
+            pending_events: take("pendingEvents"),
+            pending_notices: take("pendingNotices"),
+        };
+        StreamBatch { records: vec![StreamRecord { dynamodb: Some(StreamChange { new_image: Some(image) }) }] }
+    };
+    let app = mfa_tests::app().await;
+    let out = outbox::write(&app, batch(), std::time::Duration::from_millis(500)).await.unwrap();
+    assert_eq!(out, Written { stored: 1, mailed: 0, refused: 0, unsent: 1 });
+    assert_eq!(regenerated().await, 1, "no notice begun without the time to finish it");
+    let out = outbox::write(&app, batch(), std::time::Duration::from_secs(30)).await.unwrap();
+    assert_eq!(out, Written { stored: 1, mailed: 1, refused: 0, unsent: 0 });
+    assert_eq!(regenerated().await, 2, "a batch delivered again mails its notice again");
+    let events = all_events(&api, &access, None).await;
+    assert_eq!(count(&events, "BACKUP_CODES_REGENERATED"), 1, "an event stored again is stored once");
+}
