@@ -46,8 +46,8 @@ pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
 }
 
 /// SES gets 1 s an attempt and 1.5 s in all: a mail is sent after the store's work (a
-/// link) or concurrently with its other notices, so a request that also waited on the
-/// store stays under 3 s.
+/// link or a code), so a request that also waited on the store stays under 3 s; the
+/// audit writer mails notices with the same bounds (`outbox::MAIL_MARGIN`).
 pub fn sesv2_client(sdk: &SdkConfig) -> aws_sdk_sesv2::Client {
     let config = aws_sdk_sesv2::config::Builder::from(sdk)
         .timeout_config(timeouts(Duration::from_secs(1), Duration::from_millis(1500)))

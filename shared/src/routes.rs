@@ -83,8 +83,9 @@ pub struct Needs {
     /// `MFA_MAIL_FROM`, `MFA_LINK_BASE_URL` and an SES v2 client: the functions that send
     /// mail (links and codes; the audit writer, notices).
     pub mail: bool,
-    /// Link tokens (`TOKEN#` items): the functions that mail a link, take one back or may
-    /// be handed one as a factor's proof.
+    /// Link tokens (`TOKEN#` items): the functions that mail a link (a setup, a login
+    /// link), or take one as a setup's or a login's proof (`verify-setup`, `verify-login`,
+    /// `magic-link/activate`).
     pub links: bool,
     /// An SNS client: the functions that text codes.
     pub sms: bool,
@@ -297,7 +298,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::factors::remove",
         summary: "removes one of the caller's factors.",
         auth: AuthKind::Either,
-        needs: Needs { links: true, ..BASE },
+        needs: BASE,
         dynamodb: WRITE,
     },
     Route {
@@ -377,7 +378,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::manage::enable",
         summary: "switches a configured method back on.",
         auth: AuthKind::Either,
-        needs: Needs { links: true, ..BASE },
+        needs: BASE,
         dynamodb: WRITE,
     },
     Route {
@@ -387,7 +388,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::manage::disable",
         summary: "switches a method off (step-up).",
         auth: AuthKind::Either,
-        needs: Needs { links: true, ..BASE },
+        needs: BASE,
         dynamodb: WRITE,
     },
     Route {
@@ -407,7 +408,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::reset::reset",
         summary: "resets a user's MFA (self with step-up, or an organization admin).",
         auth: AuthKind::Either,
-        needs: Needs { links: true, ..BASE },
+        needs: BASE,
         dynamodb: WRITE,
     },
     Route {
@@ -437,7 +438,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::codes::send_email_code",
         summary: "mails a login code (EMAIL_OTP).",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, mail: true, links: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -467,7 +468,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::passkey::complete_registration",
         summary: "finishes a passkey registration.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, webauthn: true, links: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -477,7 +478,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::passkey::complete_registration",
         summary: "the same, under the path older clients use.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, webauthn: true, links: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -497,7 +498,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::login::recover",
         summary: "logs in with a backup code.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -507,7 +508,7 @@ pub const ROUTES: &[Route] = &[
         handler: "handlers::backup_codes::regenerate_backup_codes",
         summary: "ten new backup codes (step-up).",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, links: true, ..BASE },
+        needs: Needs { keyring: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -540,7 +541,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::verify",
         summary: "login with a code of any authenticator.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -550,7 +551,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::recover",
         summary: "a recovery code resets the user's MFA.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, links: true, ..BASE },
+        needs: Needs { keyring: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -560,7 +561,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::authenticator_enroll",
         summary: "begins an authenticator at login.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, links: true, ..BASE },
+        needs: Needs { keyring: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -570,7 +571,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::authenticator_enroll_verify",
         summary: "completes the authenticator and logs in.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -580,7 +581,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::authenticator_verify",
         summary: "login with that authenticator.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -590,7 +591,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::sms_enroll",
         summary: "texts a setup code at login.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, sms: true, links: true, ..BASE },
+        needs: Needs { keyring: true, sms: true, ..BASE },
         dynamodb: SEND,
     },
     Route {
@@ -600,7 +601,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::sms_enroll_verify",
         summary: "completes the phone and logs in.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -620,7 +621,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::sms_verify",
         summary: "login with the texted code.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -630,7 +631,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::emailcode_send",
         summary: "mails a login code.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, mail: true, links: true, ..BASE },
+        needs: Needs { keyring: true, mail: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -640,7 +641,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::emailcode_verify",
         summary: "login with the mailed code.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, signer: true, links: true, ..BASE },
+        needs: Needs { keyring: true, signer: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -650,7 +651,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::webauthn_enroll",
         summary: "begins a passkey at login.",
         auth: AuthKind::MfaToken,
-        needs: Needs { webauthn: true, links: true, ..BASE },
+        needs: Needs { webauthn: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -660,7 +661,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::webauthn_enroll_verify",
         summary: "completes the passkey and logs in.",
         auth: AuthKind::MfaToken,
-        needs: Needs { keyring: true, webauthn: true, signer: true, links: true, ..BASE },
+        needs: Needs { keyring: true, webauthn: true, signer: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -680,7 +681,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::login::webauthn_verify",
         summary: "login with that passkey.",
         auth: AuthKind::MfaToken,
-        needs: Needs { webauthn: true, signer: true, links: true, ..BASE },
+        needs: Needs { webauthn: true, signer: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -700,7 +701,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::authenticator_enroll",
         summary: "begins an authenticator.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -710,7 +711,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::authenticator_enroll_verify",
         summary: "completes the authenticator.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -720,7 +721,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::sms_enroll",
         summary: "begins a phone.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, sms: true, backend: Backend::User, links: true, ..BASE },
+        needs: Needs { keyring: true, sms: true, backend: Backend::User, ..BASE },
         dynamodb: SEND,
     },
     Route {
@@ -730,7 +731,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::sms_enroll_verify",
         summary: "completes the phone.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -740,7 +741,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::authenticator_disable",
         summary: "removes that authenticator (proof in the request).",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -760,7 +761,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::sms_disable",
         summary: "removes that phone (proof in the request).",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
@@ -770,7 +771,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::disable",
         summary: "(legacy) turns MFA off with a code or recovery code.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -780,7 +781,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::authenticator_enroll",
         summary: "(legacy) begins an authenticator.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -790,7 +791,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::authenticator_enroll_verify",
         summary: "(legacy) completes it.",
         auth: AuthKind::Either,
-        needs: Needs { keyring: true, backend: Backend::User, links: true, ..BASE },
+        needs: Needs { keyring: true, backend: Backend::User, ..BASE },
         dynamodb: WRITE,
     },
     Route {
@@ -820,7 +821,7 @@ pub const ROUTES: &[Route] = &[
         handler: "frontegg::account::webauthn_disable",
         summary: "removes that passkey (proof in the request).",
         auth: AuthKind::Either,
-        needs: Needs { webauthn: true, links: true, ..BASE },
+        needs: Needs { webauthn: true, ..BASE },
         dynamodb: CONSUME,
     },
     Route {
