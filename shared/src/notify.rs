@@ -13,10 +13,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::App;
 use crate::audit::{Event, EventKind};
 use crate::factors::Material;
-use crate::mail::{Mail, html_escape};
+use crate::mail::{Mail, Mailer, html_escape};
 use crate::model::{MfaType, UserMfaRecord};
 use crate::policy::Change;
 
@@ -232,11 +231,7 @@ fn add(to: &mut Vec<String>, address: &str) {
 
 /// Mails `outgoing` to each of its addresses, all at once (so a slow SES costs one mail's
 /// time, not one per address); how many SES refused (each logged and counted).
-pub async fn send(app: &App, outgoing: &Outgoing) -> usize {
-    let Ok(mailer) = app.mailer() else {
-        tracing::error!("a change notice could not be sent: this function has no mail settings");
-        return outgoing.to.len();
-    };
+pub async fn send(mailer: &Mailer, outgoing: &Outgoing) -> usize {
     let sends = outgoing.to.iter().map(|address| mailer.send(outgoing.notice.mail(address)));
     let mut failed = 0;
     for result in futures_util::future::join_all(sends).await {

@@ -133,6 +133,19 @@ pub async fn write(app: &App, batch: StreamBatch, time_left: std::time::Duration
     let (items, notices) = pending(batch);
     let stored = items.len();
     app.store.put_event_items(items).await?;
+    if notices.is_empty() {
+        return Ok(Written { stored, ..Written::default() });
+    }
+    let mailer = match app.mailer() {
+        Ok(mailer) => mailer,
+        Err(_) => {
+            tracing::error!(
+                notices = notices.len(),
+                "no change notice can be sent: this function has no mail settings"
+            );
+            return Ok(Written { stored, unsent: notices.len(), ..Written::default() });
+        }
+    };
     // A few notices at a time: a batch of a hundred changes does not meet SES's sending
     // rate all at once.
     use futures_util::StreamExt;
@@ -140,7 +153,7 @@ pub async fn write(app: &App, batch: StreamBatch, time_left: std::time::Duration
         if started.elapsed() + MAIL_MARGIN > time_left {
             return None;
         }
-        Some(crate::notify::send(app, n).await)
+        Some(crate::notify::send(mailer, n).await)
     }))
     .buffer_unordered(NOTICES_AT_ONCE)
     .collect()
