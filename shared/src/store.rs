@@ -1087,7 +1087,9 @@ impl Store {
     /// update of the user's login state, so each token rotates once, bumping its version so
     /// a write racing it reads the chain again. `Conflict` when the chain had moved on (a
     /// concurrent refresh spent the token first) or the session is gone; a transaction that
-    /// holds the item for a moment is waited out (three tries), never taken for a spent token.
+    /// holds the item for a moment is waited out (three tries), never taken for a spent token,
+    /// and an attempt that landed though its answer was lost (sent again by the SDK) is this
+    /// rotation, not a spent token.
     ///
     /// While a change that takes access away holds the record (`removalHold`, until after
     /// `now`), it does not rotate and answers `false`: rotations move the version, so a
@@ -1144,14 +1146,25 @@ impl Store {
                         ) => e.item().cloned(),
                         _ => None,
                     };
-                    let chain_is_current = old.as_ref().is_some_and(|item| {
-                        let entry =
-                            item.get(SESSIONS_ATTRIBUTE).and_then(|s| s.as_m().ok()).and_then(|s| s.get(session_id));
-                        let entry = entry.and_then(|e| e.as_m().ok());
-                        let field = |name: &str| entry.and_then(|e| e.get(name)).cloned();
-                        field("generation") == Some(AttributeValue::N(generation.to_string()))
-                            && field("hash") == Some(AttributeValue::S(presented.to_string()))
-                    });
+                    let chain_at = |at: u64, hash: &str| {
+                        old.as_ref().is_some_and(|item| {
+                            let entry = item
+                                .get(SESSIONS_ATTRIBUTE)
+                                .and_then(|s| s.as_m().ok())
+                                .and_then(|s| s.get(session_id));
+                            let entry = entry.and_then(|e| e.as_m().ok());
+                            let field = |name: &str| entry.and_then(|e| e.get(name)).cloned();
+                            field("generation") == Some(AttributeValue::N(at.to_string()))
+                                && field("hash") == Some(AttributeValue::S(hash.to_string()))
+                        })
+                    };
+                    // This very rotation landed already: an attempt whose answer was lost
+                    // (timed out after DynamoDB applied it) and that the SDK sent again. Only
+                    // this request knows `next`'s secret, so no other refresh leaves it there.
+                    if chain_at(generation + 1, next) {
+                        return Ok(true);
+                    }
+                    let chain_is_current = chain_at(generation, presented);
                     let held =
                         old.as_ref().and_then(|item| item.get("removalHold")).and_then(|h| h.as_m().ok()).and_then(
                             |h| h.get("until").and_then(|u| u.as_n().ok()).and_then(|u| u.parse::<i64>().ok()),

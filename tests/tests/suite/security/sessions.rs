@@ -580,6 +580,37 @@ async fn a_notice_rides_in_its_change_and_no_later_write_carries_it() {
     assert_eq!(count("Two-step sign-in method turned off"), 0, "{subjects:?}");
 }
 
+/// A rotation whose answer was lost (an attempt that timed out after DynamoDB applied it,
+/// which the SDK sends again) is the same rotation, not a spent refresh token presented
+/// again: the session goes on. A rotation from the same token to another secret is still
+/// a spent token.
+#[tokio::test]
+async fn a_rotation_sent_again_after_it_landed_is_not_a_replay() {
+    let api = Api::new();
+    let me = Person::new();
+    let secret = enroll_totp(&api, &me).await;
+    let (access, _) = login_with_totp_step(&api, &me, &secret, 1).await;
+    let sid = mfa_tests::claims_of(&access)["sid"].as_str().unwrap().to_string();
+    let store = mfa_tests::store().await;
+    let (record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
+    let chain = record.sessions[&sid].clone();
+    let now = mfa_tests::now();
+    let next = "0".repeat(64);
+    let rotate = |next: String| {
+        let store = store.clone();
+        let (id, sid, hash) = (me.id.clone(), sid.clone(), chain.hash.clone());
+        async move { store.rotate_refresh(&id, &sid, chain.generation, &hash, &next, now).await }
+    };
+    assert!(matches!(rotate(next.clone()).await, Ok(true)), "the rotation lands");
+    let again = rotate(next.clone()).await;
+    assert!(matches!(again, Ok(true)), "the same rotation sent again is that rotation: {again:?}");
+    let other = rotate("1".repeat(64)).await;
+    assert!(matches!(other, Err(mfa_shared::store::StoreError::Conflict)), "{other:?}");
+    let (record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
+    assert_eq!(record.sessions[&sid].generation, chain.generation + 1);
+    assert_eq!(api.get("/mfa/status", Some(&access)).await.status, 200, "the session goes on");
+}
+
 /// A write made from a read taken before a refresh rotated the session's chain would put the
 /// spent generation back (and with it the spent refresh token): the rotation moves the
 /// record's version, so that write is refused and made again from a fresh read.
