@@ -139,6 +139,7 @@ pub async fn write(app: &App, batch: StreamBatch, time_left: std::time::Duration
     let mailer = match app.mailer() {
         Ok(mailer) => mailer,
         Err(_) => {
+            crate::metrics::dependency_failed(crate::refusal::Dependency::Mail);
             tracing::error!(
                 notices = notices.len(),
                 "no change notice can be sent: this function has no mail settings"
