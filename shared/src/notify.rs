@@ -150,9 +150,8 @@ pub fn recipients(before: &UserMfaRecord, actor_email: Option<&str>) -> Vec<Stri
     to
 }
 
-/// One notice as it rides in a change's write: whom it goes to, and the id of the event it
-/// tells of (one notice per event at most, so a batch the stream delivers again is
-/// recognised by the process that sent it).
+/// One notice as it rides in a change's write: whom it goes to, and the id of the audit
+/// event it tells of (one notice per event at most; a mail that fails names it in the log).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outgoing {
     pub id: String,
@@ -167,14 +166,16 @@ pub struct Outgoing {
 ///   factor started it themselves);
 /// - an address just proven for links or codes hears that it was added too.
 pub fn of_change(change: &Change, before: &UserMfaRecord, after: &UserMfaRecord, events: &[Event]) -> Vec<Outgoing> {
-    let everyone = recipients(before, change.actor.user_email());
+    // Worked out only for a change that tells of something (most logins do not).
+    let everyone = std::cell::OnceCell::new();
     let factor = |event: &Event| {
         let id = event.factor_id.as_deref()?;
         after.factor(id).or_else(|| before.factor(id))
     };
     let mut outgoing = Vec::new();
     for event in events {
-        let mut to = everyone.clone();
+        // An address the notice also goes to: one just proven.
+        let mut proven = None;
         let notice = match event.kind {
             EventKind::SetupStarted if before.has_mfa_enabled() => {
                 let Some(f) = factor(event) else { continue };
@@ -186,9 +187,7 @@ pub fn of_change(change: &Change, before: &UserMfaRecord, after: &UserMfaRecord,
             }
             EventKind::FactorAdded => {
                 let Some(f) = factor(event) else { continue };
-                if let Some(address) = f.material.address() {
-                    add(&mut to, address);
-                }
+                proven = f.material.address();
                 match f.kind() {
                     MfaType::Passkey => Notice::PasskeyAdded { name: f.name.clone() },
                     method => Notice::MethodEnabled { method },
@@ -213,6 +212,10 @@ pub fn of_change(change: &Change, before: &UserMfaRecord, after: &UserMfaRecord,
             EventKind::LockedOut => Notice::LockedOut { minutes: crate::lockout::LOCK_SECONDS / 60 },
             _ => continue,
         };
+        let mut to = everyone.get_or_init(|| recipients(before, change.actor.user_email())).clone();
+        if let Some(address) = proven {
+            add(&mut to, address);
+        }
         if to.is_empty() {
             tracing::info!("no email address for a notice; none sent");
             continue;
@@ -238,7 +241,7 @@ pub async fn send(mailer: &Mailer, outgoing: &Outgoing) -> usize {
         if let Err(e) = result {
             failed += 1;
             crate::metrics::dependency_failed(crate::refusal::Dependency::Mail);
-            tracing::warn!(error = %e, "a change notice could not be sent");
+            tracing::warn!(error = %e, event_id = %outgoing.id, "a change notice could not be sent");
         }
     }
     failed
