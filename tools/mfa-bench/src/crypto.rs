@@ -67,6 +67,19 @@ pub fn run() -> Value {
         rp.finish_passkey_authentication(&assertion, &state).expect("verifies");
     });
 
+    // The same check in aws-lc, the library that signs and checks the service's tokens:
+    // what a passkey's signature check would cost there (webauthn-rs offers no such backend).
+    let aws_lc_verify_rate = {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).expect("a P-256 key");
+        let message = b"authenticator data and the client data's hash";
+        let signature = pair.sign(&rng, message).expect("signs");
+        let public =
+            aws_lc_rs::signature::UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, pair.public_key().as_ref().to_vec());
+        per_second(|| public.verify(message, signature.as_ref()).expect("verifies"))
+    };
+
     let keyring =
         mfa_shared::crypto::Keyring::parse(&std::env::var("MFA_ENCRYPTION_KEYS").expect("the stack's keys")).unwrap();
     let sealed = keyring.seal(&secret, "bench/totp");
@@ -83,6 +96,7 @@ pub fn run() -> Value {
         ("TOTP verifications (one code, ±1 step)", totp_rate),
         ("ES256 signatures (full-access tokens)", sign_rate),
         ("passkey assertion verifications (ES256)", assertion_rate),
+        ("P-256 ECDSA checks in aws-lc (as built for the zips)", aws_lc_verify_rate),
         ("AES-256-GCM opens (authenticator secrets)", open_rate),
     ];
     for (what, rate) in rows {

@@ -39,6 +39,11 @@ async fn main() {
             on_one_thread(|| Box::pin(warm::per_route()));
             return;
         }
+        if which == "latency" {
+            // The warm latency table alone (its loops, and the preparation before each).
+            on_one_thread(|| Box::pin(warm::latency()));
+            return;
+        }
         let n = std::env::var("MFA_BENCH_PROFILE_N").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
         on_one_thread(move || Box::pin(async move { warm::profile(&which, n).await }));
         return;

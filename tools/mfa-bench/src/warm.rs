@@ -82,6 +82,33 @@ async fn enrolled(test: &TestApp, n: usize) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Users with a registered soft passkey, each with a login ceremony opened and signed, in
+/// process: `(platform token, assertion)`.
+async fn with_passkey_ceremonies(test: &TestApp, n: usize) -> Vec<(String, Value)> {
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let p = Person::new();
+        let t = p.platform_token();
+        test.clock.set(now());
+        let (status, body) = test.call("mfa-setup", Some(&t), json!({"mfaType": "PASSKEY"})).await;
+        assert_eq!(status, 200, "{body}");
+        let data = &body["data"];
+        let mut key = webauthn_authenticator_rs::softpasskey::SoftPasskey::new(true);
+        let options = serde_json::from_value(json!({"publicKey": data["publicKey"]})).unwrap();
+        let credential = key.do_registration(mfa_tests::rp_origin(), options).unwrap();
+        let complete = json!({"credential": credential, "challenge": data["challenge"]});
+        let (status, body) = test.call("mfa-passkey-complete-registration", Some(&t), complete).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = test.call("mfa-passkey-auth-options", Some(&t), Value::Null).await;
+        assert_eq!(status, 200, "{body}");
+        let options = serde_json::from_value(json!({"publicKey": body["data"]["publicKey"]})).unwrap();
+        let assertion = key.do_authentication(mfa_tests::rp_origin(), options).unwrap();
+        out.push((t, serde_json::to_value(assertion).unwrap()));
+    }
+    out
+}
+
 pub async fn latency() -> Value {
     let sdk = aws_config::load_from_env().await;
     let table = stack().table.clone();
@@ -165,6 +192,17 @@ pub async fn latency() -> Value {
         refresh = body["refreshToken"].as_str().unwrap().to_string();
     }
     rows.push(("verify-login GOOGLE_AUTH".into(), login, "read+put"));
+    // Passkey logins: each user registers a soft passkey and opens a login ceremony in
+    // process beforehand; the logins then run back to back, as a warm function serves them.
+    let assertions = with_passkey_ceremonies(test, 100).await;
+    let mut passkey = Samples::default();
+    for (t, assertion) in assertions {
+        test.clock.set(now());
+        let body = json!({"mfaType": "PASSKEY", "credential": assertion});
+        let (status, body) = sample(&c, &mut passkey, "mfa-verify-login", Some(&t), body).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    rows.push(("verify-login PASSKEY".into(), passkey, "read+transact"));
     let last = users.last().unwrap().0.clone();
     let mut current = refresh;
     let mut rotations = Samples::default();
