@@ -42,6 +42,7 @@ async fn main() {
         if which == "latency" {
             // The warm latency table alone (its loops, and the preparation before each).
             on_one_thread(|| Box::pin(warm::latency()));
+            on_one_thread(|| Box::pin(warm::passkey_latency()));
             return;
         }
         let n = std::env::var("MFA_BENCH_PROFILE_N").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
@@ -60,6 +61,9 @@ async fn main() {
     println!("== every route's slowest request (in process, {} rounds)", warm::rounds());
     results["rounds"] = json!(warm::rounds());
     results["per_route"] = on_one_thread(|| Box::pin(warm::per_route()));
+    println!("== warm latency of a passkey login (in process, against DynamoDB Local)");
+    let passkey = on_one_thread(|| Box::pin(warm::passkey_latency()));
+    results["warm"].as_array_mut().expect("the latency rows").push(passkey);
     println!("== memory (peak RSS of a function process under a warm loop)");
     results["memory"] = cold::memory().await;
     println!("== crypto throughput (one core)");
