@@ -353,16 +353,25 @@ pub async fn store() -> Store {
 /// means every earlier write's events are stored. Without that event source (a stack of a
 /// test's own), nothing to wait for.
 pub async fn audit_settled() {
-    let Some(mark) = std::env::var_os("MFA_AUDIT_STREAM_MARK") else { return };
+    if !audit_settled_within(std::time::Duration::from_secs(10)).await {
+        panic!("the audit writer did not catch up with the table's stream within 10 s (see audit-stream.log)");
+    }
+}
+
+/// Waits up to `limit` for the audit writer to catch up with the table's stream as it is
+/// now (see [`audit_settled`]); whether it did. At once when no stream runs.
+pub async fn audit_settled_within(limit: std::time::Duration) -> bool {
+    let Some(mark) = std::env::var_os("MFA_AUDIT_STREAM_MARK") else { return true };
     let asked = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
-    for _ in 0..1000 {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
         let drained = std::fs::read_to_string(&mark).ok().and_then(|t| t.trim().parse::<f64>().ok());
         if drained.is_some_and(|at| at > asked) {
-            return;
+            return true;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("the audit writer did not catch up with the table's stream within 10 s (see audit-stream.log)");
+    false
 }
 
 /// Changes `org`'s policy as stored (a new one when it has none), as an administrator's

@@ -69,16 +69,9 @@ async fn bare<F: std::future::Future<Output = ()>>(c: &Counting, into: &mut Samp
 /// when asked: the events of a loop's preparation are not stored while it is measured, by
 /// the stack's processes on the same two cores.
 async fn quiet() {
-    let Some(mark) = std::env::var_os("MFA_AUDIT_STREAM_MARK") else { return };
-    let asked = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
-    for _ in 0..6000 {
-        let drained = std::fs::read_to_string(&mark).ok().and_then(|t| t.trim().parse::<f64>().ok());
-        if drained.is_some_and(|at| at > asked) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    if !mfa_tests::audit_settled_within(std::time::Duration::from_secs(60)).await {
+        println!("the audit writer did not catch up within a minute; measuring anyway");
     }
-    println!("the audit writer did not catch up within a minute; measuring anyway");
 }
 
 /// Users with an authenticator, enrolled in process: each login spends one time step.
@@ -262,6 +255,10 @@ pub async fn passkey_latency() -> Value {
         assert_eq!(status, 200, "{body}");
     }
     let name = "verify-login PASSKEY";
+    println!(
+        "{:<28} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10}",
+        "request", "p50 ms", "p95 ms", "p99 ms", "own p50", "own p95", "CPU p50"
+    );
     let (p50, p95, p99) = percentiles(passkey.total);
     let (own50, own95, _) = percentiles(passkey.own);
     let (cpu50, cpu95, _) = percentiles(passkey.cpu);
