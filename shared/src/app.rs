@@ -430,6 +430,12 @@ impl App {
             Refusal::Internal
         })
     }
+
+    /// The keyring where this function holds one (most do not, by design): for work done
+    /// only where it can be, never a fault where it cannot.
+    pub(crate) fn keyring_if_held(&self) -> Option<&Keyring> {
+        self.keyring.as_ref()
+    }
 }
 
 #[cfg(test)]

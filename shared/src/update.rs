@@ -107,6 +107,9 @@ pub(crate) async fn proven<T>(
 const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 /// Seconds a change that takes access away holds the record once it has lost two races.
 const REMOVAL_HOLD: i64 = 2;
+/// How long after setting its hold such a change still begins a try: within the hold,
+/// which lasts at least `REMOVAL_HOLD` seconds from then, with time for the try to land.
+const TRY_WHILE_HELD: std::time::Duration = std::time::Duration::from_millis(1500);
 
 async fn run<T>(
     app: &App,
@@ -120,12 +123,14 @@ async fn run<T>(
     // twelve for a change that takes access away, so that logins racing it (an attacker's
     // with a stolen device token, say) are unlikely to keep it from landing. Under 0.7 s of
     // waiting in all, and no new attempt once a second has passed: a slow DynamoDB whose
-    // writes keep conflicting still answers well within the function's timeout.
+    // writes keep conflicting still answers well within the function's timeout. A change
+    // that takes access away and holds the record goes on trying while its hold lasts,
+    // however long its earlier tries took: the hold is what lets it land.
     let attempts = if change.action.takes_access_away() { 12 } else { 5 };
     // Such a change's own id, should it come to hold the record; the hold outlasts its
     // retries, so it is set once.
     let holder = change.action.takes_access_away().then(crate::crypto::random_id);
-    let mut held = false;
+    let mut held: Option<std::time::Instant> = None;
     let started = std::time::Instant::now();
     for attempt in 1..=attempts {
         if attempt > 1 {
@@ -159,7 +164,7 @@ async fn run<T>(
         }
         // Recovery codes an earlier version stored as a plain hash are written keyed with
         // this write (by a function that holds the keyring).
-        if let Ok(keyring) = app.keyring() {
+        if let Some(keyring) = app.keyring_if_held() {
             record.rekey_backup_codes(keyring);
         }
         policy::check(change, &record, admin_record.as_ref(), org_policy.as_ref())?;
@@ -201,14 +206,17 @@ async fn run<T>(
                 crate::metrics::events(&events);
                 return outcome;
             }
-            Err(StoreError::Conflict) if attempt < attempts && started.elapsed() < RETRY_FOR => {
-                // A change that takes access away and lost twice holds the record for two
-                // seconds, so the logins racing it stop writing and its next try lands.
-                if let Some(by) = holder.as_ref().filter(|_| attempt >= 2 && !held) {
-                    let hold = crate::model::RemovalHold { until: change.now + REMOVAL_HOLD, by: by.clone() };
+            Err(StoreError::Conflict) if attempt < attempts => {
+                // A change that takes access away and lost twice (or once, its second up)
+                // holds the record for two seconds from now, so the logins racing it stop
+                // writing and its next try lands: whenever that second loss came.
+                let time_up = started.elapsed() >= RETRY_FOR;
+                if let Some(by) = holder.as_ref().filter(|_| (attempt >= 2 || time_up) && held.is_none()) {
+                    let hold_started = std::time::Instant::now();
+                    let hold = crate::model::RemovalHold { until: app.clock.now() + REMOVAL_HOLD, by: by.clone() };
                     match app.store.hold_for_removal(user_id, &hold).await {
                         Ok(()) => {
-                            held = true;
+                            held = Some(hold_started);
                             tracing::info!("a change that takes access away lost two races: it holds the record")
                         }
                         Err(e) => {
@@ -216,7 +224,11 @@ async fn run<T>(
                         }
                     }
                 }
-                continue;
+                match held {
+                    Some(since) if since.elapsed() < TRY_WHILE_HELD => continue,
+                    None if !time_up => continue,
+                    _ => return Err(Refusal::ConcurrentUpdate),
+                }
             }
             Err(StoreError::Spent(cancelled)) => return Err(spent(&cancelled)),
             Err(e) => return Err(e.into()),

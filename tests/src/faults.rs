@@ -106,6 +106,65 @@ impl Drop for Throttling {
     }
 }
 
+/// A loopback proxy to `upstream` (a `http://host:port` endpoint) that holds each request
+/// `delay` before passing it on: a dependency that answers, only slowly. Each request on a
+/// connection waits once (what the client sends before the answer to it is one request);
+/// answers come back at once.
+pub struct Slow {
+    pub url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Slow {
+    pub async fn start(upstream: &str, delay: Duration) -> Self {
+        let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback listener");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    // A request is what the client sends once the last answer came back.
+                    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+                    let answering = answered.clone();
+                    let answers = tokio::spawn(async move {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n) = server_read.read(&mut buf).await {
+                            if n == 0 || client_write.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                            answering.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    });
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = client_read.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        if answered.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                            tokio::time::sleep(delay).await;
+                        }
+                        if server_write.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    answers.abort();
+                });
+            }
+        });
+        Self { url, task }
+    }
+}
+
+impl Drop for Slow {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }

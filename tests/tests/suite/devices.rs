@@ -2,7 +2,8 @@
 //! remembers its device, a login with the device (no second factor, never a step-up), the
 //! device forgotten by every factor change, a reset, an administrator's reset and a
 //! recovery, its expiry, an organization that forbids remembering, forgetting one and all,
-//! and twenty logins with one device token racing its forget.
+//! twenty logins with one device token racing its forget, and the sessions it started
+//! refreshing through a forget, over HTTP and through a store that answers slowly.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,7 +12,7 @@ use mfa_shared::methods::totp;
 use mfa_shared::model::OrgPolicy;
 use mfa_tests::{
     Api, Person, TestApp, assert_error, claims_of, enroll_totp, enroll_totp_with_codes, login_remembering,
-    login_with_device, now, remember_secret, store, totp_code, unique,
+    login_with_device, now, remember_secret, stack, store, totp_code, unique,
 };
 use serde_json::{Value, json};
 
@@ -489,7 +490,43 @@ async fn a_removals_hold_refuses_other_changes_until_it_ends() {
 /// after it is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn refreshes_racing_a_forget_cannot_keep_it_from_landing() {
-    let api = Arc::new(Api::new());
+    let api = Api::new();
+    refreshes_race_a_forget("over HTTP", |me| async move {
+        let r = api.send("DELETE", "/mfa/devices", Some(&me.platform_token()), None).await;
+        (r.status, r.body)
+    })
+    .await;
+}
+
+/// The same race while the store takes 300 ms over each of the forget's round trips (the
+/// refreshes' are as fast as ever): each of its tries loses, and its second loss comes after
+/// the second its retries may take. It holds the record all the same, and then lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn a_forget_on_a_slow_store_still_lands_through_the_refreshes() {
+    let upstream = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("the local stack's DynamoDB endpoint");
+    let slow = mfa_tests::faults::Slow::start(&upstream, std::time::Duration::from_millis(300)).await;
+    let sdk = aws_config::load_from_env().await;
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(&slow.url).build(),
+    );
+    let mut forgetting = TestApp::new().await;
+    forgetting.app = forgetting.app.with_store(mfa_shared::store::Store::new(client, stack().table.clone()));
+    refreshes_race_a_forget("through a slow store", |me| async move {
+        forgetting.clock.set(now());
+        forgetting.call("mfa-devices-forget", Some(&me.platform_token()), Value::Null).await
+    })
+    .await;
+}
+
+/// Eight sessions started with one remembered device refresh as fast as the handlers answer
+/// until they are refused; once the refreshes are well under way, `forget` forgets every
+/// device of the user (`how` says how, in the output).
+async fn refreshes_race_a_forget<F, Fut>(how: &str, forget: F)
+where
+    F: FnOnce(Arc<Person>) -> Fut,
+    Fut: std::future::Future<Output = (u16, Value)>,
+{
+    let api = Api::new();
     let me = Arc::new(Person::new());
     let secret = enroll_totp(&api, &me).await;
     let (_, device) = login_remembering(&api, &me, &secret, 0).await;
@@ -541,17 +578,17 @@ async fn refreshes_racing_a_forget_cannot_keep_it_from_landing() {
     while rotations.load(std::sync::atomic::Ordering::Relaxed) < 60 && started.elapsed().as_secs() < 30 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let r = api.send("DELETE", "/mfa/devices", Some(&me.platform_token()), None).await;
-    if r.status != 200 {
+    let (status, body) = forget(me.clone()).await;
+    if status != 200 {
         attackers.iter().for_each(|a| a.abort());
-        panic!("the forget did not land while the refreshes raced it: {} {}", r.status, r.body);
+        panic!("the forget {how} did not land while the refreshes raced it: {status} {body}");
     }
     *forgotten_at.lock().unwrap() = Some(Instant::now());
     let mut rotated = 0;
     for attacker in attackers {
         rotated += attacker.await.unwrap();
     }
-    println!("refresh race: {rotated} rotations before the forget");
+    println!("refresh race, the forget {how}: {rotated} rotations before it");
     assert!(rotated > 50, "the refreshes overlapped the forget ({rotated} rotations)");
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
     assert!(record.devices.is_empty() && record.sessions.values().all(|s| !s.by_device));
