@@ -1191,8 +1191,15 @@ impl Store {
     /// Holds the user's record for a change that takes access away (`hold.by`) until
     /// `hold.until`: every other change is refused until then (`update::run`), and the
     /// version bump sends the writes racing now back to read it. Not conditional on the
-    /// version, so it lands however many logins race it; the change's own write clears it.
-    pub async fn hold_for_removal(&self, user_id: &str, hold: &crate::model::RemovalHold) -> Result<(), StoreError> {
+    /// version, so it lands however many logins race it; only on the record holding no
+    /// other change's hold that lasts past `now` (`Conflict` then: that change goes first).
+    /// The change's own write clears it.
+    pub async fn hold_for_removal(
+        &self,
+        user_id: &str,
+        hold: &crate::model::RemovalHold,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let value = AttributeValue::M(std::collections::HashMap::from([
             ("until".to_string(), AttributeValue::N(hold.until.to_string())),
             ("by".to_string(), AttributeValue::S(hold.by.clone())),
@@ -1201,16 +1208,47 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::login(user_id))))
-            .update_expression("SET removalHold = :hold, version = version + :one REMOVE #pending, #notices")
+            .update_expression("SET #hold = :hold, version = version + :one REMOVE #pending, #notices")
             .expression_attribute_names("#pending", PENDING_EVENTS)
             .expression_attribute_names("#notices", PENDING_NOTICES)
-            .condition_expression("attribute_exists(version)")
+            .condition_expression(
+                "attribute_exists(version) AND (attribute_not_exists(#hold) OR #hold.#until < :now OR #hold.#by = :by)",
+            )
+            .expression_attribute_names("#hold", "removalHold")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#by", "by")
             .expression_attribute_values(":hold", value)
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(":by", AttributeValue::S(hold.by.clone()))
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .send()
             .await
             .map(|_| ())
             .map_err(classify)
+    }
+
+    /// Lets go of the hold `by` set ([`Store::hold_for_removal`]) when its change did not
+    /// land: nothing else changes, and a hold of another change stays.
+    pub async fn release_hold(&self, user_id: &str, by: &str) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::login(user_id))))
+            .update_expression("REMOVE #hold")
+            .condition_expression("#hold.#by = :by")
+            .expression_attribute_names("#hold", "removalHold")
+            .expression_attribute_names("#by", "by")
+            .expression_attribute_values(":by", AttributeValue::S(by.to_string()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify);
+        match result {
+            // Already gone: dropped by a later write, or never landed.
+            Err(StoreError::Conflict) => Ok(()),
+            other => other,
+        }
     }
 
     /// Takes session `session_id` off the user's record, bumping its version so a

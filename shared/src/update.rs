@@ -103,13 +103,16 @@ pub(crate) async fn proven<T>(
     run(app, user_id, loaded, change, step, |_: &Cancelled| spent()).await
 }
 
-/// How long a change goes on trying after lost races (see `run`).
+/// How long a change goes on beginning tries after lost races (see `run`).
 const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 /// Seconds a change that takes access away holds the record once it has lost two races.
 const REMOVAL_HOLD: i64 = 2;
-/// How long after setting its hold such a change still begins a try: within the hold,
-/// which lasts at least `REMOVAL_HOLD` seconds from then, with time for the try to land.
-const TRY_WHILE_HELD: std::time::Duration = std::time::Duration::from_millis(1500);
+/// The part of its hold in which such a change begins a try: one begins only when it
+/// would end within it at the pace of the last (the hold lasts at least `REMOVAL_HOLD`
+/// seconds from its setting, whole seconds being compared).
+const TRY_WITHIN_HOLD: std::time::Duration = std::time::Duration::from_millis(1800);
+/// No try of any change begins later than this after its first.
+const TRY_NO_LATER: std::time::Duration = std::time::Duration::from_secs(4);
 
 async fn run<T>(
     app: &App,
@@ -122,119 +125,146 @@ async fn run<T>(
     // A write that lost the race reads the record again and tries again: five times, and
     // twelve for a change that takes access away, so that logins racing it (an attacker's
     // with a stolen device token, say) are unlikely to keep it from landing. Under 0.7 s of
-    // waiting in all, and no new attempt once a second has passed: a slow DynamoDB whose
-    // writes keep conflicting still answers well within the function's timeout. A change
-    // that takes access away and holds the record goes on trying while its hold lasts,
-    // however long its earlier tries took: the hold is what lets it land.
+    // waiting in all, and no new try once a second has passed: a slow DynamoDB whose
+    // writes keep conflicting still answers well within the function's timeout.
+    //
+    // A change that takes access away and lost twice holds the record (whenever that
+    // second loss came), and then begins a try while the hold has time for it, up to
+    // `TRY_NO_LATER`: the hold is what lets it land. With each call bounded by the SDK's
+    // 1.5 s, its last try ends under 7.1 s after its first began (and letting go of its
+    // hold, should it not land, under 8.6 s), within the functions' 10 s.
     let attempts = if change.action.takes_access_away() { 12 } else { 5 };
     // Such a change's own id, should it come to hold the record; the hold outlasts its
     // retries, so it is set once.
     let holder = change.action.takes_access_away().then(crate::crypto::random_id);
     let mut held: Option<std::time::Instant> = None;
     let started = std::time::Instant::now();
-    for attempt in 1..=attempts {
-        if attempt > 1 {
-            // Spread retries of racing requests apart.
-            let jitter = crate::crypto::random_bytes::<1>()[0] as u64 % 20;
-            tokio::time::sleep(std::time::Duration::from_millis(10 * attempt.min(5) as u64 + jitter)).await;
-        }
-        let (mut record, org_policy, admin_record) = match (loaded.take(), change.actor) {
-            (Some((record, policy)), _) => (record, policy, None),
-            // An administrator's own record tells whether their session is live.
-            (None, Actor::Admin(admin)) => {
-                let (record, own) = app.store.load_user_and_actor(user_id, admin.user_id.as_str()).await?;
-                (record, None, Some(own))
+    let outcome = 'tries: {
+        for attempt in 1..=attempts {
+            let try_began = std::time::Instant::now();
+            if attempt > 1 {
+                // Spread retries of racing requests apart.
+                let jitter = crate::crypto::random_bytes::<1>()[0] as u64 % 20;
+                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt.min(5) as u64 + jitter)).await;
             }
-            // The rules of the organization the record is bound to, whatever the token names.
-            (None, _) => {
-                let (record, policy) = app.store.load_user_and_rules(user_id, change.named_org()).await?;
-                (record, policy, None)
+            let loaded = match (loaded.take(), change.actor) {
+                (Some((record, policy)), _) => Ok((record, policy, None)),
+                // An administrator's own record tells whether their session is live.
+                (None, Actor::Admin(admin)) => app
+                    .store
+                    .load_user_and_actor(user_id, admin.user_id.as_str())
+                    .await
+                    .map(|(record, own)| (record, None, Some(own))),
+                // The rules of the organization the record is bound to, whatever the token names.
+                (None, _) => app
+                    .store
+                    .load_user_and_rules(user_id, change.named_org())
+                    .await
+                    .map(|(record, policy)| (record, policy, None)),
+            };
+            let (mut record, org_policy, admin_record) = match loaded {
+                Ok(loaded) => loaded,
+                Err(e) => break 'tries Err(e.into()),
+            };
+            // A change that takes access away and kept losing races (to logins with a stolen
+            // device token, say) holds the record for a moment: every other change, another
+            // removal too, is refused until it lands (reads go on). An ended hold is dropped
+            // with the next write.
+            match &record.removal_hold {
+                Some(hold) if hold.until < change.now => record.removal_hold = None,
+                Some(hold) if Some(&hold.by) != holder.as_ref() && change.action != Action::Read => {
+                    break 'tries Err(Refusal::ConcurrentUpdate);
+                }
+                _ => {}
             }
-        };
-        // A change that takes access away and kept losing races (to logins with a stolen
-        // device token, say) holds the record for a moment: every other change, another
-        // removal too, is refused until it lands (reads go on). An ended hold is dropped
-        // with the next write.
-        match &record.removal_hold {
-            Some(hold) if hold.until < change.now => record.removal_hold = None,
-            Some(hold) if Some(&hold.by) != holder.as_ref() && change.action != Action::Read => {
-                return Err(Refusal::ConcurrentUpdate);
+            // Recovery codes an earlier version stored as a plain hash are written keyed with
+            // this write (by a function that holds the keyring).
+            if let Some(keyring) = app.keyring_if_held() {
+                record.rekey_backup_codes(keyring);
             }
-            _ => {}
-        }
-        // Recovery codes an earlier version stored as a plain hash are written keyed with
-        // this write (by a function that holds the keyring).
-        if let Some(keyring) = app.keyring_if_held() {
-            record.rekey_backup_codes(keyring);
-        }
-        policy::check(change, &record, admin_record.as_ref(), org_policy.as_ref())?;
-        let before = record.clone();
-        let (outcome, extra) = match step(&mut record, org_policy.as_ref()) {
-            Ok((t, extra)) => (Ok(t), extra),
-            Err(e) => (Err(e), Vec::new()),
-        };
-        if outcome.is_ok() {
-            settle(change, &before, &mut record, org_policy.as_ref());
-            if record.removal_hold.as_ref().is_some_and(|hold| Some(&hold.by) == holder.as_ref()) {
-                record.removal_hold = None;
+            if let Err(refusal) = policy::check(change, &record, admin_record.as_ref(), org_policy.as_ref()) {
+                break 'tries Err(refusal);
             }
-        }
-        if record == before && extra.is_empty() {
-            return outcome;
-        }
-        // The events of the change, and the notices they make, ride in its write (in the
-        // record's login state, whence the audit writer stores and mails them): none when
-        // the write loses.
-        let ending = match &outcome {
-            Ok(_) => Some(audit::Ending::Done),
-            Err(_)
-                if (matches!(change.action, Action::Verify | Action::CompleteSetup) || change.proof.is_some())
-                    && record.lock != before.lock =>
-            {
-                Some(audit::Ending::Failed)
+            let before = record.clone();
+            let (outcome, extra) = match step(&mut record, org_policy.as_ref()) {
+                Ok((t, extra)) => (Ok(t), extra),
+                Err(e) => (Err(e), Vec::new()),
+            };
+            if outcome.is_ok() {
+                settle(change, &before, &mut record, org_policy.as_ref());
+                if record.removal_hold.as_ref().is_some_and(|hold| Some(&hold.by) == holder.as_ref()) {
+                    record.removal_hold = None;
+                }
             }
-            Err(_) => None,
-        };
-        let events = match ending {
-            Some(ending) => audit::events(change, &before, &record, ending, change.origin(), app.audit_retention),
-            None => Vec::new(),
-        };
-        let notices = notify::of_change(change, &before, &record, &events);
-        let saved = app.store.save_user_with_events(&mut record, extra, &events, &notices).await;
-        match saved {
-            Ok(()) => {
-                crate::metrics::events(&events);
-                return outcome;
+            if record == before && extra.is_empty() {
+                break 'tries outcome;
             }
-            Err(StoreError::Conflict) if attempt < attempts => {
-                // A change that takes access away and lost twice (or once, its second up)
-                // holds the record for two seconds from now, so the logins racing it stop
-                // writing and its next try lands: whenever that second loss came.
-                let time_up = started.elapsed() >= RETRY_FOR;
-                if let Some(by) = holder.as_ref().filter(|_| (attempt >= 2 || time_up) && held.is_none()) {
-                    let hold_started = std::time::Instant::now();
-                    let hold = crate::model::RemovalHold { until: app.clock.now() + REMOVAL_HOLD, by: by.clone() };
-                    match app.store.hold_for_removal(user_id, &hold).await {
-                        Ok(()) => {
-                            held = Some(hold_started);
-                            tracing::info!("a change that takes access away lost two races: it holds the record")
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "holding the record for a change that takes access away failed")
+            // The events of the change, and the notices they make, ride in its write (in the
+            // record's login state, whence the audit writer stores and mails them): none when
+            // the write loses.
+            let ending = match &outcome {
+                Ok(_) => Some(audit::Ending::Done),
+                Err(_)
+                    if (matches!(change.action, Action::Verify | Action::CompleteSetup) || change.proof.is_some())
+                        && record.lock != before.lock =>
+                {
+                    Some(audit::Ending::Failed)
+                }
+                Err(_) => None,
+            };
+            let events = match ending {
+                Some(ending) => audit::events(change, &before, &record, ending, change.origin(), app.audit_retention),
+                None => Vec::new(),
+            };
+            let notices = notify::of_change(change, &before, &record, &events);
+            match app.store.save_user_with_events(&mut record, extra, &events, &notices).await {
+                Ok(()) => {
+                    crate::metrics::events(&events);
+                    break 'tries outcome;
+                }
+                Err(StoreError::Conflict) if attempt < attempts => {
+                    let last_try = try_began.elapsed();
+                    let time_up = started.elapsed() >= RETRY_FOR;
+                    // A change that takes access away and lost twice (or once, its second
+                    // up) holds the record for two seconds from now, so the logins racing it
+                    // stop writing and its next try lands.
+                    if let Some(by) = holder.as_ref().filter(|_| (attempt >= 2 || time_up) && held.is_none()) {
+                        let hold_began = std::time::Instant::now();
+                        let now = app.clock.now();
+                        let hold = crate::model::RemovalHold { until: now + REMOVAL_HOLD, by: by.clone() };
+                        match app.store.hold_for_removal(user_id, &hold, now).await {
+                            Ok(()) => {
+                                held = Some(hold_began);
+                                tracing::info!("a change that takes access away lost two races: it holds the record")
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "holding the record for a change that takes access away failed")
+                            }
                         }
                     }
+                    let goes_on = match held {
+                        Some(since) => since.elapsed() + last_try < TRY_WITHIN_HOLD,
+                        None => !time_up,
+                    };
+                    if goes_on && started.elapsed() < TRY_NO_LATER {
+                        continue;
+                    }
+                    break 'tries Err(Refusal::ConcurrentUpdate);
                 }
-                match held {
-                    Some(since) if since.elapsed() < TRY_WHILE_HELD => continue,
-                    None if !time_up => continue,
-                    _ => return Err(Refusal::ConcurrentUpdate),
-                }
+                Err(StoreError::Spent(cancelled)) => break 'tries Err(spent(&cancelled)),
+                Err(e) => break 'tries Err(e.into()),
             }
-            Err(StoreError::Spent(cancelled)) => return Err(spent(&cancelled)),
-            Err(e) => return Err(e.into()),
         }
+        unreachable!("the loop ends on its last attempt")
+    };
+    // A hold whose change did not land is let go at once, not left to refuse the user's
+    // next try until it ends.
+    if let (Err(_), Some(_), Some(by)) = (&outcome, held, holder.as_ref())
+        && let Err(e) = app.store.release_hold(user_id, by).await
+    {
+        tracing::warn!(error = %e, "letting go of the hold of a change that did not land failed");
     }
-    unreachable!("the loop returns on its last attempt")
+    outcome
 }
 
 /// The one writer of an organization's policy: the acting administrator's own record (is

@@ -133,10 +133,14 @@ impl Slow {
                     let answers = tokio::spawn(async move {
                         let mut buf = vec![0u8; 64 * 1024];
                         while let Ok(n) = server_read.read(&mut buf).await {
-                            if n == 0 || client_write.write_all(&buf[..n]).await.is_err() {
+                            if n == 0 {
                                 break;
                             }
+                            // Before the client can have the answer and send again.
                             answering.store(true, std::sync::atomic::Ordering::SeqCst);
+                            if client_write.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
                         }
                     });
                     let mut buf = vec![0u8; 64 * 1024];

@@ -3,7 +3,8 @@
 //! refuses connections, or (DynamoDB) only throttles. Every route answers `503` in the
 //! envelope with `Retry-After` within 3 seconds, and nothing is left half-written. Then
 //! DynamoDB Local, on disk, is stopped and started again under running functions: they
-//! recover without a restart and every acknowledged write is still there.
+//! recover without a restart and every acknowledged write is still there. And a removal
+//! whose store answers slowly still lands through a storm of refreshes.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use mfa_shared::factors::FactorState;
 use mfa_shared::methods::totp;
 use mfa_shared::model::MfaType;
 use mfa_shared::routes::ROUTES;
-use mfa_tests::faults::{DiskDynamo, Hung, Throttling, Watch, refused};
+use mfa_tests::faults::{DiskDynamo, Hung, Slow, Throttling, Watch, refused};
 use mfa_tests::{Person, Reply, enroll_totp, mails_to, now, remember_secret, seed_magic_link, tokens_of, unique};
 use serde_json::{Value, json};
 
@@ -336,5 +337,37 @@ async fn functions_recover_when_dynamodb_restarts_and_acknowledged_writes_stay()
     println!(
         "faults: DynamoDB restarted on disk: {} acknowledged enrolments all present, functions recovered",
         acknowledged.len()
+    );
+}
+
+/// Refreshes racing a forget (as in `devices::`), while the store takes 300 ms over each
+/// of the forget's round trips (the refreshes' are as fast as ever): each of its tries
+/// loses, and its second loss comes after the second its retries may take. It holds the
+/// record all the same (refreshes are held off), and then lands.
+///
+/// Both sides' clocks stand still (the forget's set to now just before it), so its hold
+/// lasts for the refreshes until it lands: the test is of when a hold is set and that it
+/// lets its change land, not of the hold's end. The slow client has the SDK's default
+/// timeouts, not the functions' (750 ms an attempt): on a loaded machine 300 ms more
+/// would make it a test of those. Here, not beside other tests: the refreshes load the
+/// shared DynamoDB Local for seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn a_forget_on_a_slow_store_still_lands_through_the_refreshes() {
+    let upstream = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("the local stack's DynamoDB endpoint");
+    let slow = Slow::start(&upstream, Duration::from_millis(300)).await;
+    let sdk = aws_config::load_from_env().await;
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(&slow.url).build(),
+    );
+    let mut forgetting = mfa_tests::TestApp::new().await;
+    forgetting.app = forgetting.app.with_store(mfa_shared::store::Store::new(client, mfa_tests::stack().table.clone()));
+    let race = crate::devices::refreshes_race_a_forget("through a slow store", |me| async move {
+        forgetting.clock.set(now());
+        forgetting.call("mfa-devices-forget", Some(&me.platform_token()), Value::Null).await
+    })
+    .await;
+    assert!(
+        race.held_off > 0,
+        "the forget landed without holding the record: the store was not slow enough to test it"
     );
 }
