@@ -1228,17 +1228,23 @@ impl Store {
     }
 
     /// Lets go of the hold `by` set ([`Store::hold_for_removal`]) when its change did not
-    /// land: nothing else changes, and a hold of another change stays.
+    /// land; a hold of another change stays. Like every write of the login state it carries
+    /// no earlier write's events or notices (the audit writer would take them again), and
+    /// it moves the version, so a write that read the record held (a read's settling) reads
+    /// it again rather than put the hold back.
     pub async fn release_hold(&self, user_id: &str, by: &str) -> Result<(), StoreError> {
         let result = self
             .client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::login(user_id))))
-            .update_expression("REMOVE #hold")
+            .update_expression("REMOVE #hold, #pending, #notices SET version = version + :one")
             .condition_expression("#hold.#by = :by")
             .expression_attribute_names("#hold", "removalHold")
             .expression_attribute_names("#by", "by")
+            .expression_attribute_names("#pending", PENDING_EVENTS)
+            .expression_attribute_names("#notices", PENDING_NOTICES)
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":by", AttributeValue::S(by.to_string()))
             .send()
             .await

@@ -501,17 +501,23 @@ async fn a_hold_is_set_over_no_other_lasting_one_and_let_go_only_by_its_own_chan
     store.hold_for_removal(&me.id, &first, t).await.unwrap();
     let taken_over = store.hold_for_removal(&me.id, &second, t).await;
     assert!(matches!(taken_over, Err(StoreError::Conflict)), "{taken_over:?}");
-    store.release_hold(&me.id, "second").await.unwrap();
     let held_by = |r: mfa_shared::model::UserMfaRecord| r.removal_hold.map(|h| h.by);
     let (record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
+    let version = record.version;
+    store.release_hold(&me.id, "second").await.unwrap();
+    let (record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
+    assert_eq!(record.version, version, "another change's release writes nothing");
     assert_eq!(held_by(record), Some("first".to_string()), "another change's release leaves the hold");
     // Its own change may set it again (later), and once it has ended another may take it.
     store.hold_for_removal(&me.id, &RemovalHold { until: t + 90, ..first.clone() }, t).await.unwrap();
     store.hold_for_removal(&me.id, &second, t + 91).await.unwrap();
     let (record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
+    let version = record.version;
     assert_eq!(held_by(record), Some("second".to_string()));
     store.release_hold(&me.id, "second").await.unwrap();
     let (record, _) = store.load_user_and_policy(&me.id, None).await.unwrap();
+    // A write that read the record held reads it again rather than put the hold back.
+    assert_eq!(record.version, version + 1, "letting go moves the version");
     assert_eq!(held_by(record), None, "its own change lets go of it");
     store.release_hold(&me.id, "second").await.expect("letting go of a hold already gone is no fault");
 }
@@ -602,8 +608,10 @@ where
     while rotations.load(Relaxed) < 60 && started.elapsed().as_secs() < 30 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    *forget_sent.lock().unwrap() = Some(Instant::now());
+    let forget_began = Instant::now();
+    *forget_sent.lock().unwrap() = Some(forget_began);
     let (status, body) = forget(me.clone()).await;
+    let forget_took = forget_began.elapsed();
     if status != 200 {
         attackers.iter().for_each(|a| a.abort());
         panic!("the forget {how} did not land while the refreshes raced it: {status} {body}");
@@ -615,8 +623,12 @@ where
     }
     let race = Race { rotated, during: during.load(Relaxed), held_off: held_off.load(Relaxed) };
     println!(
-        "refresh race, the forget {how}: {} rotations before it, {} refreshes sent while it ran, {} held off",
-        race.rotated, race.during, race.held_off
+        "refresh race, the forget {how}: {} rotations before it, {} refreshes sent while it ran, {} held off; \
+         it took {} ms",
+        race.rotated,
+        race.during,
+        race.held_off,
+        forget_took.as_millis()
     );
     assert!(race.during > 0, "no refresh was sent while the forget ran: they did not overlap");
     let (record, _) = store().await.load_user_and_policy(&me.id, None).await.unwrap();
