@@ -90,6 +90,8 @@ impl Cancelled {
 /// The record's attribute that lists the user's live sessions by id.
 const SESSIONS_ATTRIBUTE: &str = "sessions";
 const DEVICES_ATTRIBUTE: &str = "devices";
+/// The login state's attribute naming the change that holds the record, and until when.
+const HOLD_ATTRIBUTE: &str = "removalHold";
 /// The record's attributes kept in its login state (the rest are its settings): what a
 /// login changes (a login with a remembered device marks it used; one that remembers its
 /// device adds one), and the login state's own: when each factor was last used (taken out
@@ -101,7 +103,7 @@ const LOGIN_ATTRIBUTES: [&str; 8] = [
     SESSIONS_ATTRIBUTE,
     DEVICES_ATTRIBUTE,
     "sends",
-    "removalHold",
+    HOLD_ATTRIBUTE,
     "version",
 ];
 const FACTOR_USE: &str = "factorUse";
@@ -1118,7 +1120,7 @@ impl Store {
                 .condition_expression(
                     "#s.#id.#g = :g AND #s.#id.#h = :h AND (attribute_not_exists(#hold) OR #hold.#until < :now)",
                 )
-                .expression_attribute_names("#hold", "removalHold")
+                .expression_attribute_names("#hold", HOLD_ATTRIBUTE)
                 .expression_attribute_names("#until", "until")
                 .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -1166,7 +1168,7 @@ impl Store {
                     }
                     let chain_is_current = chain_at(generation, presented);
                     let held =
-                        old.as_ref().and_then(|item| item.get("removalHold")).and_then(|h| h.as_m().ok()).and_then(
+                        old.as_ref().and_then(|item| item.get(HOLD_ATTRIBUTE)).and_then(|h| h.as_m().ok()).and_then(
                             |h| h.get("until").and_then(|u| u.as_n().ok()).and_then(|u| u.parse::<i64>().ok()),
                         );
                     if chain_is_current && held.is_some_and(|until| until >= now) {
@@ -1214,7 +1216,7 @@ impl Store {
             .condition_expression(
                 "attribute_exists(version) AND (attribute_not_exists(#hold) OR #hold.#until < :now OR #hold.#by = :by)",
             )
-            .expression_attribute_names("#hold", "removalHold")
+            .expression_attribute_names("#hold", HOLD_ATTRIBUTE)
             .expression_attribute_names("#until", "until")
             .expression_attribute_names("#by", "by")
             .expression_attribute_values(":hold", value)
@@ -1240,7 +1242,7 @@ impl Store {
             .set_key(Some(key(keys::login(user_id))))
             .update_expression("REMOVE #hold, #pending, #notices SET version = version + :one")
             .condition_expression("#hold.#by = :by")
-            .expression_attribute_names("#hold", "removalHold")
+            .expression_attribute_names("#hold", HOLD_ATTRIBUTE)
             .expression_attribute_names("#by", "by")
             .expression_attribute_names("#pending", PENDING_EVENTS)
             .expression_attribute_names("#notices", PENDING_NOTICES)

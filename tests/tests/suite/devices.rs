@@ -569,7 +569,6 @@ where
                 (test.clone(), me.clone(), forgotten_at.clone(), forget_sent.clone(), rotations.clone());
             let (during, held_off) = (during.clone(), held_off.clone());
             tokio::spawn(async move {
-                let mut rotated = 0;
                 for _ in 0..5000 {
                     let sent = Instant::now();
                     let body = json!({"refreshToken": refresh});
@@ -583,7 +582,6 @@ where
                             assert!(!after_forget, "a refresh sent after the forget succeeded");
                             refresh = body["refreshToken"].as_str().unwrap().to_string();
                             remember_secret(&refresh);
-                            rotated += 1;
                             rotations.fetch_add(1, Relaxed);
                         }
                         // The removal holds the record: nothing lands until it does. Try
@@ -595,7 +593,7 @@ where
                         }
                         _ => {
                             assert_eq!((status, body["code"].clone()), (401, json!("INVALID_REFRESH_TOKEN")), "{body}");
-                            return rotated;
+                            return;
                         }
                     }
                 }
@@ -617,11 +615,11 @@ where
         panic!("the forget {how} did not land while the refreshes raced it: {status} {body}");
     }
     *forgotten_at.lock().unwrap() = Some(Instant::now());
-    let mut rotated = 0;
     for attacker in attackers {
-        rotated += attacker.await.unwrap();
+        attacker.await.unwrap();
     }
-    let race = Race { rotated, during: during.load(Relaxed), held_off: held_off.load(Relaxed) };
+    let race =
+        Race { rotated: rotations.load(Relaxed), during: during.load(Relaxed), held_off: held_off.load(Relaxed) };
     println!(
         "refresh race, the forget {how}: {} rotations before it, {} refreshes sent while it ran, {} held off; \
          it took {} ms",
