@@ -16,6 +16,10 @@ pub struct Row {
     pub status: u16,
     pub reads: usize,
     pub writes: usize,
+    /// Attempts the SDK sent again, and writes lost to a transaction on the same items at
+    /// the same moment (see `mfa_local::RoundTrips`).
+    pub resent: usize,
+    pub lost: usize,
     /// The request's time in process, answer read, and of it the time its round trips
     /// spent sent and answered (see `mfa_local::RoundTrips`).
     pub ms: f64,
@@ -30,11 +34,29 @@ pub struct Counting {
     pub trips: mfa_local::RoundTrips,
 }
 
+impl Row {
+    /// Whether the request kept to one read and one write, besides a read and a write again
+    /// for each write it lost to a transaction on the same items at the same moment.
+    pub fn within_budget(&self) -> bool {
+        self.reads <= 1 + self.lost && self.writes <= 1 + self.lost
+    }
+}
+
 impl Counting {
     pub async fn new() -> Self {
+        Self::through(None).await
+    }
+
+    /// A [`Counting::new`] whose DynamoDB requests go to `endpoint` (a proxy to DynamoDB
+    /// Local) where one is given.
+    pub async fn through(endpoint: Option<&str>) -> Self {
         let trips = mfa_local::RoundTrips::default();
         let sdk = aws_config::load_from_env().await;
-        let store = mfa_shared::store::Store::new(trips.client(&sdk), crate::stack().table.clone());
+        let mut client = trips.client(&sdk);
+        if let Some(url) = endpoint {
+            client = aws_sdk_dynamodb::Client::from_conf(client.config().to_builder().endpoint_url(url).build());
+        }
+        let store = mfa_shared::store::Store::new(client, crate::stack().table.clone());
         let mut test = TestApp::new().await;
         // The mails and texts a request sends are timed with its round trips (a request's
         // own work is what is left), not counted among DynamoDB's.
@@ -48,7 +70,7 @@ impl Counting {
     }
 
     /// Runs one request in process; returns its row.
-    async fn measure(&self, function: &'static str, case: &'static str, token: Option<&str>, body: Value) -> Row {
+    pub async fn measure(&self, function: &'static str, case: &'static str, token: Option<&str>, body: Value) -> Row {
         self.measure_on(function, case, None, token, body).await
     }
 
@@ -83,7 +105,8 @@ impl Counting {
         // The clock stands still in a TestApp; measured requests run at the real time.
         self.test.clock.set(now());
         let (t, status, _) = self.timed(function, factor, token, body).await;
-        Row { function, case, status, reads: t.reads, writes: t.writes, ms: t.ms, away_ms: t.away_ms, cpu_ms: t.cpu_ms }
+        let (reads, writes, resent, lost) = (t.reads, t.writes, t.resent, t.lost);
+        Row { function, case, status, reads, writes, resent, lost, ms: t.ms, away_ms: t.away_ms, cpu_ms: t.cpu_ms }
     }
 
     /// Runs one request in process (`factor` fills a `{factorId}` or `{deviceId}` in its
@@ -118,8 +141,9 @@ impl Counting {
         let (started, cpu) = (std::time::Instant::now(), mfa_local::cpu_ms());
         let out = op.await;
         let (ms, cpu_ms) = (started.elapsed().as_secs_f64() * 1000.0, mfa_local::cpu_ms() - cpu);
-        let (reads, writes, away) = self.trips.take_timed();
-        (out, Timing { reads, writes, ms, away_ms: away.as_secs_f64() * 1000.0, cpu_ms })
+        let t = self.trips.take_all();
+        let (reads, writes, resent, lost) = (t.reads, t.writes, t.resent, t.lost);
+        (out, Timing { reads, writes, resent, lost, ms, away_ms: t.away.as_secs_f64() * 1000.0, cpu_ms })
     }
 }
 
@@ -160,6 +184,8 @@ fn profiled(function: &str, case: &str) -> bool {
 pub struct Timing {
     pub reads: usize,
     pub writes: usize,
+    pub resent: usize,
+    pub lost: usize,
     pub ms: f64,
     pub away_ms: f64,
     pub cpu_ms: f64,

@@ -1,5 +1,6 @@
 //! Broken dependencies for the fault tests: a loopback listener that accepts and never
 //! answers (hung), a port nobody listens on (refused), a DynamoDB that only throttles,
+//! proxies to DynamoDB Local that slow every request or fault one (`Slow`, `Once`),
 //! DynamoDB Local on disk that can be stopped and started again, and a second
 //! `cargo lambda watch` whose functions are pointed at any of them.
 
@@ -63,28 +64,8 @@ impl Throttling {
             while let Ok((mut socket, _)) = listener.accept().await {
                 tokio::spawn(async move {
                     let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
-                    let mut buf = vec![0u8; 64 * 1024];
                     // Answer each request on the connection once its headers and body are in.
-                    loop {
-                        let mut seen = Vec::new();
-                        loop {
-                            let Ok(n) = socket.read(&mut buf).await else { return };
-                            if n == 0 {
-                                return;
-                            }
-                            seen.extend_from_slice(&buf[..n]);
-                            if let Some(end) = find(&seen, b"\r\n\r\n") {
-                                let head = String::from_utf8_lossy(&seen[..end]).to_lowercase();
-                                let length = head
-                                    .lines()
-                                    .find_map(|l| l.strip_prefix("content-length:"))
-                                    .and_then(|v| v.trim().parse::<usize>().ok())
-                                    .unwrap_or(0);
-                                if seen.len() >= end + 4 + length {
-                                    break;
-                                }
-                            }
-                        }
+                    while read_request(&mut socket).await.is_some() {
                         let response = format!(
                             "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\nx-amzn-errortype: ProvisionedThroughputExceededException\r\ncontent-length: {}\r\n\r\n{body}",
                             body.len()
@@ -166,6 +147,116 @@ impl Slow {
 impl Drop for Slow {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// What [`Once`] does to the first request of its operation.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Holds it this long before passing it on (past the SDK's attempt timeout, the SDK
+    /// sends it again, and the first one's answer goes nowhere).
+    Hold(Duration),
+    /// Answers it itself with a `400` of this error type and body, passing nothing on.
+    Answer(&'static str, String),
+}
+
+/// A loopback proxy to `upstream` (a `http://host:port` endpoint) that passes every request
+/// on but the first whose `X-Amz-Target` ends with `.{operation}`, to which it does `fault`.
+pub struct Once {
+    pub url: String,
+    /// Whether the fault was done.
+    pub done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Once {
+    pub async fn start(upstream: &str, operation: &'static str, fault: Fault) -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback listener");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let fired = done.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (upstream, fault, fired) = (upstream.clone(), fault.clone(), fired.clone());
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
+                    let (mut client_read, client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let client_write = std::sync::Arc::new(tokio::sync::Mutex::new(client_write));
+                    let answering = client_write.clone();
+                    let answers = tokio::spawn(async move {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n) = server_read.read(&mut buf).await {
+                            if n == 0 || answering.lock().await.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    // One whole request at a time (a client sends the next once answered).
+                    while let Some(request) = read_request(&mut client_read).await {
+                        let head = String::from_utf8_lossy(&request[..find(&request, b"\r\n\r\n").unwrap_or(0)])
+                            .to_lowercase();
+                        let ours = head.lines().any(|l| {
+                            l.strip_prefix("x-amz-target:")
+                                .is_some_and(|t| t.trim().ends_with(&format!(".{}", operation.to_lowercase())))
+                        });
+                        if ours && !fired.swap(true, SeqCst) {
+                            match &fault {
+                                Fault::Hold(delay) => tokio::time::sleep(*delay).await,
+                                Fault::Answer(kind, body) => {
+                                    let response = format!(
+                                        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\nx-amzn-errortype: {kind}\r\ncontent-length: {}\r\n\r\n{body}",
+                                        body.len()
+                                    );
+                                    if client_write.lock().await.write_all(response.as_bytes()).await.is_err() {
+                                        break;
+                                    }
+                                    continue;
+                                }
+                            }
+                        }
+                        if server_write.write_all(&request).await.is_err() {
+                            break;
+                        }
+                    }
+                    answers.abort();
+                });
+            }
+        });
+        Self { url, done, task }
+    }
+}
+
+impl Drop for Once {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Reads one whole HTTP request (its head and a `content-length` body); `None` once the
+/// connection ends.
+async fn read_request(socket: &mut (impl tokio::io::AsyncRead + Unpin)) -> Option<Vec<u8>> {
+    let mut seen = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if let Some(end) = find(&seen, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&seen[..end]).to_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if seen.len() >= end + 4 + length {
+                return Some(seen);
+            }
+        }
+        let n = socket.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        seen.extend_from_slice(&buf[..n]);
     }
 }
 

@@ -426,13 +426,17 @@ Resources:
     }
 }
 
-/// Counts a DynamoDB client's round trips (every request sent, retries included), as
-/// reads or writes by the operation its `X-Amz-Target` names: what the budget of one read
-/// and one write per request is measured with. It also adds up the time the requests spend
-/// on the wire and in DynamoDB (from the moment a request is sent to the moment its
-/// answer's bytes are in, before the SDK reads them): what a request's own work is measured
-/// without. Round trips in flight together (a notice mailed to two addresses at once)
-/// count once for the time any of them is away.
+/// Counts a DynamoDB client's calls, as reads or writes by the operation its `X-Amz-Target`
+/// names: what the budget of one read and one write per request is measured with. A call
+/// the SDK sends again (its attempt timed out, or DynamoDB answered a transient fault) is
+/// one call, with its attempt counted apart (`resent`): the SDK's retries are the
+/// deployment's, not a request's design. A write that lost to a transaction on the same
+/// items at the same moment (`TransactionConflict`) is counted too (`lost`): the request
+/// reads and writes again, as it must. It also adds up the time the attempts spend on the
+/// wire and in DynamoDB (from the moment one is sent to the moment its answer's bytes are
+/// in, before the SDK reads them): what a request's own work is measured without. Attempts
+/// in flight together (a notice mailed to two addresses at once) count once for the time
+/// any of them is away.
 #[derive(Clone, Debug, Default)]
 pub struct RoundTrips(std::sync::Arc<std::sync::Mutex<Trips>>);
 
@@ -440,6 +444,8 @@ pub struct RoundTrips(std::sync::Arc<std::sync::Mutex<Trips>>);
 struct Trips {
     reads: usize,
     writes: usize,
+    resent: usize,
+    lost: usize,
     /// Round trips sent and not yet answered, and since when one has been.
     in_flight: usize,
     away_since: Option<std::time::Instant>,
@@ -453,10 +459,10 @@ impl RoundTrips {
         (t.reads, t.writes)
     }
 
-    /// [`RoundTrips::take`] with the time the round trips took, sending to answer.
-    pub fn take_timed(&self) -> (usize, usize, std::time::Duration) {
+    /// Everything counted since the last call (see [`Taken`]), and zero again.
+    pub fn take_all(&self) -> Taken {
         let t = std::mem::take(&mut *self.0.lock().expect("the counter lock"));
-        (t.reads, t.writes, t.away)
+        Taken { reads: t.reads, writes: t.writes, resent: t.resent, lost: t.lost, away: t.away }
     }
 
     /// A DynamoDB client on `sdk` (with the service's timeouts) that counts into `self`.
@@ -481,6 +487,42 @@ impl RoundTrips {
     }
 }
 
+/// What [`RoundTrips`] counted: the calls (reads and writes), the attempts the SDK sent
+/// again, the writes lost to a transaction on the same items, and the time away.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Taken {
+    pub reads: usize,
+    pub writes: usize,
+    pub resent: usize,
+    pub lost: usize,
+    pub away: std::time::Duration,
+}
+
+/// In a call's config bag while its attempt is sent and not yet answered.
+#[derive(Clone, Copy, Debug)]
+struct Away;
+
+impl aws_smithy_types::config_bag::Storable for Away {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+impl RoundTrips {
+    /// The attempt `cfg` is on is back (answered, or ended without an answer), once.
+    fn back(&self, cfg: &mut aws_sdk_dynamodb::config::ConfigBag) {
+        if cfg.load::<Away>().is_none() {
+            return;
+        }
+        cfg.interceptor_state().unset::<Away>();
+        let mut trips = self.0.lock().expect("the counter lock");
+        trips.in_flight = trips.in_flight.saturating_sub(1);
+        if trips.in_flight == 0
+            && let Some(since) = trips.away_since.take()
+        {
+            trips.away += since.elapsed();
+        }
+    }
+}
+
 impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
     fn name(&self) -> &'static str {
         "RoundTrips"
@@ -490,14 +532,18 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
         &self,
         context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
         _components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+        cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         let target = context.request().headers().get("x-amz-target").unwrap_or_default();
         let operation = target.rsplit('.').next().unwrap_or_default();
+        // The orchestrator numbers a call's attempts from 1, in the call's own config bag.
+        let attempt =
+            cfg.load::<aws_smithy_runtime_api::client::retries::RequestAttempts>().map_or(1, |a| a.attempts());
         let mut trips = self.0.lock().expect("the counter lock");
         match operation {
             // Only DynamoDB's requests are counted (SES's and SNS's are timed too).
             _ if !target.starts_with("DynamoDB") => {}
+            _ if attempt > 1 => trips.resent += 1,
             "GetItem" | "BatchGetItem" | "TransactGetItems" | "Query" | "Scan" => trips.reads += 1,
             _ => trips.writes += 1,
         }
@@ -505,6 +551,7 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
             trips.away_since = Some(std::time::Instant::now());
         }
         trips.in_flight += 1;
+        cfg.interceptor_state().store_put(Away);
         Ok(())
     }
 
@@ -512,14 +559,56 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
         &self,
         _context: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
         _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.back(cfg);
+        Ok(())
+    }
+
+    /// An attempt that ended unanswered (its timeout, a broken connection) is back too: the
+    /// time it was away counts, and the attempt sent after it is timed on its own.
+    fn read_after_attempt(
+        &self,
+        _context: &aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.back(cfg);
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
         _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let mut trips = self.0.lock().expect("the counter lock");
-        trips.in_flight = trips.in_flight.saturating_sub(1);
-        if trips.in_flight == 0
-            && let Some(since) = trips.away_since.take()
-        {
-            trips.away += since.elapsed();
+        use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+        use aws_sdk_dynamodb::operation::{
+            delete_item::DeleteItemError, put_item::PutItemError, transact_write_items::TransactWriteItemsError,
+            update_item::UpdateItemError,
+        };
+        let Err(error) = context.output_or_error() else { return Ok(()) };
+        let Some(error) = error.as_operation_error() else { return Ok(()) };
+        let conflict = |code: Option<&str>| code == Some("TransactionConflictException");
+        let lost = if let Some(e) = error.downcast_ref::<TransactWriteItemsError>() {
+            match e {
+                TransactWriteItemsError::TransactionCanceledException(tc) => {
+                    tc.cancellation_reasons().iter().any(|r| r.code() == Some("TransactionConflict"))
+                }
+                e => conflict(e.code()),
+            }
+        } else if let Some(e) = error.downcast_ref::<PutItemError>() {
+            conflict(e.code())
+        } else if let Some(e) = error.downcast_ref::<UpdateItemError>() {
+            conflict(e.code())
+        } else if let Some(e) = error.downcast_ref::<DeleteItemError>() {
+            conflict(e.code())
+        } else {
+            false
+        };
+        if lost {
+            self.0.lock().expect("the counter lock").lost += 1;
         }
         Ok(())
     }
