@@ -154,7 +154,8 @@ impl Drop for Slow {
 #[derive(Clone, Debug)]
 pub enum Fault {
     /// Holds it this long before passing it on (past the SDK's attempt timeout, the SDK
-    /// sends it again, and the first one's answer goes nowhere).
+    /// sends it again, and the first one's answer goes nowhere). The held request still
+    /// reaches DynamoDB, late: hold a read, not a write.
     Hold(Duration),
     /// Answers it itself with a `400` of this error type and body, passing nothing on.
     Answer(&'static str, String),
@@ -193,6 +194,9 @@ impl Once {
                                 break;
                             }
                         }
+                        // Upstream is gone: so is this connection, for the client too (it
+                        // must not send its next request where nothing answers).
+                        let _ = answering.lock().await.shutdown().await;
                     });
                     // One whole request at a time (a client sends the next once answered).
                     while let Some(request) = read_request(&mut client_read).await {

@@ -431,8 +431,8 @@ Resources:
 /// the SDK sends again (its attempt timed out, or DynamoDB answered a transient fault) is
 /// one call, with its attempt counted apart (`resent`): the SDK's retries are the
 /// deployment's, not a request's design. A write that lost to a transaction on the same
-/// items at the same moment (`TransactionConflict`) is counted too (`lost`): the request
-/// reads and writes again, as it must. It also adds up the time the attempts spend on the
+/// items at the same moment (`TransactionConflict`) ends a try (`tries`): the request reads
+/// and writes again, as it must, and the budget holds for each try. It also adds up the time the attempts spend on the
 /// wire and in DynamoDB (from the moment one is sent to the moment its answer's bytes are
 /// in, before the SDK reads them): what a request's own work is measured without. Attempts
 /// in flight together (a notice mailed to two addresses at once) count once for the time
@@ -445,7 +445,9 @@ struct Trips {
     reads: usize,
     writes: usize,
     resent: usize,
-    lost: usize,
+    /// The calls of each try, `(reads, writes)`: a new try begins at each write lost to a
+    /// transaction on the same items. Empty until the first call.
+    tries: Vec<(usize, usize)>,
     /// Round trips sent and not yet answered, and since when one has been.
     in_flight: usize,
     away_since: Option<std::time::Instant>,
@@ -459,10 +461,13 @@ impl RoundTrips {
         (t.reads, t.writes)
     }
 
-    /// Everything counted since the last call (see [`Taken`]), and zero again.
+    /// Everything counted since the last call (see [`Taken`]), and zero again. An attempt
+    /// still away (its call dropped by a caller's own timeout, so no hook ends it) is away
+    /// until now.
     pub fn take_all(&self) -> Taken {
         let t = std::mem::take(&mut *self.0.lock().expect("the counter lock"));
-        Taken { reads: t.reads, writes: t.writes, resent: t.resent, lost: t.lost, away: t.away }
+        let away = t.away + t.away_since.map(|since| since.elapsed()).unwrap_or_default();
+        Taken { reads: t.reads, writes: t.writes, resent: t.resent, tries: t.tries, away }
     }
 
     /// A DynamoDB client on `sdk` (with the service's timeouts) that counts into `self`.
@@ -488,13 +493,14 @@ impl RoundTrips {
 }
 
 /// What [`RoundTrips`] counted: the calls (reads and writes), the attempts the SDK sent
-/// again, the writes lost to a transaction on the same items, and the time away.
-#[derive(Clone, Copy, Debug, Default)]
+/// again, the calls of each try (a try ends with a write lost to a transaction on the same
+/// items), and the time away.
+#[derive(Clone, Debug, Default)]
 pub struct Taken {
     pub reads: usize,
     pub writes: usize,
     pub resent: usize,
-    pub lost: usize,
+    pub tries: Vec<(usize, usize)>,
     pub away: std::time::Duration,
 }
 
@@ -503,6 +509,15 @@ pub struct Taken {
 struct Away;
 
 impl aws_smithy_types::config_bag::Storable for Away {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+/// In a call's config bag once one of its attempts was sent: the call is counted then,
+/// the attempts after it are sent again.
+#[derive(Clone, Copy, Debug)]
+struct Counted;
+
+impl aws_smithy_types::config_bag::Storable for Counted {
     type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
 }
 
@@ -536,16 +551,28 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         let target = context.request().headers().get("x-amz-target").unwrap_or_default();
         let operation = target.rsplit('.').next().unwrap_or_default();
-        // The orchestrator numbers a call's attempts from 1, in the call's own config bag.
-        let attempt =
-            cfg.load::<aws_smithy_runtime_api::client::retries::RequestAttempts>().map_or(1, |a| a.attempts());
+        let sent_before = cfg.load::<Counted>().is_some();
+        cfg.interceptor_state().store_put(Counted);
         let mut trips = self.0.lock().expect("the counter lock");
+        let read = matches!(operation, "GetItem" | "BatchGetItem" | "TransactGetItems" | "Query" | "Scan");
         match operation {
             // Only DynamoDB's requests are counted (SES's and SNS's are timed too).
             _ if !target.starts_with("DynamoDB") => {}
-            _ if attempt > 1 => trips.resent += 1,
-            "GetItem" | "BatchGetItem" | "TransactGetItems" | "Query" | "Scan" => trips.reads += 1,
-            _ => trips.writes += 1,
+            _ if sent_before => trips.resent += 1,
+            _ => {
+                if trips.tries.is_empty() {
+                    trips.tries.push((0, 0));
+                }
+                let trips = &mut *trips;
+                let now = trips.tries.last_mut().expect("a try");
+                if read {
+                    trips.reads += 1;
+                    now.0 += 1;
+                } else {
+                    trips.writes += 1;
+                    now.1 += 1;
+                }
+            }
         }
         if trips.in_flight == 0 {
             trips.away_since = Some(std::time::Instant::now());
@@ -608,7 +635,8 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
             false
         };
         if lost {
-            self.0.lock().expect("the counter lock").lost += 1;
+            // What the request sends after this answer is its next try.
+            self.0.lock().expect("the counter lock").tries.push((0, 0));
         }
         Ok(())
     }
