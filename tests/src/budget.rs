@@ -152,7 +152,8 @@ impl Counting {
         let (ms, cpu_ms) = (started.elapsed().as_secs_f64() * 1000.0, mfa_local::cpu_ms() - cpu);
         let t = self.trips.take_all();
         let away_ms = t.away.as_secs_f64() * 1000.0;
-        (out, Timing { reads: t.reads, writes: t.writes, resent: t.resent, tries: t.tries, ms, away_ms, cpu_ms })
+        let (reads, writes) = (t.reads(), t.writes());
+        (out, Timing { reads, writes, resent: t.resent, tries: t.tries, ms, away_ms, cpu_ms })
     }
 }
 

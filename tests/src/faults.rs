@@ -88,9 +88,8 @@ impl Drop for Throttling {
 }
 
 /// A loopback proxy to `upstream` (a `http://host:port` endpoint) that holds each request
-/// `delay` before passing it on: a dependency that answers, only slowly. Each request on a
-/// connection waits once (what the client sends before the answer to it is one request);
-/// answers come back at once.
+/// `delay` before passing it on: a dependency that answers, only slowly. Each whole request
+/// waits once; answers come back at once.
 pub struct Slow {
     pub url: String,
     task: tokio::task::JoinHandle<()>,
@@ -98,48 +97,7 @@ pub struct Slow {
 
 impl Slow {
     pub async fn start(upstream: &str, delay: Duration) -> Self {
-        let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback listener");
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
-                    let (mut client_read, mut client_write) = client.into_split();
-                    let (mut server_read, mut server_write) = server.into_split();
-                    // A request is what the client sends once the last answer came back.
-                    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-                    let answering = answered.clone();
-                    let answers = tokio::spawn(async move {
-                        let mut buf = vec![0u8; 64 * 1024];
-                        while let Ok(n) = server_read.read(&mut buf).await {
-                            if n == 0 {
-                                break;
-                            }
-                            // Before the client can have the answer and send again.
-                            answering.store(true, std::sync::atomic::Ordering::SeqCst);
-                            if client_write.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                    });
-                    let mut buf = vec![0u8; 64 * 1024];
-                    while let Ok(n) = client_read.read(&mut buf).await {
-                        if n == 0 {
-                            break;
-                        }
-                        if answered.swap(false, std::sync::atomic::Ordering::SeqCst) {
-                            tokio::time::sleep(delay).await;
-                        }
-                        if server_write.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                    answers.abort();
-                });
-            }
-        });
+        let (url, task) = proxy(upstream, move |_| Some(Fault::Hold(delay))).await;
         Self { url, task }
     }
 }
@@ -150,12 +108,12 @@ impl Drop for Slow {
     }
 }
 
-/// What [`Once`] does to the first request of its operation.
+/// What a proxy does to a request instead of passing it on at once.
 #[derive(Clone, Debug)]
 pub enum Fault {
     /// Holds it this long before passing it on (past the SDK's attempt timeout, the SDK
     /// sends it again, and the first one's answer goes nowhere). The held request still
-    /// reaches DynamoDB, late: hold a read, not a write.
+    /// reaches DynamoDB, late: hold a read, not a write, where the SDK sends it again.
     Hold(Duration),
     /// Answers it itself with a `400` of this error type and body, passing nothing on.
     Answer(&'static str, String),
@@ -172,63 +130,15 @@ pub struct Once {
 
 impl Once {
     pub async fn start(upstream: &str, operation: &'static str, fault: Fault) -> Self {
-        use std::sync::atomic::Ordering::SeqCst;
-        let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback listener");
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let fired = done.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let (upstream, fault, fired) = (upstream.clone(), fault.clone(), fired.clone());
-                tokio::spawn(async move {
-                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
-                    let (mut client_read, client_write) = client.into_split();
-                    let (mut server_read, mut server_write) = server.into_split();
-                    let client_write = std::sync::Arc::new(tokio::sync::Mutex::new(client_write));
-                    let answering = client_write.clone();
-                    let answers = tokio::spawn(async move {
-                        let mut buf = vec![0u8; 64 * 1024];
-                        while let Ok(n) = server_read.read(&mut buf).await {
-                            if n == 0 || answering.lock().await.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                        // Upstream is gone: so is this connection, for the client too (it
-                        // must not send its next request where nothing answers).
-                        let _ = answering.lock().await.shutdown().await;
-                    });
-                    // One whole request at a time (a client sends the next once answered).
-                    while let Some(request) = read_request(&mut client_read).await {
-                        let head = String::from_utf8_lossy(&request[..find(&request, b"\r\n\r\n").unwrap_or(0)])
-                            .to_lowercase();
-                        let ours = head.lines().any(|l| {
-                            l.strip_prefix("x-amz-target:")
-                                .is_some_and(|t| t.trim().ends_with(&format!(".{}", operation.to_lowercase())))
-                        });
-                        if ours && !fired.swap(true, SeqCst) {
-                            match &fault {
-                                Fault::Hold(delay) => tokio::time::sleep(*delay).await,
-                                Fault::Answer(kind, body) => {
-                                    let response = format!(
-                                        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\nx-amzn-errortype: {kind}\r\ncontent-length: {}\r\n\r\n{body}",
-                                        body.len()
-                                    );
-                                    if client_write.lock().await.write_all(response.as_bytes()).await.is_err() {
-                                        break;
-                                    }
-                                    continue;
-                                }
-                            }
-                        }
-                        if server_write.write_all(&request).await.is_err() {
-                            break;
-                        }
-                    }
-                    answers.abort();
-                });
-            }
-        });
+        let target = format!(".{}", operation.to_lowercase());
+        let (url, task) = proxy(upstream, move |head| {
+            let ours =
+                head.lines().any(|l| l.strip_prefix("x-amz-target:").is_some_and(|t| t.trim().ends_with(&target)));
+            (ours && !fired.swap(true, std::sync::atomic::Ordering::SeqCst)).then(|| fault.clone())
+        })
+        .await;
         Self { url, done, task }
     }
 }
@@ -237,6 +147,66 @@ impl Drop for Once {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// A loopback proxy to `upstream` (a `http://host:port` endpoint): each whole request is
+/// passed on, unless `fault` (given its head, lowercased) names a fault to do to it. Its
+/// URL, and the task serving it (abort it to stop).
+async fn proxy(
+    upstream: &str,
+    fault: impl Fn(&str) -> Option<Fault> + Send + Sync + 'static,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback listener");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let fault = std::sync::Arc::new(fault);
+    let task = tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (upstream, fault) = (upstream.clone(), fault.clone());
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { return };
+                let (mut client_read, client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let client_write = std::sync::Arc::new(tokio::sync::Mutex::new(client_write));
+                let answering = client_write.clone();
+                let answers = tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = server_read.read(&mut buf).await {
+                        if n == 0 || answering.lock().await.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    // Upstream is gone: so is this connection, for the client too (it must
+                    // not send its next request where nothing answers).
+                    let _ = answering.lock().await.shutdown().await;
+                });
+                // One whole request at a time (a client sends the next once answered).
+                while let Some(request) = read_request(&mut client_read).await {
+                    let head =
+                        String::from_utf8_lossy(&request[..find(&request, b"\r\n\r\n").unwrap_or(0)]).to_lowercase();
+                    match fault(&head) {
+                        None => {}
+                        Some(Fault::Hold(delay)) => tokio::time::sleep(delay).await,
+                        Some(Fault::Answer(kind, body)) => {
+                            let response = format!(
+                                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\nx-amzn-errortype: {kind}\r\ncontent-length: {}\r\n\r\n{body}",
+                                body.len()
+                            );
+                            if client_write.lock().await.write_all(response.as_bytes()).await.is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                    }
+                    if server_write.write_all(&request).await.is_err() {
+                        break;
+                    }
+                }
+                answers.abort();
+            });
+        }
+    });
+    (url, task)
 }
 
 /// Reads one whole HTTP request (its head and a `content-length` body); `None` once the

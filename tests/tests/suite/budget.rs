@@ -60,9 +60,9 @@ async fn no_round_trip_for_refusals() {
 /// attempt outlives the SDK's attempt timeout (750 ms) and is sent again is one read; a
 /// write that DynamoDB cancels for a transaction on the same items (`TransactionConflict`)
 /// ends a try, and the request's next try (a read and a write again) keeps to the budget
-/// on its own. Before the counter
-/// counted calls, the first was two reads (a budget failure of a loaded run), and the time
-/// its unanswered attempt was away was counted as the request's own work.
+/// on its own. Before the counter counted calls, the first was two reads (a budget failure
+/// of a loaded run), and the time its unanswered attempt was away was counted as the
+/// request's own work.
 #[test]
 fn a_call_sent_again_is_one_and_a_write_lost_to_a_transaction_is_tried_again() {
     mfa_tests::on_a_functions_stack(counted_by_call());

@@ -432,18 +432,16 @@ Resources:
 /// one call, with its attempt counted apart (`resent`): the SDK's retries are the
 /// deployment's, not a request's design. A write that lost to a transaction on the same
 /// items at the same moment (`TransactionConflict`) ends a try (`tries`): the request reads
-/// and writes again, as it must, and the budget holds for each try. It also adds up the time the attempts spend on the
-/// wire and in DynamoDB (from the moment one is sent to the moment its answer's bytes are
-/// in, before the SDK reads them): what a request's own work is measured without. Attempts
-/// in flight together (a notice mailed to two addresses at once) count once for the time
-/// any of them is away.
+/// and writes again, as it must, and the budget holds for each try. It also adds up the
+/// time the attempts spend on the wire and in DynamoDB (from the moment one is sent to the
+/// moment its answer's bytes are in, before the SDK reads them): what a request's own work
+/// is measured without. Attempts in flight together (a notice mailed to two addresses at
+/// once) count once for the time any of them is away.
 #[derive(Clone, Debug, Default)]
 pub struct RoundTrips(std::sync::Arc<std::sync::Mutex<Trips>>);
 
 #[derive(Debug, Default)]
 struct Trips {
-    reads: usize,
-    writes: usize,
     resent: usize,
     /// The calls of each try, `(reads, writes)`: a new try begins at each write lost to a
     /// transaction on the same items. Empty until the first call.
@@ -457,8 +455,8 @@ struct Trips {
 impl RoundTrips {
     /// `(reads, writes)` since the last call, and zero again (the time away too).
     pub fn take(&self) -> (usize, usize) {
-        let t = std::mem::take(&mut *self.0.lock().expect("the counter lock"));
-        (t.reads, t.writes)
+        let t = self.take_all();
+        (t.reads(), t.writes())
     }
 
     /// Everything counted since the last call (see [`Taken`]), and zero again. An attempt
@@ -467,7 +465,22 @@ impl RoundTrips {
     pub fn take_all(&self) -> Taken {
         let t = std::mem::take(&mut *self.0.lock().expect("the counter lock"));
         let away = t.away + t.away_since.map(|since| since.elapsed()).unwrap_or_default();
-        Taken { reads: t.reads, writes: t.writes, resent: t.resent, tries: t.tries, away }
+        Taken { resent: t.resent, tries: t.tries, away }
+    }
+
+    /// The attempt `cfg` is on is back (answered, or ended without an answer), once.
+    fn back(&self, cfg: &mut aws_sdk_dynamodb::config::ConfigBag) {
+        if cfg.load::<Away>().is_none() {
+            return;
+        }
+        cfg.interceptor_state().unset::<Away>();
+        let mut trips = self.0.lock().expect("the counter lock");
+        trips.in_flight = trips.in_flight.saturating_sub(1);
+        if trips.in_flight == 0
+            && let Some(since) = trips.away_since.take()
+        {
+            trips.away += since.elapsed();
+        }
     }
 
     /// A DynamoDB client on `sdk` (with the service's timeouts) that counts into `self`.
@@ -492,16 +505,25 @@ impl RoundTrips {
     }
 }
 
-/// What [`RoundTrips`] counted: the calls (reads and writes), the attempts the SDK sent
-/// again, the calls of each try (a try ends with a write lost to a transaction on the same
-/// items), and the time away.
+/// What [`RoundTrips`] counted: the attempts the SDK sent again, the calls of each try
+/// (a try ends with a write lost to a transaction on the same items), and the time away.
 #[derive(Clone, Debug, Default)]
 pub struct Taken {
-    pub reads: usize,
-    pub writes: usize,
     pub resent: usize,
     pub tries: Vec<(usize, usize)>,
     pub away: std::time::Duration,
+}
+
+impl Taken {
+    /// The read calls of every try.
+    pub fn reads(&self) -> usize {
+        self.tries.iter().map(|t| t.0).sum()
+    }
+
+    /// The write calls of every try.
+    pub fn writes(&self) -> usize {
+        self.tries.iter().map(|t| t.1).sum()
+    }
 }
 
 /// In a call's config bag while its attempt is sent and not yet answered.
@@ -519,23 +541,6 @@ struct Counted;
 
 impl aws_smithy_types::config_bag::Storable for Counted {
     type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
-}
-
-impl RoundTrips {
-    /// The attempt `cfg` is on is back (answered, or ended without an answer), once.
-    fn back(&self, cfg: &mut aws_sdk_dynamodb::config::ConfigBag) {
-        if cfg.load::<Away>().is_none() {
-            return;
-        }
-        cfg.interceptor_state().unset::<Away>();
-        let mut trips = self.0.lock().expect("the counter lock");
-        trips.in_flight = trips.in_flight.saturating_sub(1);
-        if trips.in_flight == 0
-            && let Some(since) = trips.away_since.take()
-        {
-            trips.away += since.elapsed();
-        }
-    }
 }
 
 impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
@@ -563,13 +568,10 @@ impl aws_sdk_dynamodb::config::Intercept for RoundTrips {
                 if trips.tries.is_empty() {
                     trips.tries.push((0, 0));
                 }
-                let trips = &mut *trips;
                 let now = trips.tries.last_mut().expect("a try");
                 if read {
-                    trips.reads += 1;
                     now.0 += 1;
                 } else {
-                    trips.writes += 1;
                     now.1 += 1;
                 }
             }
